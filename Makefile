@@ -1,0 +1,55 @@
+# shopmetrics — one entry point for people and CI.  `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+EXTRAS := polars,duckdb,plot,excel
+CONSTRAINTS := requirements/constraints.txt
+OUT    ?= demo-output
+
+.PHONY: help install demo test lint types pytest docs examples bench clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml $(CONSTRAINTS)
+	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e ".[$(EXTRAS)]" --group dev
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install shopmetrics with its extras and dev tools
+
+demo: $(STAMP) ## Build the demo store and write its weekly report
+	$(BIN)/shopmetrics demo --out $(OUT)
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check src tests examples benchmarks docs
+	$(BIN)/ruff format --check src tests examples benchmarks docs
+
+types: $(STAMP) ## mypy --strict on src/
+	$(BIN)/mypy
+
+pytest: $(STAMP) ## Tests, doctests of src/ and of the Markdown guides, with coverage
+	$(BIN)/coverage run -m pytest tests src/shopmetrics docs README.md -q
+	$(BIN)/coverage report
+
+docs: $(STAMP) ## Build the docs site (strict: warnings fail)
+	$(BIN)/mkdocs build --strict --quiet --site-dir site
+
+examples: $(STAMP) ## Run the example scripts on the demo store
+	@set -e; for f in examples/*.py; do echo "== $$f"; $(PY) $$f > /dev/null; done
+
+test: lint types pytest docs examples ## Everything CI runs: lint, types, tests, doctests, docs, examples
+
+bench: $(STAMP) ## Benchmarks against hand-written DuckDB / polars / pandas
+	$(PY) benchmarks/run.py
+
+clean: ## Remove the virtualenv and build output
+	rm -rf $(VENV) site $(OUT) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -1,0 +1,336 @@
+"""The one engine boundary.
+
+Everything that touches a user's table goes through here, written once against
+``narwhals.stable.v2``: pandas (numpy or pyarrow dtypes), pyarrow Tables, polars
+DataFrames and LazyFrames, DuckDB relations, PySpark DataFrames, and Parquet/CSV paths.
+Work stays lazy in the engine; :func:`collect` brings back only small aggregates and
+converts them to pandas for the statistics that follow.
+
+This module imports no dataframe library directly (a test checks it); native calls
+needed for a backend's gaps go through the native object's own methods.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import os
+import zoneinfo
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import narwhals.stable.v2 as nw
+
+from shopmetrics import _deps
+from shopmetrics.config import get_config
+from shopmetrics.errors import ColumnNotFoundError, SchemaError, ShopmetricsError
+from shopmetrics.schema import TABLES, resolve_mapping
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Freq = Literal["D", "W", "M"] | None
+FREQS: tuple[str | None, ...] = (None, "D", "W", "M")
+EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - naive on purpose: local wall time
+PERIOD = "period"
+"""Name of the integer period-key column added by :func:`with_period`."""
+
+_SPY: contextvars.ContextVar[list[tuple[str, int]] | None] = contextvars.ContextVar(
+    "shopmetrics_collect_spy", default=None
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A user's table behind the boundary: lazy, canonical column names, local times.
+
+    Attributes:
+        name: Which input table this is (``"events"``, ``"orders"``, ...).
+        frame: The lazy narwhals frame.
+        backend: The engine running it (``"polars"``, ``"duckdb"``, ``"pandas"``, ...).
+        renamed: The user-to-canonical renames applied.
+        tz_note: How timestamps were turned into store-local wall time.
+    """
+
+    name: str
+    frame: nw.LazyFrame[Any]
+    backend: str
+    renamed: Mapping[str, str]
+    tz_note: str
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names (canonical)."""
+        return list(self.frame.collect_schema().names())
+
+    def has(self, *cols: str) -> bool:
+        """Whether every one of ``cols`` is present."""
+        names = set(self.columns)
+        return all(c in names for c in cols)
+
+    def require(self, *cols: str, purpose: str = "") -> None:
+        """Raise :class:`ColumnNotFoundError` naming the first missing column."""
+        names = self.columns
+        for c in cols:
+            if c not in names:
+                raise ColumnNotFoundError(self.name, c, _user_names(names, self.renamed), purpose=purpose)
+
+    def with_frame(self, frame: nw.LazyFrame[Any]) -> Table:
+        """The same table over a derived frame."""
+        return Table(self.name, frame, self.backend, self.renamed, self.tz_note)
+
+
+def _user_names(names: Sequence[str], renamed: Mapping[str, str]) -> list[str]:
+    back = {v: k for k, v in renamed.items()}
+    return [back.get(n, n) for n in names]
+
+
+def _pick_backend() -> str | None:
+    engine = get_config().engine
+    if engine in ("pandas", "native"):
+        return None
+    if engine in ("polars", "duckdb"):
+        _deps.need(engine, f"engine={engine!r}")
+        return engine
+    for name in ("polars", "duckdb"):
+        if _deps.has(name):
+            return name
+    return None
+
+
+def _to_lazy(obj: Any, table: str) -> nw.LazyFrame[Any]:
+    if isinstance(obj, str | os.PathLike):
+        return _scan(Path(obj), table)
+    try:
+        native = nw.from_native(obj)
+    except TypeError as exc:
+        msg = (
+            f"{table}: cannot read an object of type {type(obj).__name__}. Pass a pandas, "
+            "pyarrow, polars, DuckDB or PySpark table, or a Parquet/CSV path."
+        )
+        raise SchemaError(msg) from exc
+    if isinstance(native, nw.LazyFrame):
+        return native
+    if isinstance(native, nw.DataFrame):
+        backend = _pick_backend()
+        if backend is None or get_config().engine == "native":
+            return native.lazy()
+        return native.lazy(backend=backend)
+    msg = f"{table}: expected a table, got a {type(native).__name__}"
+    raise SchemaError(msg)
+
+
+def _scan(path: Path, table: str) -> nw.LazyFrame[Any]:
+    if not path.exists():
+        msg = f"{table}: file {str(path)!r} does not exist"
+        raise SchemaError(msg)
+    backend = _pick_backend() or "pandas"
+    suffix = "".join(path.suffixes[-1:]).lower() if path.is_file() else ".parquet"
+    if suffix in (".parquet", ".pq"):
+        src = str(path / "*.parquet") if path.is_dir() and backend != "pandas" else str(path)
+        return nw.scan_parquet(src, backend=backend)
+    if suffix in (".csv", ".tsv", ".txt"):
+        return nw.scan_csv(str(path), backend=backend)
+    msg = f"{table}: cannot read {path.name!r}; use a .parquet or .csv file"
+    raise SchemaError(msg)
+
+
+def load(
+    obj: Any,
+    table: str,
+    columns: Mapping[str, str] | None = None,
+    tz: str | None = None,
+    *,
+    localize: bool = True,
+) -> Table:
+    """Wrap a user's table: map column names, turn timestamps into store-local wall time.
+
+    Args:
+        obj: The user's table or a path.
+        table: Which input table (a key of :data:`shopmetrics.schema.TABLES`).
+        columns: The user's ``{their_name: canonical_name}`` mapping.
+        tz: The store's time zone. Aware timestamps are converted to it; naive ones are
+            taken to be store-local already.
+        localize: Parse and localise time columns (validation reads them raw first).
+
+    Returns:
+        The wrapped :class:`Table`. The caller's object is never modified.
+    """
+    if tz is None:
+        tz = get_config().tz
+    if tz is not None:
+        try:
+            zoneinfo.ZoneInfo(tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            msg = f"unknown time zone {tz!r}; use an IANA name such as 'Asia/Shanghai'"
+            raise ShopmetricsError(msg) from exc
+    frame = _to_lazy(obj, table)
+    schema = frame.collect_schema()
+    mapping = resolve_mapping(schema.names(), columns)
+    if mapping:
+        frame = frame.rename(mapping)
+        schema = frame.collect_schema()
+    spec = TABLES.get(table)
+    time_cols = [c for c in (spec.time_columns() if spec else ()) if c in schema]
+    note = "time columns left as given"
+    if localize:
+        frame, note = _localize(frame, time_cols, tz)
+    backend = str(frame.implementation).split(".")[-1].lower()
+    return Table(table, frame, backend, mapping, note)
+
+
+def _localize(
+    frame: nw.LazyFrame[Any], cols: Sequence[str], tz: str | None
+) -> tuple[nw.LazyFrame[Any], str]:
+    schema = frame.collect_schema()
+    aware: list[str] = []
+    exprs: list[nw.Expr] = []
+    for c in cols:
+        dtype = schema[c]
+        if isinstance(dtype, nw.Datetime):
+            if dtype.time_zone is not None:
+                aware.append(c)
+        elif dtype == nw.Date:
+            exprs.append(nw.col(c).cast(nw.Datetime("us")))
+        elif dtype == nw.String:
+            exprs.append(nw.col(c).str.to_datetime())
+    if exprs:
+        frame = frame.with_columns(*exprs)
+    if not aware:
+        return frame, "timestamps taken as store-local wall time (naive)"
+    if tz is None:
+        note = f"aware timestamps {aware} cut in their own time zone (no tz given)"
+        return frame.with_columns(nw.col(c).dt.replace_time_zone(None) for c in aware), note
+    note = f"aware timestamps {aware} converted to {tz}"
+    if frame.implementation is nw.Implementation.DUCKDB:
+        rel = frame.to_native()
+        names = schema.names()
+        proj = ", ".join(
+            f"timezone('{tz}', {_q(c)}) AS {_q(c)}" if c in aware else _q(c) for c in names
+        )
+        return nw.from_native(rel.project(proj)), note
+    return (
+        frame.with_columns(
+            nw.col(c).dt.convert_time_zone(tz).dt.replace_time_zone(None) for c in aware
+        ),
+        note,
+    )
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ---------------------------------------------------------------- periods
+
+
+def day_number(col: str) -> nw.Expr:
+    """Days since 1970-01-01 of a naive local timestamp column (an integer)."""
+    return (nw.col(col).dt.truncate("1d") - nw.lit(EPOCH)).dt.total_minutes() // 1440
+
+
+def period_key(col: str, freq: Freq) -> nw.Expr:
+    """An integer key of the period a timestamp falls in.
+
+    ``None``: one period (key 0). ``"D"``: the day number. ``"W"``: the day number of the
+    ISO week's Monday. ``"M"``: ``year * 12 + month - 1``.
+    """
+    if freq is None:
+        return nw.lit(0, nw.Int64())
+    if freq == "D":
+        return day_number(col)
+    if freq == "W":
+        d = day_number(col)
+        return d - ((d + 3) % 7)  # 1970-01-01 was a Thursday
+    if freq == "M":
+        return nw.col(col).dt.year().cast(nw.Int64()) * 12 + nw.col(col).dt.month().cast(nw.Int64()) - 1
+    msg = f"unknown freq {freq!r}; use None, 'D', 'W' (ISO weeks) or 'M'"
+    raise ShopmetricsError(msg)
+
+
+def period_start(key: int, freq: Freq) -> dt.datetime:
+    """The first instant (local, naive) of the period with integer ``key``."""
+    if freq is None:
+        return EPOCH
+    if freq in ("D", "W"):
+        return EPOCH + dt.timedelta(days=int(key))
+    year, month0 = divmod(int(key), 12)
+    return dt.datetime(year, month0 + 1, 1)  # noqa: DTZ001
+
+
+def period_end(key: int, freq: Freq) -> dt.datetime:
+    """The first instant after the period with integer ``key``."""
+    if freq is None:
+        return EPOCH
+    if freq == "D":
+        return period_start(key, freq) + dt.timedelta(days=1)
+    if freq == "W":
+        return period_start(key, freq) + dt.timedelta(days=7)
+    return period_start(key + 1, freq)
+
+
+def period_label(key: int, freq: Freq) -> str:
+    """A readable label: ``"all"``, ``"2026-11-16"``, ``"2026-W47"`` or ``"2026-11"``."""
+    if freq is None:
+        return "all"
+    start = period_start(key, freq)
+    if freq == "D":
+        return start.strftime("%Y-%m-%d")
+    if freq == "W":
+        iso = start.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    return start.strftime("%Y-%m")
+
+
+def between(col: str, start: dt.datetime | None, end: dt.datetime | None) -> nw.Expr:
+    """``start <= col < end`` (open where ``None``)."""
+    cond = nw.lit(value=True)
+    if start is not None:
+        cond = cond & (nw.col(col) >= nw.lit(start))
+    if end is not None:
+        cond = cond & (nw.col(col) < nw.lit(end))
+    return cond
+
+
+# ---------------------------------------------------------------- collection
+
+
+def collect(frame: nw.LazyFrame[Any], what: str = "") -> pd.DataFrame:
+    """Run a lazy (aggregated) frame and return it as a small pandas table.
+
+    Only aggregates come through here. Tests can wrap a call in :func:`collect_spy` to
+    check the number of rows brought to the driver.
+    """
+    out = frame.collect().to_pandas()
+    spy = _SPY.get()
+    if spy is not None:
+        spy.append((what, len(out)))
+    return out
+
+
+def scalar(frame: nw.LazyFrame[Any], what: str = "") -> Any:
+    """Collect a one-row, one-column aggregate as a Python value."""
+    out = collect(frame, what)
+    return out.iloc[0, 0] if len(out) else None
+
+
+@contextmanager
+def collect_spy() -> Iterator[list[tuple[str, int]]]:
+    """Record ``(what, rows)`` for every :func:`collect` inside the block (for tests)."""
+    log: list[tuple[str, int]] = []
+    token = _SPY.set(log)
+    try:
+        yield log
+    finally:
+        _SPY.reset(token)
+
+
+def count_rows(table: Table, where: nw.Expr | None = None) -> int:
+    """Number of rows of ``table`` (matching ``where``)."""
+    frame = table.frame if where is None else table.frame.filter(where)
+    value = scalar(frame.select(nw.len().alias("n")), f"{table.name}:count")
+    return int(value or 0)
+

@@ -1,0 +1,278 @@
+"""Result objects: frozen, documented, displayable, convertible.
+
+Every metric returns a subclass of :class:`Result` holding a small pandas table (groups x
+periods), the flags found on its input, an audit of rows used and excluded, and the
+definition that was applied. Conversions never hand out the internal table itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from shopmetrics import _deps
+from shopmetrics._records import Finding
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def plain(value: Any) -> Any:
+    """Convert numpy / pandas scalars and containers to plain JSON-able Python."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        try:
+            return None if value != value else value.isoformat()  # NaT != NaT
+        except (TypeError, ValueError):
+            return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    if isinstance(value, Finding):
+        return value.to_dict()
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return None
+    return str(value)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Exclusion:
+    """Rows left out of a metric, and why."""
+
+    table: str
+    reason: str
+    rows: int
+    detail: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Audit:
+    """Where every input row went.
+
+    Attributes:
+        rows_in: Rows read per input table.
+        excluded: Rows left out of some metric, by table and reason.
+        notes: Statements about how the figures were made (time zone, definitions, ...).
+    """
+
+    rows_in: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    excluded: tuple[Exclusion, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per (table, reason), with ``rows_in`` beside the exclusions."""
+        import pandas as pd  # noqa: PLC0415
+
+        rows = [
+            {"table": t, "reason": "rows_in", "rows": n, "detail": ""} for t, n in self.rows_in.items()
+        ] + [dataclasses.asdict(e) for e in self.excluded]
+        return pd.DataFrame(rows, columns=["table", "reason", "rows", "detail"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-typed dict."""
+        return {
+            "rows_in": plain(self.rows_in),
+            "excluded": [dataclasses.asdict(e) for e in self.excluded],
+            "notes": list(self.notes),
+        }
+
+
+PERCENT_SUFFIXES = ("_rate", "ctr", "conversion", "_share", "_shrunk")
+
+
+def is_percent(col: str) -> bool:
+    """Whether a result column is a proportion (formatted as a percentage)."""
+    base = col.removesuffix("_ci_low").removesuffix("_ci_high")
+    return base.endswith(PERCENT_SUFFIXES) or base.startswith("rel_") or base.endswith("_rel_diff")
+
+
+def format_value(col: str, value: Any) -> str:
+    """Format one cell for Markdown / HTML display, driven by the column name."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if type(value).__name__ in ("NAType", "NaTType"):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating):
+        if is_percent(col):
+            return f"{float(value) * 100:.2f}%"
+        if float(value).is_integer() and abs(value) < 1e15:
+            return f"{int(value):,}"
+        return f"{float(value):,.2f}"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    return str(value)
+
+
+def frame_to_markdown(df: pd.DataFrame, max_rows: int = 50) -> str:
+    """A GitHub-flavoured Markdown table (pipes in text are escaped)."""
+    cols = [str(c) for c in df.columns]
+    shown = df.head(max_rows)
+
+    def cell(s: str) -> str:
+        return s.replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    lines.extend(
+        "| " + " | ".join(cell(format_value(c, v)) for c, v in zip(cols, row, strict=True)) + " |"
+        for row in shown.itertuples(index=False, name=None)
+    )
+    if len(df) > max_rows:
+        lines.append(f"\n_{len(df) - max_rows} more rows not shown._")
+    return "\n".join(lines)
+
+
+def frame_to_html(df: pd.DataFrame, max_rows: int = 50) -> str:
+    """An HTML table with every cell escaped (untrusted names stay text)."""
+    cols = [str(c) for c in df.columns]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(format_value(c, v))}</td>" for c, v in zip(cols, row, strict=True)
+        )
+        + "</tr>"
+        for row in df.head(max_rows).itertuples(index=False, name=None)
+    )
+    more = (
+        f"<p><em>{len(df) - max_rows} more rows not shown.</em></p>" if len(df) > max_rows else ""
+    )
+    return f'<table class="sm-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """Base of every metric result.
+
+    Attributes:
+        table: The result table (one row per group and period). Use :meth:`to_pandas`
+            for a copy you can change.
+        flags: Misleading-data findings on this result's input, most serious first.
+        audit: Rows used and excluded, by reason, and notes on how figures were made.
+        definition: The named definition applied (e.g. ``"alibaba"``).
+        meta: Parameters of the call (grouping, frequency, time zone, confidence, ...).
+    """
+
+    table: pd.DataFrame
+    flags: tuple[Finding, ...] = ()
+    audit: Audit = dataclasses.field(default_factory=Audit)
+    definition: str = ""
+    meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    kind = "result"
+
+    # conversions -------------------------------------------------------
+    def to_pandas(self) -> pd.DataFrame:
+        """A copy of the result table as a pandas DataFrame."""
+        return self.table.copy(deep=True)
+
+    def to_arrow(self) -> Any:
+        """The result table as a ``pyarrow.Table``."""
+        import pyarrow as pa  # noqa: PLC0415
+
+        return pa.Table.from_pandas(self.table, preserve_index=False)
+
+    def to_polars(self) -> Any:
+        """The result table as a ``polars.DataFrame`` (needs the ``polars`` extra)."""
+        pl = _deps.need("polars", "to_polars()")
+        return pl.from_arrow(self.to_arrow())
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """Rows as plain-typed dicts (JSON-ready)."""
+        return [
+            {str(k): plain(v) for k, v in row.items()} for row in self.table.to_dict("records")
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything as plain types: rows, flags, audit, definition, meta."""
+        return {
+            "kind": self.kind,
+            "definition": self.definition,
+            "meta": plain(self.meta),
+            "rows": self.to_dicts(),
+            "flags": [f.to_dict() for f in self.flags],
+            "audit": self.audit.to_dict(),
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        """:meth:`to_dict` as a JSON string (``ensure_ascii=False`` by default)."""
+        kwargs.setdefault("ensure_ascii", False)
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def flags_frame(self) -> pd.DataFrame:
+        """The flags as a table."""
+        import pandas as pd  # noqa: PLC0415
+
+        cols = ["severity", "code", "subject", "message", "evidence", "instead"]
+        return pd.DataFrame(
+            [{c: plain(getattr(f, c)) for c in cols} for f in self.flags], columns=cols
+        )
+
+    # display -----------------------------------------------------------
+    def display_columns(self) -> Sequence[str]:
+        """Columns shown by ``__repr__`` / Markdown / HTML (all by default)."""
+        return list(self.table.columns)
+
+    def to_markdown(self, max_rows: int = 50) -> str:
+        """The table, then flags and definition, as Markdown."""
+        parts = [frame_to_markdown(self.table[list(self.display_columns())], max_rows)]
+        if self.flags:
+            parts.append("\n**Flags**\n")
+            parts.extend(f"- **{f.code}** ({f.severity}): {f.message}" for f in self.flags)
+        if self.definition:
+            parts.append(f"\n_Definition: {self.definition}._")
+        return "\n".join(parts)
+
+    def to_html(self, max_rows: int = 50) -> str:
+        """The table, flags and definition as an HTML fragment (escaped)."""
+        parts = [
+            f"<div class='sm-result'><p><strong>{html.escape(type(self).__name__)}</strong> "
+            f"({len(self.table)} rows; definition: {html.escape(self.definition)})</p>",
+            frame_to_html(self.table[list(self.display_columns())], max_rows),
+        ]
+        if self.flags:
+            items = "".join(
+                f"<li><strong>{html.escape(f.code)}</strong> ({html.escape(f.severity)}): "
+                f"{html.escape(f.message)}</li>"
+                for f in self.flags
+            )
+            parts.append(f"<p>Flags:</p><ul>{items}</ul>")
+        parts.append("</div>")
+        return "".join(parts)
+
+    def _repr_html_(self) -> str:
+        return self.to_html(max_rows=20)
+
+    def __repr__(self) -> str:
+        head = (
+            f"{type(self).__name__}({len(self.table)} rows x {len(self.table.columns)} columns, "
+            f"definition={self.definition!r}, flags={len(self.flags)})"
+        )
+        cols = list(self.display_columns())[:8]
+        if len(self.table) == 0:
+            return head
+        body = self.table[cols].head(5).to_string(index=False, max_colwidth=20)
+        more = "" if len(self.table) <= 5 else f"\n... {len(self.table) - 5} more rows"
+        return f"{head}\n{body}{more}"
+
+    def __len__(self) -> int:
+        return len(self.table)

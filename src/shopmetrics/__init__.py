@@ -18,8 +18,10 @@ Modules:
     config: tunable defaults with a thread-safe context manager.
     errors: the exception and warning tree.
 
-Importing shopmetrics is light: submodules (and pandas, scipy, statsmodels, engines) load
-on first use.
+Importing shopmetrics is light: it loads numpy and narwhals; pandas, scipy, statsmodels,
+plotting and engine libraries load on first use. Metric functions whose module has the
+same name (``funnel``, ``dsr``, ...) are imported eagerly so ``sm.funnel`` is always the
+function; everything else loads on first attribute access.
 
 Examples:
     >>> import shopmetrics as sm
@@ -44,6 +46,8 @@ from shopmetrics.errors import (
     SmallSampleWarning,
     ValidationError,
 )
+
+from shopmetrics.funnel import FunnelResult, funnel
 
 __version__ = "0.1.0"
 
@@ -73,9 +77,11 @@ __all__ = [
     "SchemaError",
     "ShopmetricsError",
     "SmallSampleWarning",
+    "FunnelResult",
     "ValidationError",
     "__version__",
     "config_context",
+    "funnel",
     "get_config",
     *sorted(_LAZY),
 ]

@@ -241,7 +241,8 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
     if table.name == "ratings":
         for col in ("item_score", "service_score", "logistics_score"):
             if col in names and schema[col].is_numeric():
-                bad = ~nw.col(col).is_in([1, 2, 3, 4, 5]) & ~nw.col(col).is_null()
+                score = nw.col(col).cast(nw.Float64())
+                bad = ((score < 1) | (score > 5) | (score % 1 != 0)) & ~nw.col(col).is_null()
                 n, ex = _examples(frame, bad, ctx(col))
                 if n:
                     out.append(Finding(

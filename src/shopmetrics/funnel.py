@@ -1,0 +1,448 @@
+"""Funnel metrics with intervals: exposure → click → visit → inquiry / cart → order → payment.
+
+Definitions follow the metric dictionary (Alibaba 生意参谋 by default): unique counts are
+distinct visitors or buyers at the requested grain; conversion over a period is pooled
+(period buyers / period visitors); orders count in the period they were created (order
+conversion) and paid (payment conversion), presale orders on full payment.
+
+Examples:
+    >>> import shopmetrics as sm
+    >>> store = sm.datasets.make_store(seed=0, days=14, products=20, visitors_per_day=300)
+    >>> f = sm.funnel(store.events, store.orders, freq="W")
+    >>> f.to_pandas()[["period", "visitors", "paid_buyers"]].shape
+    (2, 3)
+    >>> row = f.to_pandas().iloc[0]
+    >>> bool(row.payment_conversion_ci_low <= row.payment_conversion <= row.payment_conversion_ci_high)
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from shopmetrics import _engine, _stats
+from shopmetrics._counting import Counts, count_events, count_orders, sum_traffic
+from shopmetrics._engine import FREQS, PERIOD, Freq, Table
+from shopmetrics._records import Finding, sort_findings
+from shopmetrics._result import Audit, Exclusion, Result
+from shopmetrics.config import get_config
+from shopmetrics.errors import DefinitionError, SchemaError, ShopmetricsError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["DEFINITIONS", "RATES", "FunnelResult", "funnel"]
+
+logger = logging.getLogger(__name__)
+
+DEFINITIONS: dict[str, str] = {
+    "alibaba": "生意参谋: unique buyers / unique visitors, pooled over each period",
+    "daily_mean": "mean of the daily pooled rates within each period (how 生意参谋 shows "
+    "multi-day bounce rate and per-visitor figures)",
+    "shopify": "Shopify: sessions with a checkout (an order created during the session or "
+    "within 30 minutes of its last event) / sessions with a visit",
+}
+"""Named definitions of the funnel's conversion rates."""
+
+RATES: dict[str, tuple[str, str]] = {
+    "ctr": ("clicks", "exposures"),
+    "inquiry_rate": ("inquirers", "visitors"),
+    "cart_rate": ("carters", "visitors"),
+    "favorite_rate": ("favoriters", "visitors"),
+    "order_conversion": ("order_buyers", "visitors"),
+    "payment_conversion": ("paid_buyers", "visitors"),
+}
+"""Each rate and its (numerator, denominator) counts."""
+
+COUNT_ORDER = (
+    "exposures", "clicks", "ctr", "visitors", "page_views", "inquirers", "inquiry_rate",
+    "carters", "cart_rate", "favoriters", "favorite_rate", "order_buyers", "order_conversion",
+    "paid_buyers", "payment_conversion", "paid_orders", "paid_amount", "aov", "visitor_value",
+    "deposit_buyers", "sessions", "converting_sessions", "session_conversion",
+)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class FunnelResult(Result):
+    """Funnel counts and rates per group and period.
+
+    Columns: the ``by`` columns, ``period`` (label), ``period_start``, then counts with
+    their rates beside them, each rate with ``<rate>_ci_low`` / ``<rate>_ci_high``;
+    ``aov`` and ``visitor_value`` with normal-theory intervals on per-buyer / per-visitor
+    spend; ``small_sample`` (denominator under ``config.min_sample``). Columns whose
+    inputs are absent are left out, not filled with zeros.
+    """
+
+    kind = "funnel"
+
+    @property
+    def by(self) -> tuple[str, ...]:
+        """The grouping columns."""
+        return tuple(self.meta.get("by", ()))
+
+    def display_columns(self) -> Sequence[str]:
+        """Counts and rates (intervals are in the table and in conversions)."""
+        return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high"))]
+
+
+def _parse_time(value: Any, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    import pandas as pd  # noqa: PLC0415
+
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        msg = f"{name}={value!r} is not a date or timestamp; use e.g. '2026-11-16'"
+        raise ShopmetricsError(msg) from exc
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.to_pydatetime()
+
+
+def funnel(
+    events: Any = None,
+    orders: Any = None,
+    traffic: Any = None,
+    by: Sequence[str] | str = (),
+    freq: Freq = None,
+    start: Any = None,
+    end: Any = None,
+    tz: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    definition: str = "alibaba",
+    *,
+    peers: Any = None,
+    shrink: bool = False,
+    total: bool = False,
+    ci_method: str | None = None,
+    detect: bool = True,
+) -> FunnelResult:
+    """Compute the funnel per group and period.
+
+    Args:
+        events: Raw tracked events (``ts``, ``visitor_id``, ``event`` + dimensions).
+        orders: Order lines (``order_id``, ``buyer_id``, ``created_at``, ``amount``,
+            ``paid_at`` ...).
+        traffic: A pre-aggregated daily export instead of ``events`` (counts per date and
+            dimensions); unique counts in it cannot be re-added, see the flags.
+        by: Dimension columns to group by (``"product_id"``, ``"source"``, ...).
+        freq: ``None`` (the whole range as one period), ``"D"``, ``"W"`` (ISO weeks,
+            Monday start) or ``"M"``.
+        start: First instant included (store-local).
+        end: First instant excluded (store-local).
+        tz: The store's time zone, in which days are cut (aware timestamps are converted
+            to it; naive ones are taken as store-local).
+        columns: ``{their_name: canonical_name}`` for every table.
+        definition: ``"alibaba"`` (default), ``"daily_mean"`` or ``"shopify"``; see
+            :data:`DEFINITIONS`.
+        peers: Peer benchmarks (同行同层), long form with ``metric`` and ``peer_avg``.
+        shrink: Add empirical-Bayes ``<rate>_shrunk`` columns (beta-binomial fitted
+            across groups within each period).
+        total: Add an ``(all)`` row per period, recomputing uniques over all groups.
+        ci_method: ``"wilson"`` (default), ``"jeffreys"`` or ``"clopper-pearson"``.
+        detect: Run the misleading-data detectors (``.flags``).
+
+    Returns:
+        A :class:`FunnelResult`.
+
+    Raises:
+        ColumnNotFoundError: a required column is missing (message names the fix).
+        DefinitionError: unknown ``definition``, ``freq`` or ``ci_method``.
+
+    References:
+        Metric dictionary ``shared/spec/metrics.md`` (Funnel, Presale, Statistics);
+        Brown, Cai & DasGupta (2001) for the Wilson interval.
+    """
+    cfg = get_config()
+    by = [by] if isinstance(by, str) else list(by)
+    if freq not in FREQS:
+        raise DefinitionError.unknown("freq", freq, ["None", "D", "W", "M"])
+    if definition not in DEFINITIONS:
+        raise DefinitionError.unknown("definition", definition, DEFINITIONS)
+    if events is None and traffic is None:
+        msg = "funnel needs events= (raw events) or traffic= (a daily export); neither was given"
+        raise SchemaError(msg)
+    if events is not None and traffic is not None:
+        msg = "give either events= or traffic=, not both (they would count the same visits twice)"
+        raise SchemaError(msg)
+    method = ci_method or cfg.ci_method
+    t0, t1 = _parse_time(start, "start"), _parse_time(end, "end")
+    tz = tz or cfg.tz
+
+    ev = _engine.load(events, "events", columns, tz) if events is not None else None
+    tr = _engine.load(traffic, "traffic", columns, tz) if traffic is not None else None
+    od = _engine.load(orders, "orders", columns, tz) if orders is not None else None
+    src = ev or tr
+    assert src is not None
+    if ev is not None:
+        ev.require("ts", "visitor_id", "event", purpose="the funnel")
+        ev.require(*by, purpose="grouping (by=)")
+    if tr is not None:
+        tr.require("date", purpose="the funnel from a traffic export")
+        tr.require(*by, purpose="grouping (by=)")
+    if od is not None:
+        od.require("order_id", "buyer_id", "created_at", "amount", purpose="order metrics")
+    if definition == "shopify" and (ev is None or not ev.has("session_id") or od is None):
+        msg = "definition='shopify' needs events with a 'session_id' column and orders"
+        raise SchemaError(msg)
+
+    notes = [src.tz_note, f"definition: {definition} ({DEFINITIONS[definition]})"]
+    excluded: list[Exclusion] = []
+    rows_in: dict[str, int] = {}
+
+    count_freq: Freq = "D" if definition == "daily_mean" and freq != "D" else freq
+    if ev is not None:
+        traffic_counts = count_events(ev, by, count_freq, t0, t1, sessions=definition == "shopify")
+    else:
+        assert tr is not None
+        traffic_counts = sum_traffic(tr, by, count_freq, t0, t1)
+    _absorb(traffic_counts, excluded, rows_in, notes)
+    table = traffic_counts.table
+    traffic_summed = _summed_info(table) if tr is not None else None
+
+    order_by = by
+    if od is not None:
+        missing = [c for c in by if not od.has(c)]
+        if missing:
+            notes.append(f"orders have no {missing} column(s): order and payment metrics left out")
+            excluded.append(Exclusion("orders", f"no {missing} column", 0, "order metrics not computed"))
+            od_counts = None
+        else:
+            od_counts = count_orders(od, order_by, count_freq, t0, t1)
+            _absorb(od_counts, excluded, rows_in, notes)
+            table = table.merge(od_counts.table, on=traffic_counts.keys, how="outer")
+    if definition == "shopify" and ev is not None and od is not None:
+        table = table.merge(_converting_sessions(ev, od, by, count_freq, t0, t1), on=traffic_counts.keys, how="outer")
+
+    table = _fill_counts(table)
+    if definition == "daily_mean" and freq != "D":
+        table = _daily_mean(table, by, freq, method)
+    else:
+        table = _add_rates(table, method, definition)
+    if total and by:
+        tot = funnel(
+            events, orders, traffic, by=(), freq=freq, start=start, end=end, tz=tz, columns=columns,
+            definition=definition, ci_method=method, detect=False,
+        ).table
+        for c in by:
+            tot[c] = "(all)"
+        table = _finish(table, by, freq)
+        table = _concat(table, tot[[c for c in table.columns if c in tot.columns]])
+    else:
+        table = _finish(table, by, freq)
+    if shrink:
+        table = _shrink(table, by)
+    if peers is not None:
+        table = _peers(table, peers, columns)
+
+    meta = {"by": tuple(by), "freq": freq, "start": t0, "end": t1, "tz": tz, "ci_method": method,
+            "confidence": cfg.confidence, "min_sample": cfg.min_sample, "source": "events" if ev else "traffic",
+            "traffic_summed": traffic_summed}
+    flags: list[Finding] = []
+    result = FunnelResult(
+        table, (), Audit(rows_in, tuple(excluded), tuple(notes)), definition, meta
+    )
+    if detect:
+        from shopmetrics import flags as flag_mod  # noqa: PLC0415
+
+        flags = flag_mod.detect_funnel(result, events=ev, orders=od, traffic=tr)
+        result = dataclasses.replace(result, flags=sort_findings(flags))
+    return result
+
+
+def _absorb(c: Counts, excluded: list[Exclusion], rows_in: dict[str, int], notes: list[str]) -> None:
+    excluded.extend(c.excluded)
+    rows_in.update(c.rows_in)
+    notes.extend(c.notes)
+
+
+def _summed_info(table: pd.DataFrame) -> dict[str, Any] | None:
+    """Whether unique counts of a traffic export were added over several rows."""
+    from shopmetrics.schema import UNIQUE_COUNTS  # noqa: PLC0415
+
+    uniq = [c for c in UNIQUE_COUNTS if c in table.columns]
+    if not uniq or "_rows" not in table.columns:
+        return None
+    multi = table["_rows"] > 1
+    if not multi.any():
+        return None
+    days = int(table["_days"].max())
+    why = "several days per period" if days > 1 else "several rows per day (groups not in by=)"
+    return {"columns": uniq, "max_rows": int(table["_rows"].max()), "max_days": days,
+            "rows_affected": int(multi.sum()), "why": why}
+
+
+def _fill_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """Groups present in one family but not another have zero of the other's counts."""
+    for c in table.columns:
+        if c in COUNT_ORDER or c in ("paid_amount_sq", "_rows", "_days"):
+            table[c] = table[c].fillna(0)
+            if c not in ("paid_amount", "paid_amount_sq"):
+                table[c] = table[c].astype("int64")
+            else:
+                table[c] = table[c].astype("float64")
+    return table
+
+
+def _add_rates(table: pd.DataFrame, method: str, definition: str = "alibaba") -> pd.DataFrame:
+    """Rates with intervals, aov and visitor value with theirs."""
+    for name, (num, den) in RATES.items():
+        if num in table.columns and den in table.columns:
+            x, n = table[num].to_numpy(float), table[den].to_numpy(float)
+            table[name] = _stats.rate(x, n)
+            lo, hi = _stats.proportion_ci(x, n, method=method)
+            table[f"{name}_ci_low"], table[f"{name}_ci_high"] = lo, hi
+    if definition == "shopify" and "sessions" in table.columns and "converting_sessions" in table.columns:
+        x, n = table["converting_sessions"].to_numpy(float), table["sessions"].to_numpy(float)
+        table["session_conversion"] = _stats.rate(x, n)
+        lo, hi = _stats.proportion_ci(x, n, method=method)
+        table["session_conversion_ci_low"], table["session_conversion_ci_high"] = lo, hi
+    if "paid_amount" in table.columns and "paid_buyers" in table.columns:
+        sq = table["paid_amount_sq"].to_numpy(float) if "paid_amount_sq" in table.columns else np.full(len(table), np.nan)
+        m, lo, hi = _stats.mean_ci(table["paid_buyers"], table["paid_amount"], sq)
+        table["aov"], table["aov_ci_low"], table["aov_ci_high"] = m, np.maximum(lo, 0.0), hi
+        if "visitors" in table.columns:
+            m, lo, hi = _stats.mean_ci(table["visitors"], table["paid_amount"], sq)
+            table["visitor_value"], table["visitor_value_ci_low"] = m, np.maximum(lo, 0.0)
+            table["visitor_value_ci_high"] = hi
+    return table
+
+
+def _daily_mean(table: pd.DataFrame, by: list[str], freq: Freq, method: str) -> pd.DataFrame:
+    """Mean of daily rates within each period; counts are summed (events) — uniques are
+    daily sums and labelled as such in the audit."""
+    import pandas as pd  # noqa: PLC0415
+
+    daily = _add_rates(table.copy(), method)
+    starts = pd.to_datetime([_engine.period_start(int(k), "D") for k in daily[PERIOD]])
+    keys_dt = pd.Series(starts)
+    if freq is None:
+        daily["_p"] = 0
+    elif freq == "W":
+        daily["_p"] = (daily[PERIOD] - ((daily[PERIOD] + 3) % 7)).to_numpy()
+    else:
+        daily["_p"] = (keys_dt.dt.year * 12 + keys_dt.dt.month - 1).to_numpy()
+    rate_cols = [r for r in RATES if r in daily.columns]
+    count_cols = [c for c in daily.columns if c in COUNT_ORDER and c not in rate_cols and c not in ("aov", "visitor_value")]
+    keys = [*by, "_p"]
+    grouped = daily.groupby(keys, sort=True, dropna=False)
+    out = grouped[count_cols].sum()
+    for r in rate_cols:
+        out[r] = grouped[r].mean()
+        # interval of a mean of daily rates: t-free normal interval across days
+        sd = grouped[r].std(ddof=1)
+        nd = grouped[r].count()
+        z = _stats._z(get_config().confidence)
+        out[f"{r}_ci_low"] = (out[r] - z * sd / np.sqrt(nd)).clip(lower=0)
+        out[f"{r}_ci_high"] = (out[r] + z * sd / np.sqrt(nd)).clip(upper=1)
+    out["days"] = grouped.size()
+    out = out.reset_index().rename(columns={"_p": PERIOD})
+    return out
+
+
+def _finish(table: pd.DataFrame, by: list[str], freq: Freq) -> pd.DataFrame:
+    """Labels, column order, small-sample marker, stable row order."""
+    import pandas as pd  # noqa: PLC0415
+
+    table = table.sort_values([*by, PERIOD], kind="stable").reset_index(drop=True)
+    keys = table[PERIOD].astype("int64").tolist()
+    labels = [_engine.period_label(k, freq) for k in keys]
+    starts = pd.to_datetime([_engine.period_start(k, freq) if freq else pd.NaT for k in keys])
+    table = table.drop(columns=[PERIOD])
+    table.insert(len(by), "period", labels)
+    table.insert(len(by) + 1, "period_start", starts)
+    cfg = get_config()
+    den = table["visitors"] if "visitors" in table.columns else table.get("exposures")
+    if den is not None:
+        table["small_sample"] = den.to_numpy() < cfg.min_sample
+    ordered = [*by, "period", "period_start"]
+    for c in COUNT_ORDER:
+        if c in table.columns:
+            ordered.append(c)
+            ordered.extend(s for s in (f"{c}_ci_low", f"{c}_ci_high") if s in table.columns)
+    rest = [c for c in table.columns if c not in ordered and not c.startswith("_") and c != "paid_amount_sq"]
+    return table[ordered + rest]
+
+
+def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd  # noqa: PLC0415
+
+    return pd.concat([a, b], ignore_index=True)
+
+
+def _shrink(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Empirical-Bayes shrunk rates, fitted across the groups of each period."""
+    import pandas as pd  # noqa: PLC0415
+
+    if not by:
+        return table
+    groups = table[by[0]] != "(all)"
+    for name, (num, den) in RATES.items():
+        if name not in table.columns:
+            continue
+        out = pd.Series(np.nan, index=table.index)
+        for _, idx in table[groups].groupby("period", sort=False).groups.items():
+            shrunk, _, _ = _stats.shrink(table.loc[idx, num], table.loc[idx, den])
+            out.loc[idx] = shrunk
+        table[f"{name}_shrunk"] = out.to_numpy()
+    return table
+
+
+def _peers(table: pd.DataFrame, peers: Any, columns: Mapping[str, str] | None) -> pd.DataFrame:
+    """Peer comparison (同行同层平均): difference, ratio, and whether the gap is beyond the CI."""
+    p = _engine.collect(_engine.load(peers, "peers", columns).frame, "peers")
+    if "metric" not in p.columns or "peer_avg" not in p.columns:
+        msg = (
+            "peers: expected long form with columns 'metric' and 'peer_avg' "
+            f"(one row per metric); columns present: {list(p.columns)}"
+        )
+        raise SchemaError(msg)
+    for row in p.itertuples(index=False):
+        metric = str(row.metric)
+        if metric not in table.columns:
+            continue
+        avg = float(row.peer_avg)
+        value = table[metric].to_numpy(float)
+        table[f"{metric}_peer_avg"] = avg
+        table[f"{metric}_vs_peer_diff"] = value - avg
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table[f"{metric}_vs_peer_ratio"] = value / avg if avg else np.nan
+        lo, hi = f"{metric}_ci_low", f"{metric}_ci_high"
+        if lo in table.columns:
+            table[f"{metric}_beyond_ci"] = (avg < table[lo]) | (avg > table[hi])
+    return table
+
+
+def _converting_sessions(
+    ev: Table, od: Table, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None
+) -> pd.DataFrame:
+    """Sessions (with a visit) in which the visitor created an order (Shopify definition)."""
+    import narwhals.stable.v2 as nw  # noqa: PLC0415
+
+    frame = ev.frame.filter(nw.col("event") == "visit")
+    if t0 is not None or t1 is not None:
+        frame = frame.filter(_engine.between("ts", t0, t1))
+    sess = frame.group_by(["session_id", "visitor_id", *by]).agg(
+        nw.col("ts").min().alias("s_start"), nw.col("ts").max().alias("s_end")
+    )
+    ords = od.frame.select(nw.col("buyer_id").alias("visitor_id"), nw.col("created_at"))
+    joined = sess.join(ords, on="visitor_id", how="inner").filter(
+        (nw.col("created_at") >= nw.col("s_start"))
+        & (nw.col("created_at") <= nw.col("s_end") + nw.lit(dt.timedelta(minutes=30)))
+    )
+    keys = [*by, PERIOD]
+    conv = (
+        joined.with_columns(_engine.period_key("s_start", freq).alias(PERIOD))
+        .select([*keys, "session_id"])
+        .unique()
+        .group_by(keys)
+        .agg(nw.len().alias("converting_sessions"))
+    )
+    return _engine.collect(conv, "funnel:converting_sessions")

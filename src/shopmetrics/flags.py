@@ -307,9 +307,9 @@ def presale_zero_payment(result: FunnelResult, orders: Table, events: Table | No
         table = oc
     out: list[Finding] = []
     for r in table.sort_values(["product_id", "period"]).itertuples(index=False):
-        deposits = float(getattr(r, "deposit_buyers", 0) or 0)
-        paid = float(getattr(r, "paid_buyers", 0) or 0)
-        ordered = float(getattr(r, "order_buyers", 0) or 0)
+        deposits = _count(getattr(r, "deposit_buyers", 0))
+        paid = _count(getattr(r, "paid_buyers", 0))
+        ordered = _count(getattr(r, "order_buyers", 0))
         visitors = float(getattr(r, "visitors", np.nan))
         period = _engine.period_label(int(r.period), freq)
         subject = {"product_id": str(r.product_id), "period": period}
@@ -342,6 +342,12 @@ def presale_zero_payment(result: FunnelResult, orders: Table, events: Table | No
                 instead={"order_conversion": evidence["order_conversion"]},
             ))
     return out
+
+
+def _count(value: Any) -> float:
+    """A count from an outer-joined aggregate: missing (NaN / None) means zero."""
+    v = float(value) if value is not None else 0.0
+    return 0.0 if v != v else v
 
 
 def order_brushing(
@@ -454,8 +460,9 @@ def mix_shift(result: FunnelResult) -> list[Finding]:
     Between the last two periods, the change of the pooled payment conversion over the
     segments is split into a mix effect ``Σ Δshare · mean rate`` and a rate effect
     ``Σ Δrate · mean share`` (a symmetric shift-share decomposition; the two add up to the
-    change exactly). Flagged when the change is beyond noise and the mix effect carries
-    most of it — or, Simpson's paradox, when the total moves against every segment.
+    change exactly). Flagged when the mix effect alone is beyond the noise of the total
+    change (2 standard errors) and larger than the rate effect — or, Simpson's paradox,
+    when the total moves against every segment.
     """
     by, t = result.by, result.table
     if len(by) != 1 or result.meta.get("freq") is None or "payment_conversion" not in t.columns:
@@ -488,7 +495,7 @@ def mix_shift(result: FunnelResult) -> list[Finding]:
     simpson = len(seg_delta) >= 2 and (
         (delta < 0 < seg_delta.min()) or (delta > 0 > seg_delta.max())
     )
-    mostly_mix = abs(delta) > 2 * se and abs(mix) > 0.5 * abs(delta) and np.sign(mix) == np.sign(delta)
+    mostly_mix = abs(mix) > 2 * se and abs(mix) > abs(rate_eff)
     if not (simpson or mostly_mix):
         return []
     names = [str(k) for k in merged[by[0]]]

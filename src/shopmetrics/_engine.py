@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 Freq = Literal["D", "W", "M"] | None
 FREQS: tuple[str | None, ...] = (None, "D", "W", "M")
 EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - naive on purpose: local wall time
-PERIOD = "period"
+PERIOD = "_period"
 """Name of the integer period-key column added by :func:`with_period`."""
 
 _SPY: contextvars.ContextVar[list[tuple[str, int]] | None] = contextvars.ContextVar(

@@ -30,6 +30,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics import _engine, _stats
+from shopmetrics._engine import PERIOD
 from shopmetrics._records import Finding, sort_findings
 from shopmetrics.config import get_config
 
@@ -301,18 +302,18 @@ def presale_zero_payment(result: FunnelResult, orders: Table, events: Table | No
     if events is not None and events.has("product_id"):
         ev = events.with_frame(events.frame.filter(nw.col("product_id").is_in(ids)))
         ec = count_events(ev, ["product_id"], freq, t0, t1).table
-        table = oc.merge(ec[["product_id", "period", *(c for c in ("visitors",) if c in ec.columns)]],
-                         on=["product_id", "period"], how="left")
+        table = oc.merge(ec[["product_id", PERIOD, *(c for c in ("visitors",) if c in ec.columns)]],
+                         on=["product_id", PERIOD], how="left")
     else:
         table = oc
     out: list[Finding] = []
-    for r in table.sort_values(["product_id", "period"]).itertuples(index=False):
-        deposits = _count(getattr(r, "deposit_buyers", 0))
-        paid = _count(getattr(r, "paid_buyers", 0))
-        ordered = _count(getattr(r, "order_buyers", 0))
-        visitors = float(getattr(r, "visitors", np.nan))
-        period = _engine.period_label(int(r.period), freq)
-        subject = {"product_id": str(r.product_id), "period": period}
+    for r in table.sort_values(["product_id", PERIOD]).to_dict("records"):
+        deposits = _count(r.get("deposit_buyers", 0))
+        paid = _count(r.get("paid_buyers", 0))
+        ordered = _count(r.get("order_buyers", 0))
+        visitors = float(r.get("visitors", np.nan))
+        period = _engine.period_label(int(r[PERIOD]), freq)
+        subject = {"product_id": str(r["product_id"]), "period": period}
         evidence = {
             "visitors": visitors, "order_buyers": ordered, "paid_buyers": paid,
             "deposit_buyers": deposits,
@@ -323,7 +324,7 @@ def presale_zero_payment(result: FunnelResult, orders: Table, events: Table | No
         if deposits >= 3 and paid <= 0.2 * deposits:
             out.append(Finding(
                 "presale_zero_payment", "warning",
-                f"presale product {r.product_id} in {period}: {deposits:.0f} buyers paid a deposit "
+                f"presale product {r['product_id']} in {period}: {deposits:.0f} buyers paid a deposit "
                 f"but only {paid:.0f} paid in full, so payment conversion reads "
                 f"{evidence['payment_conversion']:.2%}. 生意参谋 counts presale orders on the day of "
                 f"full payment; use order conversion ({evidence['order_conversion']:.2%}) or "
@@ -335,7 +336,7 @@ def presale_zero_payment(result: FunnelResult, orders: Table, events: Table | No
         elif paid >= 3 and ordered >= 0 and paid > 2 * max(ordered, 1) and visitors == visitors:
             out.append(Finding(
                 "presale_zero_payment", "warning",
-                f"presale product {r.product_id} in {period}: {paid:.0f} final payments against "
+                f"presale product {r['product_id']} in {period}: {paid:.0f} final payments against "
                 f"{ordered:.0f} orders created in the period — payment conversion "
                 f"({evidence['payment_conversion']:.2%}) is inflated by deposits paid earlier.",
                 table="orders", subject=subject, evidence=evidence,

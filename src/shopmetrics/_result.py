@@ -28,6 +28,8 @@ def plain(value: Any) -> Any:
     """Convert numpy / pandas scalars and containers to plain JSON-able Python."""
     if value is None or isinstance(value, bool | str):
         return value
+    if type(value).__name__ in ("NAType", "NaTType"):  # before datetime: NaT is a datetime
+        return None
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, int | np.integer):
@@ -95,7 +97,7 @@ class Audit:
         }
 
 
-PERCENT_SUFFIXES = ("_rate", "ctr", "conversion", "_share", "_shrunk")
+PERCENT_SUFFIXES = ("_rate", "ctr", "conversion", "share", "_shrunk")
 
 
 def is_percent(col: str) -> bool:

@@ -459,64 +459,18 @@ def mix_shift(result: FunnelResult) -> list[Finding]:
     """The total rate moved mostly because traffic moved between segments (mix), not rates.
 
     Between the last two periods, the change of the pooled payment conversion over the
-    segments is split into a mix effect ``Σ Δshare · mean rate`` and a rate effect
-    ``Σ Δrate · mean share`` (a symmetric shift-share decomposition; the two add up to the
-    change exactly). Flagged when the mix effect alone is beyond the noise of the total
-    change (2 standard errors) and larger than the rate effect — or, Simpson's paradox,
-    when the total moves against every segment.
+    segments is split into a mix and a rate effect
+    (:func:`shopmetrics.compare.mix_decomposition`). Flagged when the mix effect alone is
+    beyond the noise of the total change (2 standard errors) and larger than the rate
+    effect — or, Simpson's paradox, when the total moves against every segment.
     """
+    from shopmetrics.compare import mix_shift_flag  # noqa: PLC0415
+
     by, t = result.by, result.table
     if len(by) != 1 or result.meta.get("freq") is None or "payment_conversion" not in t.columns:
         return []
-    seg = t[t[by[0]] != "(all)"]
-    periods = sorted(seg["period"].unique())
+    periods = sorted(t.loc[t[by[0]] != "(all)", "period"].unique())
     if len(periods) < 2:
         return []
-    a, b = periods[-2], periods[-1]
-    pa, pb = seg[seg["period"] == a], seg[seg["period"] == b]
-    merged = pa.merge(pb, on=by[0], suffixes=("_a", "_b"), how="outer").fillna(
-        {"visitors_a": 0, "visitors_b": 0, "paid_buyers_a": 0, "paid_buyers_b": 0}
-    )
-    va, vb = merged["visitors_a"].to_numpy(float), merged["visitors_b"].to_numpy(float)
-    if va.sum() == 0 or vb.sum() == 0:
-        return []
-    ra = _stats.rate(merged["paid_buyers_a"], va)
-    rb = _stats.rate(merged["paid_buyers_b"], vb)
-    ra, rb = np.where(np.isnan(ra), rb, ra), np.where(np.isnan(rb), ra, rb)
-    sa, sb = va / va.sum(), vb / vb.sum()
-    mix = float(np.nansum((sb - sa) * (ra + rb) / 2))
-    rate_eff = float(np.nansum((rb - ra) * (sa + sb) / 2))
-    tot_a = float(merged["paid_buyers_a"].sum() / va.sum())
-    tot_b = float(merged["paid_buyers_b"].sum() / vb.sum())
-    delta = tot_b - tot_a
-    pooled = (merged["paid_buyers_a"].sum() + merged["paid_buyers_b"].sum()) / (va.sum() + vb.sum())
-    se = float(np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / va.sum() + 1 / vb.sum())))
-    big = (va >= get_config().min_sample) & (vb >= get_config().min_sample)
-    seg_delta = (rb - ra)[big]
-    simpson = len(seg_delta) >= 2 and (
-        (delta < 0 < seg_delta.min()) or (delta > 0 > seg_delta.max())
-    )
-    mostly_mix = abs(mix) > 2 * se and abs(mix) > abs(rate_eff)
-    if not (simpson or mostly_mix):
-        return []
-    names = [str(k) for k in merged[by[0]]]
-    evidence = {
-        "total_change": delta, "mix_effect": mix, "rate_effect": rate_eff, "se_total_change": se,
-        "share_change": dict(zip(names, (sb - sa).tolist(), strict=True)),
-        "rate_change": dict(zip(names, (rb - ra).tolist(), strict=True)),
-    }
-    lead = (
-        f"payment conversion of all {by[0]}s moved {delta:+.2%} from {a} to {b} while every "
-        f"{by[0]} moved the other way (Simpson's paradox)"
-        if simpson
-        else f"payment conversion of all {by[0]}s moved {delta:+.2%} from {a} to {b}, of which "
-        f"{mix:+.2%} is mix (traffic moving between {by[0]}s) and {rate_eff:+.2%} the "
-        f"{by[0]}s' own rates"
-    )
-    return [Finding(
-        "mix_shift", "warning",
-        lead + ". Judge each segment by its own rate; the total fell or rose because of where the "
-        "traffic came from.",
-        subject={"by": by[0], "from": str(a), "to": str(b)}, evidence=evidence,
-        instead={"rate_effect": rate_eff},
-    )]
+    flag = mix_shift_flag(t, by[0], str(periods[-2]), str(periods[-1]))
+    return [] if flag is None else [flag]

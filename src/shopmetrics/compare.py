@@ -1,0 +1,372 @@
+"""What changed and is it real: period comparisons, significant movers, mix shifts.
+
+``sm.compare(current, previous)`` compares two results of the same kind (funnel,
+traffic, visitor value, DSR) group by group and metric by metric with the test that fits
+the metric, then controls the false discovery rate across everything compared:
+
+- proportions (conversion rates, CTR, ...): difference with the Newcombe hybrid score
+  interval, p-value from the score test (Fisher's exact test for small counts);
+- ratio and mean metrics (aov, visitor value, ROAS, DSR scores): difference with a
+  delta-method interval from each side's standard error;
+- counts (visitors, exposures, paid buyers): Poisson rate comparison (exact conditional
+  test) with the period length as exposure.
+
+Examples:
+    >>> import shopmetrics as sm
+    >>> store = sm.datasets.make_store(seed=0, days=14, products=20, visitors_per_day=300)
+    >>> weekly = sm.funnel(store.events, store.orders, by="source", freq="W")
+    >>> change = sm.compare(weekly)  # the last period against the one before
+    >>> change.meta["current"], change.meta["previous"], change.meta["correction"]
+    ('2026-W41', '2026-W40', 'bh')
+    >>> sorted(set(change.to_pandas()["test"]) - {""})[:2]
+    ['delta-z', 'poisson-exact']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from shopmetrics import _stats, _tests
+from shopmetrics._records import Finding, sort_findings
+from shopmetrics._result import Audit, Result
+from shopmetrics.config import get_config
+from shopmetrics.errors import DefinitionError, SchemaError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ComparisonResult", "compare", "mix_decomposition", "movers"]
+
+PROPORTIONS: dict[str, tuple[str, str]] = {
+    "ctr": ("clicks", "exposures"),
+    "inquiry_rate": ("inquirers", "visitors"),
+    "cart_rate": ("carters", "visitors"),
+    "favorite_rate": ("favoriters", "visitors"),
+    "order_conversion": ("order_buyers", "visitors"),
+    "payment_conversion": ("paid_buyers", "visitors"),
+    "repurchase_rate": ("old_buyers", "paid_buyers"),
+}
+"""Proportion metrics and their (numerator, denominator) counts."""
+
+COUNTS = ("exposures", "clicks", "visitors", "paid_buyers", "order_buyers")
+"""Counts compared as Poisson rates per period."""
+
+MEANS = ("aov", "visitor_value", "roas", "item", "service", "logistics", "visitor_value_net")
+"""Ratio / mean metrics compared by the delta method from their interval."""
+
+LABEL_COLS = ("period", "period_start", "window_first_day", "window_last_day")
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class ComparisonResult(Result):
+    """One row per group and metric.
+
+    Columns: the group columns, ``metric``, ``previous``, ``current``, ``diff``,
+    ``diff_ci_low``, ``diff_ci_high``, ``rel_change``, ``p_value``, ``test``,
+    ``p_adjusted`` and ``significant`` (after the correction named in
+    ``meta["correction"]``), and ``weight_current`` (the denominator behind the current
+    value, for ranking by effect on the store total).
+    """
+
+    kind = "comparison"
+
+    def significant(self) -> pd.DataFrame:
+        """Only the rows whose change is significant after the correction."""
+        return self.table[self.table["significant"]].reset_index(drop=True)
+
+
+def _group_cols(result: Result) -> list[str]:
+    by = list(result.meta.get("by", ()))
+    return [c for c in by if c in result.table.columns]
+
+
+def _split_periods(result: Result, current: str | None, previous: str | None) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
+    t = result.table
+    if "period" not in t.columns:
+        msg = "compare(result) with one result needs a result with periods (freq='W', 'D' or 'M')"
+        raise SchemaError(msg)
+    periods = sorted(t["period"].astype(str).unique())
+    if len(periods) < 2 and (current is None or previous is None):
+        msg = f"the result has one period ({periods}); compare needs two"
+        raise SchemaError(msg)
+    for p in (current, previous):
+        if p is not None and p not in periods:
+            msg = f"period {p!r} is not in the result; it has {periods}"
+            raise SchemaError(msg)
+    cur = current or periods[-1]
+    if previous is None and periods.index(cur) == 0:
+        msg = f"period {cur!r} is the first in the result; give previous_period"
+        raise SchemaError(msg)
+    prev = previous or periods[periods.index(cur) - 1]
+    return t[t["period"] == cur], t[t["period"] == prev], cur, prev
+
+
+def compare(
+    current: Result,
+    previous: Result | None = None,
+    *,
+    metrics: Sequence[str] | None = None,
+    correction: str | None = None,
+    current_period: str | None = None,
+    previous_period: str | None = None,
+    confidence: float | None = None,
+) -> ComparisonResult:
+    """Compare two results of the same kind, per group and metric.
+
+    Args:
+        current: The newer result (funnel, traffic, visitor value or DSR).
+        previous: The older result of the same kind. When omitted, ``current`` must have
+            periods and its last period is compared with the one before (week over week
+            for ``freq="W"``), or ``current_period`` with ``previous_period``.
+        metrics: Metrics to compare (default: every proportion, count and mean present).
+        correction: ``"bh"`` (Benjamini-Hochberg, default from config), ``"holm"`` or
+            ``"none"``, applied across all groups and metrics compared.
+        current_period: With one result: the period to compare.
+        previous_period: With one result: the period to compare it with.
+        confidence: Interval level (default from config).
+
+    Returns:
+        A :class:`ComparisonResult`.
+
+    References:
+        Newcombe (1998), Statistics in Medicine 17; Deng, Knoblich & Lu (2018), KDD;
+        Benjamini & Hochberg (1995); Holm (1979).
+    """
+    import pandas as pd  # noqa: PLC0415
+
+    cfg = get_config()
+    correction = correction or cfg.correction
+    if correction not in ("bh", "holm", "none"):
+        raise DefinitionError.unknown("correction", correction, ("bh", "holm", "none"))
+    if previous is None:
+        cur_t, prev_t, cur_label, prev_label = _split_periods(current, current_period, previous_period)
+    else:
+        if type(current) is not type(previous):
+            msg = f"compare needs two results of the same kind, got {type(current).__name__} and {type(previous).__name__}"
+            raise SchemaError(msg)
+        cur_t, prev_t = current.table, previous.table
+        cur_label = ",".join(sorted(set(map(str, cur_t.get("period", pd.Series(["current"]))))))
+        prev_label = ",".join(sorted(set(map(str, prev_t.get("period", pd.Series(["previous"]))))))
+    keys = _group_cols(current)
+    drop = [c for c in LABEL_COLS if c in cur_t.columns]
+    if keys:
+        merged = cur_t.drop(columns=drop).merge(
+            prev_t.drop(columns=[c for c in LABEL_COLS if c in prev_t.columns]),
+            on=keys, how="inner", suffixes=("_cur", "_prev"),
+        )
+    else:
+        merged = pd.concat([
+            cur_t.drop(columns=drop).reset_index(drop=True).add_suffix("_cur"),
+            prev_t.drop(columns=[c for c in LABEL_COLS if c in prev_t.columns]).reset_index(drop=True).add_suffix("_prev"),
+        ], axis=1)
+    cols = {c.removesuffix("_cur") for c in merged.columns if c.endswith("_cur")}
+    wanted = list(metrics) if metrics is not None else [
+        *[m for m in PROPORTIONS if m in cols], *[m for m in COUNTS if m in cols], *[m for m in MEANS if m in cols]
+    ]
+    unknown = [m for m in wanted if m not in cols]
+    if unknown:
+        raise DefinitionError.unknown("metric", unknown[0], sorted(cols))
+    parts = []
+    for m in wanted:
+        part = _compare_metric(merged, m, confidence)
+        if part is None:
+            continue
+        for k in keys:
+            part.insert(0, k, merged[k].to_numpy())
+        parts.append(part)
+    if not parts:
+        msg = f"nothing to compare: none of {wanted} can be tested from these results"
+        raise SchemaError(msg)
+    table = pd.concat(parts, ignore_index=True)
+    table["p_adjusted"] = _stats.adjust_pvalues(table["p_value"].to_numpy(float), correction)
+    level = cfg.fdr if correction == "bh" else 1 - cfg.confidence
+    table["significant"] = table["p_adjusted"].to_numpy(float) < level
+    table = table.sort_values([*keys, "metric"], kind="stable").reset_index(drop=True)
+    flags = [f for f in current.flags if f.code in ("presale_zero_payment", "bot_traffic", "order_brushing",
+                                                     "tracking_gap", "mix_shift", "immature_period")]
+    meta = {"by": tuple(keys), "current": cur_label, "previous": prev_label, "correction": correction,
+            "level": level, "kind": current.kind, "confidence": confidence or cfg.confidence}
+    notes = (f"{len(table)} comparisons; {correction} correction at level {level}",)
+    return ComparisonResult(table, sort_findings(flags), Audit(notes=notes), current.definition, meta)
+
+
+def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> pd.DataFrame | None:
+    import pandas as pd  # noqa: PLC0415
+
+    cur, prev = m[f"{metric}_cur"].to_numpy(float), m[f"{metric}_prev"].to_numpy(float)
+    out = pd.DataFrame({"metric": metric, "previous": prev, "current": cur})
+    if metric in PROPORTIONS:
+        num, den = PROPORTIONS[metric]
+        if f"{num}_cur" not in m.columns or f"{den}_cur" not in m.columns:
+            return None
+        x1, n1 = m[f"{num}_cur"].to_numpy(float), m[f"{den}_cur"].to_numpy(float)
+        x0, n0 = m[f"{num}_prev"].to_numpy(float), m[f"{den}_prev"].to_numpy(float)
+        ok = (x1 <= n1) & (x0 <= n0) & (n1 > 0) & (n0 > 0)
+        c = _tests.compare_proportions(np.where(ok, x1, 0), np.where(ok, n1, 1), np.where(ok, x0, 0),
+                                       np.where(ok, n0, 1), compare="diff", confidence=confidence)
+        est, lo, hi, p = (np.where(ok, a, np.nan) for a in (c.estimate, c.low, c.high, c.p_value))
+        test = np.where(ok, c.test, "")
+        weight = n1
+    elif metric in COUNTS:
+        c = _tests.compare_rates(cur, np.ones_like(cur), prev, np.ones_like(prev), compare="diff", confidence=confidence)
+        est, lo, hi, p, test = c.estimate, c.low, c.high, c.p_value, c.test
+        weight = np.ones_like(cur)
+    else:
+        hi_c, hi_p = m.get(f"{metric}_ci_high_cur"), m.get(f"{metric}_ci_high_prev")
+        if hi_c is None or hi_p is None:
+            return None
+        z = _stats._z(confidence or get_config().confidence)
+        # standard errors from each side's (symmetric, unclipped) upper limit
+        se1 = (hi_c.to_numpy(float) - cur) / z
+        se0 = (hi_p.to_numpy(float) - prev) / z
+        est = cur - prev
+        se = np.sqrt(se1**2 + se0**2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            zstat = est / se
+        from scipy import stats  # noqa: PLC0415
+
+        p = np.where(np.isfinite(zstat), 2 * stats.norm.sf(np.abs(zstat)), np.nan)
+        lo, hi = est - z * se, est + z * se
+        test = np.where(np.isfinite(p), "delta-z", "")
+        den_col = {"aov": "paid_buyers", "visitor_value": "visitors", "visitor_value_net": "visitors",
+                   "roas": "cost"}.get(metric, f"n_{metric}")
+        weight = m[f"{den_col}_cur"].to_numpy(float) if f"{den_col}_cur" in m.columns else np.ones_like(cur)
+    out["diff"], out["diff_ci_low"], out["diff_ci_high"] = est, lo, hi
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["rel_change"] = np.where(prev != 0, cur / prev - 1, np.nan)
+    out["p_value"] = p
+    out["test"] = test
+    out["weight_current"] = weight
+    return out
+
+
+def movers(
+    current: Result,
+    previous: Result | None = None,
+    *,
+    metric: str = "payment_conversion",
+    top: int = 10,
+    correction: str | None = None,
+) -> pd.DataFrame:
+    """Groups whose ``metric`` moved significantly, ranked by effect on the store total.
+
+    The effect of a group is its rate change weighted by its share of the current
+    denominator (``Δrate × visitors_g / Σ visitors``): how much of the store's pooled rate
+    the change moved, not how small its p-value is. Flags that could explain a move
+    (presale, bots, brushing, tracking gap) are listed beside the group they concern.
+
+    Returns:
+        The significant movers, biggest effect first, with ``direction`` (up / down),
+        ``effect_on_total`` and ``explained_by`` (flag codes).
+    """
+    comp = compare(current, previous, metrics=[metric], correction=correction)
+    t = comp.table.copy()
+    keys = list(comp.meta["by"])
+    t["effect_on_total"] = t["diff"] * t["weight_current"] / np.nansum(t["weight_current"])
+    t = t[t["significant"]].copy()
+    t["direction"] = np.where(t["diff"] > 0, "up", "down")
+    compared = {comp.meta["current"], comp.meta["previous"]}
+    store_wide = {f.code for f in current.flags if f.code == "tracking_gap" and _period_of(f, current) in compared}
+    explain = []
+    for _, row in t.iterrows():
+        codes = {f.code for f in current.flags if any(str(f.subject.get(k)) == str(row[k]) for k in keys)}
+        explain.append(", ".join(sorted(codes | store_wide)))
+    t["explained_by"] = explain
+    t = t.reindex(t["effect_on_total"].abs().sort_values(ascending=False, kind="stable").index)
+    return t.head(top).reset_index(drop=True)
+
+
+def _period_of(flag: Finding, result: Result) -> str | None:
+    """The result period (label) a dated flag falls in."""
+    import pandas as pd  # noqa: PLC0415
+
+    date = flag.subject.get("date")
+    freq = result.meta.get("freq")
+    if date is None or freq is None:
+        return None
+    ts = pd.Timestamp(str(date))
+    if freq == "D":
+        return ts.strftime("%Y-%m-%d")
+    if freq == "W":
+        iso = ts.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    return ts.strftime("%Y-%m")
+
+
+def mix_decomposition(
+    table: pd.DataFrame, by: str, previous: str, current: str, num: str = "paid_buyers", den: str = "visitors"
+) -> pd.DataFrame:
+    """Split the change of a pooled rate over segments into mix and rate effects.
+
+    With shares ``s`` of the denominator and segment rates ``r``, the pooled rate is
+    ``Σ s·r``, and ``Δ = Σ Δs·(r₀+r₁)/2`` (mix) ``+ Σ Δr·(s₀+s₁)/2`` (rate), exactly
+    (symmetric shift-share). A segment missing in one period has share 0 there and its
+    rate is carried from the other.
+
+    Returns:
+        One row per segment and a ``(total)`` row, with shares, rates, ``mix_effect``,
+        ``rate_effect``; the total row's ``simpson`` says whether the total moved against
+        every segment large enough to count.
+    """
+    import pandas as pd  # noqa: PLC0415
+
+    seg = table[table[by] != "(all)"]
+    a = seg[seg["period"] == previous].set_index(by)[[num, den]]
+    b = seg[seg["period"] == current].set_index(by)[[num, den]]
+    m = a.add_suffix("_prev").join(b.add_suffix("_cur"), how="outer").fillna(0.0)
+    va, vb = m[f"{den}_prev"].to_numpy(float), m[f"{den}_cur"].to_numpy(float)
+    ra, rb = _stats.rate(m[f"{num}_prev"], va), _stats.rate(m[f"{num}_cur"], vb)
+    ra, rb = np.where(np.isnan(ra), rb, ra), np.where(np.isnan(rb), ra, rb)
+    ra, rb = np.nan_to_num(ra), np.nan_to_num(rb)
+    sa, sb = va / max(va.sum(), 1e-300), vb / max(vb.sum(), 1e-300)
+    out = pd.DataFrame({by: m.index.astype(str), "share_prev": sa, "share_cur": sb, "rate_prev": ra, "rate_cur": rb,
+                        "mix_effect": (sb - sa) * (ra + rb) / 2, "rate_effect": (rb - ra) * (sa + sb) / 2})
+    tot_a = float(m[f"{num}_prev"].sum() / va.sum()) if va.sum() else np.nan
+    tot_b = float(m[f"{num}_cur"].sum() / vb.sum()) if vb.sum() else np.nan
+    big = (va >= get_config().min_sample) & (vb >= get_config().min_sample)
+    seg_delta = (rb - ra)[big]
+    delta = tot_b - tot_a
+    simpson = bool(len(seg_delta) >= 2 and ((delta < 0 < seg_delta.min()) or (delta > 0 > seg_delta.max())))
+    total = pd.DataFrame([{by: "(total)", "share_prev": 1.0, "share_cur": 1.0, "rate_prev": tot_a, "rate_cur": tot_b,
+                           "mix_effect": float(out["mix_effect"].sum()), "rate_effect": float(out["rate_effect"].sum()),
+                           "simpson": simpson}])
+    return pd.concat([out, total], ignore_index=True)
+
+
+def mix_shift_flag(table: pd.DataFrame, by: str, previous: str, current: str) -> Finding | None:
+    """The ``mix_shift`` flag from :func:`mix_decomposition` (used by the funnel's detectors)."""
+    d = mix_decomposition(table, by, previous, current)
+    tot = d.iloc[-1]
+    segs = d.iloc[:-1]
+    delta = float(tot["rate_cur"] - tot["rate_prev"])
+    seg = table[table[by] != "(all)"]
+    va = float(seg.loc[seg["period"] == previous, "visitors"].sum())
+    vb = float(seg.loc[seg["period"] == current, "visitors"].sum())
+    if not va or not vb:
+        return None
+    pooled = float(seg.loc[seg["period"].isin([previous, current]), "paid_buyers"].sum()) / (va + vb)
+    se = float(np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / va + 1 / vb)))
+    mix, rate_eff = float(tot["mix_effect"]), float(tot["rate_effect"])
+    simpson = bool(tot["simpson"])
+    if not (simpson or (abs(mix) > 2 * se and abs(mix) > abs(rate_eff))):
+        return None
+    lead = (
+        f"payment conversion of all {by}s moved {delta:+.2%} from {previous} to {current} while every "
+        f"{by} moved the other way (Simpson's paradox)"
+        if simpson
+        else f"payment conversion of all {by}s moved {delta:+.2%} from {previous} to {current}, of which "
+        f"{mix:+.2%} is mix (traffic moving between {by}s) and {rate_eff:+.2%} the {by}s' own rates"
+    )
+    return Finding(
+        "mix_shift", "warning",
+        lead + ". Judge each segment by its own rate; the total moved because of where the traffic came from.",
+        subject={"by": by, "from": previous, "to": current},
+        evidence={"total_change": delta, "mix_effect": mix, "rate_effect": rate_eff, "se_total_change": se,
+                  "share_change": dict(zip(segs[by], (segs["share_cur"] - segs["share_prev"]).tolist(), strict=True)),
+                  "rate_change": dict(zip(segs[by], (segs["rate_cur"] - segs["rate_prev"]).tolist(), strict=True))},
+        instead={"rate_effect": rate_eff},
+    )

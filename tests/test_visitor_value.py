@@ -79,7 +79,7 @@ def test_decomposition_adds_up(small: sm.datasets.Store) -> None:
     periods = sorted(res.table["period"].unique())
     d = res.decompose(periods[-1], periods[-2])
     groups = d[d["source"] != "(total)"]
-    np.testing.assert_allclose(groups["dlog_visitor_value"], groups["dlog_conversion"] + groups["dlog_aov"], rtol=1e-9)
+    np.testing.assert_allclose(groups["dlog_visitor_value"], groups["dlog_conv"] + groups["dlog_aov"], rtol=1e-9)
     total = d[d["source"] == "(total)"].iloc[0]
     assert total["mix_effect"] + total["rate_effect"] == pytest.approx(total["visitor_value_cur"] - total["visitor_value_prev"])
     # (total) values are the visitor-weighted means of the groups: Σ visitors·vv / Σ visitors

@@ -97,12 +97,12 @@ class Audit:
         }
 
 
-PERCENT_SUFFIXES = ("_rate", "ctr", "conversion", "share", "_shrunk")
+PERCENT_SUFFIXES = ("_rate", "ctr", "conversion", "share", "_shrunk", "_vs_peers")
 
 
 def is_percent(col: str) -> bool:
     """Whether a result column is a proportion (formatted as a percentage)."""
-    base = col.removesuffix("_ci_low").removesuffix("_ci_high")
+    base = col.removesuffix("_ci_low").removesuffix("_ci_high").removesuffix("_prev").removesuffix("_cur")
     return base.endswith(PERCENT_SUFFIXES) or base.startswith("rel_") or base.endswith("_rel_diff")
 
 

@@ -270,7 +270,8 @@ def _aov_flags(
 def decompose(result: VisitorValueResult, current: str, previous: str) -> pd.DataFrame:
     """Split a change of visitor value between two periods.
 
-    Per group: ``Δlog(visitor value) = Δlog(conversion) + Δlog(aov)`` (exact, as
+    Per group: ``Δlog(visitor value) = Δlog(conversion) + Δlog(aov)`` (columns ``dlog_visitor_value``,
+    ``dlog_conv``, ``dlog_aov``) (exact, as
     ``visitor_value = conversion × aov``). For the store total across groups,
     ``VV = Σ share_g · vv_g`` with ``share_g`` the group's share of visitors, and the
     change splits exactly into a mix effect ``Σ Δshare · mean vv`` and a rate effect
@@ -294,7 +295,7 @@ def decompose(result: VisitorValueResult, current: str, previous: str) -> pd.Dat
         m = pd.concat([a[cols].add_suffix("_prev").reset_index(drop=True), b[cols].add_suffix("_cur").reset_index(drop=True)], axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         m["dlog_visitor_value"] = np.log(m["visitor_value_cur"] / m["visitor_value_prev"])
-        m["dlog_conversion"] = np.log(m["payment_conversion_cur"] / m["payment_conversion_prev"])
+        m["dlog_conv"] = np.log(m["payment_conversion_cur"] / m["payment_conversion_prev"])
         m["dlog_aov"] = np.log(m["aov_cur"] / m["aov_prev"])
     if by:
         va, vb = m["visitors_prev"].fillna(0).to_numpy(float), m["visitors_cur"].fillna(0).to_numpy(float)

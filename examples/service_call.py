@@ -17,4 +17,6 @@ def funnel_endpoint(events: object, orders: object, by: str = "product_id") -> s
 if __name__ == "__main__":
     store = sm.datasets.make_store(seed=1, days=14, products=30, visitors_per_day=400)
     payload = json.loads(funnel_endpoint(store.events, store.orders))
-    print(json.dumps({"rows": len(payload["rows"]), "flags": [f["code"] for f in payload["flags"]]}))
+    print(
+        json.dumps({"rows": len(payload["rows"]), "flags": [f["code"] for f in payload["flags"]]})
+    )

@@ -21,7 +21,12 @@ for flag in week.flags:
     print(f"- {flag.severity}: {flag.message}")
 (out / "funnel.md").write_text(week.to_markdown(), encoding="utf-8")
 if hasattr(sm, "weekly_report"):
-    report = sm.weekly_report(events=store.events, orders=store.orders, ratings=store.ratings,
-                              spend=store.spend, peers=store.peers)
+    report = sm.weekly_report(
+        events=store.events,
+        orders=store.orders,
+        ratings=store.ratings,
+        spend=store.spend,
+        peers=store.peers,
+    )
     report.to_html(out / "report.html")
     print(f"report written to {out / 'report.html'}")

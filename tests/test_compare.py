@@ -11,7 +11,9 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 import shopmetrics as sm
 
 
-def _funnel_two_weeks(rates: dict[str, tuple[float, float]], visitors: dict[str, tuple[int, int]]) -> sm.FunnelResult:
+def _funnel_two_weeks(
+    rates: dict[str, tuple[float, float]], visitors: dict[str, tuple[int, int]]
+) -> sm.FunnelResult:
     """A tiny store: per source and week, `visitors` visit and a fraction `rate` buy."""
     ev, od = [], []
     for src, (v0, v1) in visitors.items():
@@ -22,14 +24,27 @@ def _funnel_two_weeks(rates: dict[str, tuple[float, float]], visitors: dict[str,
                 vid = f"{src}-{week}-{i}"
                 ev.append((day + pd.Timedelta(hours=10), vid, "visit", src))
                 if i < buyers:
-                    od.append((f"o-{vid}", vid, day + pd.Timedelta(hours=11), day + pd.Timedelta(hours=11, minutes=2), 50.0, src))
+                    od.append(
+                        (
+                            f"o-{vid}",
+                            vid,
+                            day + pd.Timedelta(hours=11),
+                            day + pd.Timedelta(hours=11, minutes=2),
+                            50.0,
+                            src,
+                        )
+                    )
     events = pd.DataFrame(ev, columns=["ts", "visitor_id", "event", "source"])
-    orders = pd.DataFrame(od, columns=["order_id", "buyer_id", "created_at", "paid_at", "amount", "source"])
+    orders = pd.DataFrame(
+        od, columns=["order_id", "buyer_id", "created_at", "paid_at", "amount", "source"]
+    )
     return sm.funnel(events, orders, by="source", freq="W")
 
 
 def test_proportion_rows_match_statsmodels_newcombe() -> None:
-    res = _funnel_two_weeks({"a": (0.05, 0.08), "b": (0.02, 0.02)}, {"a": (400, 500), "b": (300, 300)})
+    res = _funnel_two_weeks(
+        {"a": (0.05, 0.08), "b": (0.02, 0.02)}, {"a": (400, 500), "b": (300, 300)}
+    )
     c = sm.compare(res, metrics=["payment_conversion"]).to_pandas().set_index("source")
     # reference: statsmodels confint_proportions_2indep(method="newcomb") (Newcombe 1998 method 10)
     lo, hi = confint_proportions_2indep(40, 500, 20, 400, method="newcomb", compare="diff")
@@ -40,8 +55,10 @@ def test_proportion_rows_match_statsmodels_newcombe() -> None:
 
 
 def test_bh_applied_across_groups_and_metrics() -> None:
-    res = _funnel_two_weeks({"a": (0.05, 0.15), "b": (0.02, 0.021), "c": (0.1, 0.1)},
-                            {"a": (400, 400), "b": (300, 300), "c": (200, 220)})
+    res = _funnel_two_weeks(
+        {"a": (0.05, 0.15), "b": (0.02, 0.021), "c": (0.1, 0.1)},
+        {"a": (400, 400), "b": (300, 300), "c": (200, 220)},
+    )
     c = sm.compare(res)
     t = c.to_pandas()
     ok = t["p_value"].notna()
@@ -51,7 +68,9 @@ def test_bh_applied_across_groups_and_metrics() -> None:
     sig = t[(t["metric"] == "payment_conversion") & t["significant"]]["source"].tolist()
     assert sig == ["a"]
     holm = sm.compare(res, correction="holm").to_pandas()
-    np.testing.assert_allclose(holm.loc[ok, "p_adjusted"], multipletests(t.loc[ok, "p_value"], method="holm")[1])
+    np.testing.assert_allclose(
+        holm.loc[ok, "p_adjusted"], multipletests(t.loc[ok, "p_value"], method="holm")[1]
+    )
 
 
 def test_two_results_and_errors() -> None:
@@ -75,7 +94,9 @@ def test_mix_shift_reported_as_mix_not_rate_drop(store: sm.datasets.Store) -> No
     assert abs(ev["mix_effect"]) > abs(ev["rate_effect"])
     d = sm.mix_decomposition(weekly.table, "source", "2026-W46", "2026-W47")
     total = d[d["source"] == "(total)"].iloc[0]
-    assert total["mix_effect"] + total["rate_effect"] == pytest.approx(total["rate_cur"] - total["rate_prev"])
+    assert total["mix_effect"] + total["rate_effect"] == pytest.approx(
+        total["rate_cur"] - total["rate_prev"]
+    )
     # the planted shift: display's share of visitors rises (see datasets.Trap "mix_shift")
     display = d[d["source"] == "display"].iloc[0]
     assert display["share_cur"] > display["share_prev"] + 0.1
@@ -86,7 +107,9 @@ def test_mix_shift_reported_as_mix_not_rate_drop(store: sm.datasets.Store) -> No
 
 def test_simpson_detected_on_constructed_data() -> None:
     # both segments improve, but traffic moves to the low-converting one: the total falls.
-    res = _funnel_two_weeks({"hi": (0.10, 0.11), "lo": (0.01, 0.012)}, {"hi": (900, 100), "lo": (100, 900)})
+    res = _funnel_two_weeks(
+        {"hi": (0.10, 0.11), "lo": (0.01, 0.012)}, {"hi": (900, 100), "lo": (100, 900)}
+    )
     d = sm.mix_decomposition(res.table, "source", *sorted(res.table["period"].unique()))
     assert bool(d.iloc[-1]["simpson"]) is True
     assert "mix_shift" in {f.code for f in res.flags}

@@ -33,7 +33,10 @@ def test_threads_do_not_see_each_others_config() -> None:
             barrier.wait()
             seen[name] = sm.get_config().confidence
 
-    threads = [threading.Thread(target=work, args=("a", 0.8)), threading.Thread(target=work, args=("b", 0.99))]
+    threads = [
+        threading.Thread(target=work, args=("a", 0.8)),
+        threading.Thread(target=work, args=("b", 0.99)),
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -19,25 +19,39 @@ from .conftest import Constructor
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "shopmetrics"
 
-EVENTS = pd.DataFrame({
-    "ts": pd.to_datetime(["2026-11-16 23:30", "2026-11-17 00:10", "2026-11-17 08:00",
-                          "2026-11-23 09:00", "2026-11-16 10:00"]),
-    "visitor_id": ["a", "a", "b", "a", "c"],
-    "event": ["visit", "visit", "visit", "visit", "click"],
-})
+EVENTS = pd.DataFrame(
+    {
+        "ts": pd.to_datetime(
+            [
+                "2026-11-16 23:30",
+                "2026-11-17 00:10",
+                "2026-11-17 08:00",
+                "2026-11-23 09:00",
+                "2026-11-16 10:00",
+            ]
+        ),
+        "visitor_id": ["a", "a", "b", "a", "c"],
+        "event": ["visit", "visit", "visit", "visit", "click"],
+    }
+)
 
 
 def _tiny_agg(table: _engine.Table, freq: _engine.Freq) -> pd.DataFrame:
     frame = table.frame.with_columns(_engine.period_key("ts", freq).alias("p"))
     out = _engine.collect(
-        frame.filter(nw.col("event") == "visit").select("p", "visitor_id").unique()
-        .group_by("p").agg(nw.len().alias("visitors")),
+        frame.filter(nw.col("event") == "visit")
+        .select("p", "visitor_id")
+        .unique()
+        .group_by("p")
+        .agg(nw.len().alias("visitors")),
     )
     return out.sort_values("p").reset_index(drop=True).astype("int64")
 
 
 @pytest.mark.parametrize("freq", [None, "D", "W", "M"])
-def test_same_aggregation_on_every_engine(constructor: Constructor, freq: _engine.Freq, engine: str) -> None:
+def test_same_aggregation_on_every_engine(
+    constructor: Constructor, freq: _engine.Freq, engine: str
+) -> None:
     before = EVENTS.copy(deep=True)
     native = constructor(EVENTS)
     got = _tiny_agg(_engine.load(native, "events"), freq)
@@ -55,9 +69,13 @@ def test_same_aggregation_on_every_engine(constructor: Constructor, freq: _engin
 def test_period_keys_round_trip() -> None:
     d = dt.datetime(2026, 11, 22, 23, 59)
     frame = nw.from_native(pd.DataFrame({"ts": [d]})).lazy()
-    keys = _engine.collect(frame.select(
-        _engine.period_key("ts", "D").alias("d"), _engine.period_key("ts", "W").alias("w"),
-        _engine.period_key("ts", "M").alias("m")))
+    keys = _engine.collect(
+        frame.select(
+            _engine.period_key("ts", "D").alias("d"),
+            _engine.period_key("ts", "W").alias("w"),
+            _engine.period_key("ts", "M").alias("m"),
+        )
+    )
     assert _engine.period_label(int(keys["d"][0]), "D") == "2026-11-22"
     assert _engine.period_label(int(keys["w"][0]), "W") == "2026-W47"  # ISO: Sunday belongs to W47
     assert _engine.period_start(int(keys["w"][0]), "W") == dt.datetime(2026, 11, 16)
@@ -67,8 +85,13 @@ def test_period_keys_round_trip() -> None:
 
 def test_aware_timestamps_cut_in_store_time_zone(constructor: Constructor) -> None:
     # 2026-11-16 17:30 UTC is 2026-11-17 01:30 in Shanghai: the visit belongs to the 17th.
-    ev = pd.DataFrame({"ts": pd.to_datetime(["2026-11-16 17:30"]).tz_localize("UTC"),
-                       "visitor_id": ["a"], "event": ["visit"]})
+    ev = pd.DataFrame(
+        {
+            "ts": pd.to_datetime(["2026-11-16 17:30"]).tz_localize("UTC"),
+            "visitor_id": ["a"],
+            "event": ["visit"],
+        }
+    )
     table = _engine.load(constructor(ev), "events", tz="Asia/Shanghai")
     got = _engine.collect(table.frame.select(_engine.period_key("ts", "D").alias("d")))
     assert _engine.period_label(int(got["d"][0]), "D") == "2026-11-17"
@@ -93,7 +116,9 @@ def test_unknown_object_and_missing_file() -> None:
 
 
 def test_column_mapping_and_chinese_headers() -> None:
-    traffic = pd.DataFrame({"统计日期": pd.to_datetime(["2026-11-16"]), "访客数": [10], "商品ID": ["p"]})
+    traffic = pd.DataFrame(
+        {"统计日期": pd.to_datetime(["2026-11-16"]), "访客数": [10], "商品ID": ["p"]}
+    )
     t = _engine.load(traffic, "traffic")
     assert set(t.columns) == {"date", "visitors", "product_id"}
     t2 = _engine.load(EVENTS.rename(columns={"visitor_id": "uid"}), "events", {"uid": "visitor_id"})

@@ -11,15 +11,20 @@ from .conftest import Constructor
 
 
 def _orders() -> pd.DataFrame:
-    return pd.DataFrame({
-        "order_id": ["o1", "o1", "o2", "o3"],
-        "product_id": ["p", "p", "q", "q"],
-        "buyer": ["b1", "b1", "b2", "b3"],
-        "created_at": pd.to_datetime(["2026-11-02 10:00", "2026-11-02 10:00", "2026-11-03 09:00",
-                                      "2026-11-04 09:00"]),
-        "paid_at": pd.to_datetime(["2026-11-02 10:05", "2026-11-02 10:05", "2026-11-03 08:00", None]),
-        "amount": [10.0, 10.0, -5.0, 20.0],
-    })
+    return pd.DataFrame(
+        {
+            "order_id": ["o1", "o1", "o2", "o3"],
+            "product_id": ["p", "p", "q", "q"],
+            "buyer": ["b1", "b1", "b2", "b3"],
+            "created_at": pd.to_datetime(
+                ["2026-11-02 10:00", "2026-11-02 10:00", "2026-11-03 09:00", "2026-11-04 09:00"]
+            ),
+            "paid_at": pd.to_datetime(
+                ["2026-11-02 10:05", "2026-11-02 10:05", "2026-11-03 08:00", None]
+            ),
+            "amount": [10.0, 10.0, -5.0, 20.0],
+        }
+    )
 
 
 def test_three_problems_reported_at_once(constructor: Constructor) -> None:
@@ -57,20 +62,32 @@ def test_clean_tables_pass(constructor: Constructor) -> None:
 
 
 def test_events_ratings_and_times() -> None:
-    events = pd.DataFrame({
-        "ts": ["2026-11-02 10:00", "not a time", None],
-        "visitor_id": ["a", None, "c"],
-        "event": ["visit", "pv", "visit"],
-    })
-    ratings = pd.DataFrame({
-        "order_id": ["o1", "o2"], "buyer_id": ["b", "c"],
-        "rated_at": pd.to_datetime(["2026-11-02", "2026-11-03"]).tz_localize("Asia/Shanghai"),
-        "item_score": [5, 7], "service_score": [5, 0], "logistics_score": [None, 4],
-    })
+    events = pd.DataFrame(
+        {
+            "ts": ["2026-11-02 10:00", "not a time", None],
+            "visitor_id": ["a", None, "c"],
+            "event": ["visit", "pv", "visit"],
+        }
+    )
+    ratings = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2"],
+            "buyer_id": ["b", "c"],
+            "rated_at": pd.to_datetime(["2026-11-02", "2026-11-03"]).tz_localize("Asia/Shanghai"),
+            "item_score": [5, 7],
+            "service_score": [5, 0],
+            "logistics_score": [None, 4],
+        }
+    )
     report = sm.validate(events=events, ratings=ratings)
     codes = sorted({p.code for p in report.problems})
-    assert codes == ["mixed_time_zones", "null_keys", "score_out_of_range", "unknown_event",
-                     "unparseable_time"]
+    assert codes == [
+        "mixed_time_zones",
+        "null_keys",
+        "score_out_of_range",
+        "unknown_event",
+        "unparseable_time",
+    ]
     scores = [p for p in report.problems if p.code == "score_out_of_range"]
     assert sorted(p.column for p in scores) == ["item_score", "service_score"]
     assert "pv" in next(p for p in report.problems if p.code == "unknown_event").message
@@ -80,8 +97,12 @@ def test_events_ratings_and_times() -> None:
 
 
 def test_weekly_traffic_rows_flagged() -> None:
-    traffic = pd.DataFrame({"date": pd.to_datetime(["2026-11-02", "2026-11-09", "2026-11-16"]),
-                            "visitors": [700, 650, 720]})
+    traffic = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2026-11-02", "2026-11-09", "2026-11-16"]),
+            "visitors": [700, 650, 720],
+        }
+    )
     report = sm.validate(traffic=traffic)
     assert [p.code for p in report.problems] == ["multi_day_uniques"]
     assert report.ok  # a warning, not an error

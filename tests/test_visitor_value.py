@@ -20,26 +20,47 @@ def small() -> sm.datasets.Store:
 def test_visitor_value_is_conversion_times_aov(small: sm.datasets.Store) -> None:
     t = sm.visitor_value(small.events, small.orders, by="source", freq="W").to_pandas()
     ok = t["paid_buyers"] > 0
-    np.testing.assert_allclose(t.loc[ok, "visitor_value"], t.loc[ok, "payment_conversion"] * t.loc[ok, "aov"], rtol=1e-12)
+    np.testing.assert_allclose(
+        t.loc[ok, "visitor_value"], t.loc[ok, "payment_conversion"] * t.loc[ok, "aov"], rtol=1e-12
+    )
     # and the definition: paid amount / visitors
     np.testing.assert_allclose(t["visitor_value"], t["paid_amount"] / t["visitors"], rtol=1e-12)
 
 
-@given(st.lists(st.tuples(st.sampled_from("abcdefghij"), st.integers(0, 3), st.floats(1, 500)), min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcdefghij"), st.integers(0, 3), st.floats(1, 500)),
+        min_size=1,
+        max_size=30,
+    )
+)
 @settings(max_examples=30, deadline=None)
 def test_identity_holds_on_random_tables(rows: list[tuple[str, int, float]]) -> None:
     visitors = sorted({r[0] for r in rows})
-    events = pd.DataFrame({"ts": pd.Timestamp("2026-11-16 09:00"), "visitor_id": visitors, "event": "visit",
-                           "source": "search"})
-    orders = pd.DataFrame({
-        "order_id": [f"o{i}" for i in range(len(rows))], "buyer_id": [r[0] for r in rows],
-        "created_at": [pd.Timestamp("2026-11-16 10:00") + pd.Timedelta(days=r[1]) for r in rows],
-        "paid_at": [pd.Timestamp("2026-11-16 10:05") + pd.Timedelta(days=r[1]) for r in rows],
-        "amount": [round(r[2], 2) for r in rows],
-    })
+    events = pd.DataFrame(
+        {
+            "ts": pd.Timestamp("2026-11-16 09:00"),
+            "visitor_id": visitors,
+            "event": "visit",
+            "source": "search",
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(len(rows))],
+            "buyer_id": [r[0] for r in rows],
+            "created_at": [
+                pd.Timestamp("2026-11-16 10:00") + pd.Timedelta(days=r[1]) for r in rows
+            ],
+            "paid_at": [pd.Timestamp("2026-11-16 10:05") + pd.Timedelta(days=r[1]) for r in rows],
+            "amount": [round(r[2], 2) for r in rows],
+        }
+    )
     t = sm.visitor_value(events, orders, freq="W").to_pandas()
     ok = t["paid_buyers"] > 0
-    np.testing.assert_allclose(t.loc[ok, "visitor_value"], (t["payment_conversion"] * t["aov"])[ok], rtol=1e-9)
+    np.testing.assert_allclose(
+        t.loc[ok, "visitor_value"], (t["payment_conversion"] * t["aov"])[ok], rtol=1e-9
+    )
 
 
 def test_aov_interval_against_bootstrap(small: sm.datasets.Store) -> None:
@@ -59,15 +80,24 @@ def test_refund_rate_worked_example() -> None:
     # two products with 125 and 112 paid sub-orders in the last 30 days, 10 and 15 refunded.
     n1, n2 = 125, 112
     paid_at = pd.Timestamp("2026-11-10 12:00")
-    orders = pd.DataFrame({
-        "order_id": [f"o{i}" for i in range(n1 + n2)],
-        "buyer_id": [f"b{i}" for i in range(n1 + n2)],
-        "product_id": ["p1"] * n1 + ["p2"] * n2,
-        "created_at": paid_at - pd.Timedelta(minutes=5), "paid_at": paid_at, "amount": 10.0,
-        "refund_amount": [10.0] * 10 + [0.0] * (n1 - 10) + [10.0] * 15 + [0.0] * (n2 - 15),
-        "refunded_at": [pd.Timestamp("2026-11-12")] * 10 + [pd.NaT] * (n1 - 10) + [pd.Timestamp("2026-11-13")] * 15 + [pd.NaT] * (n2 - 15),
-    })
-    events = pd.DataFrame({"ts": paid_at - pd.Timedelta(hours=1), "visitor_id": orders["buyer_id"], "event": "visit"})
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(n1 + n2)],
+            "buyer_id": [f"b{i}" for i in range(n1 + n2)],
+            "product_id": ["p1"] * n1 + ["p2"] * n2,
+            "created_at": paid_at - pd.Timedelta(minutes=5),
+            "paid_at": paid_at,
+            "amount": 10.0,
+            "refund_amount": [10.0] * 10 + [0.0] * (n1 - 10) + [10.0] * 15 + [0.0] * (n2 - 15),
+            "refunded_at": [pd.Timestamp("2026-11-12")] * 10
+            + [pd.NaT] * (n1 - 10)
+            + [pd.Timestamp("2026-11-13")] * 15
+            + [pd.NaT] * (n2 - 15),
+        }
+    )
+    events = pd.DataFrame(
+        {"ts": paid_at - pd.Timedelta(hours=1), "visitor_id": orders["buyer_id"], "event": "visit"}
+    )
     t = sm.visitor_value(events, orders, freq="W").to_pandas()
     assert t["refund_rate_30d"].iloc[0] == pytest.approx(25 / 237)
     assert round(float(t["refund_rate_30d"].iloc[0]), 3) == 0.105
@@ -79,22 +109,34 @@ def test_decomposition_adds_up(small: sm.datasets.Store) -> None:
     periods = sorted(res.table["period"].unique())
     d = res.decompose(periods[-1], periods[-2])
     groups = d[d["source"] != "(total)"]
-    np.testing.assert_allclose(groups["dlog_visitor_value"], groups["dlog_conv"] + groups["dlog_aov"], rtol=1e-9)
+    np.testing.assert_allclose(
+        groups["dlog_visitor_value"], groups["dlog_conv"] + groups["dlog_aov"], rtol=1e-9
+    )
     total = d[d["source"] == "(total)"].iloc[0]
-    assert total["mix_effect"] + total["rate_effect"] == pytest.approx(total["visitor_value_cur"] - total["visitor_value_prev"])
+    assert total["mix_effect"] + total["rate_effect"] == pytest.approx(
+        total["visitor_value_cur"] - total["visitor_value_prev"]
+    )
     # (total) values are the visitor-weighted means of the groups: Σ visitors·vv / Σ visitors
     cur = res.table[res.table["period"] == periods[-1]]
-    assert total["visitor_value_cur"] == pytest.approx((cur["visitors"] * cur["visitor_value"]).sum() / cur["visitors"].sum())
+    assert total["visitor_value_cur"] == pytest.approx(
+        (cur["visitors"] * cur["visitor_value"]).sum() / cur["visitors"].sum()
+    )
 
 
 def test_repurchase_by_old_buyer_rule() -> None:
-    orders = pd.DataFrame({
-        "order_id": ["o1", "o2", "o3", "o4", "o5"],
-        "buyer_id": ["a", "a", "b", "c", "c"],
-        "created_at": pd.to_datetime(["2025-12-01", "2026-11-05", "2026-11-06", "2025-10-01", "2026-11-07"]),
-        "paid_at": pd.to_datetime(["2025-12-01", "2026-11-05", "2026-11-06", "2025-10-01", "2026-11-07"]),
-        "amount": [10.0, 20.0, 30.0, 5.0, 50.0],
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4", "o5"],
+            "buyer_id": ["a", "a", "b", "c", "c"],
+            "created_at": pd.to_datetime(
+                ["2025-12-01", "2026-11-05", "2026-11-06", "2025-10-01", "2026-11-07"]
+            ),
+            "paid_at": pd.to_datetime(
+                ["2025-12-01", "2026-11-05", "2026-11-06", "2025-10-01", "2026-11-07"]
+            ),
+            "amount": [10.0, 20.0, 30.0, 5.0, 50.0],
+        }
+    )
     t = repurchase(orders, freq="M").set_index("period")
     nov = t.loc["2026-11"]
     # paid in Nov 2026: a, b, c. Paid within 365 days before 2026-11-01: a (2025-12-01);
@@ -106,12 +148,15 @@ def test_repurchase_by_old_buyer_rule() -> None:
 
 
 def test_cohort_table() -> None:
-    orders = pd.DataFrame({
-        "order_id": ["o1", "o2", "o3", "o4"], "buyer_id": ["a", "a", "b", "b"],
-        "created_at": pd.to_datetime(["2026-09-03", "2026-11-05", "2026-10-06", "2026-10-20"]),
-        "paid_at": pd.to_datetime(["2026-09-03", "2026-11-05", "2026-10-06", "2026-10-20"]),
-        "amount": [10.0, 20.0, 30.0, 5.0],
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4"],
+            "buyer_id": ["a", "a", "b", "b"],
+            "created_at": pd.to_datetime(["2026-09-03", "2026-11-05", "2026-10-06", "2026-10-20"]),
+            "paid_at": pd.to_datetime(["2026-09-03", "2026-11-05", "2026-10-06", "2026-10-20"]),
+            "amount": [10.0, 20.0, 30.0, 5.0],
+        }
+    )
     c = cohorts(orders)
     rows = {(r.cohort, r.months_since): (r.buyers, r.revenue) for r in c.itertuples()}
     assert rows == {("2026-09", 0): (1, 10.0), ("2026-09", 2): (1, 20.0), ("2026-10", 0): (1, 35.0)}
@@ -119,14 +164,25 @@ def test_cohort_table() -> None:
 
 def test_flags_refunds_dominant_buyer_and_cents() -> None:
     n = 30
-    events = pd.DataFrame({"ts": pd.Timestamp("2026-11-16 08:00"), "visitor_id": [f"b{i}" for i in range(n)], "event": "visit"})
+    events = pd.DataFrame(
+        {
+            "ts": pd.Timestamp("2026-11-16 08:00"),
+            "visitor_id": [f"b{i}" for i in range(n)],
+            "event": "visit",
+        }
+    )
     amounts = [100.0] * (n - 1) + [10_000_00.0]  # one buyer in cents: 1,000,000
-    orders = pd.DataFrame({
-        "order_id": [f"o{i}" for i in range(n)], "buyer_id": [f"b{i}" for i in range(n)],
-        "created_at": pd.Timestamp("2026-11-16 09:00"), "paid_at": pd.Timestamp("2026-11-16 09:01"),
-        "amount": amounts, "refund_amount": [0.0] * (n - 1) + [10_000_00.0],
-        "refunded_at": [pd.NaT] * (n - 1) + [pd.Timestamp("2026-11-18")],
-    })
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(n)],
+            "buyer_id": [f"b{i}" for i in range(n)],
+            "created_at": pd.Timestamp("2026-11-16 09:00"),
+            "paid_at": pd.Timestamp("2026-11-16 09:01"),
+            "amount": amounts,
+            "refund_amount": [0.0] * (n - 1) + [10_000_00.0],
+            "refunded_at": [pd.NaT] * (n - 1) + [pd.Timestamp("2026-11-18")],
+        }
+    )
     codes = {f.code for f in sm.visitor_value(events, orders, freq="W").flags}
     assert {"refund_inflated", "single_buyer_dominates", "currency_units"} <= codes
     clean = orders.assign(amount=100.0, refund_amount=0.0, refunded_at=pd.NaT)
@@ -135,7 +191,11 @@ def test_flags_refunds_dominant_buyer_and_cents() -> None:
 
 
 def test_spend_and_margin(small: sm.datasets.Store) -> None:
-    t = sm.visitor_value(small.events, small.orders, spend=small.spend, margin=0.3).to_pandas().iloc[0]
+    t = (
+        sm.visitor_value(small.events, small.orders, spend=small.spend, margin=0.3)
+        .to_pandas()
+        .iloc[0]
+    )
     cost = small.spend["cost"].sum()
     assert t["cost"] == pytest.approx(cost)
     assert t["visitor_cost"] == pytest.approx(cost / t["visitors"])

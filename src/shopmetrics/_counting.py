@@ -51,7 +51,12 @@ class Counts:
 
 
 def _range_filter(
-    table: Table, col: str, start: dt.datetime | None, end: dt.datetime | None, excluded: list[Exclusion], reason: str
+    table: Table,
+    col: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    excluded: list[Exclusion],
+    reason: str,
 ) -> nw.LazyFrame[Any]:
     """Filter ``table`` to ``start <= col < end``, counting the rows left out."""
     frame = table.frame
@@ -65,7 +70,11 @@ def _range_filter(
 
 
 def _null_filter(
-    table: Table, frame: nw.LazyFrame[Any], cols: Sequence[str], excluded: list[Exclusion], what: str
+    table: Table,
+    frame: nw.LazyFrame[Any],
+    cols: Sequence[str],
+    excluded: list[Exclusion],
+    what: str,
 ) -> nw.LazyFrame[Any]:
     """Drop rows with nulls in ``cols`` — counted, never silent."""
     cols = [c for c in cols if c in table.columns]
@@ -74,7 +83,9 @@ def _null_filter(
     cond = nw.any_horizontal(*(nw.col(c).is_null() for c in cols), ignore_nulls=False)
     n = int(_engine.scalar(frame.filter(cond).select(nw.len()), f"{table.name}:nulls") or 0)
     if n:
-        excluded.append(Exclusion(table.name, f"null {', '.join(cols)}", n, f"excluded from {what}"))
+        excluded.append(
+            Exclusion(table.name, f"null {', '.join(cols)}", n, f"excluded from {what}")
+        )
     return frame.filter(~cond)
 
 
@@ -102,7 +113,9 @@ def count_events(
     unknown = frame.filter(~nw.col("event").is_in(list(EVENT_TYPES)))
     n_unknown = int(_engine.scalar(unknown.select(nw.len()), "events:unknown") or 0)
     if n_unknown:
-        excluded.append(Exclusion("events", "unknown event value", n_unknown, f"not in {list(EVENT_TYPES)}"))
+        excluded.append(
+            Exclusion("events", "unknown event value", n_unknown, f"not in {list(EVENT_TYPES)}")
+        )
     keys = [*by, PERIOD]
     frame = frame.with_columns(_engine.period_key("ts", freq).alias(PERIOD))
     counted = (
@@ -123,7 +136,9 @@ def count_events(
     u["event"] = u["event"].map(UNIQUE_EVENTS)
     long = pd.concat([c, u], ignore_index=True)
     if len(long):
-        wide = long.pivot_table(index=keys, columns="event", values="n", aggfunc="sum", fill_value=0)
+        wide = long.pivot_table(
+            index=keys, columns="event", values="n", aggfunc="sum", fill_value=0
+        )
         wide.columns.name = None
         wide = wide.reset_index()
     else:
@@ -157,12 +172,13 @@ def count_orders(
     With ``deposit_paid_at``: ``deposit_buyers`` (presale deposits paid in the period
     whose order is not fully paid in it).
     """
-    import pandas as pd  # noqa: PLC0415
 
     excluded: list[Exclusion] = []
     rows_in = {"orders": _engine.count_rows(orders)}
     keys = [*by, PERIOD]
-    base = _null_filter(orders, orders.frame, ["order_id", "buyer_id", *by], excluded, "order metrics")
+    base = _null_filter(
+        orders, orders.frame, ["order_id", "buyer_id", *by], excluded, "order metrics"
+    )
     parts: list[pd.DataFrame] = []
 
     created = base.filter(~nw.col("created_at").is_null())
@@ -171,7 +187,10 @@ def count_orders(
     created = created.with_columns(_engine.period_key("created_at", freq).alias(PERIOD))
     parts.append(
         _engine.collect(
-            created.select([*keys, "buyer_id"]).unique().group_by(keys).agg(nw.len().alias("order_buyers")),
+            created.select([*keys, "buyer_id"])
+            .unique()
+            .group_by(keys)
+            .agg(nw.len().alias("order_buyers")),
             "funnel:order_buyers",
         )
     )
@@ -180,25 +199,35 @@ def count_orders(
         if start is not None or end is not None:
             paid = paid.filter(_engine.between("paid_at", start, end))
         paid = paid.with_columns(_engine.period_key("paid_at", freq).alias(PERIOD))
-        per_buyer = paid.group_by([*keys, "buyer_id"]).agg(nw.col("amount").sum().alias("amt"))
+        # aggregations stay elementary (sum / len of columns) so every backend runs them natively
+        per_buyer = (
+            paid.group_by([*keys, "buyer_id"])
+            .agg(nw.col("amount").sum().alias("amt"))
+            .with_columns((nw.col("amt") * nw.col("amt")).alias("amt_sq"))
+        )
         parts.append(
             _engine.collect(
                 per_buyer.group_by(keys).agg(
                     nw.len().alias("paid_buyers"),
                     nw.col("amt").sum().alias("paid_amount"),
-                    (nw.col("amt") * nw.col("amt")).sum().alias("paid_amount_sq"),
+                    nw.col("amt_sq").sum().alias("paid_amount_sq"),
                 ),
                 "funnel:paid",
             )
         )
         parts.append(
             _engine.collect(
-                paid.select([*keys, "order_id"]).unique().group_by(keys).agg(nw.len().alias("paid_orders")),
+                paid.select([*keys, "order_id"])
+                .unique()
+                .group_by(keys)
+                .agg(nw.len().alias("paid_orders")),
                 "funnel:paid_orders",
             )
         )
     else:
-        excluded.append(Exclusion("orders", "no paid_at column", rows_in["orders"], "payment metrics left out"))
+        excluded.append(
+            Exclusion("orders", "no paid_at column", rows_in["orders"], "payment metrics left out")
+        )
     if orders.has("deposit_paid_at"):
         dep = base.filter(~nw.col("deposit_paid_at").is_null())
         if start is not None or end is not None:
@@ -206,7 +235,10 @@ def count_orders(
         dep = dep.with_columns(_engine.period_key("deposit_paid_at", freq).alias(PERIOD))
         parts.append(
             _engine.collect(
-                dep.select([*keys, "buyer_id"]).unique().group_by(keys).agg(nw.len().alias("deposit_buyers")),
+                dep.select([*keys, "buyer_id"])
+                .unique()
+                .group_by(keys)
+                .agg(nw.len().alias("deposit_buyers")),
                 "funnel:deposits",
             )
         )
@@ -216,7 +248,13 @@ def count_orders(
     return Counts(out, keys, excluded, rows_in)
 
 
-def sum_traffic(traffic: Table, by: Sequence[str], freq: Freq, start: dt.datetime | None, end: dt.datetime | None) -> Counts:
+def sum_traffic(
+    traffic: Table,
+    by: Sequence[str],
+    freq: Freq,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> Counts:
     """Sum a pre-aggregated ``traffic`` table to ``by`` x period.
 
     Event counts add up. Unique counts (visitors, ...) add up only when every row is
@@ -230,8 +268,19 @@ def sum_traffic(traffic: Table, by: Sequence[str], freq: Freq, start: dt.datetim
     keys = [*by, PERIOD]
     measures = [
         c
-        for c in ("exposures", "clicks", "visitors", "page_views", "inquirers", "carters", "favoriters",
-                  "order_buyers", "paid_buyers", "paid_amount", "paid_orders")
+        for c in (
+            "exposures",
+            "clicks",
+            "visitors",
+            "page_views",
+            "inquirers",
+            "carters",
+            "favoriters",
+            "order_buyers",
+            "paid_buyers",
+            "paid_amount",
+            "paid_orders",
+        )
         if traffic.has(c)
     ]
     frame = frame.with_columns(_engine.period_key("date", freq).alias(PERIOD))

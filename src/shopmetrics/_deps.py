@@ -27,5 +27,5 @@ def need(package: str, purpose: str) -> ModuleType:
     try:
         return importlib.import_module(package)
     except ImportError as exc:
-        top = package.split(".")[0]
+        top = package.split(".", maxsplit=1)[0]
         raise MissingDependencyError(top, _EXTRA.get(top, "all"), purpose) from exc

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import narwhals.stable.v2 as nw
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 Freq = Literal["D", "W", "M"] | None
 FREQS: tuple[str | None, ...] = (None, "D", "W", "M")
-EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - naive on purpose: local wall time
+EPOCH = dt.datetime(1970, 1, 1)
 PERIOD = "_period"
 """Name of the integer period-key column added by :func:`with_period`."""
 
@@ -76,7 +76,9 @@ class Table:
         names = self.columns
         for c in cols:
             if c not in names:
-                raise ColumnNotFoundError(self.name, c, _user_names(names, self.renamed), purpose=purpose)
+                raise ColumnNotFoundError(
+                    self.name, c, _user_names(names, self.renamed), purpose=purpose
+                )
 
     def with_frame(self, frame: nw.LazyFrame[Any]) -> Table:
         """The same table over a derived frame."""
@@ -118,7 +120,7 @@ def _to_lazy(obj: Any, table: str) -> nw.LazyFrame[Any]:
         backend = _pick_backend()
         if backend is None or get_config().engine == "native":
             return native.lazy()
-        return native.lazy(backend=backend)
+        return native.lazy(backend=cast("Any", backend))
     msg = f"{table}: expected a table, got a {type(native).__name__}"
     raise SchemaError(msg)
 
@@ -131,9 +133,9 @@ def _scan(path: Path, table: str) -> nw.LazyFrame[Any]:
     suffix = "".join(path.suffixes[-1:]).lower() if path.is_file() else ".parquet"
     if suffix in (".parquet", ".pq"):
         src = str(path / "*.parquet") if path.is_dir() and backend != "pandas" else str(path)
-        return nw.scan_parquet(src, backend=backend)
+        return nw.scan_parquet(src, backend=cast("Any", backend))
     if suffix in (".csv", ".tsv", ".txt"):
-        return nw.scan_csv(str(path), backend=backend)
+        return nw.scan_csv(str(path), backend=cast("Any", backend))
     msg = f"{table}: cannot read {path.name!r}; use a .parquet or .csv file"
     raise SchemaError(msg)
 
@@ -246,8 +248,12 @@ def period_key(col: str, freq: Freq) -> nw.Expr:
         d = day_number(col)
         return d - ((d + 3) % 7)  # 1970-01-01 was a Thursday
     if freq == "M":
-        return nw.col(col).dt.year().cast(nw.Int64()) * 12 + nw.col(col).dt.month().cast(nw.Int64()) - 1
-    msg = f"unknown freq {freq!r}; use None, 'D', 'W' (ISO weeks) or 'M'"
+        return (
+            nw.col(col).dt.year().cast(nw.Int64()) * 12
+            + nw.col(col).dt.month().cast(nw.Int64())
+            - 1
+        )
+    msg = f"unknown freq {freq!r}; use None, 'D', 'W' (ISO weeks) or 'M'"  # type: ignore[unreachable]
     raise ShopmetricsError(msg)
 
 
@@ -258,7 +264,7 @@ def period_start(key: int, freq: Freq) -> dt.datetime:
     if freq in ("D", "W"):
         return EPOCH + dt.timedelta(days=int(key))
     year, month0 = divmod(int(key), 12)
-    return dt.datetime(year, month0 + 1, 1)  # noqa: DTZ001
+    return dt.datetime(year, month0 + 1, 1)
 
 
 def period_end(key: int, freq: Freq) -> dt.datetime:
@@ -333,4 +339,3 @@ def count_rows(table: Table, where: nw.Expr | None = None) -> int:
     frame = table.frame if where is None else table.frame.filter(where)
     value = scalar(frame.select(nw.len().alias("n")), f"{table.name}:count")
     return int(value or 0)
-

@@ -56,4 +56,6 @@ class Finding:
 
 def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> tuple[Finding, ...]:
     """Most serious first, then by code (stable, order-independent)."""
-    return tuple(sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.code, str(f.subject))))
+    return tuple(
+        sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.code, str(f.subject)))
+    )

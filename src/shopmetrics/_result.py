@@ -24,6 +24,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+def _is_missing(value: Any) -> bool:
+    """NaT / NA / NaN (which compare unequal to themselves)."""
+    try:
+        return bool(value != value)  # noqa: PLR0124 - the portable NaT/NaN test
+    except (TypeError, ValueError):
+        return False
+
+
 def plain(value: Any) -> Any:
     """Convert numpy / pandas scalars and containers to plain JSON-able Python."""
     if value is None or isinstance(value, bool | str):
@@ -41,7 +49,7 @@ def plain(value: Any) -> Any:
         return value.isoformat()
     if hasattr(value, "isoformat"):
         try:
-            return None if value != value else value.isoformat()  # NaT != NaT
+            return None if _is_missing(value) else value.isoformat()
         except (TypeError, ValueError):
             return str(value)
     if isinstance(value, Mapping):
@@ -84,7 +92,8 @@ class Audit:
         import pandas as pd  # noqa: PLC0415
 
         rows = [
-            {"table": t, "reason": "rows_in", "rows": n, "detail": ""} for t, n in self.rows_in.items()
+            {"table": t, "reason": "rows_in", "rows": n, "detail": ""}
+            for t, n in self.rows_in.items()
         ] + [dataclasses.asdict(e) for e in self.excluded]
         return pd.DataFrame(rows, columns=["table", "reason", "rows", "detail"])
 
@@ -102,7 +111,12 @@ PERCENT_SUFFIXES = ("_rate", "ctr", "conversion", "share", "_shrunk", "_vs_peers
 
 def is_percent(col: str) -> bool:
     """Whether a result column is a proportion (formatted as a percentage)."""
-    base = col.removesuffix("_ci_low").removesuffix("_ci_high").removesuffix("_prev").removesuffix("_cur")
+    base = (
+        col.removesuffix("_ci_low")
+        .removesuffix("_ci_high")
+        .removesuffix("_prev")
+        .removesuffix("_cur")
+    )
     return base.endswith(PERCENT_SUFFIXES) or base.startswith("rel_") or base.endswith("_rel_diff")
 
 
@@ -117,7 +131,7 @@ def format_value(col: str, value: Any) -> str:
     if isinstance(value, float | np.floating):
         if is_percent(col):
             return f"{float(value) * 100:.2f}%"
-        if float(value).is_integer() and abs(value) < 1e15:
+        if float(value).is_integer() and abs(float(value)) < 1e15:
             return f"{int(value):,}"
         return f"{float(value):,.2f}"
     if isinstance(value, int | np.integer):
@@ -158,7 +172,9 @@ def frame_to_html(df: pd.DataFrame, max_rows: int = 50) -> str:
     more = (
         f"<p><em>{len(df) - max_rows} more rows not shown.</em></p>" if len(df) > max_rows else ""
     )
-    return f'<table class="sm-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+    return (
+        f'<table class="sm-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,9 +216,7 @@ class Result:
 
     def to_dicts(self) -> list[dict[str, Any]]:
         """Rows as plain-typed dicts (JSON-ready)."""
-        return [
-            {str(k): plain(v) for k, v in row.items()} for row in self.table.to_dict("records")
-        ]
+        return [{str(k): plain(v) for k, v in row.items()} for row in self.table.to_dict("records")]
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain types: rows, flags, audit, definition, meta."""
@@ -247,8 +261,10 @@ class Result:
     def to_html(self, max_rows: int = 50) -> str:
         """The table, flags and definition as an HTML fragment (escaped)."""
         parts = [
-            f"<div class='sm-result'><p><strong>{html.escape(type(self).__name__)}</strong> "
-            f"({len(self.table)} rows; definition: {html.escape(self.definition)})</p>",
+            (
+                f"<div class='sm-result'><p><strong>{html.escape(type(self).__name__)}</strong> "
+                f"({len(self.table)} rows; definition: {html.escape(self.definition)})</p>"
+            ),
             frame_to_html(self.table[list(self.display_columns())], max_rows),
         ]
         if self.flags:

@@ -176,9 +176,7 @@ def fit_beta_binomial(x: Any, n: Any) -> tuple[float, float]:
         mu = special.expit(theta[0])
         s = np.exp(theta[1])
         a, b = mu * s, (1 - mu) * s
-        ll = (
-            special.betaln(x + a, n - x + b) - special.betaln(a, b)
-        ).sum()
+        ll = (special.betaln(x + a, n - x + b) - special.betaln(a, b)).sum()
         return float(-ll)
 
     # method of moments start
@@ -187,8 +185,9 @@ def fit_beta_binomial(x: Any, n: Any) -> tuple[float, float]:
     s0 = p * (1 - p) / var - 1 if var > 0 else 1e3
     s0 = min(max(s0, 0.5), 1e6)
     start = np.array([special.logit(p), np.log(s0)])
-    res = optimize.minimize(nll, start, method="L-BFGS-B",
-                            bounds=[(-20, 20), (np.log(1e-3), np.log(1e6))])
+    res = optimize.minimize(
+        nll, start, method="L-BFGS-B", bounds=[(-20, 20), (np.log(1e-3), np.log(1e6))]
+    )
     mu = float(special.expit(res.x[0]))
     s = float(np.exp(res.x[1]))
     return mu * s, (1 - mu) * s
@@ -216,7 +215,7 @@ def adjust_pvalues(p: Any, method: str | None = None) -> Array:
     """
     method = method or get_config().correction
     p = _as_float(p)
-    out = np.full_like(p, np.nan)
+    out: Array = np.full(p.shape, np.nan, dtype=np.float64)
     ok = np.isfinite(p)
     q = p[ok]
     m = len(q)

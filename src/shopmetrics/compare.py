@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -84,7 +84,9 @@ def _group_cols(result: Result) -> list[str]:
     return [c for c in by if c in result.table.columns]
 
 
-def _split_periods(result: Result, current: str | None, previous: str | None) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
+def _split_periods(
+    result: Result, current: str | None, previous: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
     t = result.table
     if "period" not in t.columns:
         msg = "compare(result) with one result needs a result with periods (freq='W', 'D' or 'M')"
@@ -143,10 +145,15 @@ def compare(
     if correction not in ("bh", "holm", "none"):
         raise DefinitionError.unknown("correction", correction, ("bh", "holm", "none"))
     if previous is None:
-        cur_t, prev_t, cur_label, prev_label = _split_periods(current, current_period, previous_period)
+        cur_t, prev_t, cur_label, prev_label = _split_periods(
+            current, current_period, previous_period
+        )
     else:
         if type(current) is not type(previous):
-            msg = f"compare needs two results of the same kind, got {type(current).__name__} and {type(previous).__name__}"
+            msg = (
+                "compare needs two results of the same kind, got "
+                f"{type(current).__name__} and {type(previous).__name__}"
+            )
             raise SchemaError(msg)
         cur_t, prev_t = current.table, previous.table
         cur_label = ",".join(sorted(set(map(str, cur_t.get("period", pd.Series(["current"]))))))
@@ -156,17 +163,30 @@ def compare(
     if keys:
         merged = cur_t.drop(columns=drop).merge(
             prev_t.drop(columns=[c for c in LABEL_COLS if c in prev_t.columns]),
-            on=keys, how="inner", suffixes=("_cur", "_prev"),
+            on=keys,
+            how="inner",
+            suffixes=("_cur", "_prev"),
         )
     else:
-        merged = pd.concat([
-            cur_t.drop(columns=drop).reset_index(drop=True).add_suffix("_cur"),
-            prev_t.drop(columns=[c for c in LABEL_COLS if c in prev_t.columns]).reset_index(drop=True).add_suffix("_prev"),
-        ], axis=1)
+        merged = pd.concat(
+            [
+                cur_t.drop(columns=drop).reset_index(drop=True).add_suffix("_cur"),
+                prev_t.drop(columns=[c for c in LABEL_COLS if c in prev_t.columns])
+                .reset_index(drop=True)
+                .add_suffix("_prev"),
+            ],
+            axis=1,
+        )
     cols = {c.removesuffix("_cur") for c in merged.columns if c.endswith("_cur")}
-    wanted = list(metrics) if metrics is not None else [
-        *[m for m in PROPORTIONS if m in cols], *[m for m in COUNTS if m in cols], *[m for m in MEANS if m in cols]
-    ]
+    wanted = (
+        list(metrics)
+        if metrics is not None
+        else [
+            *[m for m in PROPORTIONS if m in cols],
+            *[m for m in COUNTS if m in cols],
+            *[m for m in MEANS if m in cols],
+        ]
+    )
     unknown = [m for m in wanted if m not in cols]
     if unknown:
         raise DefinitionError.unknown("metric", unknown[0], sorted(cols))
@@ -186,12 +206,32 @@ def compare(
     level = cfg.fdr if correction == "bh" else 1 - cfg.confidence
     table["significant"] = table["p_adjusted"].to_numpy(float) < level
     table = table.sort_values([*keys, "metric"], kind="stable").reset_index(drop=True)
-    flags = [f for f in current.flags if f.code in ("presale_zero_payment", "bot_traffic", "order_brushing",
-                                                     "tracking_gap", "mix_shift", "immature_period")]
-    meta = {"by": tuple(keys), "current": cur_label, "previous": prev_label, "correction": correction,
-            "level": level, "kind": current.kind, "confidence": confidence or cfg.confidence}
+    flags = [
+        f
+        for f in current.flags
+        if f.code
+        in (
+            "presale_zero_payment",
+            "bot_traffic",
+            "order_brushing",
+            "tracking_gap",
+            "mix_shift",
+            "immature_period",
+        )
+    ]
+    meta = {
+        "by": tuple(keys),
+        "current": cur_label,
+        "previous": prev_label,
+        "correction": correction,
+        "level": level,
+        "kind": current.kind,
+        "confidence": confidence or cfg.confidence,
+    }
     notes = (f"{len(table)} comparisons; {correction} correction at level {level}",)
-    return ComparisonResult(table, sort_findings(flags), Audit(notes=notes), current.definition, meta)
+    return ComparisonResult(
+        table, sort_findings(flags), Audit(notes=notes), current.definition, meta
+    )
 
 
 def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> pd.DataFrame | None:
@@ -206,13 +246,21 @@ def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> p
         x1, n1 = m[f"{num}_cur"].to_numpy(float), m[f"{den}_cur"].to_numpy(float)
         x0, n0 = m[f"{num}_prev"].to_numpy(float), m[f"{den}_prev"].to_numpy(float)
         ok = (x1 <= n1) & (x0 <= n0) & (n1 > 0) & (n0 > 0)
-        c = _tests.compare_proportions(np.where(ok, x1, 0), np.where(ok, n1, 1), np.where(ok, x0, 0),
-                                       np.where(ok, n0, 1), compare="diff", confidence=confidence)
+        c = _tests.compare_proportions(
+            np.where(ok, x1, 0),
+            np.where(ok, n1, 1),
+            np.where(ok, x0, 0),
+            np.where(ok, n0, 1),
+            compare="diff",
+            confidence=confidence,
+        )
         est, lo, hi, p = (np.where(ok, a, np.nan) for a in (c.estimate, c.low, c.high, c.p_value))
         test = np.where(ok, c.test, "")
         weight = n1
     elif metric in COUNTS:
-        c = _tests.compare_rates(cur, np.ones_like(cur), prev, np.ones_like(prev), compare="diff", confidence=confidence)
+        c = _tests.compare_rates(
+            cur, np.ones_like(cur), prev, np.ones_like(prev), compare="diff", confidence=confidence
+        )
         est, lo, hi, p, test = c.estimate, c.low, c.high, c.p_value, c.test
         weight = np.ones_like(cur)
     else:
@@ -232,9 +280,17 @@ def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> p
         p = np.where(np.isfinite(zstat), 2 * stats.norm.sf(np.abs(zstat)), np.nan)
         lo, hi = est - z * se, est + z * se
         test = np.where(np.isfinite(p), "delta-z", "")
-        den_col = {"aov": "paid_buyers", "visitor_value": "visitors", "visitor_value_net": "visitors",
-                   "roas": "cost"}.get(metric, f"n_{metric}")
-        weight = m[f"{den_col}_cur"].to_numpy(float) if f"{den_col}_cur" in m.columns else np.ones_like(cur)
+        den_col = {
+            "aov": "paid_buyers",
+            "visitor_value": "visitors",
+            "visitor_value_net": "visitors",
+            "roas": "cost",
+        }.get(metric, f"n_{metric}")
+        weight = (
+            m[f"{den_col}_cur"].to_numpy(float)
+            if f"{den_col}_cur" in m.columns
+            else np.ones_like(cur)
+        )
     out["diff"], out["diff_ci_low"], out["diff_ci_high"] = est, lo, hi
     with np.errstate(divide="ignore", invalid="ignore"):
         out["rel_change"] = np.where(prev != 0, cur / prev - 1, np.nan)
@@ -270,10 +326,16 @@ def movers(
     t = t[t["significant"]].copy()
     t["direction"] = np.where(t["diff"] > 0, "up", "down")
     compared = {comp.meta["current"], comp.meta["previous"]}
-    store_wide = {f.code for f in current.flags if f.code == "tracking_gap" and _period_of(f, current) in compared}
+    store_wide = {
+        f.code
+        for f in current.flags
+        if f.code == "tracking_gap" and _period_of(f, current) in compared
+    }
     explain = []
     for _, row in t.iterrows():
-        codes = {f.code for f in current.flags if any(str(f.subject.get(k)) == str(row[k]) for k in keys)}
+        codes = {
+            f.code for f in current.flags if any(str(f.subject.get(k)) == str(row[k]) for k in keys)
+        }
         explain.append(", ".join(sorted(codes | store_wide)))
     t["explained_by"] = explain
     t = t.reindex(t["effect_on_total"].abs().sort_values(ascending=False, kind="stable").index)
@@ -298,7 +360,12 @@ def _period_of(flag: Finding, result: Result) -> str | None:
 
 
 def mix_decomposition(
-    table: pd.DataFrame, by: str, previous: str, current: str, num: str = "paid_buyers", den: str = "visitors"
+    table: pd.DataFrame,
+    by: str,
+    previous: str,
+    current: str,
+    num: str = "paid_buyers",
+    den: str = "visitors",
 ) -> pd.DataFrame:
     """Split the change of a pooled rate over segments into mix and rate effects.
 
@@ -323,17 +390,39 @@ def mix_decomposition(
     ra, rb = np.where(np.isnan(ra), rb, ra), np.where(np.isnan(rb), ra, rb)
     ra, rb = np.nan_to_num(ra), np.nan_to_num(rb)
     sa, sb = va / max(va.sum(), 1e-300), vb / max(vb.sum(), 1e-300)
-    out = pd.DataFrame({by: m.index.astype(str), "share_prev": sa, "share_cur": sb, "rate_prev": ra, "rate_cur": rb,
-                        "mix_effect": (sb - sa) * (ra + rb) / 2, "rate_effect": (rb - ra) * (sa + sb) / 2})
+    out = pd.DataFrame(
+        {
+            by: m.index.astype(str),
+            "share_prev": sa,
+            "share_cur": sb,
+            "rate_prev": ra,
+            "rate_cur": rb,
+            "mix_effect": (sb - sa) * (ra + rb) / 2,
+            "rate_effect": (rb - ra) * (sa + sb) / 2,
+        }
+    )
     tot_a = float(m[f"{num}_prev"].sum() / va.sum()) if va.sum() else np.nan
     tot_b = float(m[f"{num}_cur"].sum() / vb.sum()) if vb.sum() else np.nan
     big = (va >= get_config().min_sample) & (vb >= get_config().min_sample)
     seg_delta = (rb - ra)[big]
     delta = tot_b - tot_a
-    simpson = bool(len(seg_delta) >= 2 and ((delta < 0 < seg_delta.min()) or (delta > 0 > seg_delta.max())))
-    total = pd.DataFrame([{by: "(total)", "share_prev": 1.0, "share_cur": 1.0, "rate_prev": tot_a, "rate_cur": tot_b,
-                           "mix_effect": float(out["mix_effect"].sum()), "rate_effect": float(out["rate_effect"].sum()),
-                           "simpson": simpson}])
+    simpson = bool(
+        len(seg_delta) >= 2 and ((delta < 0 < seg_delta.min()) or (delta > 0 > seg_delta.max()))
+    )
+    total = pd.DataFrame(
+        [
+            {
+                by: "(total)",
+                "share_prev": 1.0,
+                "share_cur": 1.0,
+                "rate_prev": tot_a,
+                "rate_cur": tot_b,
+                "mix_effect": float(out["mix_effect"].sum()),
+                "rate_effect": float(out["rate_effect"].sum()),
+                "simpson": simpson,
+            }
+        ]
+    )
     return pd.concat([out, total], ignore_index=True)
 
 
@@ -348,7 +437,9 @@ def mix_shift_flag(table: pd.DataFrame, by: str, previous: str, current: str) ->
     vb = float(seg.loc[seg["period"] == current, "visitors"].sum())
     if not va or not vb:
         return None
-    pooled = float(seg.loc[seg["period"].isin([previous, current]), "paid_buyers"].sum()) / (va + vb)
+    pooled = float(seg.loc[seg["period"].isin([previous, current]), "paid_buyers"].sum()) / (
+        va + vb
+    )
     se = float(np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / va + 1 / vb)))
     mix, rate_eff = float(tot["mix_effect"]), float(tot["rate_effect"])
     simpson = bool(tot["simpson"])
@@ -362,11 +453,22 @@ def mix_shift_flag(table: pd.DataFrame, by: str, previous: str, current: str) ->
         f"{mix:+.2%} is mix (traffic moving between {by}s) and {rate_eff:+.2%} the {by}s' own rates"
     )
     return Finding(
-        "mix_shift", "warning",
-        lead + ". Judge each segment by its own rate; the total moved because of where the traffic came from.",
+        "mix_shift",
+        "warning",
+        lead
+        + ". Judge each segment by its own rate; the total moved because of where the traffic came from.",
         subject={"by": by, "from": previous, "to": current},
-        evidence={"total_change": delta, "mix_effect": mix, "rate_effect": rate_eff, "se_total_change": se,
-                  "share_change": dict(zip(segs[by], (segs["share_cur"] - segs["share_prev"]).tolist(), strict=True)),
-                  "rate_change": dict(zip(segs[by], (segs["rate_cur"] - segs["rate_prev"]).tolist(), strict=True))},
+        evidence={
+            "total_change": delta,
+            "mix_effect": mix,
+            "rate_effect": rate_eff,
+            "se_total_change": se,
+            "share_change": dict(
+                zip(segs[by], (segs["share_cur"] - segs["share_prev"]).tolist(), strict=True)
+            ),
+            "rate_change": dict(
+                zip(segs[by], (segs["rate_cur"] - segs["rate_prev"]).tolist(), strict=True)
+            ),
+        },
         instead={"rate_effect": rate_eff},
     )

@@ -78,7 +78,8 @@ class Config:
 
 
 _CONFIG: contextvars.ContextVar[Config] = contextvars.ContextVar(
-    "shopmetrics_config", default=Config()
+    "shopmetrics_config",
+    default=Config(),  # noqa: B039 - Config is a frozen dataclass, never mutated
 )
 
 

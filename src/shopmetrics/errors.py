@@ -58,7 +58,9 @@ class ColumnNotFoundError(SchemaError):
         suggestion: The closest present column, if any looks like a match.
     """
 
-    def __init__(self, table: str, column: str, present: Sequence[str], *, purpose: str = "") -> None:
+    def __init__(
+        self, table: str, column: str, present: Sequence[str], *, purpose: str = ""
+    ) -> None:
         self.table = table
         self.column = column
         self.present = list(present)
@@ -127,7 +129,9 @@ def suggest(name: str, candidates: Sequence[str]) -> str | None:
     return None
 
 
-def missing_column_message(table: str, column: str, present: Sequence[str], *, purpose: str = "") -> str:
+def missing_column_message(
+    table: str, column: str, present: Sequence[str], *, purpose: str = ""
+) -> str:
     """The one wording of a missing-column message, shared by errors and validation."""
     why = f" (needed for {purpose})" if purpose else ""
     msg = f"{table}: column {column!r} not found{why}. Columns present: {list(present)}."

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import narwhals.stable.v2 as nw
 import numpy as np
@@ -32,6 +32,7 @@ import numpy as np
 from shopmetrics import _engine, _stats
 from shopmetrics._engine import PERIOD
 from shopmetrics._records import Finding, sort_findings
+from shopmetrics._result import _is_missing
 from shopmetrics.config import get_config
 
 if TYPE_CHECKING:
@@ -109,19 +110,28 @@ def small_sample(result: FunnelResult) -> list[Finding]:
         {**_subject(r, result.by), den: int(r[den])}
         for _, r in bad.sort_values(den, kind="stable").head(5).iterrows()
     )
-    return [Finding(
-        "small_sample", "info",
-        f"{len(bad)} of {len(t)} rows have fewer than {cfg.min_sample} {den}; their rates have "
-        "wide intervals — read the interval, not the point, and rank with the *_shrunk columns "
-        "(shrink=True).",
-        subject={"rows": len(bad)}, n_rows=len(bad), examples=examples,
-        evidence={"min_sample": cfg.min_sample, "denominator": den},
-    )]
+    return [
+        Finding(
+            "small_sample",
+            "info",
+            f"{len(bad)} of {len(t)} rows have fewer than {cfg.min_sample} {den}; their rates have "
+            "wide intervals — read the interval, not the point, and rank with the *_shrunk columns "
+            "(shrink=True).",
+            subject={"rows": len(bad)},
+            n_rows=len(bad),
+            examples=examples,
+            evidence={"min_sample": cfg.min_sample, "denominator": den},
+        )
+    ]
 
 
 _IMPOSSIBLE = (
-    ("clicks", "exposures"), ("inquirers", "visitors"), ("carters", "visitors"),
-    ("favoriters", "visitors"), ("order_buyers", "visitors"), ("paid_buyers", "visitors"),
+    ("clicks", "exposures"),
+    ("inquirers", "visitors"),
+    ("carters", "visitors"),
+    ("favoriters", "visitors"),
+    ("order_buyers", "visitors"),
+    ("paid_buyers", "visitors"),
 )
 
 
@@ -137,15 +147,21 @@ def impossible_rate(result: FunnelResult) -> list[Finding]:
             bad = bad[bad[by[0]] != "(all)"]
         if len(bad) == 0:
             continue
-        out.append(Finding(
-            "impossible_rate", "warning",
-            f"{len(bad)} rows have {num} > {den} (a rate above 100%): buyers or clicks are "
-            f"recorded without the {den} that must precede them — usually a tracking gap, a join "
-            "on the wrong key, or orders attributed to a group the visits were not.",
-            subject={"numerator": num, "denominator": den}, n_rows=len(bad),
-            examples=tuple({**_subject(r, result.by), num: int(r[num]), den: int(r[den])}
-                           for _, r in bad.head(5).iterrows()),
-        ))
+        out.append(
+            Finding(
+                "impossible_rate",
+                "warning",
+                f"{len(bad)} rows have {num} > {den} (a rate above 100%): buyers or clicks are "
+                f"recorded without the {den} that must precede them — usually a tracking gap, a join "
+                "on the wrong key, or orders attributed to a group the visits were not.",
+                subject={"numerator": num, "denominator": den},
+                n_rows=len(bad),
+                examples=tuple(
+                    {**_subject(r, result.by), num: int(r[num]), den: int(r[den])}
+                    for _, r in bad.head(5).iterrows()
+                ),
+            )
+        )
     return out
 
 
@@ -155,15 +171,20 @@ def summed_uniques(result: FunnelResult) -> list[Finding]:
     if not info:
         return []
     cols = info["columns"]
-    return [Finding(
-        "summed_uniques", "warning",
-        f"{cols} were added over up to {info['max_rows']} export rows per result row "
-        f"({info['why']}); a visitor who came on two days or through two groups is counted "
-        "twice, so these are upper bounds and rates built on them are understated. Export the "
-        "unique counts at the grain you report, or pass raw events.",
-        subject={"columns": cols}, n_rows=int(info["rows_affected"]),
-        evidence=info, instead={"source": "a back-end export at this grain, or events="},
-    )]
+    return [
+        Finding(
+            "summed_uniques",
+            "warning",
+            f"{cols} were added over up to {info['max_rows']} export rows per result row "
+            f"({info['why']}); a visitor who came on two days or through two groups is counted "
+            "twice, so these are upper bounds and rates built on them are understated. Export the "
+            "unique counts at the grain you report, or pass raw events.",
+            subject={"columns": cols},
+            n_rows=int(info["rows_affected"]),
+            evidence=info,
+            instead={"source": "a back-end export at this grain, or events="},
+        )
+    ]
 
 
 def _daily_counts(events: Table, t0: dt.datetime | None, t1: dt.datetime | None) -> pd.DataFrame:
@@ -171,7 +192,9 @@ def _daily_counts(events: Table, t0: dt.datetime | None, t1: dt.datetime | None)
     if t0 is not None or t1 is not None:
         frame = frame.filter(_engine.between("ts", t0, t1))
     return _engine.collect(
-        frame.with_columns(_engine.day_number("ts").alias("day")).group_by("day").agg(nw.len().alias("n")),
+        frame.with_columns(_engine.day_number("ts").alias("day"))
+        .group_by("day")
+        .agg(nw.len().alias("n")),
         "flags:daily_events",
     )
 
@@ -187,30 +210,47 @@ def tracking_gap(
         return []
     days = np.arange(int(daily["day"].min()), int(daily["day"].max()) + 1)
     counts = pd.Series(0, index=days, dtype="int64")
-    counts.loc[daily["day"].astype("int64").to_numpy()] = daily["n"].astype("int64").to_numpy()
+    counts.loc[list(daily["day"].astype("int64"))] = daily["n"].astype("int64").to_numpy()
     out: list[Finding] = []
     for i, day in enumerate(days):
         lo, hi = max(0, i - 3), min(len(days), i + 4)
-        neighbours = np.concatenate([counts.to_numpy()[lo:i], counts.to_numpy()[i + 1:hi]])
+        neighbours = np.concatenate([counts.to_numpy()[lo:i], counts.to_numpy()[i + 1 : hi]])
         if len(neighbours) == 0:
             continue
         ref = float(np.median(neighbours))
         n = int(counts.iloc[i])
         if ref >= 100 and n < 0.1 * ref:
             date = _engine.period_start(int(day), "D")
-            evidence: dict[str, Any] = {"date": date.date().isoformat(), "events": n, "neighbour_median": ref}
+            evidence: dict[str, Any] = {
+                "date": date.date().isoformat(),
+                "events": n,
+                "neighbour_median": ref,
+            }
             if orders is not None:
-                n_orders = _engine.count_rows(orders, _engine.between("created_at", date, date + dt.timedelta(days=1)))
+                n_orders = _engine.count_rows(
+                    orders, _engine.between("created_at", date, date + dt.timedelta(days=1))
+                )
                 evidence["orders_created"] = n_orders
-            out.append(Finding(
-                "tracking_gap", "warning",
-                f"{date:%Y-%m-%d} has {n} tracked events against a median of {ref:.0f} on the days "
-                "around it" + (f", while {evidence['orders_created']} orders were created" if "orders_created" in evidence else "")
-                + ": tracking was down. Visitors are undercounted that day, so conversion is "
-                "inflated; leave the day out of rates or compare on orders.",
-                table="events", column="ts", subject={"date": evidence["date"]}, evidence=evidence,
-                instead={"exclude_day": evidence["date"]},
-            ))
+            out.append(
+                Finding(
+                    "tracking_gap",
+                    "warning",
+                    f"{date:%Y-%m-%d} has {n} tracked events against a median of {ref:.0f} on the days "
+                    "around it"
+                    + (
+                        f", while {evidence['orders_created']} orders were created"
+                        if "orders_created" in evidence
+                        else ""
+                    )
+                    + ": tracking was down. Visitors are undercounted that day, so conversion is "
+                    "inflated; leave the day out of rates or compare on orders.",
+                    table="events",
+                    column="ts",
+                    subject={"date": evidence["date"]},
+                    evidence=evidence,
+                    instead={"exclude_day": evidence["date"]},
+                )
+            )
     return out
 
 
@@ -228,22 +268,27 @@ def bot_traffic(events: Table, t0: dt.datetime | None, t1: dt.datetime | None) -
     cum = hist["k"].cumsum() / hist["k"].sum()
     p99 = float(hist["n"].to_numpy()[int(np.searchsorted(cum.to_numpy(), 0.99))])
     threshold = max(BOT_MIN_EVENTS, 10 * p99)
-    bots = _engine.collect(per_vd.filter(nw.col("n") > threshold).sort("day", "visitor_id").head(10_000), "flags:bots")
+    bots = _engine.collect(
+        per_vd.filter(nw.col("n") > threshold).sort("day", "visitor_id").head(10_000), "flags:bots"
+    )
     if len(bots) == 0:
         return []
     out: list[Finding] = []
-    for day, grp in bots.groupby("day", sort=True):
+    for day_key, grp in bots.groupby("day", sort=True):
+        day = int(cast("Any", day_key))
         ids = sorted(str(v) for v in grp["visitor_id"])
-        day_frame = frame.filter(nw.col("day") == int(day))
+        day_frame = frame.filter(nw.col("day") == day)
         by_event = _engine.collect(
             day_frame.with_columns(nw.col("visitor_id").is_in(ids).alias("bot"))
-            .group_by("event", "bot").agg(nw.len().alias("n")),
+            .group_by("event", "bot")
+            .agg(nw.len().alias("n")),
             "flags:bot_share",
         )
         vis = _engine.collect(
             day_frame.filter(nw.col("event") == "visit")
             .with_columns(nw.col("visitor_id").is_in(ids).alias("bot"))
-            .group_by("bot").agg(nw.col("visitor_id").n_unique().alias("v")),
+            .group_by("bot")
+            .agg(nw.col("visitor_id").n_unique().alias("v")),
             "flags:bot_visitors",
         )
 
@@ -258,7 +303,9 @@ def bot_traffic(events: Table, t0: dt.datetime | None, t1: dt.datetime | None) -
         visits_all, visits_bot = total("visit"), total("visit", bot=True)
         date = _engine.period_start(int(day), "D").date().isoformat()
         evidence = {
-            "date": date, "bot_visitors": len(ids), "threshold_events_per_day": threshold,
+            "date": date,
+            "bot_visitors": len(ids),
+            "threshold_events_per_day": threshold,
             "bot_event_share": float(grp["n"].sum()) / max(1.0, float(by_event["n"].sum())),
             "bot_visit_share": visits_bot / visits_all if visits_all else float("nan"),
             "ctr_with_bots": float(_stats.rate(clk_all, exp_all)),
@@ -266,20 +313,33 @@ def bot_traffic(events: Table, t0: dt.datetime | None, t1: dt.datetime | None) -
             "visitors_with_bots": int(vis["v"].sum()),
             "visitors_without_bots": int(vis.loc[~vis["bot"].astype(bool), "v"].sum()),
         }
-        out.append(Finding(
-            "bot_traffic", "warning",
-            f"{len(ids)} visitors made more than {threshold:.0f} events each on {date} "
-            f"({evidence['bot_event_share']:.1%} of that day's events): bot traffic. It inflates "
-            "exposures, clicks and visitors and deflates conversion; use the figures without them.",
-            table="events", subject={"date": date}, n_rows=int(grp["n"].sum()),
-            examples=tuple({"visitor_id": str(r.visitor_id), "events": int(r.n)} for r in grp.head(5).itertuples()),
-            evidence=evidence,
-            instead={"ctr": evidence["ctr_without_bots"], "visitors": evidence["visitors_without_bots"]},
-        ))
+        out.append(
+            Finding(
+                "bot_traffic",
+                "warning",
+                f"{len(ids)} visitors made more than {threshold:.0f} events each on {date} "
+                f"({evidence['bot_event_share']:.1%} of that day's events): bot traffic. It inflates "
+                "exposures, clicks and visitors and deflates conversion; use the figures without them.",
+                table="events",
+                subject={"date": date},
+                n_rows=int(grp["n"].sum()),
+                examples=tuple(
+                    {"visitor_id": str(r["visitor_id"]), "events": int(r["n"])}
+                    for r in grp.head(5).to_dict("records")
+                ),
+                evidence=evidence,
+                instead={
+                    "ctr": evidence["ctr_without_bots"],
+                    "visitors": evidence["visitors_without_bots"],
+                },
+            )
+        )
     return out
 
 
-def presale_zero_payment(result: FunnelResult, orders: Table, events: Table | None) -> list[Finding]:
+def presale_zero_payment(
+    result: FunnelResult, orders: Table, events: Table | None
+) -> list[Finding]:
     """Presale products whose payment conversion is ~0 (deposit phase) or inflated (final payment)."""
     from shopmetrics._counting import count_events, count_orders  # noqa: PLC0415
 
@@ -291,7 +351,9 @@ def presale_zero_payment(result: FunnelResult, orders: Table, events: Table | No
         cond = dep if cond is None else (cond | dep)
     if cond is None or not orders.has("product_id"):
         return []
-    ids_df = _engine.collect(orders.frame.filter(cond).select("product_id").unique(), "flags:presale_ids")
+    ids_df = _engine.collect(
+        orders.frame.filter(cond).select("product_id").unique(), "flags:presale_ids"
+    )
     ids = sorted(str(v) for v in ids_df["product_id"].dropna())
     if not ids:
         return []
@@ -302,8 +364,11 @@ def presale_zero_payment(result: FunnelResult, orders: Table, events: Table | No
     if events is not None and events.has("product_id"):
         ev = events.with_frame(events.frame.filter(nw.col("product_id").is_in(ids)))
         ec = count_events(ev, ["product_id"], freq, t0, t1).table
-        table = oc.merge(ec[["product_id", PERIOD, *(c for c in ("visitors",) if c in ec.columns)]],
-                         on=["product_id", PERIOD], how="left")
+        table = oc.merge(
+            ec[["product_id", PERIOD, *(c for c in ("visitors",) if c in ec.columns)]],
+            on=["product_id", PERIOD],
+            how="left",
+        )
     else:
         table = oc
     out: list[Finding] = []
@@ -315,40 +380,54 @@ def presale_zero_payment(result: FunnelResult, orders: Table, events: Table | No
         period = _engine.period_label(int(r[PERIOD]), freq)
         subject = {"product_id": str(r["product_id"]), "period": period}
         evidence = {
-            "visitors": visitors, "order_buyers": ordered, "paid_buyers": paid,
+            "visitors": visitors,
+            "order_buyers": ordered,
+            "paid_buyers": paid,
             "deposit_buyers": deposits,
             "payment_conversion": float(_stats.rate(paid, visitors)),
             "order_conversion": float(_stats.rate(ordered, visitors)),
             "deposit_conversion": float(_stats.rate(deposits, visitors)),
         }
         if deposits >= 3 and paid <= 0.2 * deposits:
-            out.append(Finding(
-                "presale_zero_payment", "warning",
-                f"presale product {r['product_id']} in {period}: {deposits:.0f} buyers paid a deposit "
-                f"but only {paid:.0f} paid in full, so payment conversion reads "
-                f"{evidence['payment_conversion']:.2%}. 生意参谋 counts presale orders on the day of "
-                f"full payment; use order conversion ({evidence['order_conversion']:.2%}) or "
-                f"deposits / visitors ({evidence['deposit_conversion']:.2%}).",
-                table="orders", subject=subject, evidence=evidence,
-                instead={"order_conversion": evidence["order_conversion"],
-                         "deposit_conversion": evidence["deposit_conversion"]},
-            ))
-        elif paid >= 3 and ordered >= 0 and paid > 2 * max(ordered, 1) and visitors == visitors:
-            out.append(Finding(
-                "presale_zero_payment", "warning",
-                f"presale product {r['product_id']} in {period}: {paid:.0f} final payments against "
-                f"{ordered:.0f} orders created in the period — payment conversion "
-                f"({evidence['payment_conversion']:.2%}) is inflated by deposits paid earlier.",
-                table="orders", subject=subject, evidence=evidence,
-                instead={"order_conversion": evidence["order_conversion"]},
-            ))
+            out.append(
+                Finding(
+                    "presale_zero_payment",
+                    "warning",
+                    f"presale product {r['product_id']} in {period}: {deposits:.0f} buyers paid a deposit "
+                    f"but only {paid:.0f} paid in full, so payment conversion reads "
+                    f"{evidence['payment_conversion']:.2%}. 生意参谋 counts presale orders on the day of "
+                    f"full payment; use order conversion ({evidence['order_conversion']:.2%}) or "
+                    f"deposits / visitors ({evidence['deposit_conversion']:.2%}).",
+                    table="orders",
+                    subject=subject,
+                    evidence=evidence,
+                    instead={
+                        "order_conversion": evidence["order_conversion"],
+                        "deposit_conversion": evidence["deposit_conversion"],
+                    },
+                )
+            )
+        elif paid >= 3 and ordered >= 0 and paid > 2 * max(ordered, 1) and not np.isnan(visitors):
+            out.append(
+                Finding(
+                    "presale_zero_payment",
+                    "warning",
+                    f"presale product {r['product_id']} in {period}: {paid:.0f} final payments against "
+                    f"{ordered:.0f} orders created in the period — payment conversion "
+                    f"({evidence['payment_conversion']:.2%}) is inflated by deposits paid earlier.",
+                    table="orders",
+                    subject=subject,
+                    evidence=evidence,
+                    instead={"order_conversion": evidence["order_conversion"]},
+                )
+            )
     return out
 
 
 def _count(value: Any) -> float:
     """A count from an outer-joined aggregate: missing (NaN / None) means zero."""
     v = float(value) if value is not None else 0.0
-    return 0.0 if v != v else v
+    return 0.0 if np.isnan(v) else v
 
 
 def order_brushing(
@@ -365,19 +444,35 @@ def order_brushing(
         frame.with_columns(hour.alias("hour"))
         .group_by("product_id", "hour")
         .agg(nw.len().alias("orders"), nw.col("buyer_id").n_unique().alias("buyers"))
-        .filter((nw.col("orders") >= BRUSH_MIN_ORDERS)
-                & (nw.col("orders") >= nw.col("buyers") * BRUSH_ORDERS_PER_BUYER)),
+        .filter(
+            (nw.col("orders") >= BRUSH_MIN_ORDERS)
+            & (nw.col("orders") >= nw.col("buyers") * BRUSH_ORDERS_PER_BUYER)
+        ),
         "flags:brushing_windows",
     )
     out: list[Finding] = []
-    for w in windows.sort_values(["product_id", "hour"]).itertuples(index=False):
-        start = _engine.period_start(0, "D") + dt.timedelta(hours=int(w.hour))
-        sel = frame.filter((nw.col("product_id") == w.product_id) & _engine.between("created_at", start, start + dt.timedelta(hours=1)))
-        rows = _engine.collect(sel.select("order_id", "buyer_id", "created_at", *(["paid_at"] if orders.has("paid_at") else []), "amount"), "flags:brushing_orders")
+    for w in windows.sort_values(["product_id", "hour"]).to_dict("records"):
+        start = _engine.period_start(0, "D") + dt.timedelta(hours=int(w["hour"]))
+        sel = frame.filter(
+            (nw.col("product_id") == w["product_id"])
+            & _engine.between("created_at", start, start + dt.timedelta(hours=1))
+        )
+        rows = _engine.collect(
+            sel.select(
+                "order_id",
+                "buyer_id",
+                "created_at",
+                *(["paid_at"] if orders.has("paid_at") else []),
+                "amount",
+            ),
+            "flags:brushing_orders",
+        )
         buyers = sorted(str(b) for b in rows["buyer_id"].unique())
         evidence: dict[str, Any] = {
-            "hour_start": start.isoformat(), "orders": int(w.orders), "buyers": int(w.buyers),
-            "orders_per_buyer": float(w.orders) / max(1, int(w.buyers)),
+            "hour_start": start.isoformat(),
+            "orders": int(w["orders"]),
+            "buyers": int(w["buyers"]),
+            "orders_per_buyer": float(w["orders"]) / max(1, int(w["buyers"])),
             "amount": float(rows["amount"].sum()),
         }
         if "paid_at" in rows.columns:
@@ -385,25 +480,46 @@ def order_brushing(
             evidence["median_seconds_to_pay"] = float(lag.median()) if lag.notna().any() else None
         if events is not None:
             visited = _engine.collect(
-                events.frame.filter(nw.col("visitor_id").is_in(buyers) & (nw.col("event") == "visit")
-                                    & (nw.col("ts") < nw.lit(start + dt.timedelta(hours=1))))
-                .select("visitor_id").unique(),
+                events.frame.filter(
+                    nw.col("visitor_id").is_in(buyers)
+                    & (nw.col("event") == "visit")
+                    & (nw.col("ts") < nw.lit(start + dt.timedelta(hours=1)))
+                )
+                .select("visitor_id")
+                .unique(),
                 "flags:brushing_visits",
             )
-            evidence["buyers_without_visit"] = len(set(buyers) - {str(v) for v in visited["visitor_id"]})
-        out.append(Finding(
-            "order_brushing", "warning",
-            f"product {w.product_id}: {int(w.orders)} orders from {int(w.buyers)} buyers within one hour "
-            f"from {start:%Y-%m-%d %H:00}"
-            + (f", {evidence['buyers_without_visit']} of them never visited" if "buyers_without_visit" in evidence else "")
-            + ": suspected order brushing (刷单). These orders inflate conversion, sales and ratings; "
-            "report the figures without them.",
-            table="orders", subject={"product_id": str(w.product_id), "hour": start.isoformat()},
-            n_rows=len(rows), evidence=evidence,
-            examples=tuple({"order_id": str(r.order_id), "buyer_id": str(r.buyer_id)} for r in rows.head(5).itertuples()),
-            instead={"exclude_orders": int(w.orders), "exclude_buyers": buyers[:50],
-                     "paid_amount_without": -float(rows["amount"].sum())},
-        ))
+            evidence["buyers_without_visit"] = len(
+                set(buyers) - {str(v) for v in visited["visitor_id"]}
+            )
+        out.append(
+            Finding(
+                "order_brushing",
+                "warning",
+                f"product {w['product_id']}: {int(w['orders'])} orders from {int(w['buyers'])} buyers within one hour "
+                f"from {start:%Y-%m-%d %H:00}"
+                + (
+                    f", {evidence['buyers_without_visit']} of them never visited"
+                    if "buyers_without_visit" in evidence
+                    else ""
+                )
+                + ": suspected order brushing (刷单). These orders inflate conversion, sales and ratings; "
+                "report the figures without them.",
+                table="orders",
+                subject={"product_id": str(w["product_id"]), "hour": start.isoformat()},
+                n_rows=len(rows),
+                evidence=evidence,
+                examples=tuple(
+                    {"order_id": str(r["order_id"]), "buyer_id": str(r["buyer_id"])}
+                    for r in rows.head(5).to_dict("records")
+                ),
+                instead={
+                    "exclude_orders": int(w["orders"]),
+                    "exclude_buyers": buyers[:50],
+                    "paid_amount_without": -float(rows["amount"].sum()),
+                },
+            )
+        )
     return out
 
 
@@ -415,11 +531,14 @@ def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | Non
     if t0 is not None or t1 is not None:
         frame = frame.filter(_engine.between("created_at", t0, t1))
     last = _engine.scalar(frame.select(nw.col("created_at").max()), "flags:last_order")
-    if last is None or last != last:
+    if last is None or _is_missing(last):
         return []
-    lag_h = ((nw.col("paid_at") - nw.col("created_at")).dt.total_minutes() // 60)
+    lag_h = (nw.col("paid_at") - nw.col("created_at")).dt.total_minutes() // 60
     hist = _engine.collect(
-        frame.filter(~nw.col("paid_at").is_null()).with_columns(lag_h.alias("h")).group_by("h").agg(nw.len().alias("k")),
+        frame.filter(~nw.col("paid_at").is_null())
+        .with_columns(lag_h.alias("h"))
+        .group_by("h")
+        .agg(nw.len().alias("k")),
         "flags:pay_lag",
     )
     if len(hist) == 0:
@@ -429,8 +548,12 @@ def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | Non
     p95_h = float(hist["h"].to_numpy()[int(np.searchsorted(cum, 0.95))]) + 1
     cutoff = last.to_pydatetime() - dt.timedelta(hours=p95_h)
     stats = _engine.collect(
-        frame.with_columns((nw.col("created_at") >= nw.lit(cutoff)).alias("recent"), nw.col("paid_at").is_null().alias("unpaid"))
-        .group_by("recent").agg(nw.len().alias("n"), nw.col("unpaid").sum().alias("u")),
+        frame.with_columns(
+            (nw.col("created_at") >= nw.lit(cutoff)).alias("recent"),
+            nw.col("paid_at").is_null().alias("unpaid"),
+        )
+        .group_by("recent")
+        .agg(nw.len().alias("n"), nw.col("unpaid").sum().alias("u")),
         "flags:recent_unpaid",
     )
     rec = stats[stats["recent"].astype(bool)]
@@ -444,15 +567,21 @@ def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | Non
     se = np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n1 + 1 / n0))
     if n1 < 20 or (p1 - p0) / se < 3:
         return []
-    return [Finding(
-        "immature_period", "warning",
-        f"{u1:.0f} of {n1:.0f} orders created after {cutoff:%Y-%m-%d %H:%M} are still unpaid "
-        f"({p1:.1%} against {p0:.1%} before): 95% of payments arrive within {p95_h:.0f} h, so the "
-        "last period's payment conversion is understated until they mature.",
-        table="orders", column="paid_at", subject={"since": cutoff.isoformat()}, n_rows=int(n1),
-        evidence={"unpaid_recent": p1, "unpaid_before": p0, "p95_payment_lag_hours": p95_h},
-        instead={"order_conversion": "use order conversion for the last period"},
-    )]
+    return [
+        Finding(
+            "immature_period",
+            "warning",
+            f"{u1:.0f} of {n1:.0f} orders created after {cutoff:%Y-%m-%d %H:%M} are still unpaid "
+            f"({p1:.1%} against {p0:.1%} before): 95% of payments arrive within {p95_h:.0f} h, so the "
+            "last period's payment conversion is understated until they mature.",
+            table="orders",
+            column="paid_at",
+            subject={"since": cutoff.isoformat()},
+            n_rows=int(n1),
+            evidence={"unpaid_recent": p1, "unpaid_before": p0, "p95_payment_lag_hours": p95_h},
+            instead={"order_conversion": "use order conversion for the last period"},
+        )
+    ]
 
 
 def mix_shift(result: FunnelResult) -> list[Finding]:

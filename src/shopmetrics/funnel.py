@@ -61,10 +61,29 @@ RATES: dict[str, tuple[str, str]] = {
 """Each rate and its (numerator, denominator) counts."""
 
 COUNT_ORDER = (
-    "exposures", "clicks", "ctr", "visitors", "page_views", "inquirers", "inquiry_rate",
-    "carters", "cart_rate", "favoriters", "favorite_rate", "order_buyers", "order_conversion",
-    "paid_buyers", "payment_conversion", "paid_orders", "paid_amount", "aov", "visitor_value",
-    "deposit_buyers", "sessions", "converting_sessions", "session_conversion",
+    "exposures",
+    "clicks",
+    "ctr",
+    "visitors",
+    "page_views",
+    "inquirers",
+    "inquiry_rate",
+    "carters",
+    "cart_rate",
+    "favoriters",
+    "favorite_rate",
+    "order_buyers",
+    "order_conversion",
+    "paid_buyers",
+    "payment_conversion",
+    "paid_orders",
+    "paid_amount",
+    "aov",
+    "visitor_value",
+    "deposit_buyers",
+    "sessions",
+    "converting_sessions",
+    "session_conversion",
 )
 
 
@@ -212,14 +231,20 @@ def funnel(
         missing = [c for c in by if not od.has(c)]
         if missing:
             notes.append(f"orders have no {missing} column(s): order and payment metrics left out")
-            excluded.append(Exclusion("orders", f"no {missing} column", 0, "order metrics not computed"))
+            excluded.append(
+                Exclusion("orders", f"no {missing} column", 0, "order metrics not computed")
+            )
             od_counts = None
         else:
             od_counts = count_orders(od, order_by, count_freq, t0, t1)
             _absorb(od_counts, excluded, rows_in, notes)
             table = table.merge(od_counts.table, on=traffic_counts.keys, how="outer")
     if definition == "shopify" and ev is not None and od is not None:
-        table = table.merge(_converting_sessions(ev, od, by, count_freq, t0, t1), on=traffic_counts.keys, how="outer")
+        table = table.merge(
+            _converting_sessions(ev, od, by, count_freq, t0, t1),
+            on=traffic_counts.keys,
+            how="outer",
+        )
 
     table = _fill_counts(table)
     if definition == "daily_mean" and freq != "D":
@@ -228,8 +253,18 @@ def funnel(
         table = _add_rates(table, method, definition)
     if total and by:
         tot = funnel(
-            events, orders, traffic, by=(), freq=freq, start=start, end=end, tz=tz, columns=columns,
-            definition=definition, ci_method=method, detect=False,
+            events,
+            orders,
+            traffic,
+            by=(),
+            freq=freq,
+            start=start,
+            end=end,
+            tz=tz,
+            columns=columns,
+            definition=definition,
+            ci_method=method,
+            detect=False,
         ).table
         for c in by:
             tot[c] = "(all)"
@@ -242,9 +277,18 @@ def funnel(
     if peers is not None:
         table = _peers(table, peers, columns)
 
-    meta = {"by": tuple(by), "freq": freq, "start": t0, "end": t1, "tz": tz, "ci_method": method,
-            "confidence": cfg.confidence, "min_sample": cfg.min_sample, "source": "events" if ev else "traffic",
-            "traffic_summed": traffic_summed}
+    meta = {
+        "by": tuple(by),
+        "freq": freq,
+        "start": t0,
+        "end": t1,
+        "tz": tz,
+        "ci_method": method,
+        "confidence": cfg.confidence,
+        "min_sample": cfg.min_sample,
+        "source": "events" if ev else "traffic",
+        "traffic_summed": traffic_summed,
+    }
     flags: list[Finding] = []
     result = FunnelResult(
         table, (), Audit(rows_in, tuple(excluded), tuple(notes)), definition, meta
@@ -257,7 +301,9 @@ def funnel(
     return result
 
 
-def _absorb(c: Counts, excluded: list[Exclusion], rows_in: dict[str, int], notes: list[str]) -> None:
+def _absorb(
+    c: Counts, excluded: list[Exclusion], rows_in: dict[str, int], notes: list[str]
+) -> None:
     excluded.extend(c.excluded)
     rows_in.update(c.rows_in)
     notes.extend(c.notes)
@@ -275,8 +321,13 @@ def _summed_info(table: pd.DataFrame) -> dict[str, Any] | None:
         return None
     days = int(table["_days"].max())
     why = "several days per period" if days > 1 else "several rows per day (groups not in by=)"
-    return {"columns": uniq, "max_rows": int(table["_rows"].max()), "max_days": days,
-            "rows_affected": int(multi.sum()), "why": why}
+    return {
+        "columns": uniq,
+        "max_rows": int(table["_rows"].max()),
+        "max_days": days,
+        "rows_affected": int(multi.sum()),
+        "why": why,
+    }
 
 
 def _fill_counts(table: pd.DataFrame) -> pd.DataFrame:
@@ -299,13 +350,21 @@ def _add_rates(table: pd.DataFrame, method: str, definition: str = "alibaba") ->
             table[name] = _stats.rate(x, n)
             lo, hi = _stats.proportion_ci(x, n, method=method)
             table[f"{name}_ci_low"], table[f"{name}_ci_high"] = lo, hi
-    if definition == "shopify" and "sessions" in table.columns and "converting_sessions" in table.columns:
+    if (
+        definition == "shopify"
+        and "sessions" in table.columns
+        and "converting_sessions" in table.columns
+    ):
         x, n = table["converting_sessions"].to_numpy(float), table["sessions"].to_numpy(float)
         table["session_conversion"] = _stats.rate(x, n)
         lo, hi = _stats.proportion_ci(x, n, method=method)
         table["session_conversion_ci_low"], table["session_conversion_ci_high"] = lo, hi
     if "paid_amount" in table.columns and "paid_buyers" in table.columns:
-        sq = table["paid_amount_sq"].to_numpy(float) if "paid_amount_sq" in table.columns else np.full(len(table), np.nan)
+        sq = (
+            table["paid_amount_sq"].to_numpy(float)
+            if "paid_amount_sq" in table.columns
+            else np.full(len(table), np.nan)
+        )
         m, lo, hi = _stats.mean_ci(table["paid_buyers"], table["paid_amount"], sq)
         table["aov"], table["aov_ci_low"], table["aov_ci_high"] = m, np.maximum(lo, 0.0), hi
         if "visitors" in table.columns:
@@ -330,7 +389,11 @@ def _daily_mean(table: pd.DataFrame, by: list[str], freq: Freq, method: str) -> 
     else:
         daily["_p"] = (keys_dt.dt.year * 12 + keys_dt.dt.month - 1).to_numpy()
     rate_cols = [r for r in RATES if r in daily.columns]
-    count_cols = [c for c in daily.columns if c in COUNT_ORDER and c not in rate_cols and c not in ("aov", "visitor_value")]
+    count_cols = [
+        c
+        for c in daily.columns
+        if c in COUNT_ORDER and c not in rate_cols and c not in ("aov", "visitor_value")
+    ]
     keys = [*by, "_p"]
     grouped = daily.groupby(keys, sort=True, dropna=False)
     out = grouped[count_cols].sum()
@@ -343,8 +406,7 @@ def _daily_mean(table: pd.DataFrame, by: list[str], freq: Freq, method: str) -> 
         out[f"{r}_ci_low"] = (out[r] - z * sd / np.sqrt(nd)).clip(lower=0)
         out[f"{r}_ci_high"] = (out[r] + z * sd / np.sqrt(nd)).clip(upper=1)
     out["days"] = grouped.size()
-    out = out.reset_index().rename(columns={"_p": PERIOD})
-    return out
+    return out.reset_index().rename(columns={"_p": PERIOD})
 
 
 def _finish(table: pd.DataFrame, by: list[str], freq: Freq) -> pd.DataFrame:
@@ -354,7 +416,9 @@ def _finish(table: pd.DataFrame, by: list[str], freq: Freq) -> pd.DataFrame:
     table = table.sort_values([*by, PERIOD], kind="stable").reset_index(drop=True)
     keys = table[PERIOD].astype("int64").tolist()
     labels = [_engine.period_label(k, freq) for k in keys]
-    starts = pd.to_datetime([_engine.period_start(k, freq) if freq else pd.NaT for k in keys])
+    starts = pd.to_datetime(
+        pd.Series([_engine.period_start(k, freq) if freq else None for k in keys])
+    )
     table = table.drop(columns=[PERIOD])
     table.insert(len(by), "period", labels)
     table.insert(len(by) + 1, "period_start", starts)
@@ -367,7 +431,11 @@ def _finish(table: pd.DataFrame, by: list[str], freq: Freq) -> pd.DataFrame:
         if c in table.columns:
             ordered.append(c)
             ordered.extend(s for s in (f"{c}_ci_low", f"{c}_ci_high") if s in table.columns)
-    rest = [c for c in table.columns if c not in ordered and not c.startswith("_") and c != "paid_amount_sq"]
+    rest = [
+        c
+        for c in table.columns
+        if c not in ordered and not c.startswith("_") and c != "paid_amount_sq"
+    ]
     return table[ordered + rest]
 
 
@@ -388,7 +456,7 @@ def _shrink(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         if name not in table.columns:
             continue
         out = pd.Series(np.nan, index=table.index)
-        for _, idx in table[groups].groupby("period", sort=False).groups.items():
+        for idx in table[groups].groupby("period", sort=False).groups.values():
             shrunk, _, _ = _stats.shrink(table.loc[idx, num], table.loc[idx, den])
             out.loc[idx] = shrunk
         table[f"{name}_shrunk"] = out.to_numpy()
@@ -404,11 +472,11 @@ def _peers(table: pd.DataFrame, peers: Any, columns: Mapping[str, str] | None) -
             f"(one row per metric); columns present: {list(p.columns)}"
         )
         raise SchemaError(msg)
-    for row in p.itertuples(index=False):
-        metric = str(row.metric)
+    for row in p.to_dict("records"):
+        metric = str(row["metric"])
         if metric not in table.columns:
             continue
-        avg = float(row.peer_avg)
+        avg = float(row["peer_avg"])
         value = table[metric].to_numpy(float)
         table[f"{metric}_peer_avg"] = avg
         table[f"{metric}_vs_peer_diff"] = value - avg

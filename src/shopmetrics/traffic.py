@@ -35,11 +35,30 @@ if TYPE_CHECKING:
 __all__ = ["PAID_SOURCES", "TrafficResult", "traffic_sources"]
 
 PAID_SOURCES: frozenset[str] = frozenset(
-    {"paid_search", "display", "ztc", "zuanzhan", "直通车", "钻展", "引力魔方", "万相台", "cpc", "paid"}
+    {
+        "paid_search",
+        "display",
+        "ztc",
+        "zuanzhan",
+        "直通车",
+        "钻展",
+        "引力魔方",
+        "万相台",
+        "cpc",
+        "paid",
+    }
 )
 """Source names treated as paid traffic (付费) when ``paid_sources`` is not given."""
 
-MODELS = ("recorded", "last_click", "first_click", "linear", "time_decay", "position_based", "markov")
+MODELS = (
+    "recorded",
+    "last_click",
+    "first_click",
+    "linear",
+    "time_decay",
+    "position_based",
+    "markov",
+)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -63,7 +82,11 @@ class TrafficResult(Result):
     def free_vs_paid(self) -> pd.DataFrame:
         """Visitors, buyers, amount and cost of free (淘内免费) vs paid (付费) traffic per period."""
         t = self.table
-        cols = [c for c in ("visitors", "attributed_buyers", "attributed_amount", "cost") if c in t.columns]
+        cols = [
+            c
+            for c in ("visitors", "attributed_buyers", "attributed_amount", "cost")
+            if c in t.columns
+        ]
         out = t.groupby(["period", "is_paid"], sort=True)[cols].sum().reset_index()
         out["kind"] = np.where(out["is_paid"], "paid", "free")
         return out.drop(columns=["is_paid"])[["period", "kind", *cols]]
@@ -122,22 +145,45 @@ def traffic_sources(
 
     by = [by] if isinstance(by, str) else list(by)
     if not by or by[0] != "source":
-        msg = f"traffic_sources groups by source first; got by={by!r}. Use by=('source', 'campaign')."
+        msg = (
+            f"traffic_sources groups by source first; got by={by!r}. Use by=('source', 'campaign')."
+        )
         raise SchemaError(msg)
     if attribution not in MODELS:
         raise DefinitionError.unknown("attribution", attribution, MODELS)
     paid_names = frozenset(paid_sources) if paid_sources is not None else PAID_SOURCES
 
-    base = funnel(events, None, traffic, by=by, freq=freq, start=start, end=end, tz=tz, columns=columns)
+    base = funnel(
+        events, None, traffic, by=by, freq=freq, start=start, end=end, tz=tz, columns=columns
+    )
     table = base.to_pandas()
     flags: list[Finding] = [f for f in base.flags if f.code != "small_sample"]
     excluded = list(base.audit.excluded)
     rows_in = dict(base.audit.rows_in)
-    notes = [*base.audit.notes, "visitor_share: shares of de-duplicated visitors; a visitor "
-             "reached through two sources counts in both, so shares add to more than 100%"]
-    total = funnel(events, None, traffic, by=(), freq=freq, start=start, end=end, tz=tz,
-                   columns=columns, detect=False).to_pandas()
-    dedup = dict(zip(total["period"], total["visitors"], strict=True)) if "visitors" in total.columns else {}
+    notes = [
+        *base.audit.notes,
+        (
+            "visitor_share: shares of de-duplicated visitors; a visitor "
+            "reached through two sources counts in both, so shares add to more than 100%"
+        ),
+    ]
+    total = funnel(
+        events,
+        None,
+        traffic,
+        by=(),
+        freq=freq,
+        start=start,
+        end=end,
+        tz=tz,
+        columns=columns,
+        detect=False,
+    ).to_pandas()
+    dedup = (
+        dict(zip(total["period"], total["visitors"], strict=True))
+        if "visitors" in total.columns
+        else {}
+    )
     keys = [*by, "period"]
     if "visitors" in table.columns:
         table["visitor_share"] = table["visitors"] / table["period"].map(dedup).astype(float)
@@ -151,7 +197,13 @@ def traffic_sources(
         excluded += att_ex
         rows_in.update(att_rows)
         table = table.merge(att, on=keys, how="outer")
-        for c in ("attributed_orders", "attributed_buyers", "attributed_amount", "attributed_amount_sq", "attributed_profit"):
+        for c in (
+            "attributed_orders",
+            "attributed_buyers",
+            "attributed_amount",
+            "attributed_amount_sq",
+            "attributed_profit",
+        ):
             if c in table.columns:
                 table[c] = table[c].fillna(0.0)
         if "visitors" in table.columns:
@@ -167,7 +219,11 @@ def traffic_sources(
         table = table.merge(sp["table"], on=keys, how="outer")
         table["cost"] = table["cost"].fillna(0.0)
         clicks = table["spend_clicks"] if "spend_clicks" in table.columns else table.get("clicks")
-        exposures = table["spend_exposures"] if "spend_exposures" in table.columns else table.get("exposures")
+        exposures = (
+            table["spend_exposures"]
+            if "spend_exposures" in table.columns
+            else table.get("exposures")
+        )
         if clicks is not None:
             table["cpc"] = _stats.rate(table["cost"], clicks.fillna(0))
         if exposures is not None:
@@ -179,8 +235,16 @@ def traffic_sources(
             table["cpa"] = _stats.rate(cost, table["attributed_buyers"].to_numpy(float))
             roas = _stats.rate(table["attributed_amount"], cost)
             z = _stats._z(get_config().confidence)
-            half = z * np.sqrt(table["attributed_amount_sq"].to_numpy(float)) / np.where(cost > 0, cost, np.nan)
-            table["roas"], table["roas_ci_low"], table["roas_ci_high"] = roas, np.maximum(roas - half, 0), roas + half
+            half = (
+                z
+                * np.sqrt(table["attributed_amount_sq"].to_numpy(float))
+                / np.where(cost > 0, cost, np.nan)
+            )
+            table["roas"], table["roas_ci_low"], table["roas_ci_high"] = (
+                roas,
+                np.maximum(roas - half, 0),
+                roas + half,
+            )
             if "attributed_profit" in table.columns:
                 table["roi"] = _stats.rate(table["attributed_profit"] - cost, cost)
         flags += _spend_flags(table, paid_names)
@@ -189,23 +253,38 @@ def traffic_sources(
         table = _advice(table, min_clicks)
     table = table.drop(columns=[c for c in table.columns if c.endswith("_sq")])
     table = table.sort_values(keys, kind="stable").reset_index(drop=True)
-    meta = {**base.meta, "attribution": attribution, "window_days": window_days, "margin": margin,
-            "dedup_visitors": {str(k): int(v) for k, v in dedup.items()},
-            "paid_sources": sorted(paid_names)}
+    meta = {
+        **base.meta,
+        "attribution": attribution,
+        "window_days": window_days,
+        "margin": margin,
+        "dedup_visitors": {str(k): int(v) for k, v in dedup.items()},
+        "paid_sources": sorted(paid_names),
+    }
     audit = Audit(rows_in, tuple(excluded), tuple(dict.fromkeys(notes)))
     return TrafficResult(table, sort_findings(flags), audit, base.definition, meta)
 
 
 def _attributed(
-    events: Any, orders: Any, by: list[str], freq: Freq, model: str, window_days: int,
-    t0: dt.datetime | None, t1: dt.datetime | None, tz: str | None,
-    columns: Mapping[str, str] | None, margin: float | None,
+    events: Any,
+    orders: Any,
+    by: list[str],
+    freq: Freq,
+    model: str,
+    window_days: int,
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
+    tz: str | None,
+    columns: Mapping[str, str] | None,
+    margin: float | None,
 ) -> tuple[pd.DataFrame, list[Finding], list[Exclusion], dict[str, int]]:
     """Paid orders credited to sources (and campaign / keyword) per period of payment."""
     import pandas as pd  # noqa: PLC0415
 
     od = _engine.load(orders, "orders", columns, tz)
-    od.require("order_id", "buyer_id", "created_at", "amount", "paid_at", purpose="attributed orders")
+    od.require(
+        "order_id", "buyer_id", "created_at", "amount", "paid_at", purpose="attributed orders"
+    )
     rows = {"orders": _engine.count_rows(od)}
     frame = od.frame.filter(~nw.col("paid_at").is_null())
     if t0 is not None or t1 is not None:
@@ -224,16 +303,31 @@ def _attributed(
             msg = f"orders: attribution='recorded' needs column(s) {missing} in orders"
             raise SchemaError(msg)
         frame = frame.with_columns(_engine.period_key("paid_at", freq).alias(PERIOD))
-        per_buyer = frame.group_by([*keys, "buyer_id"]).agg(
-            nw.col("amount").sum().alias("amt"), nw.col("order_id").n_unique().alias("o"),
-            *([profit.sum().alias("profit")] if profit is not None else []),
+        if profit is not None:
+            frame = frame.with_columns(profit.alias("_profit"))
+        per_buyer = (
+            frame.group_by([*keys, "buyer_id"])
+            .agg(
+                nw.col("amount").sum().alias("amt"),
+                nw.col("order_id").n_unique().alias("o"),
+                *([nw.col("_profit").sum().alias("profit")] if profit is not None else []),
+            )
+            .with_columns((nw.col("amt") * nw.col("amt")).alias("amt_sq"))
         )
-        out = _engine.collect(per_buyer.group_by(keys).agg(
-            nw.col("o").sum().alias("attributed_orders"), nw.len().alias("attributed_buyers"),
-            nw.col("amt").sum().alias("attributed_amount"),
-            (nw.col("amt") * nw.col("amt")).sum().alias("attributed_amount_sq"),
-            *([nw.col("profit").sum().alias("attributed_profit")] if profit is not None else []),
-        ), "traffic:recorded")
+        out = _engine.collect(
+            per_buyer.group_by(keys).agg(
+                nw.col("o").sum().alias("attributed_orders"),
+                nw.len().alias("attributed_buyers"),
+                nw.col("amt").sum().alias("attributed_amount"),
+                nw.col("amt_sq").sum().alias("attributed_amount_sq"),
+                *(
+                    [nw.col("profit").sum().alias("attributed_profit")]
+                    if profit is not None
+                    else []
+                ),
+            ),
+            "traffic:recorded",
+        )
     else:
         from shopmetrics.attribution import attribute  # noqa: PLC0415
 
@@ -242,7 +336,9 @@ def _attributed(
             raise SchemaError(msg)
         # one attribution per period (orders of the period, touches up to window_days before)
         paid = _engine.collect(
-            frame.with_columns(_engine.period_key("paid_at", freq).alias(PERIOD)).select(PERIOD).unique(),
+            frame.with_columns(_engine.period_key("paid_at", freq).alias(PERIOD))
+            .select(PERIOD)
+            .unique(),
             "traffic:periods",
         )
         parts = []
@@ -251,24 +347,50 @@ def _attributed(
             p1 = _engine.period_end(key, freq) if freq else t1
             sel = frame if freq is None else frame.filter(_engine.between("paid_at", p0, p1))
             res = attribute(
-                events=events, orders=sel.to_native(), model=model, window_days=window_days,
-                channel=by[0], columns=columns,
+                events=events,
+                orders=sel.to_native(),
+                model=model,
+                window_days=window_days,
+                channel=by[0],
+                columns=columns,
             )
-            df = res.to_pandas().rename(columns={"channel": by[0], "conversions": "attributed_orders",
-                                                 "value": "attributed_amount"})
+            df = res.to_pandas().rename(
+                columns={
+                    "channel": by[0],
+                    "conversions": "attributed_orders",
+                    "value": "attributed_amount",
+                }
+            )
             df[PERIOD] = key
             flags += list(res.flags)
             excluded += list(res.audit.excluded)
             parts.append(df)
-        out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[by[0], PERIOD])
+        out = (
+            pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[by[0], PERIOD])
+        )
         out["attributed_buyers"] = out.get("attributed_orders", 0.0)
         out["attributed_amount_sq"] = np.nan
         if profit is not None and "attributed_amount" in out.columns:
             total_amt = float(_engine.scalar(frame.select(nw.col("amount").sum())) or 0.0)
             total_profit = float(_engine.scalar(frame.select(profit.sum())) or 0.0)
-            out["attributed_profit"] = out["attributed_amount"] * (total_profit / total_amt if total_amt else np.nan)
-        out = out[[c for c in out.columns if c in (*keys, "attributed_orders", "attributed_buyers",
-                                                    "attributed_amount", "attributed_amount_sq", "attributed_profit")]]
+            out["attributed_profit"] = out["attributed_amount"] * (
+                total_profit / total_amt if total_amt else np.nan
+            )
+        out = out[
+            [
+                c
+                for c in out.columns
+                if c
+                in (
+                    *keys,
+                    "attributed_orders",
+                    "attributed_buyers",
+                    "attributed_amount",
+                    "attributed_amount_sq",
+                    "attributed_profit",
+                )
+            ]
+        ]
         for extra in by[1:]:
             out[extra] = "(all)"
     out["period"] = [_engine.period_label(int(k), freq) for k in out[PERIOD]]
@@ -276,8 +398,13 @@ def _attributed(
 
 
 def _spend(
-    spend: Any, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None,
-    tz: str | None, columns: Mapping[str, str] | None,
+    spend: Any,
+    by: list[str],
+    freq: Freq,
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
+    tz: str | None,
+    columns: Mapping[str, str] | None,
 ) -> dict[str, Any]:
     sp = _engine.load(spend, "spend", columns, tz)
     sp.require("date", "source", "cost", purpose="spend")
@@ -310,24 +437,44 @@ def _spend_flags(table: pd.DataFrame, paid: frozenset[str]) -> list[Finding]:
         return out
     no_traffic = table[(table["cost"] > 0) & (vis == 0)]
     if len(no_traffic):
-        out.append(Finding(
-            "spend_without_traffic", "warning",
-            f"{len(no_traffic)} rows have spend but no tracked visitors: the tracking of that "
-            "source is missing, or its source name differs between the spend and events tables.",
-            table="spend", n_rows=len(no_traffic),
-            examples=tuple({"source": str(r.source), "period": str(r.period), "cost": float(r.cost)}
-                           for r in no_traffic.head(5).itertuples()),
-        ))
+        out.append(
+            Finding(
+                "spend_without_traffic",
+                "warning",
+                f"{len(no_traffic)} rows have spend but no tracked visitors: the tracking of that "
+                "source is missing, or its source name differs between the spend and events tables.",
+                table="spend",
+                n_rows=len(no_traffic),
+                examples=tuple(
+                    {
+                        "source": str(r["source"]),
+                        "period": str(r["period"]),
+                        "cost": float(r["cost"]),
+                    }
+                    for r in no_traffic.head(5).to_dict("records")
+                ),
+            )
+        )
     free_riders = table[table["source"].astype(str).isin(paid) & (table["cost"] == 0) & (vis > 0)]
     if len(free_riders):
-        out.append(Finding(
-            "traffic_without_spend", "warning",
-            f"{len(free_riders)} rows of paid sources have visitors but no spend: the spend table "
-            "is incomplete, so CPC and ROAS of those rows cannot be computed.",
-            table="spend", n_rows=len(free_riders),
-            examples=tuple({"source": str(r.source), "period": str(r.period), "visitors": int(r.visitors)}
-                           for r in free_riders.head(5).itertuples()),
-        ))
+        out.append(
+            Finding(
+                "traffic_without_spend",
+                "warning",
+                f"{len(free_riders)} rows of paid sources have visitors but no spend: the spend table "
+                "is incomplete, so CPC and ROAS of those rows cannot be computed.",
+                table="spend",
+                n_rows=len(free_riders),
+                examples=tuple(
+                    {
+                        "source": str(r["source"]),
+                        "period": str(r["period"]),
+                        "visitors": int(r["visitors"]),
+                    }
+                    for r in free_riders.head(5).to_dict("records")
+                ),
+            )
+        )
     return out
 
 
@@ -345,18 +492,22 @@ def _advice(table: pd.DataFrame, min_clicks: int) -> pd.DataFrame:
         table["advice"] = advice
         return table
     table["ctr_shrunk"] = np.nan
-    for _, idx in table.groupby(["source", "period"], sort=True).groups.items():
+    for idx in table.groupby(["source", "period"], sort=True).groups.values():
         sub = table.loc[idx]
         if len(sub) >= 3:
             shrunk, _, _ = _stats.shrink(clicks.loc[idx].fillna(0), exposures.loc[idx].fillna(0))
             table.loc[idx, "ctr_shrunk"] = shrunk
-        src_roas = sub["attributed_amount"].sum() / sub["cost"].sum() if sub["cost"].sum() else np.nan
+        src_roas = (
+            sub["attributed_amount"].sum() / sub["cost"].sum() if sub["cost"].sum() else np.nan
+        )
         for i in idx:
-            if clicks.loc[i] < min_clicks or not np.isfinite(table.at[i, "roas"]):
-                advice[table.index.get_loc(i)] = "too few clicks" if clicks.loc[i] < min_clicks else ""
-            elif table.at[i, "roas_ci_low"] > src_roas:
+            if clicks.loc[i] < min_clicks or not np.isfinite(table.loc[i, "roas"]):
+                advice[table.index.get_loc(i)] = (
+                    "too few clicks" if clicks.loc[i] < min_clicks else ""
+                )
+            elif table.loc[i, "roas_ci_low"] > src_roas:
                 advice[table.index.get_loc(i)] = "raise"
-            elif table.at[i, "roas_ci_high"] < src_roas:
+            elif table.loc[i, "roas_ci_high"] < src_roas:
                 advice[table.index.get_loc(i)] = "cut"
             else:
                 advice[table.index.get_loc(i)] = "hold"

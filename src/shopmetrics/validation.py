@@ -84,12 +84,18 @@ class ValidationReport:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-typed dict."""
-        return {"ok": self.ok, "rows": dict(self.rows), "problems": [p.to_dict() for p in self.problems]}
+        return {
+            "ok": self.ok,
+            "rows": dict(self.rows),
+            "problems": [p.to_dict() for p in self.problems],
+        }
 
     def to_markdown(self) -> str:
         """A readable Markdown list."""
         if not self.problems:
-            return "No problems found in " + ", ".join(f"{t} ({n} rows)" for t, n in self.rows.items())
+            return "No problems found in " + ", ".join(
+                f"{t} ({n} rows)" for t, n in self.rows.items()
+            )
         return frame_to_markdown(self.to_pandas().drop(columns=["examples"]))
 
     def __str__(self) -> str:
@@ -133,8 +139,14 @@ def validate(
     ``null_keys``, ``duplicate_rows``, ``negative_values``, ``score_out_of_range``,
     ``paid_before_created``, ``unknown_event``, ``multi_day_uniques``.
     """
-    given = {"events": events, "orders": orders, "ratings": ratings, "spend": spend,
-             "traffic": traffic, "peers": peers}
+    given = {
+        "events": events,
+        "orders": orders,
+        "ratings": ratings,
+        "spend": spend,
+        "traffic": traffic,
+        "peers": peers,
+    }
     problems: list[Finding] = []
     rows: dict[str, int] = {}
     tz_kinds: dict[str, set[str]] = {}
@@ -147,25 +159,30 @@ def validate(
     kinds = {k for ks in tz_kinds.values() for k in ks}
     if len(kinds) > 1:
         where = {t: sorted(k) for t, k in tz_kinds.items()}
-        problems.append(Finding(
-            "mixed_time_zones", "error",
-            f"time columns mix naive and time-zone-aware timestamps ({where}); naive and aware "
-            "times cannot be compared. Make them all aware (tz_localize) or all naive store-local.",
-            evidence=where,
-        ))
+        problems.append(
+            Finding(
+                "mixed_time_zones",
+                "error",
+                f"time columns mix naive and time-zone-aware timestamps ({where}); naive and aware "
+                "times cannot be compared. Make them all aware (tz_localize) or all naive store-local.",
+                evidence=where,
+            )
+        )
     report = ValidationReport(sort_findings(problems), rows)
     if strict:
         report.raise_if_errors()
     return report
 
 
-def _examples(frame: nw.LazyFrame[Any], cond: nw.Expr, cols: list[str]) -> tuple[int, tuple[dict[str, Any], ...]]:
+def _examples(
+    frame: nw.LazyFrame[Any], cond: nw.Expr, cols: list[str]
+) -> tuple[int, tuple[dict[str, Any], ...]]:
     bad = frame.filter(cond)
     n = int(_engine.scalar(bad.select(nw.len()), "validate:count") or 0)
     if n == 0:
         return 0, ()
     ex = _engine.collect(bad.select(cols).head(N_EXAMPLES), "validate:examples")
-    return n, tuple({k: plain(v) for k, v in r.items()} for r in ex.to_dict("records"))
+    return n, tuple({str(k): plain(v) for k, v in r.items()} for r in ex.to_dict("records"))
 
 
 def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Finding]:
@@ -176,11 +193,16 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
     for col in spec.required:
         if col not in names:
             err = ColumnNotFoundError(table.name, col, present_user)
-            out.append(Finding(
-                "missing_column", "error", missing_column_message(table.name, col, present_user),
-                table=table.name, column=col,
-                evidence={"present": present_user, "suggestion": err.suggestion},
-            ))
+            out.append(
+                Finding(
+                    "missing_column",
+                    "error",
+                    missing_column_message(table.name, col, present_user),
+                    table=table.name,
+                    column=col,
+                    evidence={"present": present_user, "suggestion": err.suggestion},
+                )
+            )
     frame = table.frame
     schema = frame.collect_schema()
     id_cols = [c for c in ("order_id", "buyer_id", "visitor_id", "product_id") if c in names]
@@ -204,39 +226,62 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
         if col in names:
             n, ex = _examples(frame, nw.col(col).is_null(), ctx(col))
             if n:
-                out.append(Finding(
-                    "null_keys", "error",
-                    f"{table.name}: {n} rows have no {col!r}; fill it or drop those rows "
-                    "(they would otherwise be excluded and counted in the audit).",
-                    table=table.name, column=col, n_rows=n, examples=ex,
-                ))
+                out.append(
+                    Finding(
+                        "null_keys",
+                        "error",
+                        f"{table.name}: {n} rows have no {col!r}; fill it or drop those rows "
+                        "(they would otherwise be excluded and counted in the audit).",
+                        table=table.name,
+                        column=col,
+                        n_rows=n,
+                        examples=ex,
+                    )
+                )
     # duplicates
     for key in spec.unique:
         if all(k in names for k in key):
-            dup = frame.group_by(list(key)).agg(nw.len().alias("copies")).filter(nw.col("copies") > 1)
+            dup = (
+                frame.group_by(list(key)).agg(nw.len().alias("copies")).filter(nw.col("copies") > 1)
+            )
             n_keys = int(_engine.scalar(dup.select(nw.len()), "validate:dups") or 0)
             if n_keys:
                 ex_frame = _engine.collect(dup.sort(list(key)).head(N_EXAMPLES), "validate:dups")
-                extra = int(_engine.scalar(dup.select((nw.col("copies") - 1).sum()), "validate:dups") or 0)
-                out.append(Finding(
-                    "duplicate_rows", "error",
-                    f"{table.name}: {n_keys} {key} values appear more than once ({extra} extra rows); "
-                    "an order line must appear once. Drop exact duplicates (drop_duplicates) "
-                    "or fix the export.",
-                    table=table.name, column=",".join(key), n_rows=extra,
-                    examples=tuple({k: plain(v) for k, v in r.items()} for r in ex_frame.to_dict("records")),
-                ))
+                extra = int(
+                    _engine.scalar(dup.select((nw.col("copies") - 1).sum()), "validate:dups") or 0
+                )
+                out.append(
+                    Finding(
+                        "duplicate_rows",
+                        "error",
+                        f"{table.name}: {n_keys} {key} values appear more than once ({extra} extra rows); "
+                        "an order line must appear once. Drop exact duplicates (drop_duplicates) "
+                        "or fix the export.",
+                        table=table.name,
+                        column=",".join(key),
+                        n_rows=extra,
+                        examples=tuple(
+                            {str(k): plain(v) for k, v in r.items()} for r in ex_frame.to_dict("records")
+                        ),
+                    )
+                )
     # negative values
     for col in NON_NEGATIVE.get(table.name, ()):
         if col in names and schema[col].is_numeric():
             n, ex = _examples(frame, nw.col(col) < 0, ctx(col))
             if n:
-                out.append(Finding(
-                    "negative_values", "error",
-                    f"{table.name}: {n} rows have a negative {col!r}; refunds belong in "
-                    "'refund_amount', not as negative amounts.",
-                    table=table.name, column=col, n_rows=n, examples=ex,
-                ))
+                out.append(
+                    Finding(
+                        "negative_values",
+                        "error",
+                        f"{table.name}: {n} rows have a negative {col!r}; refunds belong in "
+                        "'refund_amount', not as negative amounts.",
+                        table=table.name,
+                        column=col,
+                        n_rows=n,
+                        examples=ex,
+                    )
+                )
     # scores
     if table.name == "ratings":
         for col in ("item_score", "service_score", "logistics_score"):
@@ -245,59 +290,107 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
                 bad = ((score < 1) | (score > 5) | (score % 1 != 0)) & ~nw.col(col).is_null()
                 n, ex = _examples(frame, bad, ctx(col))
                 if n:
-                    out.append(Finding(
-                        "score_out_of_range", "error",
-                        f"ratings: {n} rows have {col!r} outside 1-5; they are rejected from "
-                        "DSR averages (counted in the audit).",
-                        table="ratings", column=col, n_rows=n, examples=ex,
-                    ))
+                    out.append(
+                        Finding(
+                            "score_out_of_range",
+                            "error",
+                            f"ratings: {n} rows have {col!r} outside 1-5; they are rejected from "
+                            "DSR averages (counted in the audit).",
+                            table="ratings",
+                            column=col,
+                            n_rows=n,
+                            examples=ex,
+                        )
+                    )
     # paid before created
-    if table.name == "orders" and table.has("paid_at", "created_at") and all(
-        isinstance(schema[c], nw.Datetime) for c in ("paid_at", "created_at")
-    ) and schema["paid_at"] == schema["created_at"]:
-        n, ex = _examples(frame, nw.col("paid_at") < nw.col("created_at"), ctx("created_at", "paid_at"))
+    if (
+        table.name == "orders"
+        and table.has("paid_at", "created_at")
+        and all(isinstance(schema[c], nw.Datetime) for c in ("paid_at", "created_at"))
+        and schema["paid_at"] == schema["created_at"]
+    ):
+        n, ex = _examples(
+            frame, nw.col("paid_at") < nw.col("created_at"), ctx("created_at", "paid_at")
+        )
         if n:
-            out.append(Finding(
-                "paid_before_created", "error",
-                f"orders: {n} rows were paid before they were created; the two columns are "
-                "probably swapped or in different time zones.",
-                table="orders", column="paid_at", n_rows=n, examples=ex,
-            ))
+            out.append(
+                Finding(
+                    "paid_before_created",
+                    "error",
+                    f"orders: {n} rows were paid before they were created; the two columns are "
+                    "probably swapped or in different time zones.",
+                    table="orders",
+                    column="paid_at",
+                    n_rows=n,
+                    examples=ex,
+                )
+            )
     # unknown events
     if table.name == "events" and "event" in names:
-        counts = _engine.collect(frame.group_by("event").agg(nw.len().alias("rows")), "validate:events")
+        counts = _engine.collect(
+            frame.group_by("event").agg(nw.len().alias("rows")), "validate:events"
+        )
         unknown = counts[~counts["event"].isin(EVENT_TYPES)]
         if len(unknown):
             n = int(unknown["rows"].sum())
             values = sorted(str(v) for v in unknown["event"].tolist())
-            out.append(Finding(
-                "unknown_event", "error",
-                f"events: {n} rows have event values outside {list(EVENT_TYPES)}: {values[:10]}. "
-                "Map them to the canonical names (e.g. pv -> visit) or drop them; "
-                "they are otherwise excluded and counted in the audit.",
-                table="events", column="event", n_rows=n,
-                examples=tuple({"event": v} for v in values[:N_EXAMPLES]),
-            ))
+            out.append(
+                Finding(
+                    "unknown_event",
+                    "error",
+                    f"events: {n} rows have event values outside {list(EVENT_TYPES)}: {values[:10]}. "
+                    "Map them to the canonical names (e.g. pv -> visit) or drop them; "
+                    "they are otherwise excluded and counted in the audit.",
+                    table="events",
+                    column="event",
+                    n_rows=n,
+                    examples=tuple({"event": v} for v in values[:N_EXAMPLES]),
+                )
+            )
     # multi-day rows of unique counts
-    if table.name == "traffic" and "date" in names and isinstance(schema["date"], nw.Datetime | nw.Date):
-        uniq = [c for c in ("visitors", "inquirers", "carters", "favoriters", "order_buyers", "paid_buyers") if c in names]
+    if (
+        table.name == "traffic"
+        and "date" in names
+        and isinstance(schema["date"], nw.Datetime | nw.Date)
+    ):
+        uniq = [
+            c
+            for c in (
+                "visitors",
+                "inquirers",
+                "carters",
+                "favoriters",
+                "order_buyers",
+                "paid_buyers",
+            )
+            if c in names
+        ]
         if uniq:
-            days = _engine.collect(frame.select(nw.col("date")).unique().sort("date"), "validate:dates")
+            days = _engine.collect(
+                frame.select(nw.col("date")).unique().sort("date"), "validate:dates"
+            )
             d = days["date"].dropna().sort_values()
             gaps = d.diff().dropna().dt.days
             if len(gaps) and gaps.min() >= 7:
-                out.append(Finding(
-                    "multi_day_uniques", "warning",
-                    f"traffic: rows are {int(gaps.min())} days apart, so {uniq} are counts over "
-                    "several days; they cannot be summed further or split into days. If they "
-                    "are sums of daily counts, they overstate unique visitors.",
-                    table="traffic", column=",".join(uniq), n_rows=len(d),
-                    evidence={"min_gap_days": int(gaps.min())},
-                ))
+                out.append(
+                    Finding(
+                        "multi_day_uniques",
+                        "warning",
+                        f"traffic: rows are {int(gaps.min())} days apart, so {uniq} are counts over "
+                        "several days; they cannot be summed further or split into days. If they "
+                        "are sums of daily counts, they overstate unique visitors.",
+                        table="traffic",
+                        column=",".join(uniq),
+                        n_rows=len(d),
+                        evidence={"min_gap_days": int(gaps.min())},
+                    )
+                )
     return out
 
 
-def _check_text_times(table: _engine.Table, col: str, tz_kinds: dict[str, set[str]]) -> list[Finding]:
+def _check_text_times(
+    table: _engine.Table, col: str, tz_kinds: dict[str, set[str]]
+) -> list[Finding]:
     """Text or object time columns: parse a copy of the values (validation only)."""
     import pandas as pd  # noqa: PLC0415
 
@@ -310,29 +403,39 @@ def _check_text_times(table: _engine.Table, col: str, tz_kinds: dict[str, set[st
             kinds.add("aware" if v.tzinfo is not None else "naive")
             continue
         try:
-            ts = pd.Timestamp(v)
+            ts: Any = pd.Timestamp(v)
         except (ValueError, TypeError):
             bad.append(v)
             continue
-        if ts is pd.NaT:
+        if pd.isna(ts):
             bad.append(v)
         else:
             kinds.add("aware" if ts.tzinfo is not None else "naive")
     if kinds:
         tz_kinds.setdefault(table.name, set()).update(kinds)
     if len(kinds) > 1:
-        out.append(Finding(
-            "mixed_time_zones", "error",
-            f"{table.name}: column {col!r} mixes naive and time-zone-aware timestamps; make them all "
-            "one kind.",
-            table=table.name, column=col,
-        ))
+        out.append(
+            Finding(
+                "mixed_time_zones",
+                "error",
+                f"{table.name}: column {col!r} mixes naive and time-zone-aware timestamps; make them all "
+                "one kind.",
+                table=table.name,
+                column=col,
+            )
+        )
     if bad:
         n, ex = _examples(table.frame, nw.col(col).is_in(bad), [col])
-        out.append(Finding(
-            "unparseable_time", "error",
-            f"{table.name}: {n} rows have {col!r} values that are not timestamps, e.g. {bad[:3]}; "
-            "use ISO 8601 (2026-11-23 14:05:00) or parse the column before passing it.",
-            table=table.name, column=col, n_rows=n, examples=ex,
-        ))
+        out.append(
+            Finding(
+                "unparseable_time",
+                "error",
+                f"{table.name}: {n} rows have {col!r} values that are not timestamps, e.g. {bad[:3]}; "
+                "use ISO 8601 (2026-11-23 14:05:00) or parse the column before passing it.",
+                table=table.name,
+                column=col,
+                n_rows=n,
+                examples=ex,
+            )
+        )
     return out

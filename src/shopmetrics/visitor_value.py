@@ -106,11 +106,28 @@ def visitor_value(
         msg = "visitor_value needs orders= (paid amounts); none was given"
         raise SchemaError(msg)
     by = [by] if isinstance(by, str) else list(by)
-    base = funnel(events, orders, traffic, by=by, freq=freq, start=start, end=end, tz=tz, columns=columns)
-    keep = [*by, "period", "period_start", "visitors", "paid_buyers", "paid_orders", "paid_amount",
-            "payment_conversion", "payment_conversion_ci_low", "payment_conversion_ci_high",
-            "aov", "aov_ci_low", "aov_ci_high", "visitor_value", "visitor_value_ci_low",
-            "visitor_value_ci_high", "small_sample"]
+    base = funnel(
+        events, orders, traffic, by=by, freq=freq, start=start, end=end, tz=tz, columns=columns
+    )
+    keep = [
+        *by,
+        "period",
+        "period_start",
+        "visitors",
+        "paid_buyers",
+        "paid_orders",
+        "paid_amount",
+        "payment_conversion",
+        "payment_conversion_ci_low",
+        "payment_conversion_ci_high",
+        "aov",
+        "aov_ci_low",
+        "aov_ci_high",
+        "visitor_value",
+        "visitor_value_ci_low",
+        "visitor_value_ci_high",
+        "small_sample",
+    ]
     table = base.to_pandas()
     table = table[[c for c in keep if c in table.columns]]
     t0, t1 = _parse_time(start, "start"), _parse_time(end, "end")
@@ -122,9 +139,13 @@ def visitor_value(
         ref = _refunds(od, by, freq, t0, t1)
         table = table.merge(ref, on=keys, how="left")
         table["refund_amount"] = table["refund_amount"].fillna(0.0)
-        table["visitor_value_net"] = _stats.rate(table["paid_amount"] - table["refund_amount"], table["visitors"])
-        notes.append("refund_amount: refunds recorded so far on amounts paid in the period; "
-                     "visitor_value is gross of refunds (as 生意参谋), visitor_value_net after them")
+        table["visitor_value_net"] = _stats.rate(
+            table["paid_amount"] - table["refund_amount"], table["visitors"]
+        )
+        notes.append(
+            "refund_amount: refunds recorded so far on amounts paid in the period; "
+            "visitor_value is gross of refunds (as 生意参谋), visitor_value_net after them"
+        )
         if od.has("refunded_at") and od.has("paid_at") and freq is not None:
             table = table.merge(_refund_rate_30d(od, by, table, freq), on=keys, how="left")
         flags += _refund_flag(table, by)
@@ -139,12 +160,19 @@ def visitor_value(
     if margin is not None:
         profit_share = float(margin)
     elif od.has("cost"):
-        tot = _engine.collect(od.frame.filter(~nw.col("paid_at").is_null()).select(
-            nw.col("amount").sum().alias("a"), nw.col("cost").sum().alias("c")), "value:cost")
+        tot = _engine.collect(
+            od.frame.filter(~nw.col("paid_at").is_null()).select(
+                nw.col("amount").sum().alias("a"), nw.col("cost").sum().alias("c")
+            ),
+            "value:cost",
+        )
         a = float(tot["a"].iloc[0] or 0)
         profit_share = (a - float(tot["c"].iloc[0] or 0)) / a if a else None
-        notes.append("visitor_profit from the orders' cost column (store-wide margin "
-                     f"{profit_share:.1%})" if profit_share is not None else "no paid amount for a margin")
+        notes.append(
+            f"visitor_profit from the orders' cost column (store-wide margin {profit_share:.1%})"
+            if profit_share is not None
+            else "no paid amount for a margin"
+        )
     if profit_share is not None:
         table["visitor_profit"] = table["visitor_value"] * profit_share
         if "visitor_cost" in table.columns:
@@ -155,20 +183,27 @@ def visitor_value(
     return VisitorValueResult(table, sort_findings(flags), audit, base.definition, meta)
 
 
-def _refunds(od: _engine.Table, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None) -> pd.DataFrame:
+def _refunds(
+    od: _engine.Table, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None
+) -> pd.DataFrame:
     frame = od.frame.filter(~nw.col("paid_at").is_null())
     if t0 is not None or t1 is not None:
         frame = frame.filter(_engine.between("paid_at", t0, t1))
-    frame = frame.with_columns(_engine.period_key("paid_at", freq).alias(PERIOD))
+    frame = frame.with_columns(
+        _engine.period_key("paid_at", freq).alias(PERIOD),
+        nw.col("refund_amount").fill_null(0).alias("refund_amount"),
+    )
     out = _engine.collect(
-        frame.group_by([*by, PERIOD]).agg(nw.col("refund_amount").fill_null(0).sum().alias("refund_amount")),
+        frame.group_by([*by, PERIOD]).agg(nw.col("refund_amount").sum().alias("refund_amount")),
         "value:refunds",
     )
     out["period"] = [_engine.period_label(int(k), freq) for k in out[PERIOD]]
     return out.drop(columns=[PERIOD])
 
 
-def _refund_rate_30d(od: _engine.Table, by: list[str], table: pd.DataFrame, freq: Freq) -> pd.DataFrame:
+def _refund_rate_30d(
+    od: _engine.Table, by: list[str], table: pd.DataFrame, freq: Freq
+) -> pd.DataFrame:
     """Refunded lines / paid lines in the 30 days to each period's end (platform definition)."""
     import pandas as pd  # noqa: PLC0415
 
@@ -177,12 +212,21 @@ def _refund_rate_30d(od: _engine.Table, by: list[str], table: pd.DataFrame, freq
         end = _period_end_from_start(start, freq)
         lo = end - dt.timedelta(days=REFUND_WINDOW_DAYS)
         paid = od.frame.filter(_engine.between("paid_at", lo, end))
-        refunded = od.frame.filter(_engine.between("refunded_at", lo, end)
-                                   & (nw.col("refund_amount").fill_null(0) > 0))
-        p = _engine.collect(paid.group_by(by).agg(nw.len().alias("paid_lines_30d")) if by
-                            else paid.select(nw.len().alias("paid_lines_30d")), "value:paid30")
-        r = _engine.collect(refunded.group_by(by).agg(nw.len().alias("refunds_30d")) if by
-                            else refunded.select(nw.len().alias("refunds_30d")), "value:ref30")
+        refunded = od.frame.filter(
+            _engine.between("refunded_at", lo, end) & (nw.col("refund_amount").fill_null(0) > 0)
+        )
+        p = _engine.collect(
+            paid.group_by(by).agg(nw.len().alias("paid_lines_30d"))
+            if by
+            else paid.select(nw.len().alias("paid_lines_30d")),
+            "value:paid30",
+        )
+        r = _engine.collect(
+            refunded.group_by(by).agg(nw.len().alias("refunds_30d"))
+            if by
+            else refunded.select(nw.len().alias("refunds_30d")),
+            "value:ref30",
+        )
         m = p.merge(r, on=by, how="outer") if by else pd.concat([p, r], axis=1)
         m["period"] = label
         rows.append(m)
@@ -192,13 +236,13 @@ def _refund_rate_30d(od: _engine.Table, by: list[str], table: pd.DataFrame, freq
 
 
 def _period_end_from_start(start: Any, freq: Freq) -> dt.datetime:
-    s = start.to_pydatetime() if hasattr(start, "to_pydatetime") else start
+    s: dt.datetime = start.to_pydatetime() if hasattr(start, "to_pydatetime") else start
     if freq == "D":
         return s + dt.timedelta(days=1)
     if freq == "W":
         return s + dt.timedelta(days=7)
     year, month = (s.year + 1, 1) if s.month == 12 else (s.year, s.month + 1)
-    return dt.datetime(year, month, 1)  # noqa: DTZ001
+    return dt.datetime(year, month, 1)
 
 
 def _refund_flag(table: pd.DataFrame, by: list[str]) -> list[Finding]:
@@ -207,20 +251,33 @@ def _refund_flag(table: pd.DataFrame, by: list[str]) -> list[Finding]:
     bad = t[share > 0.3]
     if len(bad) == 0:
         return []
-    return [Finding(
-        "refund_inflated", "warning",
-        f"{len(bad)} rows have more than 30% of their paid amount refunded: gross visitor value "
-        "overstates what the traffic earned; read visitor_value_net.",
-        subject={"rows": len(bad)}, n_rows=len(bad),
-        examples=tuple({**{c: str(r[c]) for c in [*by, "period"]},
-                        "visitor_value": float(r["visitor_value"]), "visitor_value_net": float(r["visitor_value_net"])}
-                       for _, r in bad.head(5).iterrows()),
-        instead={"column": "visitor_value_net"},
-    )]
+    return [
+        Finding(
+            "refund_inflated",
+            "warning",
+            f"{len(bad)} rows have more than 30% of their paid amount refunded: gross visitor value "
+            "overstates what the traffic earned; read visitor_value_net.",
+            subject={"rows": len(bad)},
+            n_rows=len(bad),
+            examples=tuple(
+                {
+                    **{c: str(r[c]) for c in [*by, "period"]},
+                    "visitor_value": float(r["visitor_value"]),
+                    "visitor_value_net": float(r["visitor_value_net"]),
+                }
+                for _, r in bad.head(5).iterrows()
+            ),
+            instead={"column": "visitor_value_net"},
+        )
+    ]
 
 
 def _aov_flags(
-    od: _engine.Table, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None,
+    od: _engine.Table,
+    by: list[str],
+    freq: Freq,
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
     table: pd.DataFrame,
 ) -> list[Finding]:
     """single_buyer_dominates (aov driven by a few buyers) and currency_units (cents vs yuan)."""
@@ -231,39 +288,60 @@ def _aov_flags(
     keys = [*by, PERIOD]
     per_buyer = frame.group_by([*keys, "buyer_id"]).agg(nw.col("amount").sum().alias("amt"))
     top = _engine.collect(
-        per_buyer.group_by(keys).agg(nw.col("amt").max().alias("top"), nw.col("amt").sum().alias("tot"),
-                                     nw.col("amt").median().alias("median_buyer_amount"), nw.len().alias("n")),
+        per_buyer.group_by(keys).agg(
+            nw.col("amt").max().alias("top"),
+            nw.col("amt").sum().alias("tot"),
+            nw.col("amt").median().alias("median_buyer_amount"),
+            nw.len().alias("n"),
+        ),
         "value:top_buyer",
     )
     out: list[Finding] = []
     dom = top[(top["n"] >= 5) & (top["top"] > 0.5 * top["tot"])]
     if len(dom):
-        out.append(Finding(
-            "single_buyer_dominates", "warning",
-            f"in {len(dom)} rows one buyer paid more than half of the amount: aov and visitor value "
-            "rest on that buyer; the median spend per buyer is the steadier figure.",
-            n_rows=len(dom),
-            examples=tuple({**{c: str(r[c]) for c in by}, "period": _engine.period_label(int(r[PERIOD]), freq),
-                            "top_buyer_share": float(r["top"] / r["tot"]),
-                            "median_buyer_amount": float(r["median_buyer_amount"])}
-                           for _, r in dom.head(5).iterrows()),
-            instead={"median_buyer_amount": "per row, see examples"},
-        ))
+        out.append(
+            Finding(
+                "single_buyer_dominates",
+                "warning",
+                f"in {len(dom)} rows one buyer paid more than half of the amount: aov and visitor value "
+                "rest on that buyer; the median spend per buyer is the steadier figure.",
+                n_rows=len(dom),
+                examples=tuple(
+                    {
+                        **{c: str(r[c]) for c in by},
+                        "period": _engine.period_label(int(r[PERIOD]), freq),
+                        "top_buyer_share": float(r["top"] / r["tot"]),
+                        "median_buyer_amount": float(r["median_buyer_amount"]),
+                    }
+                    for _, r in dom.head(5).iterrows()
+                ),
+                instead={"median_buyer_amount": "per row, see examples"},
+            )
+        )
     amounts = _engine.collect(
-        frame.select(nw.col("amount").median().alias("med"), nw.col("amount").max().alias("mx"),
-                     (nw.col("amount") % 1 != 0).sum().alias("frac"), nw.len().alias("n")),
+        frame.select(
+            nw.col("amount").median().alias("med"),
+            nw.col("amount").max().alias("mx"),
+            (nw.col("amount") % 1 != 0).sum().alias("frac"),
+            nw.len().alias("n"),
+        ),
         "value:amounts",
     )
     med, mx = float(amounts["med"].iloc[0] or 0), float(amounts["mx"].iloc[0] or 0)
     frac, n = float(amounts["frac"].iloc[0] or 0), float(amounts["n"].iloc[0] or 0)
     if n >= 20 and med > 0 and mx > 100 * med and frac / n < 0.05:
-        out.append(Finding(
-            "currency_units", "warning",
-            f"the largest amount ({mx:,.0f}) is over 100 times the median ({med:,.2f}) and amounts are "
-            "whole numbers: some amounts look like cents (分) next to amounts in yuan (元). Convert "
-            "them to one unit before reading aov.",
-            table="orders", column="amount", evidence={"median": med, "max": mx},
-        ))
+        out.append(
+            Finding(
+                "currency_units",
+                "warning",
+                f"the largest amount ({mx:,.0f}) is over 100 times the median ({med:,.2f}) and amounts are "
+                "whole numbers: some amounts look like cents (分) next to amounts in yuan (元). Convert "
+                "them to one unit before reading aov.",
+                table="orders",
+                column="amount",
+                evidence={"median": med, "max": mx},
+            )
+        )
     return out
 
 
@@ -292,29 +370,49 @@ def decompose(result: VisitorValueResult, current: str, previous: str) -> pd.Dat
     if by:
         m = a[[*by, *cols]].merge(b[[*by, *cols]], on=by, how="outer", suffixes=("_prev", "_cur"))
     else:
-        m = pd.concat([a[cols].add_suffix("_prev").reset_index(drop=True), b[cols].add_suffix("_cur").reset_index(drop=True)], axis=1)
+        m = pd.concat(
+            [
+                a[cols].add_suffix("_prev").reset_index(drop=True),
+                b[cols].add_suffix("_cur").reset_index(drop=True),
+            ],
+            axis=1,
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         m["dlog_visitor_value"] = np.log(m["visitor_value_cur"] / m["visitor_value_prev"])
         m["dlog_conv"] = np.log(m["payment_conversion_cur"] / m["payment_conversion_prev"])
         m["dlog_aov"] = np.log(m["aov_cur"] / m["aov_prev"])
     if by:
-        va, vb = m["visitors_prev"].fillna(0).to_numpy(float), m["visitors_cur"].fillna(0).to_numpy(float)
+        va, vb = (
+            m["visitors_prev"].fillna(0).to_numpy(float),
+            m["visitors_cur"].fillna(0).to_numpy(float),
+        )
         sa, sb = va / va.sum(), vb / vb.sum()
-        xa, xb = m["visitor_value_prev"].fillna(0).to_numpy(float), m["visitor_value_cur"].fillna(0).to_numpy(float)
+        xa, xb = (
+            m["visitor_value_prev"].fillna(0).to_numpy(float),
+            m["visitor_value_cur"].fillna(0).to_numpy(float),
+        )
         m["mix_effect"] = (sb - sa) * (xa + xb) / 2
         m["rate_effect"] = (xb - xa) * (sa + sb) / 2
-        total = {c: "(total)" for c in by}
-        total.update({
-            "visitor_value_prev": float((sa * xa).sum()), "visitor_value_cur": float((sb * xb).sum()),
-            "mix_effect": float(m["mix_effect"].sum()), "rate_effect": float(m["rate_effect"].sum()),
-        })
+        total: dict[str, Any] = dict.fromkeys(by, "(total)")
+        total.update(
+            {
+                "visitor_value_prev": float((sa * xa).sum()),
+                "visitor_value_cur": float((sb * xb).sum()),
+                "mix_effect": float(m["mix_effect"].sum()),
+                "rate_effect": float(m["rate_effect"].sum()),
+            }
+        )
         m = pd.concat([m, pd.DataFrame([total])], ignore_index=True)
     return m
 
 
 def repurchase(
-    orders: Any, freq: Freq = "M", by: Sequence[str] | str = (), columns: Mapping[str, str] | None = None,
-    tz: str | None = None, lookback_days: int = 365,
+    orders: Any,
+    freq: Freq = "M",
+    by: Sequence[str] | str = (),
+    columns: Mapping[str, str] | None = None,
+    tz: str | None = None,
+    lookback_days: int = 365,
 ) -> pd.DataFrame:
     """Repurchase rate by the 老买家 rule, per period.
 
@@ -328,25 +426,50 @@ def repurchase(
     by = [by] if isinstance(by, str) else list(by)
     od = _engine.load(orders, "orders", columns, tz)
     od.require("buyer_id", "paid_at", "amount", purpose="repurchase")
-    paid = od.frame.filter(~nw.col("paid_at").is_null()).with_columns(_engine.period_key("paid_at", freq).alias(PERIOD))
+    paid = od.frame.filter(~nw.col("paid_at").is_null()).with_columns(
+        _engine.period_key("paid_at", freq).alias(PERIOD)
+    )
     keys = [*by, PERIOD]
-    buyers = _engine.collect(paid.group_by([*keys, "buyer_id"]).agg(nw.col("amount").sum().alias("amt"))
-                             .group_by(keys).agg(nw.len().alias("paid_buyers"), nw.col("amt").sum().alias("paid_amount")),
-                             "repurchase:buyers")
+    buyers = _engine.collect(
+        paid.group_by([*keys, "buyer_id"])
+        .agg(nw.col("amount").sum().alias("amt"))
+        .group_by(keys)
+        .agg(nw.len().alias("paid_buyers"), nw.col("amt").sum().alias("paid_amount")),
+        "repurchase:buyers",
+    )
     rows = []
     for key in sorted(int(k) for k in buyers[PERIOD].unique()):
         start = _engine.period_start(key, freq)
-        history = od.frame.filter(_engine.between("paid_at", start - dt.timedelta(days=lookback_days), start)).select("buyer_id").unique()
-        cur = paid.filter(nw.col(PERIOD) == key).group_by([*by, "buyer_id"]).agg(nw.col("amount").sum().alias("amt"))
+        history = (
+            od.frame.filter(
+                _engine.between("paid_at", start - dt.timedelta(days=lookback_days), start)
+            )
+            .select("buyer_id")
+            .unique()
+        )
+        cur = (
+            paid.filter(nw.col(PERIOD) == key)
+            .group_by([*by, "buyer_id"])
+            .agg(nw.col("amount").sum().alias("amt"))
+        )
         old = cur.join(history, on="buyer_id", how="inner")
-        agg = old.group_by(by).agg(nw.len().alias("old_buyers"), nw.col("amt").sum().alias("old_amount")) if by else \
-            old.select(nw.len().alias("old_buyers"), nw.col("amt").sum().alias("old_amount"))
+        agg = (
+            old.group_by(by).agg(
+                nw.len().alias("old_buyers"), nw.col("amt").sum().alias("old_amount")
+            )
+            if by
+            else old.select(nw.len().alias("old_buyers"), nw.col("amt").sum().alias("old_amount"))
+        )
         got = _engine.collect(agg, "repurchase:old")
         got[PERIOD] = key
         rows.append(got)
     import pandas as pd  # noqa: PLC0415
 
-    old_all = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=[*keys, "old_buyers", "old_amount"])
+    old_all = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=[*keys, "old_buyers", "old_amount"])
+    )
     out = buyers.merge(old_all, on=keys, how="left").fillna({"old_buyers": 0, "old_amount": 0.0})
     out["repurchase_rate"] = _stats.rate(out["old_buyers"], out["paid_buyers"])
     lo, hi = _stats.proportion_ci(out["old_buyers"], out["paid_buyers"])
@@ -357,7 +480,9 @@ def repurchase(
     return out.drop(columns=[PERIOD])
 
 
-def cohorts(orders: Any, columns: Mapping[str, str] | None = None, tz: str | None = None) -> pd.DataFrame:
+def cohorts(
+    orders: Any, columns: Mapping[str, str] | None = None, tz: str | None = None
+) -> pd.DataFrame:
     """Cohort table: first-purchase month × months since, with buyers and revenue.
 
     Returns:
@@ -366,14 +491,24 @@ def cohorts(orders: Any, columns: Mapping[str, str] | None = None, tz: str | Non
     """
     od = _engine.load(orders, "orders", columns, tz)
     od.require("buyer_id", "paid_at", "amount", purpose="cohorts")
-    paid = od.frame.filter(~nw.col("paid_at").is_null()).with_columns(_engine.period_key("paid_at", "M").alias("m"))
+    paid = od.frame.filter(~nw.col("paid_at").is_null()).with_columns(
+        _engine.period_key("paid_at", "M").alias("m")
+    )
     first = paid.group_by("buyer_id").agg(nw.col("m").min().alias("cohort_m"))
-    joined = paid.join(first, on="buyer_id", how="inner").with_columns((nw.col("m") - nw.col("cohort_m")).alias("months_since"))
-    out = _engine.collect(
-        joined.group_by("cohort_m", "months_since").agg(nw.col("buyer_id").n_unique().alias("buyers"),
-                                                        nw.col("amount").sum().alias("revenue")),
-        "cohorts",
-    ).sort_values(["cohort_m", "months_since"]).reset_index(drop=True)
+    joined = paid.join(first, on="buyer_id", how="inner").with_columns(
+        (nw.col("m") - nw.col("cohort_m")).alias("months_since")
+    )
+    out = (
+        _engine.collect(
+            joined.group_by("cohort_m", "months_since").agg(
+                nw.col("buyer_id").n_unique().alias("buyers"),
+                nw.col("amount").sum().alias("revenue"),
+            ),
+            "cohorts",
+        )
+        .sort_values(["cohort_m", "months_since"])
+        .reset_index(drop=True)
+    )
     size = out[out["months_since"] == 0].set_index("cohort_m")["buyers"]
     out["retention"] = out["buyers"] / out["cohort_m"].map(size).astype(float)
     out.insert(0, "cohort", [_engine.period_label(int(k), "M") for k in out["cohort_m"]])

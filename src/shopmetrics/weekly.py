@@ -37,6 +37,7 @@ import numpy as np
 
 from shopmetrics import _engine
 from shopmetrics._records import Finding
+from shopmetrics._result import _is_missing
 from shopmetrics.errors import SchemaError, ShopmetricsError
 from shopmetrics.report import BarChart, Headline, LineChart, Report, Section, Series, TrendChart
 
@@ -139,6 +140,10 @@ def weekly_report(
         A :class:`~shopmetrics.report.Report`.
     """
     import shopmetrics as sm  # noqa: PLC0415
+    from shopmetrics.anomaly import anomalies  # noqa: PLC0415
+    from shopmetrics.compare import mix_decomposition, movers  # noqa: PLC0415
+    from shopmetrics.dsr import low_ratings  # noqa: PLC0415
+    from shopmetrics.traffic import traffic_sources  # noqa: PLC0415
 
     step = progress or (lambda _msg: None)
     if events is None and traffic is None:
@@ -149,7 +154,7 @@ def weekly_report(
     step("reading")
     table = _engine.load(src, src_name, columns, tz)
     last = _engine.scalar(table.frame.select(nw.col(col).max()), "weekly:last")
-    if last is None or last != last:
+    if last is None or _is_missing(last):
         msg = f"{src_name} is empty: no {col} to find the week from"
         raise SchemaError(msg)
     last_dt = last.to_pydatetime() if hasattr(last, "to_pydatetime") else last
@@ -166,10 +171,28 @@ def weekly_report(
     headline: list[Headline] = []
 
     step("aggregating the funnel")
-    daily = sm.funnel(events, orders, traffic, freq="D", start=trend_start, end=end, tz=tz, columns=columns,
-                      detect=False)
-    weekly = sm.funnel(events, orders, traffic, freq="W", start=prev_start, end=end, tz=tz, columns=columns,
-                       peers=funnel_peers)
+    daily = sm.funnel(
+        events,
+        orders,
+        traffic,
+        freq="D",
+        start=trend_start,
+        end=end,
+        tz=tz,
+        columns=columns,
+        detect=False,
+    )
+    weekly = sm.funnel(
+        events,
+        orders,
+        traffic,
+        freq="W",
+        start=prev_start,
+        end=end,
+        tz=tz,
+        columns=columns,
+        peers=funnel_peers,
+    )
     flags += list(weekly.flags)
     wt = weekly.table
     comp = sm.compare(weekly) if len(wt) >= 2 else None
@@ -182,10 +205,17 @@ def weekly_report(
 
     def head(name: str, **kw: Any) -> None:
         if name in wt.columns:
-            headline.append(Headline(
-                name, c[name], previous=None if p is None else p[name], significant=_significant(comp, name),
-                ci_low=c.get(f"{name}_ci_low"), ci_high=c.get(f"{name}_ci_high"), **kw,
-            ))
+            headline.append(
+                Headline(
+                    name,
+                    c[name],
+                    previous=None if p is None else p[name],
+                    significant=_significant(comp, name),
+                    ci_low=c.get(f"{name}_ci_low"),
+                    ci_high=c.get(f"{name}_ci_high"),
+                    **kw,
+                )
+            )
 
     head("visitors")
     head("payment_conversion")
@@ -197,101 +227,244 @@ def weekly_report(
     dt_table = daily.table
     if "visitors" in dt_table.columns and len(dt_table) >= 14:
         series = dt_table.set_index("period_start")["visitors"].astype(float)
-        an = sm.anomalies(series)
+        an = anomalies(series)
         at = an.table
-        sections.append(Section(
-            "trend",
-            intro="Daily visitors against the band expected from the trend and the weekly pattern "
-                  "(STL, robust); days outside the band are worth a look, a quiet weekend is not.",
-            charts=[TrendChart("Daily visitors", x=list(at["date"].dt.date), y=at["value"].tolist(),
-                               low=at["band_low"].tolist(), high=at["band_high"].tolist(),
-                               expected=at["expected"].tolist(), y_label="visitors", metric="visitors")],
-            tables=[("Days outside the expected band", an.flagged()[["date", "value", "expected", "band_low",
-                                                                    "band_high", "kind"]])],
-            flags=list(an.flags),
-        ))
+        sections.append(
+            Section(
+                "trend",
+                intro="Daily visitors against the band expected from the trend and the weekly pattern "
+                "(STL, robust); days outside the band are worth a look, a quiet weekend is not.",
+                charts=[
+                    TrendChart(
+                        "Daily visitors",
+                        x=list(at["date"].dt.date),
+                        y=at["value"].tolist(),
+                        low=at["band_low"].tolist(),
+                        high=at["band_high"].tolist(),
+                        expected=at["expected"].tolist(),
+                        y_label="visitors",
+                        metric="visitors",
+                    )
+                ],
+                tables=[
+                    (
+                        "Days outside the expected band",
+                        an.flagged()[
+                            ["date", "value", "expected", "band_low", "band_high", "kind"]
+                        ],
+                    )
+                ],
+                flags=list(an.flags),
+            )
+        )
 
     # 2. funnel
-    steps = [s for s in ("visitors", "carters", "favoriters", "inquirers", "order_buyers", "paid_buyers") if s in wt.columns]
-    core = [k for k in ("period", "exposures", "clicks", "ctr", "visitors", "page_views", "inquirers", "inquiry_rate",
-                        "carters", "cart_rate", "favoriters", "favorite_rate", "order_buyers", "order_conversion",
-                        "paid_buyers", "payment_conversion", "paid_orders", "paid_amount", "aov", "visitor_value",
-                        "deposit_buyers") if k in wt.columns]
+    steps = [
+        s
+        for s in ("visitors", "carters", "favoriters", "inquirers", "order_buyers", "paid_buyers")
+        if s in wt.columns
+    ]
+    core = [
+        k
+        for k in (
+            "period",
+            "exposures",
+            "clicks",
+            "ctr",
+            "visitors",
+            "page_views",
+            "inquirers",
+            "inquiry_rate",
+            "carters",
+            "cart_rate",
+            "favoriters",
+            "favorite_rate",
+            "order_buyers",
+            "order_conversion",
+            "paid_buyers",
+            "payment_conversion",
+            "paid_orders",
+            "paid_amount",
+            "aov",
+            "visitor_value",
+            "deposit_buyers",
+        )
+        if k in wt.columns
+    ]
     tables: list[tuple[str, Any]] = [("This week and last", wt[core])]
     if comp is not None:
         tables += _comparison_tables(comp)
     peer_tbl = _peer_table(cur)
     if peer_tbl is not None:
         tables.append(("Against peers (同行同层平均)", peer_tbl))
-    sections.append(Section(
-        "funnel",
-        intro=f"Week {week} against the week before; rates with {int(weekly.meta['confidence'] * 100)}% "
-              f"intervals ({weekly.meta['ci_method']}); {weekly.definition} definition; changes tested with "
-              f"{comp.meta['correction'] if comp is not None else 'no'} correction across metrics.",
-        tables=tables,
-        charts=[BarChart(f"Funnel {week}: unique visitors at each step", labels=steps,
-                         values=[float(c[s]) for s in steps], metric="visitors")],
-        notes=list(weekly.audit.notes),
-    ))
+    sections.append(
+        Section(
+            "funnel",
+            intro=f"Week {week} against the week before; rates with {int(weekly.meta['confidence'] * 100)}% "
+            f"intervals ({weekly.meta['ci_method']}); {weekly.definition} definition; changes tested with "
+            f"{comp.meta['correction'] if comp is not None else 'no'} correction across metrics.",
+            tables=tables,
+            charts=[
+                BarChart(
+                    f"Funnel {week}: unique visitors at each step",
+                    labels=steps,
+                    values=[float(c[s]) for s in steps],
+                    metric="visitors",
+                )
+            ],
+            notes=list(weekly.audit.notes),
+        )
+    )
 
     # 3. traffic sources
     if events is not None and orders is not None and table.has("source"):
         step("traffic sources")
         od = _engine.load(orders, "orders", columns, tz)
         model = "recorded" if od.has("source") else "last_click"
-        tr = sm.traffic_sources(events, orders, spend, freq="W", start=prev_start, end=end, tz=tz,
-                                columns=columns, attribution=model)
+        tr = traffic_sources(
+            events,
+            orders,
+            spend,
+            freq="W",
+            start=prev_start,
+            end=end,
+            tz=tz,
+            columns=columns,
+            attribution=model,
+        )
         flags += list(tr.flags)
         tt = tr.table
         this = tt[tt["period"] == week]
-        keep = [k for k in ("source", "visitors", "visitor_share", "payment_conversion", "attributed_buyers",
-                            "attributed_amount", "visitor_value", "cost", "cpc", "visitor_cost", "cpa", "roas",
-                            "roas_ci_low", "roas_ci_high", "roi") if k in this.columns]
+        keep = [
+            k
+            for k in (
+                "source",
+                "visitors",
+                "visitor_share",
+                "payment_conversion",
+                "attributed_buyers",
+                "attributed_amount",
+                "visitor_value",
+                "cost",
+                "cpc",
+                "visitor_cost",
+                "cpa",
+                "roas",
+                "roas_ci_low",
+                "roas_ci_high",
+                "roi",
+            )
+            if k in this.columns
+        ]
         charts = []
         if "roas" in this.columns:
             paid = this[this["cost"] > 0]
             if len(paid):
-                charts.append(BarChart("ROAS by paid source (sales / cost)", labels=paid["source"].astype(str).tolist(),
-                                       values=paid["roas"].tolist(), low=paid["roas_ci_low"].tolist(),
-                                       high=paid["roas_ci_high"].tolist(), reference=1.0, metric="roas"))
+                charts.append(
+                    BarChart(
+                        "ROAS by paid source (sales / cost)",
+                        labels=paid["source"].astype(str).tolist(),
+                        values=paid["roas"].tolist(),
+                        low=paid["roas_ci_low"].tolist(),
+                        high=paid["roas_ci_high"].tolist(),
+                        reference=1.0,
+                        metric="roas",
+                    )
+                )
                 cost = float(paid["cost"].sum())
                 amount = float(paid["attributed_amount"].sum())
                 prev_paid = tt[(tt["period"] != week) & (tt["cost"] > 0)]
-                prev_roas = float(prev_paid["attributed_amount"].sum() / prev_paid["cost"].sum()) if len(prev_paid) and prev_paid["cost"].sum() else None
-                headline.append(Headline("roas", amount / cost if cost else None, previous=prev_roas, fmt="number",
-                                         note="sales / cost of paid sources (the back-end's \"ROI\")"))
+                prev_roas = (
+                    float(prev_paid["attributed_amount"].sum() / prev_paid["cost"].sum())
+                    if len(prev_paid) and prev_paid["cost"].sum()
+                    else None
+                )
+                headline.append(
+                    Headline(
+                        "roas",
+                        amount / cost if cost else None,
+                        previous=prev_roas,
+                        fmt="number",
+                        note='sales / cost of paid sources (the back-end\'s "ROI")',
+                    )
+                )
         split = tr.free_vs_paid()
-        sections.append(Section(
-            "traffic", intro=f"Orders attributed by {model.replace('_', ' ')}; visitor shares do not add "
-                             "to 100% (a visitor can come through several sources).",
-            tables=[("Sources this week", this[keep]), ("Free vs paid", split)], charts=charts,
-            notes=list(tr.audit.notes[-1:]),
-        ))
+        sections.append(
+            Section(
+                "traffic",
+                intro=f"Orders attributed by {model.replace('_', ' ')}; visitor shares do not add "
+                "to 100% (a visitor can come through several sources).",
+                tables=[("Sources this week", this[keep]), ("Free vs paid", split)],
+                charts=charts,
+                notes=list(tr.audit.notes[-1:]),
+            )
+        )
 
     # 4. products: movers and presale
     if events is not None and orders is not None and table.has("product_id"):
         step("products")
-        by_product = sm.funnel(events, orders, by="product_id", freq="W", start=prev_start, end=end, tz=tz,
-                               columns=columns)
-        mv = sm.movers(by_product, top=10)
+        by_product = sm.funnel(
+            events,
+            orders,
+            by="product_id",
+            freq="W",
+            start=prev_start,
+            end=end,
+            tz=tz,
+            columns=columns,
+        )
+        mv = movers(by_product, top=10)
         charts = []
         if len(mv):
-            charts.append(BarChart("Movers: payment conversion change", labels=mv["product_id"].astype(str).tolist(),
-                                   values=mv["diff"].tolist(), low=mv["diff_ci_low"].tolist(),
-                                   high=mv["diff_ci_high"].tolist(), metric="payment_conversion"))
+            charts.append(
+                BarChart(
+                    "Movers: payment conversion change",
+                    labels=mv["product_id"].astype(str).tolist(),
+                    values=mv["diff"].tolist(),
+                    low=mv["diff_ci_low"].tolist(),
+                    high=mv["diff_ci_high"].tolist(),
+                    metric="payment_conversion",
+                )
+            )
         presale = [f for f in by_product.flags if f.code == "presale_zero_payment"]
         presale_tbl = _presale_table(presale)
         flags += [f for f in by_product.flags if f.code not in ("small_sample",)]
-        sections.append(Section(
-            "products",
-            intro="Products whose payment conversion moved significantly (Benjamini-Hochberg across all "
-                  "products), ranked by their effect on the store's conversion.",
-            tables=[("Significant movers", mv[[k for k in ("product_id", "previous", "current", "diff", "diff_ci_low",
-                                                          "diff_ci_high", "p_adjusted", "effect_on_total",
-                                                          "direction", "explained_by") if k in mv.columns]]),
-                    *([("Presale products: use these figures", presale_tbl)] if presale_tbl is not None else [])],
-            charts=charts,
-        ))
+        sections.append(
+            Section(
+                "products",
+                intro="Products whose payment conversion moved significantly (Benjamini-Hochberg across all "
+                "products), ranked by their effect on the store's conversion.",
+                tables=[
+                    (
+                        "Significant movers",
+                        mv[
+                            [
+                                k
+                                for k in (
+                                    "product_id",
+                                    "previous",
+                                    "current",
+                                    "diff",
+                                    "diff_ci_low",
+                                    "diff_ci_high",
+                                    "p_adjusted",
+                                    "effect_on_total",
+                                    "direction",
+                                    "explained_by",
+                                )
+                                if k in mv.columns
+                            ]
+                        ],
+                    ),
+                    *(
+                        [("Presale products: use these figures", presale_tbl)]
+                        if presale_tbl is not None
+                        else []
+                    ),
+                ],
+                charts=charts,
+            )
+        )
 
     # 5. DSR
     if ratings is not None:
@@ -302,53 +475,117 @@ def weekly_report(
         dtab = ds.table
         row = dtab.iloc[-1]
         prow = dtab.iloc[-2] if len(dtab) >= 2 else None
-        for dim in ("item", "service", "logistics"):
-            headline.append(Headline(f"dsr_{dim}", row[dim], previous=None if prow is None else prow[dim],
-                                     fmt="number", ci_low=row.get(f"{dim}_ci_low"), ci_high=row.get(f"{dim}_ci_high")))
+        headline.extend(
+            Headline(
+                f"dsr_{dim}",
+                row[dim],
+                previous=None if prow is None else prow[dim],
+                fmt="number",
+                ci_low=row.get(f"{dim}_ci_low"),
+                ci_high=row.get(f"{dim}_ci_high"),
+            )
+            for dim in ("item", "service", "logistics")
+        )
         recent = dtab.tail(12)
-        series = [Series(dim, recent[dim].tolist()) for dim in ("item", "service", "logistics")]
-        if f"item_peer_avg" in recent.columns:
-            series.append(Series("peer average (item)", recent["item_peer_avg"].tolist(), dashed=True))
-        low = sm.low_ratings(ratings, since=start, orders=orders, as_of=as_of, columns=columns, tz=tz)
-        sections.append(Section(
-            "dsr", intro=f"Scores over the {ds.meta.get('window_days', 180)} days to {as_of:%Y-%m-%d}; "
-                         "vs_peers is the platform's normalised comparison, rel_diff the plain one.",
-            tables=[("DSR by week", recent[[c for c in recent.columns if c == "period" or c.startswith(
-                        ("item", "service", "logistics", "n_")) and not c.endswith(("_ci_low", "_ci_high"))]]),
-                    ("New low ratings this week", low.to_pandas())],
-            charts=[LineChart("DSR over time", x=recent["period"].tolist(), series=series, metric="item")],
-            notes=list(ds.audit.notes),
-        ))
+        lines = [Series(dim, recent[dim].tolist()) for dim in ("item", "service", "logistics")]
+        if "item_peer_avg" in recent.columns:
+            lines.append(
+                Series("peer average (item)", recent["item_peer_avg"].tolist(), dashed=True)
+            )
+        low = low_ratings(ratings, since=start, orders=orders, as_of=as_of, columns=columns, tz=tz)
+        sections.append(
+            Section(
+                "dsr",
+                intro=f"Scores over the {ds.meta.get('window_days', 180)} days to {as_of:%Y-%m-%d}; "
+                "vs_peers is the platform's normalised comparison, rel_diff the plain one.",
+                tables=[
+                    (
+                        "DSR by week",
+                        recent[
+                            [
+                                c
+                                for c in recent.columns
+                                if c == "period"
+                                or (
+                                    c.startswith(("item", "service", "logistics", "n_"))
+                                    and not c.endswith(("_ci_low", "_ci_high"))
+                                )
+                            ]
+                        ],
+                    ),
+                    ("New low ratings this week", low.to_pandas()),
+                ],
+                charts=[
+                    LineChart(
+                        "DSR over time", x=recent["period"].tolist(), series=lines, metric="item"
+                    )
+                ],
+                notes=list(ds.audit.notes),
+            )
+        )
 
     # 6. visitor value decomposition
     if orders is not None and (events is None or table.has("source")):
         step("visitor value")
         by = "source" if events is not None and table.has("source") else ()
-        vv = sm.visitor_value(events, orders, traffic=traffic, by=by, freq="W", start=prev_start, end=end, tz=tz,
-                              columns=columns)
-        flags += [f for f in vv.flags if f.code == "mix_shift"]  # the by-source split finds the mix shift
+        vv = sm.visitor_value(
+            events,
+            orders,
+            traffic=traffic,
+            by=by,
+            freq="W",
+            start=prev_start,
+            end=end,
+            tz=tz,
+            columns=columns,
+        )
+        flags += [
+            f for f in vv.flags if f.code == "mix_shift"
+        ]  # the by-source split finds the mix shift
         periods = sorted(vv.table["period"].unique())
         if len(periods) >= 2:
             dec = vv.decompose(periods[-1], periods[-2])
             tables = [("Visitor value decomposition", dec)]
             if by:
-                mix = sm.mix_decomposition(vv.table, "source", periods[-2], periods[-1])
-                tables.append(("Payment conversion: traffic mix vs each source's own rate", mix.rename(
-                    columns={"share_prev": "visitor_share_prev", "share_cur": "visitor_share_cur",
-                             "rate_prev": "conversion_rate_prev", "rate_cur": "conversion_rate_cur",
-                             "mix_effect": "mix_effect_rate", "rate_effect": "rate_effect_rate"})))
-            sections.append(Section(
-                "value", intro="Δlog(visitor value) = Δlog(conversion) + Δlog(AOV) per source; the (total) rows "
-                               "split the store's change into traffic mix and each source's own figures.",
-                tables=tables,
-                flags=[f for f in vv.flags if f.code == "mix_shift"],
-            ))
+                mix = mix_decomposition(vv.table, "source", periods[-2], periods[-1])
+                tables.append(
+                    (
+                        "Payment conversion: traffic mix vs each source's own rate",
+                        mix.rename(
+                            columns={
+                                "share_prev": "visitor_share_prev",
+                                "share_cur": "visitor_share_cur",
+                                "rate_prev": "conversion_rate_prev",
+                                "rate_cur": "conversion_rate_cur",
+                                "mix_effect": "mix_effect_rate",
+                                "rate_effect": "rate_effect_rate",
+                            }
+                        ),
+                    )
+                )
+            sections.append(
+                Section(
+                    "value",
+                    intro="Δlog(visitor value) = Δlog(conversion) + Δlog(AOV) per source; the (total) rows "
+                    "split the store's change into traffic mix and each source's own figures.",
+                    tables=tables,
+                    flags=[f for f in vv.flags if f.code == "mix_shift"],
+                )
+            )
     step("writing")
     title = title or f"Weekly report {week}"
     return Report(
-        title=title, week=week, period=(start.date(), (end - dt.timedelta(days=1)).date()),
-        generated_at=generated_at, headline=headline, sections=sections, flags=flags, lang=lang,
-        store=store_name, notes=[table.tz_note], meta={"week": week, "tz": tz},
+        title=title,
+        week=week,
+        period=(start.date(), (end - dt.timedelta(days=1)).date()),
+        generated_at=generated_at,
+        headline=headline,
+        sections=sections,
+        flags=flags,
+        lang=lang,
+        store=store_name,
+        notes=[table.tz_note],
+        meta={"week": week, "tz": tz},
     )
 
 
@@ -358,13 +595,36 @@ def _comparison_tables(comp: ComparisonResult) -> list[tuple[str, pd.DataFrame]]
 
     t = comp.to_pandas()
     is_rate = t["metric"].isin(list(PROPORTIONS))
-    rates = t[is_rate].rename(columns={
-        "previous": "previous_rate", "current": "current_rate", "diff": "change_rate",
-        "diff_ci_low": "change_rate_ci_low", "diff_ci_high": "change_rate_ci_high"})
-    cols_r = ["metric", "previous_rate", "current_rate", "change_rate", "change_rate_ci_low",
-              "change_rate_ci_high", "p_adjusted", "significant"]
-    cols_o = ["metric", "previous", "current", "diff", "diff_ci_low", "diff_ci_high", "rel_change",
-              "p_adjusted", "significant"]
+    rates = t[is_rate].rename(
+        columns={
+            "previous": "previous_rate",
+            "current": "current_rate",
+            "diff": "change_rate",
+            "diff_ci_low": "change_rate_ci_low",
+            "diff_ci_high": "change_rate_ci_high",
+        }
+    )
+    cols_r = [
+        "metric",
+        "previous_rate",
+        "current_rate",
+        "change_rate",
+        "change_rate_ci_low",
+        "change_rate_ci_high",
+        "p_adjusted",
+        "significant",
+    ]
+    cols_o = [
+        "metric",
+        "previous",
+        "current",
+        "diff",
+        "diff_ci_low",
+        "diff_ci_high",
+        "rel_change",
+        "p_adjusted",
+        "significant",
+    ]
     out = [("Week over week: rates", rates[cols_r].reset_index(drop=True))]
     other = t[~is_rate]
     if len(other):
@@ -384,9 +644,15 @@ def _peer_table(cur: pd.DataFrame) -> pd.DataFrame | None:
         if col.endswith("_peer_avg"):
             m = col.removesuffix("_peer_avg")
             suffix = "_rate" if m in PROPORTIONS else ""
-            rows.append({"metric": m, f"value{suffix}": row[m], f"peer_avg{suffix}": row[col],
-                         "vs_peer_ratio": row.get(f"{m}_vs_peer_ratio"),
-                         "beyond_interval": row.get(f"{m}_beyond_ci")})
+            rows.append(
+                {
+                    "metric": m,
+                    f"value{suffix}": row[m],
+                    f"peer_avg{suffix}": row[col],
+                    "vs_peer_ratio": row.get(f"{m}_vs_peer_ratio"),
+                    "beyond_interval": row.get(f"{m}_beyond_ci"),
+                }
+            )
     if not rows:
         return None
     # one column per kind of figure: rates (as %) first, money figures after
@@ -402,7 +668,22 @@ def _presale_table(flags: list[Finding]) -> pd.DataFrame | None:
 
     if not flags:
         return None
-    rows = [{**{k: str(v) for k, v in f.subject.items()}, **{k: f.evidence.get(k) for k in (
-        "visitors", "order_buyers", "paid_buyers", "deposit_buyers", "payment_conversion",
-        "order_conversion", "deposit_conversion")}} for f in flags]
+    rows = [
+        {
+            **{k: str(v) for k, v in f.subject.items()},
+            **{
+                k: f.evidence.get(k)
+                for k in (
+                    "visitors",
+                    "order_buyers",
+                    "paid_buyers",
+                    "deposit_buyers",
+                    "payment_conversion",
+                    "order_conversion",
+                    "deposit_conversion",
+                )
+            },
+        }
+        for f in flags
+    ]
     return pd.DataFrame(rows)

@@ -254,22 +254,51 @@ def tracking_gap(
     return out
 
 
+def _quantile_from_hist(hist: pd.DataFrame, value: str, q: float) -> float:
+    """The ``q`` quantile of ``value`` from a (value, count ``k``) histogram."""
+    hist = hist.sort_values(value)
+    cum = (hist["k"].cumsum() / hist["k"].sum()).to_numpy()
+    return float(hist[value].to_numpy()[min(int(np.searchsorted(cum, q)), len(hist) - 1)])
+
+
 def bot_traffic(events: Table, t0: dt.datetime | None, t1: dt.datetime | None) -> list[Finding]:
-    """Visitors with abnormal event counts in a day; the share of traffic they carry."""
+    """Visitors whose day looks automated; the share of traffic they carry.
+
+    Per visitor and day, in the engine: events, clicks, exposures and deep actions
+    (inquiry, cart, favourite). A visitor-day is a bot when it has far more events than
+    the store's heavy users (over ``max(200, 10 × p99)``), or far more clicks than them
+    (over ``max(10, 4 × p99.9)``) at a click-through rate of 30% or more with no deep
+    action at all — crawlers and click bots click, they do not shop. Only the
+    histograms and the flagged visitor-days are collected.
+    """
     frame = events.frame
     if t0 is not None or t1 is not None:
         frame = frame.filter(_engine.between("ts", t0, t1))
     frame = frame.with_columns(_engine.day_number("ts").alias("day"))
-    per_vd = frame.group_by("visitor_id", "day").agg(nw.len().alias("n"))
-    hist = _engine.collect(per_vd.group_by("n").agg(nw.len().alias("k")), "flags:bot_hist")
-    if len(hist) == 0:
+    ind = frame.with_columns(
+        (nw.col("event") == "click").cast(nw.Int64()).alias("_click"),
+        (nw.col("event") == "exposure").cast(nw.Int64()).alias("_exp"),
+        nw.col("event").is_in(["inquiry", "cart", "favorite"]).cast(nw.Int64()).alias("_deep"),
+    )
+    per_vd = ind.group_by("visitor_id", "day").agg(
+        nw.len().alias("n"),
+        nw.col("_click").sum().alias("clicks"),
+        nw.col("_exp").sum().alias("exposures"),
+        nw.col("_deep").sum().alias("deep"),
+    )
+    hist_n = _engine.collect(per_vd.group_by("n").agg(nw.len().alias("k")), "flags:bot_hist")
+    if len(hist_n) == 0:
         return []
-    hist = hist.sort_values("n")
-    cum = hist["k"].cumsum() / hist["k"].sum()
-    p99 = float(hist["n"].to_numpy()[int(np.searchsorted(cum.to_numpy(), 0.99))])
-    threshold = max(BOT_MIN_EVENTS, 10 * p99)
+    hist_c = _engine.collect(per_vd.group_by("clicks").agg(nw.len().alias("k")), "flags:bot_hist")
+    threshold = max(BOT_MIN_EVENTS, 10 * _quantile_from_hist(hist_n, "n", 0.99))
+    click_threshold = max(10.0, 4 * _quantile_from_hist(hist_c, "clicks", 0.999))
+    suspicious = (nw.col("n") > threshold) | (
+        (nw.col("clicks") > click_threshold)
+        & (nw.col("clicks") >= 0.3 * nw.col("exposures"))
+        & (nw.col("deep") == 0)
+    )
     bots = _engine.collect(
-        per_vd.filter(nw.col("n") > threshold).sort("day", "visitor_id").head(10_000), "flags:bots"
+        per_vd.filter(suspicious).sort("day", "visitor_id").head(10_000), "flags:bots"
     )
     if len(bots) == 0:
         return []
@@ -306,6 +335,8 @@ def bot_traffic(events: Table, t0: dt.datetime | None, t1: dt.datetime | None) -
             "date": date,
             "bot_visitors": len(ids),
             "threshold_events_per_day": threshold,
+            "threshold_clicks_per_day": click_threshold,
+            "threshold_clicks_per_day": click_threshold,
             "bot_event_share": float(grp["n"].sum()) / max(1.0, float(by_event["n"].sum())),
             "bot_visit_share": visits_bot / visits_all if visits_all else float("nan"),
             "ctr_with_bots": float(_stats.rate(clk_all, exp_all)),
@@ -317,9 +348,11 @@ def bot_traffic(events: Table, t0: dt.datetime | None, t1: dt.datetime | None) -
             Finding(
                 "bot_traffic",
                 "warning",
-                f"{len(ids)} visitors made more than {threshold:.0f} events each on {date} "
-                f"({evidence['bot_event_share']:.1%} of that day's events): bot traffic. It inflates "
-                "exposures, clicks and visitors and deflates conversion; use the figures without them.",
+                f"{len(ids)} visitors on {date} made far more events or clicks than any shopper "
+                f"(over {threshold:.0f} events, or over {click_threshold:.0f} clicks at a 30%+ "
+                "click-through rate with no cart, inquiry or favourite): bot traffic, "
+                f"{evidence['bot_event_share']:.1%} of that day's events. It inflates exposures, "
+                "clicks and visitors and deflates conversion; use the figures without them.",
                 table="events",
                 subject={"date": date},
                 n_rows=int(grp["n"].sum()),

@@ -336,7 +336,6 @@ def bot_traffic(events: Table, t0: dt.datetime | None, t1: dt.datetime | None) -
             "bot_visitors": len(ids),
             "threshold_events_per_day": threshold,
             "threshold_clicks_per_day": click_threshold,
-            "threshold_clicks_per_day": click_threshold,
             "bot_event_share": float(grp["n"].sum()) / max(1.0, float(by_event["n"].sum())),
             "bot_visit_share": visits_bot / visits_all if visits_all else float("nan"),
             "ctr_with_bots": float(_stats.rate(clk_all, exp_all)),

@@ -56,7 +56,7 @@ def proportion_ci(
     Examples:
         >>> low, high = proportion_ci([7], [50], method="wilson", confidence=0.95)
         >>> round(float(low[0]), 4), round(float(high[0]), 4)
-        (0.0695, 0.2614)
+        (0.0695, 0.2619)
     """
     cfg = get_config()
     method = method or cfg.ci_method

@@ -18,8 +18,8 @@ Examples:
     >>> change = sm.compare(weekly)  # the last period against the one before
     >>> change.meta["current"], change.meta["previous"], change.meta["correction"]
     ('2026-W41', '2026-W40', 'bh')
-    >>> sorted(set(change.to_pandas()["test"]) - {""})[:2]
-    ['delta-z', 'poisson-exact']
+    >>> sorted(set(change.to_pandas()["test"]) - {""})
+    ['delta-z', 'fisher', 'poisson-exact', 'score']
 """
 
 from __future__ import annotations

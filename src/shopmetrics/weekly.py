@@ -149,6 +149,12 @@ def weekly_report(
     if events is None and traffic is None:
         msg = "weekly_report needs events= or traffic="
         raise SchemaError(msg)
+    extra_notes: list[str] = []
+    if events is not None and traffic is not None:
+        traffic = None  # raw events give exact uniques; the export would count visits twice
+        extra_notes.append(
+            "traffic export not used: raw events were given and give exact unique counts"
+        )
     src_name, src = ("events", events) if events is not None else ("traffic", traffic)
     col = "ts" if src_name == "events" else "date"
     step("reading")
@@ -413,7 +419,14 @@ def weekly_report(
             tz=tz,
             columns=columns,
         )
-        mv = movers(by_product, top=10)
+        if by_product.table["period"].nunique() >= 2:
+            mv = movers(by_product, top=10)
+        else:  # one week of data: nothing to compare with
+            import pandas as pd  # noqa: PLC0415
+
+            mv = pd.DataFrame(
+                columns=["product_id", "previous", "current", "diff", "diff_ci_low", "diff_ci_high"]
+            )
         charts = []
         if len(mv):
             charts.append(
@@ -584,7 +597,7 @@ def weekly_report(
         flags=flags,
         lang=lang,
         store=store_name,
-        notes=[table.tz_note],
+        notes=[table.tz_note, *extra_notes],
         meta={"week": week, "tz": tz},
     )
 

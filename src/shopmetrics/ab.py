@@ -1,0 +1,875 @@
+"""A/B tests (横向测试) of creatives, titles and prices: from counts or from raw events.
+
+:func:`ab_test` compares every variant with the control on a conversion rate: the
+difference with Newcombe's hybrid score interval, the ratio (relative lift + 1) with the
+Miettinen-Nurminen score interval, a p-value from the pooled score z test (Fisher's exact
+test when any expected cell is below 5), a multiple-testing correction across variants
+(Holm by default), a sample-ratio-mismatch check of the split, the power the test had,
+and, for people who look every day, always-valid p-values (mixture SPRT).
+:func:`ab_sample_size` says how many visitors a test needs before it starts.
+
+The statistics live in :mod:`shopmetrics._tests` and are vectorised over groups, so period
+comparisons (``sm.compare``) reuse them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import narwhals.stable.v2 as nw
+import numpy as np
+
+from shopmetrics import _engine, _tests
+from shopmetrics._records import Finding, sort_findings
+from shopmetrics._result import Audit, Exclusion, Result
+from shopmetrics._stats import adjust_pvalues, proportion_ci, rate
+from shopmetrics.config import CORRECTIONS, get_config
+from shopmetrics.errors import DefinitionError, ShopmetricsError
+from shopmetrics.schema import EVENT_TYPES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ABTestResult", "SampleSizeResult", "ab_sample_size", "ab_test"]
+
+logger = logging.getLogger(__name__)
+
+SRM_THRESHOLD = 0.001
+"""A sample-ratio-mismatch p-value below this flags ``sample_ratio_mismatch``."""
+
+SEQUENTIAL_METHODS: tuple[str, ...] = ("always-valid",)
+
+_NO_DAY = -(10**9)  # sentinel day number for "never"
+
+COLUMNS: tuple[str, ...] = (
+    "variant", "successes", "trials", "rate", "rate_ci_low", "rate_ci_high",
+    "control_successes", "control_trials", "control_rate",
+    "diff", "diff_ci_low", "diff_ci_high", "ratio", "ratio_ci_low", "ratio_ci_high",
+    "p_value", "p_adjusted", "significant", "test", "power",
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class ABTestResult(Result):
+    """The result of :func:`ab_test`: one row per non-control variant.
+
+    Columns: ``variant``, ``successes``, ``trials``, ``rate`` (with ``rate_ci_low`` /
+    ``rate_ci_high``, Wilson), ``control_successes``, ``control_trials``, ``control_rate``,
+    ``diff`` = rate - control_rate (``diff_ci_low`` / ``diff_ci_high``), ``ratio`` =
+    rate / control_rate (``ratio_ci_low`` / ``ratio_ci_high``), ``p_value``,
+    ``p_adjusted`` (after the multiple-testing correction across variants), ``significant``
+    (``p_adjusted < alpha``), ``test`` (the test behind the p-value) and ``power``.
+
+    Attributes:
+        looks: For sequential tests, the history: one row per look and variant with the
+            cumulative counts, the always-valid p-value and the confidence sequence
+            (``None`` for fixed-horizon tests).
+    """
+
+    looks: pd.DataFrame | None = None
+
+    kind = "ab_test"
+
+    @property
+    def control(self) -> Any:
+        """The control variant's label."""
+        return self.meta.get("control")
+
+    @property
+    def srm_p_value(self) -> float:
+        """p-value of the sample-ratio-mismatch check (NaN with one arm or no trials)."""
+        return float(self.meta.get("srm_p_value", math.nan))
+
+    def display_columns(self) -> Sequence[str]:
+        """The columns people read first."""
+        return [
+            "variant", "trials", "rate", "control_rate", "diff", "diff_ci_low",
+            "diff_ci_high", "ratio", "p_adjusted", "significant",
+        ]  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class SampleSizeResult(Result):
+    """The result of :func:`ab_sample_size`: one row per (baseline, lift) asked for.
+
+    Columns: ``baseline``, ``target``, ``lift`` (relative), ``alpha``, ``power``,
+    ``ratio`` (treatment / control size), ``n_control``, ``n_treatment``, ``n_total``
+    (rounded up), ``days`` (when ``daily_trials`` is given) and ``method``.
+    """
+
+    kind = "sample_size"
+
+    def _one(self, col: str) -> int:
+        if len(self.table) != 1:
+            msg = f"this result has {len(self.table)} rows; read the {col!r} column instead"
+            raise ShopmetricsError(msg)
+        return int(self.table[col].iloc[0])
+
+    @property
+    def n_control(self) -> int:
+        """Trials needed in the control (single-row results)."""
+        return self._one("n_control")
+
+    @property
+    def n_treatment(self) -> int:
+        """Trials needed in each treatment variant (single-row results)."""
+        return self._one("n_treatment")
+
+    @property
+    def n_total(self) -> int:
+        """Trials needed in total for one control and one treatment (single-row results)."""
+        return self._one("n_total")
+
+
+# ---------------------------------------------------------------- sample size
+
+
+def ab_sample_size(
+    baseline: Any,
+    lift: Any,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+    *,
+    relative: bool = True,
+    alternative: str = "two-sided",
+    method: str = "pooled",
+    daily_trials: float | None = None,
+) -> SampleSizeResult:
+    """Trials per variant a two-proportion A/B test needs to detect a lift.
+
+    Args:
+        baseline: The control's conversion rate (e.g. 0.03), or an array of them.
+        lift: The smallest lift worth detecting: relative (0.1 = +10 %, the default) or,
+            with ``relative=False``, absolute (0.003 = +0.3 percentage points). Arrays
+            broadcast against ``baseline``.
+        alpha: Significance level (two-sided unless ``alternative`` says otherwise). With
+            several treatment variants divide it by their number (Bonferroni) to plan for
+            the Holm correction :func:`ab_test` applies.
+        power: Probability of detecting the lift when it is real.
+        ratio: Treatment size / control size.
+        relative: Whether ``lift`` is relative.
+        alternative: ``"two-sided"``, ``"greater"`` or ``"less"``.
+        method: ``"pooled"`` (default: Fleiss, Levin & Paik 2003, eq. 4.14, as R's
+            ``power.prop.test``) or ``"arcsine"`` (Cohen's h, as statsmodels
+            ``NormalIndPower`` with ``proportion_effectsize``).
+        daily_trials: Visitors a day entering the test (all variants together); adds a
+            ``days`` column.
+
+    Returns:
+        A :class:`SampleSizeResult`.
+
+    References:
+        Fleiss, J. L., Levin, B. & Paik, M. C. (2003), *Statistical Methods for Rates and
+        Proportions*, 3rd ed., section 4.2; Cohen, J. (1988), *Statistical Power Analysis
+        for the Behavioral Sciences*, ch. 6.
+
+    Examples:
+        R's ``power.prop.test(p1 = .50, p2 = .75, power = .90)`` needs 76.7 per group:
+
+        >>> import shopmetrics as sm
+        >>> sm.ab_sample_size(0.5, 0.5, power=0.9).n_control
+        77
+        >>> size = sm.ab_sample_size(0.03, 0.10, daily_trials=2000)
+        >>> size.n_control, size.n_total, int(size.table["days"].iloc[0])
+        (53211, 106422, 54)
+    """
+    import pandas as pd  # noqa: PLC0415 - small result table
+
+    base, lf = np.broadcast_arrays(
+        np.atleast_1d(np.asarray(baseline, dtype=np.float64)),
+        np.atleast_1d(np.asarray(lift, dtype=np.float64)),
+    )
+    target = base * (1 + lf) if relative else base + lf
+    bad = ~((base > 0) & (base < 1) & (target > 0) & (target < 1) & (lf != 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        msg = (
+            f"cannot size a test from baseline {base[i]!r} and lift {lf[i]!r}: the baseline and "
+            f"the target rate ({target[i]!r}) must be strictly between 0 and 1 and differ. "
+            "Pass lift as a relative change (0.1 = +10 %) or set relative=False for an "
+            "absolute one."
+        )
+        raise DefinitionError(msg)
+    nc, nt = _tests.sample_size_proportions(
+        base, target, alpha=alpha, power=power, ratio=ratio, alternative=alternative, method=method
+    )
+    n_control = np.ceil(nc - 1e-9).astype(np.int64)
+    n_treatment = np.ceil(nt - 1e-9).astype(np.int64)
+    table = pd.DataFrame(
+        {
+            "baseline": base,
+            "target": target,
+            "lift": lf if relative else target / base - 1,
+            "alpha": alpha,
+            "power": power,
+            "ratio": ratio,
+            "n_control": n_control,
+            "n_treatment": n_treatment,
+            "n_total": n_control + n_treatment,
+            "method": method,
+        }
+    )
+    if daily_trials is not None:
+        if not daily_trials > 0:
+            msg = f"daily_trials must be > 0, got {daily_trials!r}"
+            raise DefinitionError(msg)
+        table.insert(9, "days", np.ceil((n_control + n_treatment) / daily_trials).astype(np.int64))
+    definition = f"two-proportion z test, {alternative}, alpha={alpha}, power={power}; " + (
+        "pooled-null / unpooled-alternative normal approximation (Fleiss, Levin & Paik 2003)"
+        if method == "pooled"
+        else "arcsine effect size (Cohen 1988)"
+    )
+    meta = {"alpha": alpha, "power": power, "ratio": ratio, "relative": relative,
+            "alternative": alternative, "method": method, "daily_trials": daily_trials}  # fmt: skip
+    return SampleSizeResult(table=table, definition=definition, meta=meta)
+
+
+# ---------------------------------------------------------------- the test
+
+
+@dataclasses.dataclass
+class _Counts:
+    labels: list[Any]
+    successes: np.ndarray[Any, np.dtype[np.float64]]  # (looks, variants), cumulative
+    trials: np.ndarray[Any, np.dtype[np.float64]]
+    look_labels: list[str]
+    audit: Audit
+    flags: list[Finding]
+
+
+def ab_test(
+    successes: Any = None,
+    trials: Any = None,
+    labels: Sequence[Any] | None = None,
+    *,
+    events: Any = None,
+    variant: str | None = None,
+    metric: str | None = None,
+    trials_event: str = "visit",
+    control: Any = None,
+    columns: Mapping[str, str] | None = None,
+    tz: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    split: Sequence[float] | None = None,
+    alternative: str = "two-sided",
+    correction: str = "holm",
+    alpha: float | None = None,
+    confidence: float | None = None,
+    test: str = "auto",
+    sequential: str | None = None,
+    mixing_variance: float | None = None,
+    power_lift: float | None = None,
+    power_method: str = "pooled",
+) -> ABTestResult:
+    """Compare variants of a listing (creative, title, price) on a conversion rate.
+
+    Give either per-variant counts (``successes``, ``trials``; the first variant is the
+    control) or raw ``events`` with a ``variant`` column. From events, ``trials`` are the
+    unique visitors with a ``trials_event`` (default ``"visit"``) and ``successes`` the
+    unique visitors among them with a ``metric`` event (``"cart"``, ``"inquiry"``, ...; for a
+    main-image click test use ``metric="click", trials_event="exposure"``). A visitor seen in
+    more than one variant is left out of every variant (counted in the audit and flagged:
+    the split leaked).
+
+    Each treatment variant is compared with the control:
+
+    - ``diff``: Newcombe's hybrid score interval (Newcombe 1998, method 10);
+    - ``ratio``: Miettinen-Nurminen score interval (defined with 0 successes);
+    - ``p_value``: pooled score z test, or Fisher's exact test when any expected cell of the
+      2x2 table is below 5 (``test="auto"``; force ``"score"`` or ``"fisher"``);
+    - ``p_adjusted``: corrected across the treatment variants (``correction``: Holm by
+      default, ``"bh"`` or ``"none"``); ``significant`` is ``p_adjusted < alpha``.
+      Intervals are per comparison (not adjusted for multiplicity).
+    - ``power``: the power the test had, with these trials, to detect a relative lift of
+      ``power_lift`` (when not given: the observed difference, which says no more than
+      the p-value does).
+
+    The split is checked for a sample ratio mismatch (chi-square goodness of fit of the
+    trials per variant against ``split``, equal by default); p < 0.001 flags
+    ``sample_ratio_mismatch``: assignment or tracking is broken and the comparison is not
+    to be trusted.
+
+    Looking every day and stopping when it is significant inflates false positives. With
+    ``sequential="always-valid"`` the p-values are always-valid (mixture SPRT, Johari,
+    Pekelis & Walsh 2017) and the difference intervals are confidence sequences: they can
+    be read at every look. ``mixing_variance`` (τ²) must then be set in advance, e.g. to
+    ``(0.1 * baseline_rate) ** 2`` to be most sensitive to a 10 % lift. Pass the history
+    of looks as 2-D cumulative counts (rows = looks, columns = variants), or events (one
+    look per day).
+
+    Args:
+        successes: Converting units per variant (1-D), or cumulative per look (2-D).
+        trials: Units per variant, same shape.
+        labels: Variant names (default ``"A"``, ``"B"``, ...).
+        events: The ``events`` table (any supported engine), instead of counts.
+        variant: The events column holding the variant.
+        metric: The conversion event (one of ``schema.EVENT_TYPES``) with events; a label
+            with counts (default ``"conversion"``).
+        trials_event: The event that makes a visitor a trial.
+        control: The control variant (default: the first label; with events the first
+            variant in sorted order, stated in the audit notes).
+        columns: ``{their_name: canonical_name}`` for the events table.
+        tz: The store's time zone (default from config).
+        start: Only events at or after this local time.
+        end: Only events before this local time.
+        split: Planned allocation weights per variant, in the order of the result's
+            variants with the control first (default equal).
+        alternative: ``"two-sided"``, ``"greater"`` (variant above control) or ``"less"``.
+        correction: ``"holm"`` (default), ``"bh"`` or ``"none"``.
+        alpha: Significance level (default ``1 - confidence``).
+        confidence: Confidence level of the intervals (default from config).
+        test: ``"auto"``, ``"score"`` or ``"fisher"``.
+        sequential: ``None`` (fixed horizon) or ``"always-valid"``.
+        mixing_variance: τ² of the mixture SPRT (required with ``sequential``).
+        power_lift: Relative lift the power column is computed for.
+        power_method: ``"pooled"`` or ``"arcsine"`` (see :func:`ab_sample_size`).
+
+    Returns:
+        An :class:`ABTestResult`.
+
+    Raises:
+        ShopmetricsError: counts that are negative or successes above trials, fewer than
+            two variants, an unknown control.
+        DefinitionError: an unknown option value.
+
+    References:
+        Newcombe (1998), Statistics in Medicine 17, 873-890; Miettinen & Nurminen (1985),
+        Statistics in Medicine 4, 213-226; Holm (1979), Scand. J. Statist. 6, 65-70;
+        Fabijan et al. (2019), "Diagnosing Sample Ratio Mismatch", KDD; Johari, Pekelis &
+        Walsh (2017), "Always valid inference", arXiv:1512.04922.
+
+    Examples:
+        >>> import shopmetrics as sm
+        >>> res = sm.ab_test([120, 150], [4000, 4000], ["old title", "new title"])
+        >>> row = res.to_pandas().iloc[0]
+        >>> str(row["variant"]), float(row["diff"]), round(float(row["p_value"]), 3)
+        ('new title', 0.0075, 0.063)
+        >>> bool(row["significant"]), str(row["test"])
+        (False, 'score')
+    """
+    cfg = get_config()
+    confidence = confidence or cfg.confidence
+    alpha = round(1 - confidence, 12) if alpha is None else alpha
+    _tests.check_alternative(alternative)
+    if correction not in CORRECTIONS:
+        raise DefinitionError.unknown("correction", correction, CORRECTIONS)
+    if sequential is not None and sequential not in SEQUENTIAL_METHODS:
+        raise DefinitionError.unknown("sequential method", sequential, SEQUENTIAL_METHODS)
+    if sequential is not None and mixing_variance is None:
+        msg = (
+            "sequential='always-valid' needs mixing_variance (τ²) fixed before the test starts, "
+            "e.g. mixing_variance=(0.1 * baseline_rate) ** 2 to be most sensitive to a 10 % lift"
+        )
+        raise DefinitionError(msg)
+    if not 0 < alpha < 1:
+        msg = f"alpha must be in (0, 1), got {alpha!r}"
+        raise DefinitionError(msg)
+
+    if events is not None:
+        if successes is not None or trials is not None:
+            msg = "give either counts (successes, trials) or events, not both"
+            raise ShopmetricsError(msg)
+        counts = _counts_from_events(
+            events,
+            variant=variant,
+            metric=metric,
+            trials_event=trials_event,
+            control=control,
+            columns=columns,
+            tz=tz,
+            start=start,
+            end=end,
+        )
+        metric_name = str(metric)
+    else:
+        counts = _counts_from_arrays(successes, trials, labels, control)
+        metric_name = metric or "conversion"
+
+    return _analyse(
+        counts,
+        metric=metric_name,
+        split=split,
+        alternative=alternative,
+        correction=correction,
+        alpha=alpha,
+        confidence=confidence,
+        test=test,
+        sequential=sequential,
+        mixing_variance=mixing_variance,
+        power_lift=power_lift,
+        power_method=power_method,
+        min_sample=cfg.min_sample,
+    )
+
+
+def _counts_from_arrays(
+    successes: Any, trials: Any, labels: Sequence[Any] | None, control: Any
+) -> _Counts:
+    if successes is None or trials is None:
+        msg = "pass successes and trials per variant (first is the control), or events=..."
+        raise ShopmetricsError(msg)
+    x = np.asarray(successes, dtype=np.float64)
+    n = np.asarray(trials, dtype=np.float64)
+    if x.shape != n.shape or x.ndim not in (1, 2):
+        msg = (
+            f"successes and trials must have the same 1-D shape (one count per variant) or "
+            f"2-D shape (looks x variants); got {x.shape} and {n.shape}"
+        )
+        raise ShopmetricsError(msg)
+    if x.ndim == 1:
+        x, n = x[None, :], n[None, :]
+    k = x.shape[1]
+    names = list(labels) if labels is not None else [chr(ord("A") + i) for i in range(k)]
+    if len(names) != k:
+        msg = f"got {len(names)} labels for {k} variants"
+        raise ShopmetricsError(msg)
+    if len(set(map(str, names))) != k:
+        msg = f"variant labels must be distinct, got {names}"
+        raise ShopmetricsError(msg)
+    bad = ~np.isfinite(x) | ~np.isfinite(n) | (x < 0) | (n < 0) | (x > n)
+    if bad.any():
+        look, j = (int(v) for v in np.argwhere(bad)[0])
+        msg = (
+            f"variant {names[j]!r}: successes={x[look, j]:g}, trials={n[look, j]:g} is not a count "
+            "of converting units out of trials (need 0 <= successes <= trials)"
+        )
+        raise ShopmetricsError(msg)
+    if (np.diff(n, axis=0) < 0).any() or (np.diff(x, axis=0) < 0).any():
+        msg = "2-D counts must be cumulative: each look's counts at least the previous look's"
+        raise ShopmetricsError(msg)
+    if control is not None:
+        if control not in names:
+            msg = f"control {control!r} is not one of the variants {names}"
+            raise ShopmetricsError(msg)
+        i = names.index(control)
+        order = [i, *(j for j in range(k) if j != i)]
+        names = [names[j] for j in order]
+        x, n = x[:, order], n[:, order]
+    looks = [str(i + 1) for i in range(x.shape[0])]
+    return _Counts(names, x, n, looks, Audit(), [])
+
+
+def _counts_from_events(
+    events: Any,
+    *,
+    variant: str | None,
+    metric: str | None,
+    trials_event: str,
+    control: Any,
+    columns: Mapping[str, str] | None,
+    tz: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> _Counts:
+    if variant is None:
+        msg = "with events, name the column holding the variant: variant='your_column'"
+        raise ShopmetricsError(msg)
+    for what, ev in (("metric", metric), ("trials_event", trials_event)):
+        if ev not in EVENT_TYPES:
+            raise DefinitionError.unknown(what, ev, EVENT_TYPES)
+    if metric == trials_event:
+        msg = f"metric and trials_event are both {metric!r}; the conversion must be another event"
+        raise ShopmetricsError(msg)
+    table = _engine.load(events, "events", columns, tz)
+    table.require("ts", "visitor_id", "event", purpose="ab_test")
+    table.require(variant, purpose="ab_test (the variant column)")
+    excluded: list[Exclusion] = []
+    notes: list[str] = [table.tz_note]
+    rows_in = _engine.count_rows(table)
+    frame = table.frame.select(
+        nw.col("ts"), nw.col("visitor_id"), nw.col("event"), nw.col(variant).alias("__variant")
+    )
+    for col, label in (("__variant", variant), ("visitor_id", "visitor_id"), ("ts", "ts")):
+        n_null = int(_engine.scalar(
+            frame.filter(nw.col(col).is_null()).select(nw.len()), "events:null"
+        ) or 0)  # fmt: skip
+        if n_null:
+            excluded.append(Exclusion("events", f"null {label}", n_null, "excluded from ab_test"))
+        frame = frame.filter(~nw.col(col).is_null())
+    if start is not None or end is not None:
+        cond = _engine.between("ts", start, end)
+        n_out = int(_engine.scalar(frame.filter(~cond).select(nw.len()), "events:window") or 0)
+        if n_out:
+            excluded.append(
+                Exclusion("events", "outside window", n_out, f"ts outside [{start}, {end})")
+            )
+        frame = frame.filter(cond)
+
+    frame = frame.filter(nw.col("event").is_in([trials_event, metric])).with_columns(
+        _engine.day_number("ts").alias("__day")
+    )
+    frame = frame.with_columns(
+        nw.when(nw.col("event") == trials_event).then(nw.col("__day")).alias("__t"),
+        nw.when(nw.col("event") == metric).then(nw.col("__day")).alias("__s"),
+    )
+    per_unit = frame.group_by("visitor_id", "__variant").agg(
+        nw.col("__t").min(), nw.col("__s").min(), nw.len().alias("__rows")
+    )
+    n_var = per_unit.group_by("visitor_id").agg(nw.len().alias("__nvar"))
+    per_unit = per_unit.join(n_var, on="visitor_id", how="inner").with_columns(
+        (nw.col("__nvar") > 1).alias("__mixed"),
+        nw.col("__t").fill_null(_NO_DAY).alias("__tday"),
+        nw.when(nw.col("__s") > nw.col("__t"))
+        .then(nw.col("__s"))
+        .otherwise(nw.col("__t"))
+        .alias("__sday"),
+    )
+    by_trial = _engine.collect(
+        per_unit.group_by("__variant", "__tday", "__mixed").agg(
+            nw.len().alias("units"), nw.col("__rows").sum().alias("rows")
+        ),
+        "events:ab_trials",
+    )
+    by_success = _engine.collect(
+        per_unit.filter(~nw.col("__mixed") & ~nw.col("__s").is_null() & ~nw.col("__t").is_null())
+        .group_by("__variant", "__sday")
+        .agg(nw.len().alias("units")),
+        "events:ab_successes",
+    )
+    mixed = by_trial[by_trial["__mixed"].astype(bool)]
+    if len(mixed):
+        excluded.append(
+            Exclusion(
+                "events", "visitor in several variants", int(mixed["rows"].sum()),
+                f"{int(mixed['units'].sum())} visitor-variant pairs of visitors seen in more "
+                "than one variant",
+            )
+        )  # fmt: skip
+    clean = by_trial[~by_trial["__mixed"].astype(bool)]
+    no_trial = clean[clean["__tday"].astype(np.int64) == _NO_DAY]
+    if len(no_trial):
+        excluded.append(
+            Exclusion(
+                "events", f"{metric} without {trials_event}", int(no_trial["rows"].sum()),
+                f"{int(no_trial['units'].sum())} visitors with a {metric} event but no "
+                f"{trials_event} event in the window",
+            )
+        )  # fmt: skip
+    clean = clean[clean["__tday"].astype(np.int64) != _NO_DAY]
+    found = sorted({*clean["__variant"].tolist()}, key=str)
+    if control is not None:
+        if control not in found:
+            msg = (
+                f"events: control {control!r} not found in column {variant!r}; "
+                f"variants with {trials_event} events: {found}"
+            )
+            raise ShopmetricsError(msg)
+        labels = [control, *(v for v in found if v != control)]
+    else:
+        labels = found
+        if found:
+            notes.append(f"control not given: took {found[0]!r}, the first variant in sorted order")
+    if len(labels) < 2:
+        msg = (
+            f"events: need at least two variants with {trials_event} events in column "
+            f"{variant!r}, found {labels}"
+        )
+        raise ShopmetricsError(msg)
+    days = sorted(
+        {
+            *clean["__tday"].astype(np.int64).tolist(),
+            *by_success["__sday"].astype(np.int64).tolist(),
+        }
+    )
+    day_pos = {d: i for i, d in enumerate(days)}
+    var_pos = {v: j for j, v in enumerate(labels)}
+    n = np.zeros((len(days), len(labels)))
+    x = np.zeros((len(days), len(labels)))
+    for v, d, u in zip(clean["__variant"], clean["__tday"], clean["units"], strict=True):
+        n[day_pos[int(d)], var_pos[v]] += float(u)
+    succ = by_success
+    for v, d, u in zip(succ["__variant"], succ["__sday"], succ["units"], strict=True):
+        if v in var_pos:
+            x[day_pos[int(d)], var_pos[v]] += float(u)
+    looks = [_engine.period_label(d, "D") for d in days]
+    notes.append(
+        f"trials: unique visitors with a {trials_event!r} event; successes: those of them with a "
+        f"{metric!r} event; one look per day ({len(days)} days)"
+    )
+    flags: list[Finding] = []
+    if len(mixed):
+        n_mixed = int(mixed["units"].sum())
+        flags.append(
+            Finding(
+                code="variant_contamination",
+                severity="warning",
+                message=(
+                    f"visitors seen in more than one variant ({n_mixed} visitor-variant pairs) "
+                    "were left out of every variant; the split leaked (cookies, devices, or "
+                    "assignment not sticky), so check the assignment before trusting the result"
+                ),
+                table="events",
+                column=variant,
+                n_rows=int(mixed["rows"].sum()),
+                evidence={"visitor_variant_pairs": n_mixed},
+            )
+        )
+    return _Counts(
+        labels,
+        np.cumsum(x, axis=0),
+        np.cumsum(n, axis=0),
+        looks,
+        Audit(rows_in={"events": rows_in}, excluded=tuple(excluded), notes=tuple(notes)),
+        flags,
+    )
+
+
+def _analyse(
+    counts: _Counts,
+    *,
+    metric: str,
+    split: Sequence[float] | None,
+    alternative: str,
+    correction: str,
+    alpha: float,
+    confidence: float,
+    test: str,
+    sequential: str | None,
+    mixing_variance: float | None,
+    power_lift: float | None,
+    power_method: str,
+    min_sample: int,
+) -> ABTestResult:
+    import pandas as pd  # noqa: PLC0415 - small result table
+
+    labels = counts.labels
+    k = len(labels)
+    if k < 2:
+        msg = f"an A/B test needs at least two variants (a control and a treatment), got {labels}"
+        raise ShopmetricsError(msg)
+    x_all, n_all = counts.successes, counts.trials
+    x, n = x_all[-1], n_all[-1]
+    xc, nc = x[0], n[0]
+    xt, nt = x[1:], n[1:]
+    flags = list(counts.flags)
+    notes = list(counts.audit.notes)
+    if x_all.shape[0] > 1 and sequential is None:
+        notes.append(
+            f"fixed-horizon test on the last of {x_all.shape[0]} looks; if you stop when a look "
+            "is significant, use sequential='always-valid'"
+        )
+
+    # sample ratio mismatch on the final trials
+    if split is not None and len(split) != k:
+        msg = f"split has {len(split)} weights for {k} variants (control first: {labels})"
+        raise ShopmetricsError(msg)
+    srm_p = _tests.srm_pvalue(n, split)
+    if np.isfinite(srm_p) and srm_p < SRM_THRESHOLD:
+        planned = np.ones(k) if split is None else np.asarray(split, dtype=np.float64)
+        expected = n.sum() * planned / planned.sum()
+        observed = dict(zip(map(str, labels), n.astype(int).tolist(), strict=True))
+        flags.append(
+            Finding(
+                code="sample_ratio_mismatch",
+                severity="error",
+                message=(
+                    f"the variants' trials {observed} do not match the planned split "
+                    f"(chi-square p = {srm_p:.2g} < {SRM_THRESHOLD}); assignment or tracking is "
+                    "broken, so the comparison is not trustworthy: find the cause (bots, "
+                    "redirects, a variant that fails to log) before reading it"
+                ),
+                evidence={
+                    "srm_p_value": srm_p,
+                    "observed": dict(zip(map(str, labels), n.tolist(), strict=True)),
+                    "expected": dict(zip(map(str, labels), expected.tolist(), strict=True)),
+                },
+            )
+        )
+
+    rate_all = rate(x, n)
+    low_r, high_r = proportion_ci(x, n, confidence=confidence)
+    ctrl = np.full(k - 1, xc), np.full(k - 1, nc)
+    p_ctrl = float(rate(xc, nc))
+    if sequential is None:
+        diff = _tests.compare_proportions(
+            xt, nt, *ctrl, compare="diff", confidence=confidence, alternative=alternative, test=test
+        )
+        ratio = _tests.compare_proportions(
+            xt,
+            nt,
+            *ctrl,
+            compare="ratio",
+            confidence=confidence,
+            alternative=alternative,
+            test=test,
+        )
+        p_value = diff.p_value
+        test_used = diff.test
+        d, d_lo, d_hi = diff.estimate, diff.low, diff.high
+        r, r_lo, r_hi = ratio.estimate, ratio.low, ratio.high
+        looks_table = None
+        method_text = (
+            "Newcombe hybrid score interval for the difference; Miettinen-Nurminen score "
+            "interval for the ratio; pooled score z test (Fisher's exact test when an "
+            f"expected cell < {_tests.EXACT_MIN_EXPECTED:g})"
+        )
+    else:
+        assert mixing_variance is not None
+        xc_all = np.repeat(x_all[:, :1], k - 1, axis=1)
+        nc_all = np.repeat(n_all[:, :1], k - 1, axis=1)
+        pv, lo, hi = _tests.running_always_valid(
+            x_all[:, 1:],
+            n_all[:, 1:],
+            xc_all,
+            nc_all,
+            mixing_variance=mixing_variance,
+            confidence=confidence,
+        )
+        if alternative != "two-sided":
+            notes.append("always-valid p-values are two-sided; alternative is ignored")
+        p_value, d_lo, d_hi = pv[-1], lo[-1], hi[-1]
+        d = rate(xt, nt) - p_ctrl
+        r = rate(xt, nt) / p_ctrl if p_ctrl > 0 else np.full(k - 1, np.nan)
+        r_lo = r_hi = np.full(k - 1, np.nan)
+        test_used = np.where(np.isfinite(p_value), "msprt", "").astype(np.str_)
+        looks_table = pd.DataFrame(
+            {
+                "look": np.repeat(counts.look_labels, k - 1),
+                "variant": np.tile(np.asarray(labels[1:], dtype=object), len(counts.look_labels)),
+                "successes": x_all[:, 1:].ravel(),
+                "trials": n_all[:, 1:].ravel(),
+                "control_successes": xc_all.ravel(),
+                "control_trials": nc_all.ravel(),
+                "p_value": pv.ravel(),
+                "diff_ci_low": lo.ravel(),
+                "diff_ci_high": hi.ravel(),
+            }
+        )
+        method_text = (
+            f"always-valid inference (mixture SPRT, normal approximation, mixing variance "
+            f"{mixing_variance:g}); difference intervals are confidence sequences; no ratio "
+            "interval is given in sequential mode"
+        )
+    p_adj = adjust_pvalues(p_value, correction)
+    significant = np.where(np.isfinite(p_adj), p_adj < alpha, False)
+
+    if power_lift is not None:
+        target = np.full(k - 1, p_ctrl * (1 + power_lift))
+        power_note = f"power to detect a {power_lift:+.0%} relative lift"
+    else:
+        target = rate(xt, nt)
+        power_note = "power at the observed difference (says no more than the p-value)"
+    power = _tests.power_proportions(
+        np.clip(target, 0, 1), np.full(k - 1, p_ctrl), nt, np.full(k - 1, nc),
+        alpha=alpha, alternative=alternative, method=power_method,
+    )  # fmt: skip
+    if sequential is not None:
+        power = np.full(k - 1, np.nan)
+
+    table = pd.DataFrame(
+        {
+            "variant": np.asarray(labels[1:], dtype=object),
+            "successes": xt,
+            "trials": nt,
+            "rate": rate_all[1:],
+            "rate_ci_low": low_r[1:],
+            "rate_ci_high": high_r[1:],
+            "control_successes": np.full(k - 1, xc),
+            "control_trials": np.full(k - 1, nc),
+            "control_rate": np.full(k - 1, p_ctrl),
+            "diff": d,
+            "diff_ci_low": d_lo,
+            "diff_ci_high": d_hi,
+            "ratio": r,
+            "ratio_ci_low": r_lo,
+            "ratio_ci_high": r_hi,
+            "p_value": p_value,
+            "p_adjusted": p_adj,
+            "significant": significant.astype(bool),
+            "test": test_used.astype(object),
+            "power": power,
+        },
+        columns=list(COLUMNS),
+    )
+    flags.extend(_sample_flags(labels, x, n, min_sample))
+    if power_lift is not None and sequential is None:
+        flags.extend(
+            Finding(
+                code="underpowered",
+                severity="info",
+                message=(
+                    f"{labels[j + 1]!r} is not significant, but with {int(nt[j])} and "
+                    f"{int(nc)} trials the test had only {power[j]:.0%} power to detect a "
+                    f"{power_lift:+.0%} lift: no difference was found, which is not the same "
+                    "as no difference existing; run it longer (see ab_sample_size)"
+                ),
+                subject={"variant": labels[j + 1]},
+                evidence={
+                    "power": float(power[j]),
+                    "trials": float(nt[j]),
+                    "control_trials": float(nc),
+                },
+            )
+            for j in np.flatnonzero(~significant & (power < 0.8))
+        )
+    m = int(np.isfinite(p_value).sum())
+    definition = (
+        f"{metric} rate, variant vs control {labels[0]!r}: {method_text}; {alternative} "
+        f"p-values; {correction} correction over {m} comparison{'s' if m != 1 else ''}; "
+        f"significant at p_adjusted < {alpha:g}; {power_note}"
+    )
+    meta = {
+        "control": labels[0],
+        "variants": list(labels),
+        "metric": metric,
+        "alternative": alternative,
+        "correction": correction,
+        "alpha": alpha,
+        "confidence": confidence,
+        "test": test,
+        "sequential": sequential,
+        "mixing_variance": mixing_variance,
+        "power_lift": power_lift,
+        "power_method": power_method,
+        "split": list(split) if split is not None else None,
+        "srm_p_value": srm_p,
+        "looks": len(counts.look_labels),
+    }
+    logger.debug("ab_test: %d variants, control %r, srm p=%.3g", k, labels[0], srm_p)
+    return ABTestResult(
+        table=table,
+        flags=sort_findings(flags),
+        audit=dataclasses.replace(counts.audit, notes=tuple(notes)),
+        definition=definition,
+        meta=meta,
+        looks=looks_table,
+    )
+
+
+def _sample_flags(labels: list[Any], x: Any, n: Any, min_sample: int) -> list[Finding]:
+    out: list[Finding] = []
+    for j, label in enumerate(labels):
+        if n[j] == 0:
+            out.append(
+                Finding(
+                    code="no_trials",
+                    severity="warning",
+                    message=(
+                        f"variant {label!r} has no trials: its comparison is NaN; check that the "
+                        "variant was live and logged"
+                    ),
+                    subject={"variant": label},
+                    evidence={"trials": 0},
+                )
+            )
+        elif n[j] < min_sample:
+            out.append(
+                Finding(
+                    code="small_sample",
+                    severity="warning",
+                    message=(
+                        f"variant {label!r} rests on {int(n[j])} trials (< min_sample="
+                        f"{min_sample}); its interval is wide and the exact test may have been used"
+                    ),
+                    subject={"variant": label},
+                    evidence={"trials": float(n[j]), "successes": float(x[j])},
+                )
+            )
+    return out

@@ -169,3 +169,12 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_public_name_resolves() -> None:
+    for name in sm.__all__:
+        assert getattr(sm, name) is not None, name
+    for name in ("funnel", "dsr", "visitor_value", "compare"):
+        assert callable(getattr(sm, name)), f"sm.{name} must be the function, not the module"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = sm.nope

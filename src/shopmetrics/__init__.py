@@ -7,11 +7,15 @@ Modules:
     dsr: DSR seller ratings under the platform rules, peers, alerts (``sm.dsr``).
     traffic: traffic sources, spend, ROAS / ROI, attribution, paid-plan advice
         (``sm.traffic_sources``, ``sm.attribute``).
-    visitor_value: visitor value, AOV, repurchase, refunds (``sm.visitor_value``) and
-        customer lifetime value (``sm.customer_value``).
+    visitor_value: visitor value, AOV, repurchase, refunds (``sm.visitor_value``).
     compare: period comparisons, significant movers, A/B tests (``sm.compare``,
         ``sm.movers``, ``sm.ab_test``).
     report: the weekly report in HTML / Markdown / Excel (``sm.weekly_report``).
+    weekly: one call from the tables to the weekly report (``sm.weekly_report``).
+    attribution: multi-touch attribution, first/last click to exact Markov (``sm.attribute``).
+    clv: customer lifetime value, BG/NBD, Pareto/NBD and Gamma-Gamma (``sm.customer_value``).
+    ab: A/B tests with sample-ratio checks, power and always-valid p-values (``sm.ab_test``).
+    anomaly: seasonality-aware anomaly detection on daily series (``sm.anomalies``).
     validation: table contracts checked all at once (``sm.validate``).
     schema: the six input tables, canonical columns, Chinese export headers.
     datasets: the demo store with planted traps (``sm.datasets.make_store``).
@@ -35,7 +39,9 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from shopmetrics.compare import ComparisonResult, compare
 from shopmetrics.config import Config, config_context, get_config
+from shopmetrics.dsr import DSRResult, dsr
 from shopmetrics.errors import (
     ColumnNotFoundError,
     DataQualityWarning,
@@ -46,8 +52,8 @@ from shopmetrics.errors import (
     SmallSampleWarning,
     ValidationError,
 )
-
 from shopmetrics.funnel import FunnelResult, funnel
+from shopmetrics.visitor_value import VisitorValueResult, visitor_value
 
 __version__ = "0.1.0"
 
@@ -62,28 +68,118 @@ _LAZY: dict[str, str] = {
     "Result": "shopmetrics._result",
     "CHINESE_COLUMNS": "shopmetrics.schema",
     "TABLES": "shopmetrics.schema",
+    "movers": "shopmetrics.compare",
+    "mix_decomposition": "shopmetrics.compare",
+    "weekly_report": "shopmetrics.weekly",
+    "traffic_sources": "shopmetrics.traffic",
+    "TrafficResult": "shopmetrics.traffic",
+    "repurchase": "shopmetrics.visitor_value",
+    "cohorts": "shopmetrics.visitor_value",
+    "low_ratings": "shopmetrics.dsr",
+    "dsr_what_if": "shopmetrics.dsr",
+    "LowRatings": "shopmetrics.dsr",
+    "WhatIf": "shopmetrics.dsr",
+    "attribute": "shopmetrics.attribution",
+    "compare_attribution": "shopmetrics.attribution",
+    "AttributionResult": "shopmetrics.attribution",
+    "AttributionComparison": "shopmetrics.attribution",
+    "ab_test": "shopmetrics.ab",
+    "ab_sample_size": "shopmetrics.ab",
+    "ABTestResult": "shopmetrics.ab",
+    "SampleSizeResult": "shopmetrics.ab",
+    "anomalies": "shopmetrics.anomaly",
+    "AnomalyResult": "shopmetrics.anomaly",
+    "customer_value": "shopmetrics.clv",
+    "CustomerValue": "shopmetrics.clv",
+    "Report": "shopmetrics.report",
+    "Section": "shopmetrics.report",
+    "Headline": "shopmetrics.report",
+    "Chart": "shopmetrics.report",
+    "TrendChart": "shopmetrics.report",
+    "BarChart": "shopmetrics.report",
+    "LineChart": "shopmetrics.report",
+    "Series": "shopmetrics.report",
 }
 _SUBMODULES = (
-    "datasets", "schema", "validation", "flags", "funnel", "dsr", "traffic", "visitor_value",
-    "compare", "report", "cli", "config", "errors",
+    "ab",
+    "anomaly",
+    "attribution",
+    "cli",
+    "clv",
+    "compare",
+    "config",
+    "datasets",
+    "dsr",
+    "errors",
+    "flags",
+    "funnel",
+    "report",
+    "schema",
+    "traffic",
+    "validation",
+    "visitor_value",
+    "weekly",
 )
 
 __all__ = [
+    "CHINESE_COLUMNS",
+    "TABLES",
+    "ABTestResult",
+    "AnomalyResult",
+    "AttributionComparison",
+    "AttributionResult",
+    "Audit",
+    "BarChart",
+    "Chart",
     "ColumnNotFoundError",
+    "ComparisonResult",
     "Config",
+    "CustomerValue",
+    "DSRResult",
     "DataQualityWarning",
     "DefinitionError",
+    "Flag",
+    "FunnelResult",
+    "Headline",
+    "LineChart",
+    "LowRatings",
     "MissingDependencyError",
+    "Report",
+    "Result",
+    "SampleSizeResult",
     "SchemaError",
+    "Section",
+    "Series",
     "ShopmetricsError",
     "SmallSampleWarning",
-    "FunnelResult",
+    "TrafficResult",
+    "TrendChart",
     "ValidationError",
+    "ValidationReport",
+    "VisitorValueResult",
+    "WhatIf",
     "__version__",
+    "ab_sample_size",
+    "ab_test",
+    "anomalies",
+    "attribute",
+    "cohorts",
+    "compare",
+    "compare_attribution",
     "config_context",
+    "customer_value",
+    "dsr",
+    "dsr_what_if",
     "funnel",
     "get_config",
-    *sorted(_LAZY),
+    "low_ratings",
+    "mix_decomposition",
+    "movers",
+    "repurchase",
+    "traffic_sources",
+    "validate",
+    "visitor_value",
+    "weekly_report",
 ]
 
 
@@ -104,6 +200,30 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from shopmetrics._result import Audit, Result
+    from shopmetrics.ab import ABTestResult, SampleSizeResult, ab_sample_size, ab_test
+    from shopmetrics.anomaly import AnomalyResult, anomalies
+    from shopmetrics.attribution import (
+        AttributionComparison,
+        AttributionResult,
+        attribute,
+        compare_attribution,
+    )
+    from shopmetrics.clv import CustomerValue, customer_value
+    from shopmetrics.compare import mix_decomposition, movers
+    from shopmetrics.dsr import LowRatings, WhatIf, dsr_what_if, low_ratings
     from shopmetrics.flags import Flag
+    from shopmetrics.report import (
+        BarChart,
+        Chart,
+        Headline,
+        LineChart,
+        Report,
+        Section,
+        Series,
+        TrendChart,
+    )
     from shopmetrics.schema import CHINESE_COLUMNS, TABLES
+    from shopmetrics.traffic import TrafficResult, traffic_sources
     from shopmetrics.validation import ValidationReport, validate
+    from shopmetrics.visitor_value import cohorts, repurchase
+    from shopmetrics.weekly import weekly_report

@@ -127,8 +127,12 @@ def validate(
     """Check every given table and report all problems at once.
 
     Args:
-        events, orders, ratings, spend, traffic, peers: Input tables (any supported
-            engine, or a Parquet/CSV path). Tables not given are not checked.
+        events: Raw events (any supported engine, or a Parquet/CSV path).
+        orders: Order lines.
+        ratings: DSR ratings.
+        spend: Paid-traffic cost.
+        traffic: A pre-aggregated back-end export.
+        peers: Peer benchmarks. Tables not given are not checked.
         columns: ``{their_name: canonical_name}`` applied to every table.
         strict: Raise :class:`~shopmetrics.errors.ValidationError` when there are errors.
 

@@ -11,7 +11,7 @@ EXTRAS := polars,duckdb,plot,excel
 CONSTRAINTS := requirements/constraints.txt
 OUT    ?= demo-output
 
-.PHONY: help install demo test lint types pytest docs examples bench clean
+.PHONY: help install demo test lint types pytest docs examples bench clean browser-deps
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,7 +36,12 @@ lint: $(STAMP) ## ruff lint and format check
 types: $(STAMP) ## mypy --strict on src/
 	$(BIN)/mypy
 
-pytest: $(STAMP) ## Tests, doctests of src/ and of the Markdown guides, with coverage
+browser-deps: ## Headless Chromium for the report's browser test (Debian package; needs root)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "installing chromium (apt-get) for the HTML report browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+pytest: $(STAMP) browser-deps ## Tests, doctests of src/ and of the Markdown guides, with coverage
 	$(BIN)/coverage run -m pytest tests src/shopmetrics docs README.md -q
 	$(BIN)/coverage report
 

@@ -30,8 +30,8 @@ demo: $(STAMP) ## Build the demo store and write its weekly report
 	$(BIN)/shopmetrics demo --out $(OUT)
 
 lint: $(STAMP) ## ruff lint and format check
-	$(BIN)/ruff check src tests examples benchmarks docs
-	$(BIN)/ruff format --check src tests examples benchmarks docs
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 types: $(STAMP) ## mypy --strict on src/
 	$(BIN)/mypy

@@ -286,3 +286,15 @@ def test_threads_give_same_numbers(small: sm.datasets.Store) -> None:
         )
     for o in outs:
         pd.testing.assert_frame_equal(o, ref)
+
+
+def test_shopify_sessions_join_across_engines(
+    small: sm.datasets.Store, constructor: Constructor
+) -> None:
+    # events and orders come from separate DuckDB connections / engines: they are joined anyway
+    ref = sm.funnel(small.events, small.orders, definition="shopify", detect=False).to_pandas()
+    got = sm.funnel(
+        constructor(small.events), constructor(small.orders), definition="shopify", detect=False
+    ).to_pandas()
+    assert got["converting_sessions"].tolist() == ref["converting_sessions"].tolist()
+    assert got["sessions"].tolist() == ref["sessions"].tolist()

@@ -19,18 +19,35 @@ FORMULA = '=HYPERLINK("http://x","click")'
 
 @pytest.fixture(scope="module")
 def weekly(store: Store) -> sm.Report:
-    return sm.weekly_report(events=store.events, orders=store.orders, ratings=store.ratings,
-                            spend=store.spend, peers=store.peers, dsr_peers=store.dsr_peers)
+    return sm.weekly_report(
+        events=store.events,
+        orders=store.orders,
+        ratings=store.ratings,
+        spend=store.spend,
+        peers=store.peers,
+        dsr_peers=store.dsr_peers,
+    )
 
 
 def test_last_complete_week() -> None:
-    assert last_complete_week(pd.Timestamp("2026-11-22 23:59").to_pydatetime()) == "2026-W47"  # a Sunday
-    assert last_complete_week(pd.Timestamp("2026-11-25 10:00").to_pydatetime()) == "2026-W47"  # a Wednesday
+    assert (
+        last_complete_week(pd.Timestamp("2026-11-22 23:59").to_pydatetime()) == "2026-W47"
+    )  # a Sunday
+    assert (
+        last_complete_week(pd.Timestamp("2026-11-25 10:00").to_pydatetime()) == "2026-W47"
+    )  # a Wednesday
 
 
 def test_sections_headline_and_flags(weekly: sm.Report, store: Store) -> None:
     assert weekly.week == "2026-W47"
-    assert [s.key for s in weekly.sections] == ["trend", "funnel", "traffic", "products", "dsr", "value"]
+    assert [s.key for s in weekly.sections] == [
+        "trend",
+        "funnel",
+        "traffic",
+        "products",
+        "dsr",
+        "value",
+    ]
     names = [h.name for h in weekly.headline]
     assert names[:5] == ["visitors", "payment_conversion", "aov", "visitor_value", "paid_amount"]
     assert {"roas", "dsr_item", "dsr_service", "dsr_logistics"} <= set(names)

@@ -13,7 +13,7 @@ that grain, never re-added across groups or periods).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +89,62 @@ def _null_filter(
     return frame.filter(~cond)
 
 
+def _status(
+    table: Table,
+    cols: Sequence[str],
+    time_col: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> tuple[nw.Expr, list[str]]:
+    """Why a row is left out, as an integer expression (0: kept), and the null-checked columns.
+
+    1: ``time_col`` outside ``[start, end)`` or null (only when a range is given);
+    2: a null in one of ``cols``; 3: an ``event`` value outside :data:`EVENT_TYPES`
+    (events only). The first reason that applies wins, as the filters used to be applied
+    one after the other.
+    """
+    present = set(table.columns)
+    null_cols = [c for c in cols if c in present]
+    status: nw.Expr = nw.lit(0, nw.Int64())
+    if table.name == "events":
+        status = (
+            nw.when(~nw.col("event").is_in(list(EVENT_TYPES)))
+            .then(nw.lit(3, nw.Int64()))
+            .otherwise(status)
+        )
+    if null_cols:
+        has_null = nw.any_horizontal(*(nw.col(c).is_null() for c in null_cols), ignore_nulls=False)
+        status = nw.when(has_null).then(nw.lit(2, nw.Int64())).otherwise(status)
+    if start is not None or end is not None:
+        outside = ~_engine.between(time_col, start, end) | nw.col(time_col).is_null()
+        status = nw.when(outside).then(nw.lit(1, nw.Int64())).otherwise(status)
+    return status, null_cols
+
+
+def _exclusions(
+    name: str,
+    counts: Mapping[int, int],
+    time_col: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    null_cols: Sequence[str],
+    what: str,
+) -> list[Exclusion]:
+    """The audit records of the rows each status code left out (in the order applied)."""
+    out: list[Exclusion] = []
+    if counts.get(1):
+        out.append(
+            Exclusion(name, "outside range", counts[1], f"{time_col} outside [{start}, {end})")
+        )
+    if counts.get(2):
+        out.append(
+            Exclusion(name, f"null {', '.join(null_cols)}", counts[2], f"excluded from {what}")
+        )
+    if counts.get(3):
+        out.append(Exclusion(name, "unknown event value", counts[3], f"not in {list(EVENT_TYPES)}"))
+    return out
+
+
 def count_events(
     events: Table,
     by: Sequence[str],
@@ -98,54 +154,72 @@ def count_events(
     *,
     sessions: bool = False,
 ) -> Counts:
-    """Event counts and distinct visitors per group and period.
+    """Event counts and distinct visitors per group and period, in one engine pass.
 
     Returns a table with ``by + [period]`` keys and the columns ``exposures``, ``clicks``,
     ``page_views``, ``visitors``, ``inquirers``, ``carters``, ``favoriters`` (only those
     whose events occur) and, with ``sessions=True``, ``sessions``.
-    """
-    import pandas as pd  # noqa: PLC0415 - post-collect reshaping of small aggregates
 
-    excluded: list[Exclusion] = []
-    rows_in = {"events": _engine.count_rows(events)}
-    frame = _range_filter(events, "ts", start, end, excluded, "outside range")
-    frame = _null_filter(events, frame, ["ts", "visitor_id", "event", *by], excluded, "the funnel")
-    unknown = frame.filter(~nw.col("event").is_in(list(EVENT_TYPES)))
-    n_unknown = int(_engine.scalar(unknown.select(nw.len()), "events:unknown") or 0)
-    if n_unknown:
-        excluded.append(
-            Exclusion("events", "unknown event value", n_unknown, f"not in {list(EVENT_TYPES)}")
-        )
+    One aggregation does everything: each row gets a status (kept, outside the range,
+    null key, unknown event); kept rows keep their group keys, the others get null keys
+    and fall into one audit group. Per group, event counts are sums of indicators and
+    distinct visitors are ``n_unique`` of the visitor id masked to the event (null
+    elsewhere), less one when the group has such nulls (``len > count``), so they are
+    exact at the requested grain on every engine. The collected table has (groups x
+    periods + 1) rows whatever the number of events.
+    """
+    by = list(by)
     keys = [*by, PERIOD]
-    frame = frame.with_columns(_engine.period_key("ts", freq).alias(PERIOD))
-    counted = (
-        frame.filter(nw.col("event").is_in(list(COUNT_EVENTS)))
-        .group_by([*keys, "event"])
-        .agg(nw.len().alias("n"))
+    status, null_cols = _status(events, ["ts", "visitor_id", "event", *by], "ts", start, end)
+    ok = nw.col("_st") == 0
+    event = nw.col("event")
+    frame = events.frame.with_columns(status.alias("_st"))
+    pre = frame.select(
+        *by,
+        nw.when(ok).then(_engine.period_key("ts", freq)).alias(PERIOD),
+        *((ok & (event == e)).cast(nw.Int64()).alias(f"_n_{e}") for e in COUNT_EVENTS),
+        *(
+            nw.when(ok & (event == e)).then(nw.col("visitor_id")).alias(f"_u_{e}")
+            for e in UNIQUE_EVENTS
+        ),
+        *((nw.col("_st") == k).cast(nw.Int64()).alias(f"_x{k}") for k in (1, 2, 3)),
     )
-    uniq = (
-        frame.filter(nw.col("event").is_in(list(UNIQUE_EVENTS)))
-        .select([*keys, "event", "visitor_id"])
-        .unique()
-        .group_by([*keys, "event"])
-        .agg(nw.len().alias("n"))
+    agg = pre.group_by(keys).agg(
+        nw.len().alias("_rows"),
+        *(nw.col(f"_n_{e}").sum() for e in COUNT_EVENTS),
+        *(nw.col(f"_u_{e}").n_unique().alias(f"_d_{e}") for e in UNIQUE_EVENTS),
+        *(nw.col(f"_u_{e}").count().alias(f"_c_{e}") for e in UNIQUE_EVENTS),
+        *(nw.col(f"_x{k}").sum() for k in (1, 2, 3)),
     )
-    c = _engine.collect(counted, "funnel:event_counts")
-    u = _engine.collect(uniq, "funnel:unique_visitors")
-    c["event"] = c["event"].map(COUNT_EVENTS)
-    u["event"] = u["event"].map(UNIQUE_EVENTS)
-    long = pd.concat([c, u], ignore_index=True)
-    if len(long):
-        wide = long.pivot_table(
-            index=keys, columns="event", values="n", aggfunc="sum", fill_value=0
-        )
-        wide.columns.name = None
-        wide = wide.reset_index()
-    else:
-        wide = pd.DataFrame(columns=keys)
+    raw = _engine.collect(agg, "funnel:events")
+    rows_in = {"events": int(raw["_rows"].sum())}
+    excluded = _exclusions(
+        "events",
+        {k: int(raw[f"_x{k}"].sum()) for k in (1, 2, 3)},
+        "ts",
+        start,
+        end,
+        null_cols,
+        "the funnel",
+    )
+    kept = raw[raw[PERIOD].notna()]
+    wide = kept[by].reset_index(drop=True)
+    wide[PERIOD] = kept[PERIOD].to_numpy().astype("int64")
+    rows = kept["_rows"].to_numpy().astype("int64")
+    for e, name in COUNT_EVENTS.items():
+        n = kept[f"_n_{e}"].to_numpy().astype("int64")
+        if n.sum():
+            wide[name] = n
+    for e, name in UNIQUE_EVENTS.items():
+        # n_unique counts null as one value on every engine: drop it where the group has nulls
+        counted = kept[f"_c_{e}"].to_numpy().astype("int64")
+        distinct = kept[f"_d_{e}"].to_numpy().astype("int64") - (rows > counted)
+        if counted.sum():
+            wide[name] = distinct
     if sessions and events.has("session_id"):
         s = _engine.collect(
-            frame.filter(nw.col("event") == "visit")
+            frame.filter(ok & (event == "visit"))
+            .with_columns(_engine.period_key("ts", freq).alias(PERIOD))
             .select([*keys, "session_id"])
             .unique()
             .group_by(keys)
@@ -154,6 +228,18 @@ def count_events(
         )
         wide = wide.merge(s, on=keys, how="outer")
     return Counts(wide, keys, excluded, rows_in)
+
+
+def _cents(col: str) -> tuple[nw.Expr, nw.Expr]:
+    """An amount as whole cents (Int64) and the float remainder below a cent.
+
+    ``cents / 100 + remainder`` is the amount; for amounts with at most two decimals the
+    remainder is exactly 0.0 (``round(x * 100) / 100`` is the same double as ``x`` when
+    ``x`` was parsed from such a decimal, IEEE division being correctly rounded).
+    """
+    amount = nw.col(col).cast(nw.Float64()).fill_null(0.0)
+    cents = (amount * 100).round(0).cast(nw.Int64())
+    return cents, amount - cents.cast(nw.Float64()) / 100
 
 
 def count_orders(
@@ -171,80 +257,88 @@ def count_orders(
     sum over buyers of the square of each buyer's paid amount (for intervals).
     With ``deposit_paid_at``: ``deposit_buyers`` (presale deposits paid in the period
     whose order is not fully paid in it).
+
+    Amounts are summed in the engine as integer cents plus a sub-cent float remainder,
+    so ``paid_amount`` does not depend on the order in which an engine adds rows: it is
+    the same to the last digit on every engine (and the correctly rounded sum of the
+    amounts when they have at most two decimals). ``paid_amount_sq`` sums the squares of
+    each buyer's amount in cents as doubles: exact, hence also order-free, while a
+    group's total stays below 2**53 cents² (about 9e11 in currency units squared).
+
+    Two collects: an audit pass (rows, null keys) and one aggregation over the union of
+    the created / paid / deposit roles.
     """
-
-    excluded: list[Exclusion] = []
-    rows_in = {"orders": _engine.count_rows(orders)}
+    by = list(by)
     keys = [*by, PERIOD]
-    base = _null_filter(
-        orders, orders.frame, ["order_id", "buyer_id", *by], excluded, "order metrics"
+    null_cols = [c for c in ["order_id", "buyer_id", *by] if orders.has(c)]
+    bad = nw.any_horizontal(*(nw.col(c).is_null() for c in null_cols), ignore_nulls=False)
+    audit = _engine.collect(
+        orders.frame.select(nw.len().alias("rows"), bad.cast(nw.Int64()).sum().alias("bad")),
+        "orders:audit",
     )
-    parts: list[pd.DataFrame] = []
+    rows_in = {"orders": int(audit["rows"].iloc[0]) if len(audit) else 0}
+    n_bad = int(audit["bad"].fillna(0).iloc[0]) if len(audit) else 0
+    excluded: list[Exclusion] = []
+    if n_bad:
+        excluded.append(
+            Exclusion(
+                "orders", f"null {', '.join(null_cols)}", n_bad, "excluded from order metrics"
+            )
+        )
+    base = orders.frame.filter(~bad)
+    cents, rest = _cents("amount")
 
-    created = base.filter(~nw.col("created_at").is_null())
-    if start is not None or end is not None:
-        created = created.filter(_engine.between("created_at", start, end))
-    created = created.with_columns(_engine.period_key("created_at", freq).alias(PERIOD))
-    parts.append(
-        _engine.collect(
-            created.select([*keys, "buyer_id"])
-            .unique()
-            .group_by(keys)
-            .agg(nw.len().alias("order_buyers")),
-            "funnel:order_buyers",
-        )
-    )
-    if orders.has("paid_at"):
-        paid = base.filter(~nw.col("paid_at").is_null())
+    def role(name: str, time_col: str, id_col: str, money: bool = False) -> nw.LazyFrame[Any]:
+        part = base.filter(~nw.col(time_col).is_null())
         if start is not None or end is not None:
-            paid = paid.filter(_engine.between("paid_at", start, end))
-        paid = paid.with_columns(_engine.period_key("paid_at", freq).alias(PERIOD))
-        # aggregations stay elementary (sum / len of columns) so every backend runs them natively
-        per_buyer = (
-            paid.group_by([*keys, "buyer_id"])
-            .agg(nw.col("amount").sum().alias("amt"))
-            .with_columns((nw.col("amt") * nw.col("amt")).alias("amt_sq"))
+            part = part.filter(_engine.between(time_col, start, end))
+        return part.select(
+            *(nw.col(k) for k in by),
+            _engine.period_key(time_col, freq).cast(nw.Int64()).alias(PERIOD),
+            nw.lit(name).alias("_role"),
+            nw.col(id_col).cast(nw.String()).alias("_id"),
+            (cents if money else nw.lit(0, nw.Int64())).alias("_cents"),
+            (rest if money else nw.lit(0.0, nw.Float64())).alias("_rest"),
         )
-        parts.append(
-            _engine.collect(
-                per_buyer.group_by(keys).agg(
-                    nw.len().alias("paid_buyers"),
-                    nw.col("amt").sum().alias("paid_amount"),
-                    nw.col("amt_sq").sum().alias("paid_amount_sq"),
-                ),
-                "funnel:paid",
-            )
-        )
-        parts.append(
-            _engine.collect(
-                paid.select([*keys, "order_id"])
-                .unique()
-                .group_by(keys)
-                .agg(nw.len().alias("paid_orders")),
-                "funnel:paid_orders",
-            )
-        )
+
+    roles = {"order_buyers": role("order_buyers", "created_at", "buyer_id")}
+    if orders.has("paid_at"):
+        roles["paid_buyers"] = role("paid_buyers", "paid_at", "buyer_id", money=True)
+        roles["paid_orders"] = role("paid_orders", "paid_at", "order_id")
     else:
         excluded.append(
             Exclusion("orders", "no paid_at column", rows_in["orders"], "payment metrics left out")
         )
     if orders.has("deposit_paid_at"):
-        dep = base.filter(~nw.col("deposit_paid_at").is_null())
-        if start is not None or end is not None:
-            dep = dep.filter(_engine.between("deposit_paid_at", start, end))
-        dep = dep.with_columns(_engine.period_key("deposit_paid_at", freq).alias(PERIOD))
-        parts.append(
-            _engine.collect(
-                dep.select([*keys, "buyer_id"])
-                .unique()
-                .group_by(keys)
-                .agg(nw.len().alias("deposit_buyers")),
-                "funnel:deposits",
-            )
+        roles["deposit_buyers"] = role("deposit_buyers", "deposit_paid_at", "buyer_id")
+    union = nw.concat(list(roles.values()), how="vertical")
+    # one row per (group, period, role, buyer or order): the distinct ids of each role
+    per_id = (
+        union.group_by([*keys, "_role", "_id"])
+        .agg(nw.col("_cents").sum(), nw.col("_rest").sum())
+        .with_columns(
+            ((nw.col("_cents").cast(nw.Float64()) + nw.col("_rest") * 100) ** 2).alias("_sq")
         )
-    out = parts[0]
-    for p in parts[1:]:
-        out = out.merge(p, on=keys, how="outer")
+    )
+    per_group = (
+        per_id.with_columns(*((nw.col("_role") == r).cast(nw.Int64()).alias(r) for r in roles))
+        .group_by(keys)
+        .agg(
+            *(nw.col(r).sum() for r in roles),
+            nw.col("_cents").sum(),
+            nw.col("_rest").sum(),
+            nw.col("_sq").sum(),
+        )
+    )
+    raw = _engine.collect(per_group, "funnel:orders")
+    out = raw[by].reset_index(drop=True)
+    out[PERIOD] = raw[PERIOD].to_numpy().astype("int64")
+    for r in roles:
+        out[r] = raw[r].to_numpy().astype("int64")
+    if "paid_buyers" in roles:
+        cents_total = raw["_cents"].to_numpy().astype("int64")
+        out["paid_amount"] = cents_total / 100 + raw["_rest"].to_numpy(dtype="float64")
+        out["paid_amount_sq"] = raw["_sq"].to_numpy(dtype="float64") / 10_000
     return Counts(out, keys, excluded, rows_in)
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import functools
+import logging
 import os
 import zoneinfo
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,9 +34,12 @@ from shopmetrics.schema import TABLES, resolve_mapping
 if TYPE_CHECKING:
     import pandas as pd
 
+logger = logging.getLogger(__name__)
+
 Freq = Literal["D", "W", "M"] | None
 FREQS: tuple[str | None, ...] = (None, "D", "W", "M")
 EPOCH = dt.datetime(1970, 1, 1)
+_LEAP_DAYS_BEFORE_1970 = 1969 // 4 - 1969 // 100 + 1969 // 400
 PERIOD = "_period"
 """Name of the integer period-key column added by :func:`with_period`."""
 
@@ -230,8 +235,17 @@ def _q(name: str) -> str:
 
 
 def day_number(col: str) -> nw.Expr:
-    """Days since 1970-01-01 of a naive local timestamp column (an integer)."""
-    return (nw.col(col).dt.truncate("1d") - nw.lit(EPOCH)).dt.total_minutes() // 1440
+    """Days since 1970-01-01 of a naive local timestamp column (an integer).
+
+    Computed from the calendar fields (year and day of the year) with the proleptic
+    Gregorian leap-year rule, which every engine provides: PySpark has no duration
+    arithmetic (``dt.total_minutes``) in narwhals. No casts, so null timestamps stay
+    null on every engine (pandas cannot cast NaN to an integer).
+    """
+    year = nw.col(col).dt.year()
+    y1 = year - 1
+    leap_days = y1 // 4 - y1 // 100 + y1 // 400 - _LEAP_DAYS_BEFORE_1970
+    return nw.lit(365, nw.Int64()) * (year - 1970) + leap_days + nw.col(col).dt.ordinal_day() - 1
 
 
 def period_key(col: str, freq: Freq) -> nw.Expr:
@@ -248,15 +262,12 @@ def period_key(col: str, freq: Freq) -> nw.Expr:
         d = day_number(col)
         return d - ((d + 3) % 7)  # 1970-01-01 was a Thursday
     if freq == "M":
-        return (
-            nw.col(col).dt.year().cast(nw.Int64()) * 12
-            + nw.col(col).dt.month().cast(nw.Int64())
-            - 1
-        )
+        return nw.lit(12, nw.Int64()) * nw.col(col).dt.year() + nw.col(col).dt.month() - 1
     msg = f"unknown freq {freq!r}; use None, 'D', 'W' (ISO weeks) or 'M'"  # type: ignore[unreachable]
     raise ShopmetricsError(msg)
 
 
+@functools.lru_cache(maxsize=65_536)
 def period_start(key: int, freq: Freq) -> dt.datetime:
     """The first instant (local, naive) of the period with integer ``key``."""
     if freq is None:
@@ -278,6 +289,7 @@ def period_end(key: int, freq: Freq) -> dt.datetime:
     return period_start(key + 1, freq)
 
 
+@functools.lru_cache(maxsize=65_536)
 def period_label(key: int, freq: Freq) -> str:
     """A readable label: ``"all"``, ``"2026-11-16"``, ``"2026-W47"`` or ``"2026-11"``."""
     if freq is None:
@@ -339,3 +351,53 @@ def count_rows(table: Table, where: nw.Expr | None = None) -> int:
     frame = table.frame if where is None else table.frame.filter(where)
     value = scalar(frame.select(nw.len().alias("n")), f"{table.name}:count")
     return int(value or 0)
+
+
+# ---------------------------------------------------------------- joins across tables
+
+
+def local(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Materialise a frame into the local engine (polars if installed, else pandas): a copy."""
+    eager = frame.collect()
+    if _deps.has("polars"):
+        return eager.lazy(backend="polars")
+    return nw.from_native(eager.to_pandas()).lazy()
+
+
+def joinable(a: nw.LazyFrame[Any], b: nw.LazyFrame[Any]) -> bool:
+    """Whether two frames can be joined where they are.
+
+    They must share an engine; DuckDB relations must also share a connection, which is
+    tried with an empty cross join (DuckDB raises its own exception type otherwise).
+    """
+    if a.implementation is not b.implementation:
+        return False
+    if a.implementation is nw.Implementation.DUCKDB:
+        try:
+            a.select(nw.lit(1).alias("_l")).join(b.select(nw.lit(1).alias("_r")), how="cross")
+        except Exception:  # duckdb raises its own InvalidInputException; not imported here
+            return False
+    return True
+
+
+def join_ready(
+    a: nw.LazyFrame[Any], b: nw.LazyFrame[Any], what: str
+) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any], str | None]:
+    """Two frames that can be joined, copying both into one local engine only when needed.
+
+    Returns:
+        The two frames and, when they were copied, a note saying so (for the audit).
+    """
+    if joinable(a, b):
+        return a, b, None
+    logger.info(
+        "%s: tables on %s and %s copied into one local engine",
+        what,
+        a.implementation,
+        b.implementation,
+    )
+    note = (
+        f"{what}: the tables were on different engines (or DuckDB connections); both were "
+        "copied into one local engine to be joined"
+    )
+    return local(a), local(b), note

@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from shopmetrics import _deps, _engine
+from shopmetrics import _engine
 from shopmetrics._engine import Table
 from shopmetrics._records import Finding, sort_findings
 from shopmetrics._result import Audit, Exclusion, Result, plain
@@ -806,38 +806,12 @@ def _windowable(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     return frame
 
 
-def _local(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    """Materialise a frame into the local fast engine (polars, else pandas)."""
-    df = frame.collect()
-    if _deps.has("polars"):
-        return df.lazy(backend="polars")
-    return nw.from_native(df.to_pandas()).lazy()
-
-
 def _join_ready(
     a: nw.LazyFrame[Any], b: nw.LazyFrame[Any]
 ) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
-    """Put two user tables in one engine so they can be joined.
-
-    Tables of different engines, or DuckDB relations of different connections, are
-    materialised into the local engine (a copy; logged). Same-engine tables are untouched.
-    """
-    a, b = _windowable(a), _windowable(b)
-    same = a.implementation is b.implementation
-    if same and a.implementation is nw.Implementation.DUCKDB:
-        try:
-            a.select(nw.lit(1).alias("_l")).join(b.select(nw.lit(1).alias("_r")), how="cross")
-        except Exception as exc:  # duckdb raises InvalidInputException
-            logger.info("attribution: events and orders are not joinable in place (%s)", exc)
-            same = False
-    if same:
-        return a, b
-    logger.info(
-        "attribution: events (%s) and orders (%s) are materialised into one local engine",
-        a.implementation,
-        b.implementation,
-    )
-    return _local(a), _local(b)
+    """Put two user tables in one engine (with ordered window functions) to join them."""
+    a, b, _ = _engine.join_ready(_windowable(a), _windowable(b), "attribution")
+    return a, b
 
 
 def _journeys_from_tables(

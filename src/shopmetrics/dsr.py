@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from shopmetrics import _deps, _engine, _stats
+from shopmetrics import _engine, _stats
 from shopmetrics._engine import FREQS, Freq, Table
 from shopmetrics._records import Finding, sort_findings
 from shopmetrics._result import Audit, Exclusion, Result
@@ -554,26 +554,6 @@ class _Prep:
     heavy_n: int = 0
 
 
-def _joinable(a: nw.LazyFrame[Any], b: nw.LazyFrame[Any]) -> bool:
-    if a.implementation is not b.implementation:
-        return False
-    if a.implementation is nw.Implementation.DUCKDB:
-        try:  # relations of two DuckDB connections cannot be joined
-            a.select(nw.lit(1).alias("_l")).join(b.select(nw.lit(1).alias("_r")), how="cross")
-        except Exception as exc:  # duckdb raises its own InvalidInputException
-            logger.info("dsr: ratings and orders are not joinable in place (%s)", exc)
-            return False
-    return True
-
-
-def _local(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    """Materialise a frame into the local engine (polars if installed, else pandas)."""
-    eager = frame.collect()
-    if _deps.has("polars"):
-        return eager.lazy(backend="polars")
-    return nw.from_native(eager.to_pandas()).lazy()
-
-
 def _score(d: str) -> nw.Expr:
     return nw.col(f"_{d}")
 
@@ -618,17 +598,9 @@ def _prepare(
             *[c for c in dict.fromkeys([*by, "product_id"]) if od.has(c)],
         ]
         od_frame = od.frame.select(od_cols)
-        if not _joinable(rt_frame, od_frame):
-            logger.info(
-                "dsr: ratings (%s) and orders (%s) copied into one local engine",
-                rt.backend,
-                od.backend,
-            )
-            rt_frame, od_frame = _local(rt_frame), _local(od_frame)
-            notes.append(
-                "ratings and orders were on different engines (or DuckDB connections): both "
-                "were copied into one local engine to be joined"
-            )
+        rt_frame, od_frame, copied = _engine.join_ready(rt_frame, od_frame, "dsr")
+        if copied:
+            notes.append(copied)
     extra = [c for c in ("product_id", "carrier", "region") if c in names and c not in by]
     frame = rt_frame.with_columns(
         *(

@@ -494,13 +494,14 @@ def _converting_sessions(
     """Sessions (with a visit) in which the visitor created an order (Shopify definition)."""
     import narwhals.stable.v2 as nw  # noqa: PLC0415
 
-    frame = ev.frame.filter(nw.col("event") == "visit")
+    ev_frame, od_frame, _ = _engine.join_ready(ev.frame, od.frame, "funnel (shopify sessions)")
+    frame = ev_frame.filter(nw.col("event") == "visit")
     if t0 is not None or t1 is not None:
         frame = frame.filter(_engine.between("ts", t0, t1))
     sess = frame.group_by(["session_id", "visitor_id", *by]).agg(
         nw.col("ts").min().alias("s_start"), nw.col("ts").max().alias("s_end")
     )
-    ords = od.frame.select(nw.col("buyer_id").alias("visitor_id"), nw.col("created_at"))
+    ords = od_frame.select(nw.col("buyer_id").alias("visitor_id"), nw.col("created_at"))
     joined = sess.join(ords, on="visitor_id", how="inner").filter(
         (nw.col("created_at") >= nw.col("s_start"))
         & (nw.col("created_at") <= nw.col("s_end") + nw.lit(dt.timedelta(minutes=30)))

@@ -265,7 +265,8 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
                         column=",".join(key),
                         n_rows=extra,
                         examples=tuple(
-                            {str(k): plain(v) for k, v in r.items()} for r in ex_frame.to_dict("records")
+                            {str(k): plain(v) for k, v in r.items()}
+                            for r in ex_frame.to_dict("records")
                         ),
                     )
                 )

@@ -94,6 +94,10 @@ def test_events_ratings_and_times() -> None:
     frame = report.to_pandas()
     assert list(frame.columns[:4]) == ["severity", "code", "table", "column"]
     assert report.to_dict()["ok"] is False
+    import json
+
+    payload = json.loads(report.to_json())
+    assert {p["code"] for p in payload["problems"]} == set(codes)
 
 
 def test_weekly_traffic_rows_flagged() -> None:

@@ -90,6 +90,13 @@ class ValidationReport:
             "problems": [p.to_dict() for p in self.problems],
         }
 
+    def to_json(self, **kwargs: Any) -> str:
+        """:meth:`to_dict` as JSON (``ensure_ascii=False`` by default)."""
+        import json  # noqa: PLC0415
+
+        kwargs.setdefault("ensure_ascii", False)
+        return json.dumps(self.to_dict(), **kwargs)
+
     def to_markdown(self) -> str:
         """A readable Markdown list."""
         if not self.problems:

@@ -109,6 +109,7 @@ def traffic_sources(
     tz: str | None = None,
     paid_sources: Sequence[str] | None = None,
     min_clicks: int = 100,
+    detect: bool = True,
 ) -> TrafficResult:
     """Traffic, conversion, spend and return per source (and campaign / keyword).
 
@@ -133,6 +134,7 @@ def traffic_sources(
         tz: Store time zone.
         paid_sources: Source names that are paid traffic (default :data:`PAID_SOURCES`).
         min_clicks: Campaigns / keywords with fewer clicks get no advice.
+        detect: Run the funnel's misleading-data detectors on the input (``.flags``).
 
     Returns:
         A :class:`TrafficResult`.
@@ -154,7 +156,16 @@ def traffic_sources(
     paid_names = frozenset(paid_sources) if paid_sources is not None else PAID_SOURCES
 
     base = funnel(
-        events, None, traffic, by=by, freq=freq, start=start, end=end, tz=tz, columns=columns
+        events,
+        None,
+        traffic,
+        by=by,
+        freq=freq,
+        start=start,
+        end=end,
+        tz=tz,
+        columns=columns,
+        detect=detect,
     )
     table = base.to_pandas()
     flags: list[Finding] = [f for f in base.flags if f.code != "small_sample"]

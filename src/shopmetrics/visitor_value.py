@@ -74,6 +74,7 @@ def visitor_value(
     start: Any = None,
     end: Any = None,
     tz: str | None = None,
+    detect: bool = True,
 ) -> VisitorValueResult:
     """Visitor value, AOV, refunds, cost and profit per visitor.
 
@@ -90,6 +91,7 @@ def visitor_value(
         start: First instant included.
         end: First instant excluded.
         tz: Store time zone.
+        detect: Run the misleading-data detectors (``.flags``).
 
     Returns:
         A :class:`VisitorValueResult`.
@@ -107,7 +109,16 @@ def visitor_value(
         raise SchemaError(msg)
     by = [by] if isinstance(by, str) else list(by)
     base = funnel(
-        events, orders, traffic, by=by, freq=freq, start=start, end=end, tz=tz, columns=columns
+        events,
+        orders,
+        traffic,
+        by=by,
+        freq=freq,
+        start=start,
+        end=end,
+        tz=tz,
+        columns=columns,
+        detect=detect,
     )
     keep = [
         *by,
@@ -177,7 +188,8 @@ def visitor_value(
         table["visitor_profit"] = table["visitor_value"] * profit_share
         if "visitor_cost" in table.columns:
             table["visitor_profit"] = table["visitor_profit"] - table["visitor_cost"]
-    flags += _aov_flags(od, by, freq, t0, t1, table)
+    if detect:
+        flags += _aov_flags(od, by, freq, t0, t1, table)
     meta = {**base.meta, "margin": margin}
     audit = Audit(base.audit.rows_in, base.audit.excluded, tuple(dict.fromkeys(notes)))
     return VisitorValueResult(table, sort_findings(flags), audit, base.definition, meta)

@@ -27,6 +27,7 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
@@ -141,7 +142,7 @@ def weekly_report(
     """
     import shopmetrics as sm  # noqa: PLC0415
     from shopmetrics.anomaly import anomalies  # noqa: PLC0415
-    from shopmetrics.compare import mix_decomposition, movers  # noqa: PLC0415
+    from shopmetrics.compare import mix_decomposition, mix_shift_flag, movers  # noqa: PLC0415
     from shopmetrics.dsr import low_ratings  # noqa: PLC0415
     from shopmetrics.traffic import traffic_sources  # noqa: PLC0415
 
@@ -337,8 +338,9 @@ def weekly_report(
             tz=tz,
             columns=columns,
             attribution=model,
+            detect=False,  # the detectors ran once, on the weekly funnel
         )
-        flags += list(tr.flags)
+        flags += list(tr.flags)  # spend / attribution flags only
         tt = tr.table
         this = tt[tt["period"] == week]
         keep = [
@@ -418,7 +420,10 @@ def weekly_report(
             end=end,
             tz=tz,
             columns=columns,
+            detect=False,
         )
+        # the store-level detectors already looked at every product: reuse their flags
+        by_product = dataclasses.replace(by_product, flags=weekly.flags)
         if by_product.table["period"].nunique() >= 2:
             mv = movers(by_product, top=10)
         else:  # one week of data: nothing to compare with
@@ -441,7 +446,6 @@ def weekly_report(
             )
         presale = [f for f in by_product.flags if f.code == "presale_zero_payment"]
         presale_tbl = _presale_table(presale)
-        flags += [f for f in by_product.flags if f.code not in ("small_sample",)]
         sections.append(
             Section(
                 "products",
@@ -551,11 +555,14 @@ def weekly_report(
             end=end,
             tz=tz,
             columns=columns,
+            detect=False,
         )
-        flags += [
-            f for f in vv.flags if f.code == "mix_shift"
-        ]  # the by-source split finds the mix shift
         periods = sorted(vv.table["period"].unique())
+        mix_flags = []
+        if by and len(periods) >= 2:  # the by-source split is where a mix shift shows
+            found = mix_shift_flag(vv.table, "source", periods[-2], periods[-1])
+            mix_flags = [found] if found is not None else []
+        flags += mix_flags
         if len(periods) >= 2:
             dec = vv.decompose(periods[-1], periods[-2])
             tables = [("Visitor value decomposition", dec)]
@@ -582,7 +589,7 @@ def weekly_report(
                     intro="Δlog(visitor value) = Δlog(conversion) + Δlog(AOV) per source; the (total) rows "
                     "split the store's change into traffic mix and each source's own figures.",
                     tables=tables,
-                    flags=[f for f in vv.flags if f.code == "mix_shift"],
+                    flags=mix_flags,
                 )
             )
     step("writing")

@@ -139,3 +139,34 @@ def test_by_must_start_with_source(small: sm.datasets.Store) -> None:
         sm.traffic_sources(small.events, by="product_id")
     with pytest.raises(sm.DefinitionError, match="attribution"):
         sm.traffic_sources(small.events, small.orders, attribution="last_touch")
+
+
+def test_roi_column_that_is_roas_is_flagged(small: sm.datasets.Store) -> None:
+    spend = small.spend.copy()
+    spend["sales"] = spend["cost"] * 2.5
+    spend["ROI"] = spend["sales"] / spend["cost"]  # what a back-end labels "ROI"
+    res = sm.traffic_sources(small.events, small.orders, spend, attribution="recorded")
+    flag = next(f for f in res.flags if f.code == "roas_named_roi")
+    assert flag.column == "ROI"
+    honest = spend.assign(
+        ROI=(spend["sales"] * 0.3 - spend["cost"]) / spend["cost"]
+    )  # profit / cost
+    res = sm.traffic_sources(small.events, small.orders, honest, attribution="recorded")
+    assert "roas_named_roi" not in {f.code for f in res.flags}
+
+
+def test_paid_vs_free_line() -> None:
+    from shopmetrics.traffic import _growth_line
+
+    split = pd.DataFrame(
+        {
+            "period": ["W1", "W1", "W2", "W2"],
+            "kind": ["free", "paid", "free", "paid"],
+            "visitors": [1000, 200, 900, 400],
+        }
+    )
+    line = _growth_line(split)
+    assert "paid visitors changed +100.0% and free visitors -10.0%" in line
+    assert "not a causal finding" in line
+    both_up = split.assign(visitors=[1000, 200, 1100, 400])
+    assert "causal" not in _growth_line(both_up)

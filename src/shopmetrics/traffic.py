@@ -91,6 +91,33 @@ class TrafficResult(Result):
         out["kind"] = np.where(out["is_paid"], "paid", "free")
         return out.drop(columns=["is_paid"])[["period", "kind", *cols]]
 
+    def paid_vs_free_line(self) -> str:
+        """One report line: did paid traffic grow while free traffic fell (last two periods)?"""
+        return _growth_line(self.free_vs_paid())
+
+
+def _growth_line(split: pd.DataFrame) -> str:
+    periods = sorted(split["period"].unique())
+    if len(periods) < 2 or "visitors" not in split.columns:
+        return ""
+    a, b = periods[-2], periods[-1]
+    v = split.set_index(["period", "kind"])["visitors"].astype(float)
+
+    def get(p: str, k: str) -> float:
+        return float(v.get((p, k), 0.0))
+
+    paid0, paid1, free0, free1 = get(a, "paid"), get(b, "paid"), get(a, "free"), get(b, "free")
+    if not (paid0 and free0):
+        return ""
+    dp, df = paid1 / paid0 - 1, free1 / free0 - 1
+    text = f"From {a} to {b} paid visitors changed {dp:+.1%} and free visitors {df:+.1%}"
+    if dp > 0 > df:
+        return (
+            text + ": paid traffic grew while free traffic fell, which is what paid traffic "
+            "taking over free traffic looks like (two weeks of counts, not a causal finding)."
+        )
+    return text + "."
+
 
 def traffic_sources(
     events: Any = None,
@@ -227,6 +254,7 @@ def traffic_sources(
         sp = _spend(spend, by, freq, t0, t1, tz, columns)
         excluded += sp.pop("excluded")
         rows_in["spend"] = sp.pop("rows")
+        flags += sp.pop("flags")
         table = table.merge(sp["table"], on=keys, how="outer")
         table["cost"] = table["cost"].fillna(0.0)
         clicks = table["spend_clicks"] if "spend_clicks" in table.columns else table.get("clicks")
@@ -436,9 +464,61 @@ def _spend(
     frame = frame.with_columns(_engine.period_key("date", freq).alias(PERIOD))
     aggs = [nw.col("cost").sum().alias("cost")]
     aggs += [nw.col(c).sum().alias(f"spend_{c}") for c in ("exposures", "clicks") if sp.has(c)]
+    sales_col = next((c for c in sp.columns if c.lower() in SALES_NAMES), None)
+    roi_col = next((c for c in sp.columns if c.lower() in ROI_NAMES), None)
+    if sales_col is not None:
+        aggs.append(nw.col(sales_col).sum().alias("_reported_sales"))
     out = _engine.collect(frame.group_by(keys).agg(*aggs), "traffic:spend")
     out["period"] = [_engine.period_label(int(k), freq) for k in out[PERIOD]]
-    return {"table": out.drop(columns=[PERIOD]), "excluded": excluded, "rows": rows}
+    flags = _roi_column_flag(frame, roi_col, sales_col) if roi_col is not None else []
+    out = out.drop(columns=[c for c in out.columns if c == "_reported_sales"])
+    return {"table": out.drop(columns=[PERIOD]), "excluded": excluded, "rows": rows, "flags": flags}
+
+
+ROI_NAMES = frozenset({"roi", "投入产出比", "投资回报率"})
+SALES_NAMES = frozenset({"sales", "gmv", "revenue", "成交金额", "总成交金额", "attributed_amount"})
+
+
+def _roi_column_flag(
+    frame: nw.LazyFrame[Any], roi_col: str, sales_col: str | None
+) -> list[Finding]:
+    """``roas_named_roi``: a spend column called ROI that is sales / cost, not profit / cost.
+
+    With a sales column beside it, the rows are compared: when the "ROI" equals
+    sales / cost (within 2%) on nearly every row, it is ROAS. Without one, values that
+    are never below zero and centre above 1 cannot be profit / cost of a typical ad plan
+    and are flagged as probably ROAS.
+    """
+    cols = [roi_col, "cost", *([sales_col] if sales_col else [])]
+    sample = _engine.collect(
+        frame.select(cols).filter(nw.col("cost") > 0).head(5000), "traffic:roi"
+    )
+    if len(sample) == 0:
+        return []
+    roi = sample[roi_col].astype(float)
+    if sales_col is not None:
+        ratio = sample[sales_col].astype(float) / sample["cost"].astype(float)
+        match = float(((roi - ratio).abs() <= 0.02 * ratio.abs().clip(lower=1e-9)).mean())
+        if match < 0.95:
+            return []
+        why = f"on {match:.0%} of rows it equals {sales_col} / cost"
+    else:
+        if (roi < 0).any() or float(roi.median()) <= 1:
+            return []
+        why = "it is never negative and its median is above 1, as sales / cost is"
+    return [
+        Finding(
+            "roas_named_roi",
+            "warning",
+            f"spend column {roi_col!r} is sales / cost ({why}): that is ROAS (投入产出比), "
+            "not ROI. shopmetrics reports it as roas and computes roi = (gross profit - cost) / "
+            "cost only from a margin or the orders' cost.",
+            table="spend",
+            column=roi_col,
+            evidence={"median": float(roi.median())},
+            instead={"column": "roas"},
+        )
+    ]
 
 
 def _spend_flags(table: pd.DataFrame, paid: frozenset[str]) -> list[Finding]:

@@ -397,6 +397,7 @@ def weekly_report(
                     )
                 )
         split = tr.free_vs_paid()
+        growth = tr.paid_vs_free_line()
         sections.append(
             Section(
                 "traffic",
@@ -404,7 +405,7 @@ def weekly_report(
                 "to 100% (a visitor can come through several sources).",
                 tables=[("Sources this week", this[keep]), ("Free vs paid", split)],
                 charts=charts,
-                notes=list(tr.audit.notes[-1:]),
+                notes=[*tr.audit.notes[-1:], *([growth] if growth else [])],
             )
         )
 

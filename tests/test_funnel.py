@@ -298,3 +298,16 @@ def test_shopify_sessions_join_across_engines(
     ).to_pandas()
     assert got["converting_sessions"].tolist() == ref["converting_sessions"].tolist()
     assert got["sessions"].tolist() == ref["sessions"].tolist()
+
+
+def test_compare_previous_week(small: sm.datasets.Store) -> None:
+    res = sm.funnel(
+        small.events, small.orders, by="source", start="2026-10-05", compare="previous_week"
+    )
+    assert res.to_pandas()["period"].unique().tolist() == ["2026-W41"]
+    comp = res.comparison
+    assert (comp.meta["current"], comp.meta["previous"]) == ("2026-W41", "2026-W40")
+    both = sm.funnel(small.events, small.orders, by="source", freq="W")
+    assert comp.to_pandas().equals(sm.compare(both).to_pandas())
+    with pytest.raises(sm.DefinitionError, match="compare"):
+        sm.funnel(small.events, compare="last_year")

@@ -268,6 +268,18 @@ def period_key(col: str, freq: Freq) -> nw.Expr:
 
 
 @functools.lru_cache(maxsize=65_536)
+def period_key_of(instant: dt.datetime, freq: Freq) -> int:
+    """The integer period key of one (naive, local) instant, as :func:`period_key` computes it."""
+    if freq is None:
+        return 0
+    day = (instant.date() - EPOCH.date()).days
+    if freq == "D":
+        return day
+    if freq == "W":
+        return day - ((day + 3) % 7)
+    return instant.year * 12 + instant.month - 1
+
+
 def period_start(key: int, freq: Freq) -> dt.datetime:
     """The first instant (local, naive) of the period with integer ``key``."""
     if freq is None:

@@ -100,6 +100,10 @@ class FunnelResult(Result):
 
     kind = "funnel"
 
+    comparison: Any = None
+    """With ``compare="previous_period"``: the :class:`~shopmetrics.compare.ComparisonResult`
+    of the last period against the one before."""
+
     @property
     def by(self) -> tuple[str, ...]:
         """The grouping columns."""
@@ -142,6 +146,7 @@ def funnel(
     total: bool = False,
     ci_method: str | None = None,
     detect: bool = True,
+    compare: str | None = None,
 ) -> FunnelResult:
     """Compute the funnel per group and period.
 
@@ -167,6 +172,9 @@ def funnel(
         total: Add an ``(all)`` row per period, recomputing uniques over all groups.
         ci_method: ``"wilson"`` (default), ``"jeffreys"`` or ``"clopper-pearson"``.
         detect: Run the misleading-data detectors (``.flags``).
+        compare: ``"previous_week"`` / ``"previous_period"``: also compare the last period
+            with the one before (``.comparison``, see :func:`shopmetrics.compare.compare`);
+            with ``start`` given, the period before it is computed too.
 
     Returns:
         A :class:`FunnelResult`.
@@ -179,6 +187,25 @@ def funnel(
         Metric dictionary ``shared/spec/metrics.md`` (Funnel, Presale, Statistics);
         Brown, Cai & DasGupta (2001) for the Wilson interval.
     """
+    if compare is not None:
+        return _with_comparison(
+            compare,
+            events,
+            orders,
+            traffic,
+            by,
+            freq,
+            start,
+            end,
+            tz,
+            columns,
+            definition,
+            peers=peers,
+            shrink=shrink,
+            total=total,
+            ci_method=ci_method,
+            detect=detect,
+        )
     cfg = get_config()
     by = [by] if isinstance(by, str) else list(by)
     if freq not in FREQS:
@@ -515,3 +542,58 @@ def _converting_sessions(
         .agg(nw.len().alias("converting_sessions"))
     )
     return _engine.collect(conv, "funnel:converting_sessions")
+
+
+def _with_comparison(
+    how: str,
+    events: Any,
+    orders: Any,
+    traffic: Any,
+    by: Sequence[str] | str,
+    freq: Freq,
+    start: Any,
+    end: Any,
+    tz: str | None,
+    columns: Mapping[str, str] | None,
+    definition: str,
+    **options: Any,
+) -> FunnelResult:
+    """The funnel with ``.comparison``: its last period against the one before."""
+    from shopmetrics.compare import compare as compare_results  # noqa: PLC0415
+
+    allowed = {"previous_week": "W", "previous_period": freq}
+    if how not in allowed:
+        raise DefinitionError.unknown("compare", how, allowed)
+    freq = allowed[how] if how == "previous_week" else freq
+    if freq is None:
+        msg = "compare='previous_period' needs freq='D', 'W' or 'M'"
+        raise SchemaError(msg)
+    if freq != allowed[how] and how == "previous_week":
+        msg = f"compare='previous_week' needs freq='W', got {freq!r}"
+        raise SchemaError(msg)
+    t0 = _parse_time(start, "start")
+    wide_start = None
+    if t0 is not None:
+        key = _engine.period_key_of(t0, freq)
+        wide_start = _engine.period_start(
+            key - 1 if freq in (None, "M") else key - (7 if freq == "W" else 1), freq
+        )
+    result = funnel(
+        events,
+        orders,
+        traffic,
+        by,
+        freq,
+        wide_start or start,
+        end,
+        tz,
+        columns,
+        definition,
+        **options,
+    )
+    periods = sorted(result.table["period"].unique())
+    comparison = compare_results(result) if len(periods) >= 2 else None
+    if t0 is not None and wide_start is not None:
+        keep = result.table["period_start"] >= t0
+        result = dataclasses.replace(result, table=result.table[keep].reset_index(drop=True))
+    return dataclasses.replace(result, comparison=comparison)

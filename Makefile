@@ -49,7 +49,7 @@ docs: $(STAMP) ## Build the docs site (strict: warnings fail)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 examples: $(STAMP) ## Run the example scripts on the demo store
-	@set -e; for f in examples/*.py; do echo "== $$f"; $(PY) $$f > /dev/null; done
+	@set -e; tmp=$$(mktemp -d); for f in examples/*.py; do echo "== $$f"; $(PY) $$f "$$tmp" > /dev/null; done; rm -rf "$$tmp"
 
 test: lint types pytest docs examples ## Everything CI runs: lint, types, tests, doctests, docs, examples
 

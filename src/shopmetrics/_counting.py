@@ -22,7 +22,7 @@ import narwhals.stable.v2 as nw
 from shopmetrics import _engine
 from shopmetrics._engine import PERIOD, Freq, Table
 from shopmetrics._result import Exclusion
-from shopmetrics.schema import EVENT_TYPES
+from shopmetrics.schema import EVENT_TYPES, TRAFFIC_MEASURES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -360,23 +360,7 @@ def sum_traffic(
     frame = _range_filter(traffic, "date", start, end, excluded, "outside range")
     frame = _null_filter(traffic, frame, ["date", *by], excluded, "the funnel")
     keys = [*by, PERIOD]
-    measures = [
-        c
-        for c in (
-            "exposures",
-            "clicks",
-            "visitors",
-            "page_views",
-            "inquirers",
-            "carters",
-            "favoriters",
-            "order_buyers",
-            "paid_buyers",
-            "paid_amount",
-            "paid_orders",
-        )
-        if traffic.has(c)
-    ]
+    measures = [c for c in TRAFFIC_MEASURES if traffic.has(c)]
     frame = frame.with_columns(_engine.period_key("date", freq).alias(PERIOD))
     agg = frame.group_by(keys).agg(
         *(nw.col(c).sum().alias(c) for c in measures),

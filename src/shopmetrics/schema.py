@@ -204,22 +204,15 @@ TABLES: dict[str, TableSpec] = {
     ),
 }
 
+TRAFFIC_MEASURES: tuple[str, ...] = tuple(
+    c for c in TABLES["traffic"].optional if TABLES["traffic"].kinds.get(c) in ("int", "num")
+)
+"""The count and amount columns of a traffic export (summed to the requested grain)."""
+
 NON_NEGATIVE: dict[str, tuple[str, ...]] = {
     "orders": ("amount", "quantity", "refund_amount", "cost"),
     "spend": ("cost", "exposures", "clicks"),
-    "traffic": (
-        "exposures",
-        "clicks",
-        "visitors",
-        "page_views",
-        "inquirers",
-        "carters",
-        "favoriters",
-        "order_buyers",
-        "paid_buyers",
-        "paid_amount",
-        "paid_orders",
-    ),
+    "traffic": TRAFFIC_MEASURES,
 }
 """Columns whose values cannot be negative."""
 

@@ -40,6 +40,7 @@ from shopmetrics import _engine
 from shopmetrics._records import Finding
 from shopmetrics._result import _is_missing
 from shopmetrics.errors import SchemaError, ShopmetricsError
+from shopmetrics.funnel import COUNT_ORDER
 from shopmetrics.report import BarChart, Headline, LineChart, Report, Section, Series, TrendChart
 
 if TYPE_CHECKING:
@@ -271,33 +272,8 @@ def weekly_report(
         for s in ("visitors", "carters", "favoriters", "inquirers", "order_buyers", "paid_buyers")
         if s in wt.columns
     ]
-    core = [
-        k
-        for k in (
-            "period",
-            "exposures",
-            "clicks",
-            "ctr",
-            "visitors",
-            "page_views",
-            "inquirers",
-            "inquiry_rate",
-            "carters",
-            "cart_rate",
-            "favoriters",
-            "favorite_rate",
-            "order_buyers",
-            "order_conversion",
-            "paid_buyers",
-            "payment_conversion",
-            "paid_orders",
-            "paid_amount",
-            "aov",
-            "visitor_value",
-            "deposit_buyers",
-        )
-        if k in wt.columns
-    ]
+    session_cols = ("sessions", "converting_sessions", "session_conversion")
+    core = ["period", *(c for c in COUNT_ORDER if c in wt.columns and c not in session_cols)]
     tables: list[tuple[str, Any]] = [("This week and last", wt[core])]
     if comp is not None:
         tables += _comparison_tables(comp)

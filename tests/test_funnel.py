@@ -311,3 +311,29 @@ def test_compare_previous_week(small: sm.datasets.Store) -> None:
     assert comp.to_pandas().equals(sm.compare(both).to_pandas())
     with pytest.raises(sm.DefinitionError, match="compare"):
         sm.funnel(small.events, compare="last_year")
+
+
+def test_traffic_export_with_order_counts(small: sm.datasets.Store) -> None:
+    # an export that carries its own buyer counts works alone, and orders= replace them
+    from_events = sm.funnel(
+        small.events, small.orders, by="product_id", freq="D", detect=False
+    ).to_pandas()
+    counts = from_events[["product_id", "period_start", "paid_buyers", "paid_amount"]].rename(
+        columns={"period_start": "date"}
+    )
+    export = small.traffic.merge(counts, on=["product_id", "date"], how="left").fillna(
+        {"paid_buyers": 0, "paid_amount": 0.0}
+    )
+    alone = sm.funnel(traffic=export, by="product_id", freq="D", detect=False).to_pandas()
+    a = alone.set_index(["product_id", "period"])["payment_conversion"]
+    b = from_events.set_index(["product_id", "period"])["payment_conversion"].reindex(a.index)
+    np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float))
+    with_orders = sm.funnel(
+        traffic=export.assign(paid_buyers=999),
+        orders=small.orders,
+        by="product_id",
+        freq="D",
+        detect=False,
+    )
+    assert (with_orders.to_pandas()["paid_buyers"] < 999).all()
+    assert any("replaced by the same counts from orders" in n for n in with_orders.audit.notes)

@@ -265,6 +265,14 @@ def funnel(
         else:
             od_counts = count_orders(od, order_by, count_freq, t0, t1)
             _absorb(od_counts, excluded, rows_in, notes)
+            both = [
+                c
+                for c in od_counts.table.columns
+                if c in table.columns and c not in traffic_counts.keys
+            ]
+            if both:  # an export with order counts, and the orders themselves: the orders win
+                notes.append(f"traffic columns {both} replaced by the same counts from orders")
+                table = table.drop(columns=both)
             table = table.merge(od_counts.table, on=traffic_counts.keys, how="outer")
     if definition == "shopify" and ev is not None and od is not None:
         table = table.merge(

@@ -7,11 +7,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
-EXTRAS := polars,duckdb,plot,excel
+EXTRAS := polars,duckdb,spark,plot,excel
 CONSTRAINTS := requirements/constraints.txt
 OUT    ?= demo-output
 
-.PHONY: help install demo test lint types pytest docs examples bench clean browser-deps
+.PHONY: help install demo test lint types pytest docs examples bench clean browser-deps java-deps
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,7 +41,12 @@ browser-deps: ## Headless Chromium for the report's browser test (Debian package
 		echo "installing chromium (apt-get) for the HTML report browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-pytest: $(STAMP) browser-deps ## Tests, doctests of src/ and of the Markdown guides, with coverage
+java-deps: ## Java 17 for the PySpark tests (Debian package; needs root)
+	@command -v java >/dev/null 2>&1 || { \
+		echo "installing openjdk-17-jre-headless (apt-get) for the PySpark tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+pytest: $(STAMP) browser-deps java-deps ## Tests, doctests of src/ and of the Markdown guides, with coverage
 	$(BIN)/coverage run -m pytest tests src/shopmetrics docs README.md -q
 	$(BIN)/coverage report
 
@@ -53,8 +58,8 @@ examples: $(STAMP) ## Run the example scripts on the demo store
 
 test: lint types pytest docs examples ## Everything CI runs: lint, types, tests, doctests, docs, examples
 
-bench: $(STAMP) ## Benchmarks against hand-written DuckDB / polars / pandas
-	$(PY) benchmarks/run.py
+bench: $(STAMP) ## Benchmarks against hand-written DuckDB / polars / pandas (1M events; see benchmarks/README.md)
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and build output
 	rm -rf $(VENV) site $(OUT) .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
+import numpy as np
 
 from shopmetrics import _engine
 from shopmetrics._engine import PERIOD, Freq, Table
@@ -37,6 +38,10 @@ UNIQUE_EVENTS: dict[str, str] = {
     "favorite": "favoriters",
 }
 """Events counted as distinct visitors."""
+
+EXCLUDED = -(10**12)
+"""Period key of rows left out of a count, less their status code (far below any real
+period key: day numbers of the years 1-9999 are within +-3 million)."""
 
 
 @dataclass
@@ -89,36 +94,31 @@ def _null_filter(
     return frame.filter(~cond)
 
 
-def _status(
+def _period_or_reason(
     table: Table,
     cols: Sequence[str],
     time_col: str,
     start: dt.datetime | None,
     end: dt.datetime | None,
+    period: nw.Expr,
 ) -> tuple[nw.Expr, list[str]]:
-    """Why a row is left out, as an integer expression (0: kept), and the null-checked columns.
+    """The period key of a kept row, ``EXCLUDED - code`` for a row left out; null-checked columns.
 
-    1: ``time_col`` outside ``[start, end)`` or null (only when a range is given);
-    2: a null in one of ``cols``; 3: an ``event`` value outside :data:`EVENT_TYPES`
-    (events only). The first reason that applies wins, as the filters used to be applied
-    one after the other.
+    Codes: 1, ``time_col`` outside ``[start, end)`` or null (only when a range is given);
+    2, a null in one of ``cols``. The first reason that applies wins, as the filters used
+    to be applied one after the other. (Unknown event values, code 3, are found from the
+    counts: see :func:`count_events`.)
     """
     present = set(table.columns)
     null_cols = [c for c in cols if c in present]
-    status: nw.Expr = nw.lit(0, nw.Int64())
-    if table.name == "events":
-        status = (
-            nw.when(~nw.col("event").is_in(list(EVENT_TYPES)))
-            .then(nw.lit(3, nw.Int64()))
-            .otherwise(status)
-        )
+    out = period
     if null_cols:
         has_null = nw.any_horizontal(*(nw.col(c).is_null() for c in null_cols), ignore_nulls=False)
-        status = nw.when(has_null).then(nw.lit(2, nw.Int64())).otherwise(status)
+        out = nw.when(has_null).then(nw.lit(EXCLUDED - 2, nw.Int64())).otherwise(out)
     if start is not None or end is not None:
         outside = ~_engine.between(time_col, start, end) | nw.col(time_col).is_null()
-        status = nw.when(outside).then(nw.lit(1, nw.Int64())).otherwise(status)
-    return status, null_cols
+        out = nw.when(outside).then(nw.lit(EXCLUDED - 1, nw.Int64())).otherwise(out)
+    return out, null_cols
 
 
 def _exclusions(
@@ -160,66 +160,69 @@ def count_events(
     ``page_views``, ``visitors``, ``inquirers``, ``carters``, ``favoriters`` (only those
     whose events occur) and, with ``sessions=True``, ``sessions``.
 
-    One aggregation does everything: each row gets a status (kept, outside the range,
-    null key, unknown event); kept rows keep their group keys, the others get null keys
-    and fall into one audit group. Per group, event counts are sums of indicators and
+    One aggregation does everything. Each row gets a status (kept, outside the range,
+    null key); a row that is not kept gets, instead of its period key, the sentinel
+    ``EXCLUDED - status``, so the rows left out fall into a few groups of their own, which
+    give the audit and are dropped. Per group, event counts are sums of indicators and
     distinct visitors are ``n_unique`` of the visitor id masked to the event (null
-    elsewhere), less one when the group has such nulls (``len > count``), so they are
-    exact at the requested grain on every engine. The collected table has (groups x
-    periods + 1) rows whatever the number of events.
+    elsewhere), less one when the group has such nulls (rows of other events): exact at
+    the requested grain on every engine. Rows with an event value outside
+    :data:`~shopmetrics.schema.EVENT_TYPES` add to no count; they are the group's rows
+    less its known events. The collected table has at most groups x (periods + 2) rows,
+    whatever the number of events.
     """
     by = list(by)
     keys = [*by, PERIOD]
-    status, null_cols = _status(events, ["ts", "visitor_id", "event", *by], "ts", start, end)
-    ok = nw.col("_st") == 0
     event = nw.col("event")
-    frame = events.frame.with_columns(status.alias("_st"))
-    pre = frame.select(
-        *by,
-        nw.when(ok).then(_engine.period_key("ts", freq)).alias(PERIOD),
-        *((ok & (event == e)).cast(nw.Int64()).alias(f"_n_{e}") for e in COUNT_EVENTS),
-        *(
-            nw.when(ok & (event == e)).then(nw.col("visitor_id")).alias(f"_u_{e}")
-            for e in UNIQUE_EVENTS
-        ),
-        *((nw.col("_st") == k).cast(nw.Int64()).alias(f"_x{k}") for k in (1, 2, 3)),
-    )
-    agg = pre.group_by(keys).agg(
-        nw.len().alias("_rows"),
-        *(nw.col(f"_n_{e}").sum() for e in COUNT_EVENTS),
-        *(nw.col(f"_u_{e}").n_unique().alias(f"_d_{e}") for e in UNIQUE_EVENTS),
-        *(nw.col(f"_u_{e}").count().alias(f"_c_{e}") for e in UNIQUE_EVENTS),
-        *(nw.col(f"_x{k}").sum() for k in (1, 2, 3)),
-    )
-    raw = _engine.collect(agg, "funnel:events")
-    rows_in = {"events": int(raw["_rows"].sum())}
-    excluded = _exclusions(
-        "events",
-        {k: int(raw[f"_x{k}"].sum()) for k in (1, 2, 3)},
+    frame = events.frame
+    period, null_cols = _period_or_reason(
+        events,
+        ["ts", "visitor_id", "event", *by],
         "ts",
         start,
         end,
-        null_cols,
-        "the funnel",
+        _engine.period_key("ts", freq, frame.implementation),
     )
-    kept = raw[raw[PERIOD].notna()]
+    pre = frame.select(
+        *by,
+        period.alias(PERIOD),
+        *((event == e).cast(nw.Int64()).alias(f"_n_{e}") for e in EVENT_TYPES),
+        *(nw.when(event == e).then(nw.col("visitor_id")).alias(f"_u_{e}") for e in UNIQUE_EVENTS),
+    )
+    agg = pre.group_by(keys).agg(
+        nw.len().alias("_rows"),
+        *(nw.col(f"_n_{e}").sum() for e in EVENT_TYPES),
+        *(nw.col(f"_u_{e}").n_unique().alias(f"_d_{e}") for e in UNIQUE_EVENTS),
+    )
+    raw = _engine.collect(agg, "funnel:events")
+    period_col = raw[PERIOD].to_numpy(dtype="float64")
+    rows_all = raw["_rows"].to_numpy().astype("int64")
+    rows_in = {"events": int(rows_all.sum())}
+    left_out = period_col <= EXCLUDED
+    reasons = (EXCLUDED - period_col[left_out]).astype("int64")
+    kept = raw[~left_out]
     wide = kept[by].reset_index(drop=True)
     wide[PERIOD] = kept[PERIOD].to_numpy().astype("int64")
     rows = kept["_rows"].to_numpy().astype("int64")
+    n = {e: kept[f"_n_{e}"].to_numpy().astype("int64") for e in EVENT_TYPES}
     for e, name in COUNT_EVENTS.items():
-        n = kept[f"_n_{e}"].to_numpy().astype("int64")
-        if n.sum():
-            wide[name] = n
+        if n[e].sum():
+            wide[name] = n[e]
     for e, name in UNIQUE_EVENTS.items():
-        # n_unique counts null as one value on every engine: drop it where the group has nulls
-        counted = kept[f"_c_{e}"].to_numpy().astype("int64")
-        distinct = kept[f"_d_{e}"].to_numpy().astype("int64") - (rows > counted)
-        if counted.sum():
-            wide[name] = distinct
+        # n_unique counts the nulls (rows of other events) as one value on every engine;
+        # kept rows have a visitor id, so a group has such nulls when it has other rows
+        if n[e].sum():
+            wide[name] = kept[f"_d_{e}"].to_numpy().astype("int64") - (rows > n[e])
+    known = np.sum(list(n.values()), axis=0) if len(kept) else np.zeros(0, dtype="int64")
+    # a kept row whose event is none of the six adds to no count: the rest of its group
+    by_reason = {k: int(rows_all[left_out][reasons == k].sum()) for k in (1, 2)}
+    by_reason[3] = int((rows - known).sum())
+    excluded = _exclusions("events", by_reason, "ts", start, end, null_cols, "the funnel")
     if sessions and events.has("session_id"):
         s = _engine.collect(
-            frame.filter(ok & (event == "visit"))
-            .with_columns(_engine.period_key("ts", freq).alias(PERIOD))
+            frame.filter(event == "visit")
+            .with_columns(period.alias(PERIOD))
+            .filter(nw.col(PERIOD) > EXCLUDED)
             .select([*keys, "session_id"])
             .unique()
             .group_by(keys)
@@ -230,16 +233,27 @@ def count_events(
     return Counts(wide, keys, excluded, rows_in)
 
 
-def _cents(col: str) -> tuple[nw.Expr, nw.Expr]:
-    """An amount as whole cents (Int64) and the float remainder below a cent.
+_SPLIT = 2**16
+"""Base of the split of cents into high and low parts for exact integer sums of squares."""
 
-    ``cents / 100 + remainder`` is the amount; for amounts with at most two decimals the
-    remainder is exactly 0.0 (``round(x * 100) / 100`` is the same double as ``x`` when
-    ``x`` was parsed from such a decimal, IEEE division being correctly rounded).
+SUB_CENT_NOISE = 1e-6
+"""A remainder below this many cents is floating-point noise of an amount in cents."""
+
+
+def _cents(col: str) -> tuple[nw.Expr, nw.Expr]:
+    """An amount as whole cents (Int64) and what is left below a cent (Float64, in cents).
+
+    ``(cents + rest) / 100`` is the amount. Only a multiplication by 100 is done in the
+    engine (correctly rounded IEEE arithmetic, so the same on every engine; a division
+    may be rewritten as a multiplication by 0.01, which polars does). ``amount * 100`` is
+    not always a whole number for an amount with two decimals (``1.1 * 100`` is
+    ``110.00000000000001``); a remainder under :data:`SUB_CENT_NOISE` cents is that noise
+    and is set to 0, so such amounts are summed exactly, as integers.
     """
-    amount = nw.col(col).cast(nw.Float64()).fill_null(0.0)
-    cents = (amount * 100).round(0).cast(nw.Int64())
-    return cents, amount - cents.cast(nw.Float64()) / 100
+    scaled = nw.col(col).cast(nw.Float64()).fill_null(0.0) * 100
+    cents = scaled.round(0).cast(nw.Int64())
+    rest = scaled - cents.cast(nw.Float64())
+    return cents, nw.when(rest.abs() < SUB_CENT_NOISE).then(nw.lit(0.0)).otherwise(rest)
 
 
 def count_orders(
@@ -261,9 +275,11 @@ def count_orders(
     Amounts are summed in the engine as integer cents plus a sub-cent float remainder,
     so ``paid_amount`` does not depend on the order in which an engine adds rows: it is
     the same to the last digit on every engine (and the correctly rounded sum of the
-    amounts when they have at most two decimals). ``paid_amount_sq`` sums the squares of
-    each buyer's amount in cents as doubles: exact, hence also order-free, while a
-    group's total stays below 2**53 cents² (about 9e11 in currency units squared).
+    amounts when they have at most two decimals). ``paid_amount_sq`` is exact the same
+    way: each buyer's cents ``c`` are split as ``h * 2**16 + l`` and ``h²``, ``2hl`` and
+    ``l²`` are summed as 64-bit integers (no overflow below 2**31 buyers in a group and
+    2**31 cents, 21 million, per buyer); only sub-cent remainders, when the amounts have
+    them, are summed as floats (then the last bits may differ between engines).
 
     Two collects: an audit pass (rows, null keys) and one aggregation over the union of
     the created / paid / deposit roles.
@@ -294,7 +310,7 @@ def count_orders(
             part = part.filter(_engine.between(time_col, start, end))
         return part.select(
             *(nw.col(k) for k in by),
-            _engine.period_key(time_col, freq).cast(nw.Int64()).alias(PERIOD),
+            _engine.period_key(time_col, freq, base.implementation).cast(nw.Int64()).alias(PERIOD),
             nw.lit(name).alias("_role"),
             nw.col(id_col).cast(nw.String()).alias("_id"),
             (cents if money else nw.lit(0, nw.Int64())).alias("_cents"),
@@ -313,32 +329,45 @@ def count_orders(
         roles["deposit_buyers"] = role("deposit_buyers", "deposit_paid_at", "buyer_id")
     union = nw.concat(list(roles.values()), how="vertical")
     # one row per (group, period, role, buyer or order): the distinct ids of each role
-    per_id = (
-        union.group_by([*keys, "_role", "_id"])
-        .agg(nw.col("_cents").sum(), nw.col("_rest").sum())
-        .with_columns(
-            ((nw.col("_cents").cast(nw.Float64()) + nw.col("_rest") * 100) ** 2).alias("_sq")
-        )
+    per_id = union.group_by([*keys, "_role", "_id"]).agg(
+        nw.col("_cents").sum(), nw.col("_rest").sum()
     )
+    # (c + r)² = c² + (2c + r) r with c = h * 2**16 + l: integer sums, exact on every engine
+    c, r = nw.col("_cents"), nw.col("_rest")
+    hi = c.abs() // _SPLIT
+    lo = c.abs() - hi * _SPLIT
+    squares = {
+        "_hh": hi * hi,
+        "_hl": hi * lo * 2,
+        "_ll": lo * lo,
+        "_rr": (c.cast(nw.Float64()) * 2 + r) * r,
+    }
     per_group = (
-        per_id.with_columns(*((nw.col("_role") == r).cast(nw.Int64()).alias(r) for r in roles))
+        per_id.with_columns(
+            *((nw.col("_role") == name).cast(nw.Int64()).alias(name) for name in roles),
+            *(expr.alias(name) for name, expr in squares.items()),
+        )
         .group_by(keys)
         .agg(
-            *(nw.col(r).sum() for r in roles),
+            *(nw.col(name).sum() for name in roles),
             nw.col("_cents").sum(),
             nw.col("_rest").sum(),
-            nw.col("_sq").sum(),
+            *(nw.col(name).sum() for name in squares),
         )
     )
     raw = _engine.collect(per_group, "funnel:orders")
     out = raw[by].reset_index(drop=True)
     out[PERIOD] = raw[PERIOD].to_numpy().astype("int64")
-    for r in roles:
-        out[r] = raw[r].to_numpy().astype("int64")
+    for name in roles:
+        out[name] = raw[name].to_numpy().astype("int64")
     if "paid_buyers" in roles:
-        cents_total = raw["_cents"].to_numpy().astype("int64")
-        out["paid_amount"] = cents_total / 100 + raw["_rest"].to_numpy(dtype="float64")
-        out["paid_amount_sq"] = raw["_sq"].to_numpy(dtype="float64") / 10_000
+        num = {
+            k: raw[k].to_numpy(dtype="float64")
+            for k in ("_cents", "_rest", "_hh", "_hl", "_ll", "_rr")
+        }
+        out["paid_amount"] = (num["_cents"] + num["_rest"]) / 100
+        cents_sq = (num["_hh"] * _SPLIT + num["_hl"]) * _SPLIT + num["_ll"] + num["_rr"]
+        out["paid_amount_sq"] = cents_sq / 10_000
     return Counts(out, keys, excluded, rows_in)
 
 

@@ -122,10 +122,17 @@ def _to_lazy(obj: Any, table: str) -> nw.LazyFrame[Any]:
     if isinstance(native, nw.LazyFrame):
         return native
     if isinstance(native, nw.DataFrame):
-        backend = _pick_backend()
-        if backend is None or get_config().engine == "native":
+        if get_config().engine == "native":
             return native.lazy()
-        return native.lazy(backend=cast("Any", backend))
+        backend = _pick_backend()
+        if backend is not None:  # the fast path: a zero-copy view where the engine allows
+            return native.lazy(backend=cast("Any", backend))
+        implementation: Any = native.implementation
+        if implementation is not nw.Implementation.PANDAS:
+            # plain pandas (engine="pandas", or neither polars nor duckdb installed): eager
+            # tables of other libraries are copied into pandas, the caller's stays as it is
+            return nw.from_native(native.to_pandas()).lazy()
+        return native.lazy()
     msg = f"{table}: expected a table, got a {type(native).__name__}"
     raise SchemaError(msg)
 
@@ -212,6 +219,17 @@ def _localize(
         note = f"aware timestamps {aware} cut in their own time zone (no tz given)"
         return frame.with_columns(nw.col(c).dt.replace_time_zone(None) for c in aware), note
     note = f"aware timestamps {aware} converted to {tz}"
+    if frame.implementation in (nw.Implementation.PYSPARK, nw.Implementation.PYSPARK_CONNECT):
+        # Spark keeps the zone in the session, not the type (narwhals cannot convert to
+        # another zone): wall time in the session zone, then from it to the store's zone
+        sdf = frame.to_native()
+        spark_proj = [
+            f"convert_timezone('{tz}', CAST({_bq(c)} AS TIMESTAMP_NTZ)) AS {_bq(c)}"
+            if c in aware
+            else _bq(c)
+            for c in schema.names()
+        ]
+        return nw.from_native(sdf.selectExpr(*spark_proj)), note
     if frame.implementation is nw.Implementation.DUCKDB:
         rel = frame.to_native()
         names = schema.names()
@@ -231,6 +249,11 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _bq(name: str) -> str:
+    """A Spark SQL identifier."""
+    return "`" + name.replace("`", "``") + "`"
+
+
 # ---------------------------------------------------------------- periods
 
 
@@ -248,18 +271,27 @@ def day_number(col: str) -> nw.Expr:
     return nw.lit(365, nw.Int64()) * (year - 1970) + leap_days + nw.col(col).dt.ordinal_day() - 1
 
 
-def period_key(col: str, freq: Freq) -> nw.Expr:
+def period_key(col: str, freq: Freq, implementation: nw.Implementation | None = None) -> nw.Expr:
     """An integer key of the period a timestamp falls in.
 
     ``None``: one period (key 0). ``"D"``: the day number. ``"W"``: the day number of the
     ISO week's Monday. ``"M"``: ``year * 12 + month - 1``.
+
+    ``implementation`` (the frame's engine) lets an engine use a cheaper expression for
+    the same key: on polars the day number is the date's own integer (days since the
+    epoch), about three times faster than the calendar arithmetic of :func:`day_number`.
     """
     if freq is None:
         return nw.lit(0, nw.Int64())
+    day = (
+        nw.col(col).cast(nw.Date()).cast(nw.Int64())
+        if implementation is nw.Implementation.POLARS
+        else day_number(col)
+    )
     if freq == "D":
-        return day_number(col)
+        return day
     if freq == "W":
-        d = day_number(col)
+        d = day
         return d - ((d + 3) % 7)  # 1970-01-01 was a Thursday
     if freq == "M":
         return nw.lit(12, nw.Int64()) * nw.col(col).dt.year() + nw.col(col).dt.month() - 1
@@ -280,6 +312,59 @@ def period_key_of(instant: dt.datetime, freq: Freq) -> int:
     return instant.year * 12 + instant.month - 1
 
 
+def epoch_microseconds(col: str) -> nw.Expr:
+    """Microseconds since 1970-01-01 of a naive local timestamp, from its calendar fields.
+
+    Portable (PySpark included): day number, hour, minute, second and microsecond are
+    fields every engine extracts. A Float64, exact (an integer) until 2**53 µs after the
+    epoch (the year 2255); floats because the fields are 32-bit integers on some engines
+    (pandas would overflow) and pandas cannot cast a null to a 64-bit integer.
+    """
+    c = nw.col(col).dt
+    parts = (
+        (day_number(col), 86_400_000_000),
+        (c.hour(), 3_600_000_000),
+        (c.minute(), 60_000_000),
+        (c.second(), 1_000_000),
+        (c.microsecond(), 1),
+    )
+    total = nw.lit(0.0, nw.Float64())
+    for field, unit in parts:
+        total = total + field.cast(nw.Float64()) * unit
+    return total
+
+
+def minutes_between(
+    end: str, start: str, implementation: nw.Implementation | None = None
+) -> nw.Expr:
+    """Whole minutes from ``start`` to ``end``, truncated toward zero.
+
+    The same number as ``(nw.col(end) - nw.col(start)).dt.total_minutes()``, which narwhals
+    does not implement for PySpark: there (and when ``implementation`` is not given) the
+    difference of :func:`epoch_microseconds` is used (a whole-valued Float64); other
+    engines subtract natively.
+
+    Examples:
+        >>> import datetime as dt
+        >>> import narwhals.stable.v2 as nw
+        >>> import pandas as pd
+        >>> t0 = dt.datetime(2026, 11, 11, 23, 59, 30)
+        >>> df = pd.DataFrame({"a": [t0, t0], "b": [t0 + dt.timedelta(seconds=90), t0 - dt.timedelta(seconds=90)]})
+        >>> frame = nw.from_native(df).lazy()
+        >>> collect(frame.select(minutes_between("b", "a").alias("m")))["m"].tolist()
+        [1.0, -1.0]
+    """
+    if implementation is not None and implementation not in (
+        nw.Implementation.PYSPARK,
+        nw.Implementation.PYSPARK_CONNECT,
+    ):
+        return (nw.col(end) - nw.col(start)).dt.total_minutes()
+    diff = epoch_microseconds(end) - epoch_microseconds(start)
+    per_minute = 60_000_000
+    return nw.when(diff >= 0).then(diff // per_minute).otherwise(-((-diff) // per_minute))
+
+
+@functools.lru_cache(maxsize=65_536)
 def period_start(key: int, freq: Freq) -> dt.datetime:
     """The first instant (local, naive) of the period with integer ``key``."""
     if freq is None:

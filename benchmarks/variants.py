@@ -1,0 +1,254 @@
+"""The benchmarked variants: one function per way of computing the same funnel table.
+
+Each takes the Parquet paths of one size and returns the canonical table (pandas):
+``product_id, source, day`` (``"YYYY-MM-DD"``) and the counts :data:`COUNTS` plus
+``paid_amount``, for every product x source x day with events or orders. The harness
+(:mod:`run`) calls one of them per fresh subprocess, times it and records peak memory.
+
+The aggregation (the metric dictionary's funnel, 生意参谋 definitions) is: per product,
+source and day, events counted (exposures, clicks, page views) and distinct visitors with
+a visit / inquiry / cart / favorite; distinct buyers with an order created that day;
+distinct buyers and distinct orders paid that day and the amount paid.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+KEYS = ["product_id", "source", "day"]
+COUNTS = [
+    "exposures",
+    "clicks",
+    "page_views",
+    "visitors",
+    "inquirers",
+    "carters",
+    "favoriters",
+    "order_buyers",
+    "paid_buyers",
+    "paid_orders",
+]
+UNIQUE = {"visit": "visitors", "inquiry": "inquirers", "cart": "carters", "favorite": "favoriters"}
+COUNTED = {"exposure": "exposures", "click": "clicks", "visit": "page_views"}
+
+
+def canonical(df: pd.DataFrame) -> pd.DataFrame:
+    """Same columns, dtypes and row order for every variant (for the agreement check)."""
+    out = df[KEYS + COUNTS + ["paid_amount"]].copy()
+    out["day"] = pd.to_datetime(out["day"]).dt.strftime("%Y-%m-%d")
+    for c in ("product_id", "source"):
+        out[c] = out[c].astype(str)
+    out[COUNTS] = out[COUNTS].fillna(0).astype("int64")
+    out["paid_amount"] = out["paid_amount"].fillna(0.0).astype("float64")
+    return out.sort_values(KEYS).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- (a) shopmetrics
+
+
+def shopmetrics_factory(*, detect: bool, engine: str = "auto") -> Callable[[dict[str, str]], Any]:
+    """``sm.funnel(events_path, orders_path, by=["product_id", "source"], freq="D")``."""
+
+    def run(p: dict[str, str]) -> Any:
+        import shopmetrics as sm  # noqa: PLC0415 - each worker imports only its engine
+
+        with sm.config_context(engine=engine):
+            return sm.funnel(
+                p["events"], p["orders"], by=["product_id", "source"], freq="D", detect=detect
+            )
+
+    return run
+
+
+def shopmetrics_table(result: Any) -> pd.DataFrame:
+    t = result.to_pandas()
+    return canonical(t.rename(columns={"period": "day"}))
+
+
+def shopmetrics_profile(
+    run: Callable[[dict[str, str]], Any], p: dict[str, str]
+) -> tuple[Any, dict[str, Any]]:
+    """Run once more with every engine collect timed: where the time goes."""
+    from shopmetrics import _engine  # noqa: PLC0415 - each worker imports only its engine
+
+    passes: list[dict[str, Any]] = []
+    original = _engine.collect
+
+    def timed(frame: Any, what: str = "") -> Any:
+        t0 = time.perf_counter()
+        out = original(frame, what)
+        passes.append({"what": what, "seconds": time.perf_counter() - t0, "rows": len(out)})
+        return out
+
+    _engine.collect = timed  # type: ignore[assignment]
+    try:
+        t0 = time.perf_counter()
+        result = run(p)
+        total = time.perf_counter() - t0
+    finally:
+        _engine.collect = original  # type: ignore[assignment]
+    engine_s = sum(x["seconds"] for x in passes)
+    return result, {
+        "total_s": total,
+        "engine_s": engine_s,
+        "python_s": total - engine_s,
+        "passes": passes,
+    }
+
+
+# ---------------------------------------------------------------- (b) DuckDB SQL
+
+DUCKDB_SQL = """
+WITH ev AS (  -- one pass over the events: counts and distinct visitors per event
+    SELECT product_id, source, CAST(ts AS DATE) AS day, event,
+           count(*) AS n, count(DISTINCT visitor_id) AS u
+    FROM read_parquet($events)
+    GROUP BY ALL
+), e AS (
+    SELECT product_id, source, day,
+           sum(n) FILTER (WHERE event = 'exposure') AS exposures,
+           sum(n) FILTER (WHERE event = 'click') AS clicks,
+           sum(n) FILTER (WHERE event = 'visit') AS page_views,
+           sum(u) FILTER (WHERE event = 'visit') AS visitors,
+           sum(u) FILTER (WHERE event = 'inquiry') AS inquirers,
+           sum(u) FILTER (WHERE event = 'cart') AS carters,
+           sum(u) FILTER (WHERE event = 'favorite') AS favoriters
+    FROM ev GROUP BY ALL
+), created AS (
+    SELECT product_id, source, CAST(created_at AS DATE) AS day,
+           count(DISTINCT buyer_id) AS order_buyers
+    FROM read_parquet($orders) GROUP BY ALL
+), paid AS (
+    SELECT product_id, source, CAST(paid_at AS DATE) AS day,
+           count(DISTINCT buyer_id) AS paid_buyers, count(DISTINCT order_id) AS paid_orders,
+           sum(amount) AS paid_amount
+    FROM read_parquet($orders) WHERE paid_at IS NOT NULL GROUP BY ALL
+)
+SELECT * FROM e
+FULL JOIN created USING (product_id, source, day)
+FULL JOIN paid USING (product_id, source, day)
+"""
+
+
+def duckdb_sql(p: dict[str, str]) -> pd.DataFrame:
+    import duckdb  # noqa: PLC0415 - each worker imports only its engine
+
+    con = duckdb.connect()
+    return con.execute(DUCKDB_SQL, {"events": p["events"], "orders": p["orders"]}).df()
+
+
+# ---------------------------------------------------------------- (c) polars
+
+
+def polars_lazy(p: dict[str, str]) -> pd.DataFrame:
+    import polars as pl  # noqa: PLC0415 - each worker imports only its engine
+
+    e, v = pl.col("event"), pl.col("visitor_id")
+    keys = ["product_id", "source", "day"]
+    events = (
+        pl.scan_parquet(p["events"])
+        .with_columns(pl.col("ts").dt.date().alias("day"))
+        .group_by(keys)
+        .agg(
+            *((e == k).sum().alias(name) for k, name in COUNTED.items()),
+            # masked ids, nulls dropped: the fastest exact distinct count we found
+            *(
+                pl.when(e == k).then(v).drop_nulls().n_unique().alias(name)
+                for k, name in UNIQUE.items()
+            ),
+        )
+    )
+    orders = pl.scan_parquet(p["orders"])
+    created = (
+        orders.with_columns(pl.col("created_at").dt.date().alias("day"))
+        .group_by(keys)
+        .agg(pl.col("buyer_id").n_unique().alias("order_buyers"))
+    )
+    paid = (
+        orders.filter(pl.col("paid_at").is_not_null())
+        .with_columns(pl.col("paid_at").dt.date().alias("day"))
+        .group_by(keys)
+        .agg(
+            pl.col("buyer_id").n_unique().alias("paid_buyers"),
+            pl.col("order_id").n_unique().alias("paid_orders"),
+            pl.col("amount").sum().alias("paid_amount"),
+        )
+    )
+    out = events.join(created, on=keys, how="full", coalesce=True).join(
+        paid, on=keys, how="full", coalesce=True
+    )
+    return out.collect().to_pandas()
+
+
+# ---------------------------------------------------------------- (d) pandas
+
+
+def pandas_idiomatic(p: dict[str, str]) -> pd.DataFrame:
+    """What an analyst writes: read the columns needed, groupby size / nunique / sum."""
+    ev = pd.read_parquet(p["events"], columns=["ts", "visitor_id", "event", "product_id", "source"])
+    ev["day"] = ev["ts"].dt.normalize()
+    keys = ["product_id", "source", "day"]
+    parts = []
+    for event, name in COUNTED.items():
+        parts.append(ev[ev["event"] == event].groupby(keys).size().rename(name))
+    for event, name in UNIQUE.items():
+        parts.append(ev[ev["event"] == event].groupby(keys)["visitor_id"].nunique().rename(name))
+    od = pd.read_parquet(p["orders"])
+    created = od.assign(day=od["created_at"].dt.normalize())
+    paid = od[od["paid_at"].notna()].assign(day=od["paid_at"].dt.normalize())
+    parts.append(created.groupby(keys)["buyer_id"].nunique().rename("order_buyers"))
+    g = paid.groupby(keys)
+    parts += [
+        g["buyer_id"].nunique().rename("paid_buyers"),
+        g["order_id"].nunique().rename("paid_orders"),
+        g["amount"].sum().rename("paid_amount"),
+    ]
+    return pd.concat(parts, axis=1).reset_index()
+
+
+VARIANTS: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
+    "shopmetrics": (
+        "(a) sm.funnel, detect=False (polars engine)",
+        shopmetrics_factory(detect=False),
+    ),
+    "shopmetrics_detect": (
+        "(a) sm.funnel, detect=True (flags on)",
+        shopmetrics_factory(detect=True),
+    ),
+    "shopmetrics_duckdb": (
+        "(a) sm.funnel, detect=False, engine='duckdb'",
+        shopmetrics_factory(detect=False, engine="duckdb"),
+    ),
+    "shopmetrics_pandas": (
+        "(a) sm.funnel, detect=False, engine='pandas'",
+        shopmetrics_factory(detect=False, engine="pandas"),
+    ),
+    "duckdb": ("(b) hand-written DuckDB SQL", duckdb_sql),
+    "polars": ("(c) hand-written polars (lazy)", polars_lazy),
+    "pandas": ("(d) idiomatic pandas", pandas_idiomatic),
+}
+"""name -> (label, function)."""
+
+_SM = (
+    "shopmetrics",
+    "shopmetrics.funnel",
+    "shopmetrics.flags",
+    "narwhals",
+    "polars",
+    "duckdb",
+    "scipy.stats",
+)
+IMPORTS: dict[str, tuple[str, ...]] = {
+    "shopmetrics": _SM,
+    "shopmetrics_detect": _SM,
+    "shopmetrics_duckdb": _SM,
+    "shopmetrics_pandas": _SM,
+    "duckdb": ("duckdb",),
+    "polars": ("polars",),
+    "pandas": ("pyarrow.parquet",),
+}
+"""Modules each variant imports before its timed call (import time is not measured)."""

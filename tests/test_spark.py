@@ -181,12 +181,23 @@ def test_date_maths_on_spark(spark: Any) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    raises=NotImplementedError,
-    strict=True,
-    reason="flags.immature_period (and dsr's brushing check) subtract timestamps and call "
-    "dt.total_minutes, which narwhals does not implement for PySpark; "
-    "_engine.minutes_between(end, start, implementation) is the portable form",
-)
-def test_funnel_detectors_on_spark(on_spark: dict[str, Any]) -> None:
-    sm.funnel(on_spark["events"], on_spark["orders"], freq="W", detect=True)
+def test_funnel_detectors_on_spark(on_spark: dict[str, Any], store: sm.datasets.Store) -> None:
+    """The misleading-data detectors run on Spark and find what they find on pandas."""
+    got = sm.funnel(on_spark["events"], on_spark["orders"], by="product_id", freq="W", detect=True)
+    want = sm.funnel(store.events, store.orders, by="product_id", freq="W", detect=True)
+    assert [(f.code, dict(f.subject)) for f in got.flags] == [
+        (f.code, dict(f.subject)) for f in want.flags
+    ]
+
+
+def test_dsr_with_orders_on_spark(on_spark: dict[str, Any], store: sm.datasets.Store) -> None:
+    """The DSR rules that join ratings with paid trades (unpaid rejection, brushing) on Spark."""
+    got = sm.dsr(on_spark["ratings"], on_spark["orders"])
+    want = sm.dsr(store.ratings, store.orders)
+    _same(got, want, rtol=1e-12)
+
+
+def test_visitor_value_on_spark(on_spark: dict[str, Any], store: sm.datasets.Store) -> None:
+    got = sm.visitor_value(on_spark["events"], on_spark["orders"], by="source", freq="W")
+    want = sm.visitor_value(store.events, store.orders, by="source", freq="W")
+    _same(got, want, rtol=1e-12)

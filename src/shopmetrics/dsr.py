@@ -1896,10 +1896,9 @@ def _brushing(
     five = nw.all_horizontal(
         *(_score(d).is_null() | (_score(d) == 5) for d in DIMENSIONS), ignore_nulls=True
     )
-    quick = (nw.col("rated_at") - nw.col("_paid_at")).dt.total_minutes() <= BRUSH_MAX_HOURS * 60
-    new = (
-        nw.col("_paid_at") - nw.col("_first_paid")
-    ).dt.total_minutes() <= BRUSH_NEW_BUYER_HOURS * 60
+    impl = prep.eligible.implementation
+    quick = _engine.minutes_between("rated_at", "_paid_at", impl) <= BRUSH_MAX_HOURS * 60
+    new = _engine.minutes_between("_paid_at", "_first_paid", impl) <= BRUSH_NEW_BUYER_HOURS * 60
     suspect = (five & quick & new & ~nw.col("_syn")).fill_null(value=False)
     frame = prep.eligible.filter((nw.col(_DAY) >= start) & (nw.col(_DAY) <= asof)).with_columns(
         suspect.cast(nw.Int64()).alias("_susp")

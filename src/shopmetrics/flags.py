@@ -565,7 +565,7 @@ def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | Non
     last = _engine.scalar(frame.select(nw.col("created_at").max()), "flags:last_order")
     if last is None or _is_missing(last):
         return []
-    lag_h = (nw.col("paid_at") - nw.col("created_at")).dt.total_minutes() // 60
+    lag_h = _engine.minutes_between("paid_at", "created_at", frame.implementation) // 60
     hist = _engine.collect(
         frame.filter(~nw.col("paid_at").is_null())
         .with_columns(lag_h.alias("h"))
@@ -582,7 +582,7 @@ def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | Non
     stats = _engine.collect(
         frame.with_columns(
             (nw.col("created_at") >= nw.lit(cutoff)).alias("recent"),
-            nw.col("paid_at").is_null().alias("unpaid"),
+            nw.col("paid_at").is_null().cast(nw.Int64()).alias("unpaid"),
         )
         .group_by("recent")
         .agg(nw.len().alias("n"), nw.col("unpaid").sum().alias("u")),

@@ -334,7 +334,7 @@ def _aov_flags(
         frame.select(
             nw.col("amount").median().alias("med"),
             nw.col("amount").max().alias("mx"),
-            (nw.col("amount") % 1 != 0).sum().alias("frac"),
+            (nw.col("amount") % 1 != 0).cast(nw.Int64()).sum().alias("frac"),
             nw.len().alias("n"),
         ),
         "value:amounts",

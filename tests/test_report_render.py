@@ -608,7 +608,7 @@ def test_excel_sheet_names_valid_and_unique(tmp_path: Path) -> None:
     assert len(names) == len(titles) + 2  # summary and flags sheets
     assert len({n.lower() for n in names}) == len(names)
     for n in names:
-        assert 1 <= len(n) <= 31
+        assert 0 < len(n) <= 31
         assert not set(n) & set("[]:*?/\\")
         assert not n.startswith("'")
         assert not n.endswith("'")

@@ -26,6 +26,7 @@ Examples:
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import datetime as dt
 import html
@@ -185,7 +186,7 @@ def _x_text(x: Any) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class Chart:
+class Chart(abc.ABC):
     """Base of every chart.
 
     Attributes:
@@ -208,6 +209,7 @@ class Chart:
         """Whether values are proportions (formatted as percentages)."""
         return bool(self.metric) and is_percent(self.metric)
 
+    @abc.abstractmethod
     def to_svg(self, *, lang: str = "en", show_title: bool = True) -> str:
         """The chart as an ``<svg>`` element (a string).
 
@@ -216,7 +218,6 @@ class Chart:
             show_title: Draw the title inside the SVG (the HTML report shows it as a
                 caption instead; the SVG ``<title>`` is always there).
         """
-        raise NotImplementedError
 
     def summary(self, lang: str = "en") -> str:
         """A one-sentence description of the data, for ``<desc>``."""

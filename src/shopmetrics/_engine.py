@@ -257,6 +257,34 @@ def _bq(name: str) -> str:
 # ---------------------------------------------------------------- periods
 
 
+def parse_instant(value: Any, name: str, tz: str | None = None) -> dt.datetime:
+    """A user's date or timestamp argument as naive store-local time.
+
+    Accepts dates, datetimes, pandas Timestamps and ISO strings. An aware value is
+    converted to ``tz`` (the store's zone) before its zone is dropped; without ``tz`` it
+    keeps its own wall time, as aware timestamp columns do.
+
+    Raises:
+        ShopmetricsError: the value is not a date or timestamp (the message names the
+            argument and shows the expected form).
+    """
+    import pandas as pd  # noqa: PLC0415 - scalar parsing only, no table work
+
+    msg = (
+        f"{name}={value!r} is not a date or timestamp; use e.g. '2026-11-16' or '2026-11-16 08:00'"
+    )
+    try:
+        ts: Any = pd.Timestamp(value)  # NaT for None / "NaT": its stub type says Timestamp
+    except (ValueError, TypeError) as exc:
+        raise ShopmetricsError(msg) from exc
+    if pd.isna(ts):
+        raise ShopmetricsError(msg)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(tz).tz_localize(None) if tz else ts.tz_localize(None)
+    out: dt.datetime = ts.to_pydatetime()
+    return out
+
+
 def day_number(col: str) -> nw.Expr:
     """Days since 1970-01-01 of a naive local timestamp column (an integer).
 

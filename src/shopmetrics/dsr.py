@@ -491,36 +491,11 @@ def vs_peers(score: Any, peer_avg: Any, peer_max: Any = None, peer_min: Any = No
 
 def _parse_day(value: Any, name: str, tz: str | None) -> dt.date:
     """A date from a date, datetime, pandas Timestamp or ISO string (store-local)."""
-    import pandas as pd  # noqa: PLC0415
-
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        msg = f"{name}={value!r} is not a date or timestamp; use e.g. '2026-11-16'"
-        raise ShopmetricsError(msg) from exc
-    if _missing(ts):
-        msg = f"{name}={value!r} is not a date or timestamp; use e.g. '2026-11-16'"
-        raise ShopmetricsError(msg)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert(tz).tz_localize(None) if tz else ts.tz_localize(None)
-    return ts.date()
+    return _engine.parse_instant(value, name, tz).date()
 
 
 def _parse_time(value: Any, name: str, tz: str | None) -> dt.datetime:
-    import pandas as pd  # noqa: PLC0415
-
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        msg = f"{name}={value!r} is not a date or timestamp; use e.g. '2026-11-16 08:00'"
-        raise ShopmetricsError(msg) from exc
-    if _missing(ts):
-        msg = f"{name}={value!r} is not a date or timestamp"
-        raise ShopmetricsError(msg)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert(tz).tz_localize(None) if tz else ts.tz_localize(None)
-    out: dt.datetime = ts.to_pydatetime()
-    return out
+    return _engine.parse_instant(value, name, tz)
 
 
 def _day_number(day: dt.date) -> int:

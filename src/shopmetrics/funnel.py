@@ -32,7 +32,7 @@ from shopmetrics._engine import FREQS, PERIOD, Freq, Table
 from shopmetrics._records import Finding, sort_findings
 from shopmetrics._result import Audit, Exclusion, Result
 from shopmetrics.config import get_config
-from shopmetrics.errors import DefinitionError, SchemaError, ShopmetricsError
+from shopmetrics.errors import DefinitionError, SchemaError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,19 +114,9 @@ class FunnelResult(Result):
         return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high"))]
 
 
-def _parse_time(value: Any, name: str) -> dt.datetime | None:
-    if value is None:
-        return None
-    import pandas as pd  # noqa: PLC0415
-
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        msg = f"{name}={value!r} is not a date or timestamp; use e.g. '2026-11-16'"
-        raise ShopmetricsError(msg) from exc
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.to_pydatetime()
+def _parse_time(value: Any, name: str, tz: str | None = None) -> dt.datetime | None:
+    """An optional ``start`` / ``end`` argument (``None`` stays ``None``)."""
+    return None if value is None else _engine.parse_instant(value, name, tz)
 
 
 def funnel(
@@ -219,8 +209,8 @@ def funnel(
         msg = "give either events= or traffic=, not both (they would count the same visits twice)"
         raise SchemaError(msg)
     method = ci_method or cfg.ci_method
-    t0, t1 = _parse_time(start, "start"), _parse_time(end, "end")
     tz = tz or cfg.tz
+    t0, t1 = _parse_time(start, "start", tz), _parse_time(end, "end", tz)
 
     ev = _engine.load(events, "events", columns, tz) if events is not None else None
     tr = _engine.load(traffic, "traffic", columns, tz) if traffic is not None else None

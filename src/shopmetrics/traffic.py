@@ -226,7 +226,7 @@ def traffic_sources(
     if "visitors" in table.columns:
         table["visitor_share"] = table["visitors"] / table["period"].map(dedup).astype(float)
 
-    t0, t1 = _parse_time(start, "start"), _parse_time(end, "end")
+    t0, t1 = _parse_time(start, "start", tz), _parse_time(end, "end", tz)
     if orders is not None:
         att, att_flags, att_ex, att_rows = _attributed(
             events, orders, by, freq, attribution, window_days, t0, t1, tz, columns, margin

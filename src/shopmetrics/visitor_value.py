@@ -141,7 +141,7 @@ def visitor_value(
     ]
     table = base.to_pandas()
     table = table[[c for c in keep if c in table.columns]]
-    t0, t1 = _parse_time(start, "start"), _parse_time(end, "end")
+    t0, t1 = _parse_time(start, "start", tz), _parse_time(end, "end", tz)
     od = _engine.load(orders, "orders", columns, tz)
     flags: list[Finding] = list(base.flags)
     keys = [*by, "period"]

@@ -345,14 +345,8 @@ def weekly_report(
             paid = this[this["cost"] > 0]
             if len(paid):
                 charts.append(
-                    BarChart(
-                        "ROAS by paid source (sales / cost)",
-                        labels=paid["source"].astype(str).tolist(),
-                        values=paid["roas"].tolist(),
-                        low=paid["roas_ci_low"].tolist(),
-                        high=paid["roas_ci_high"].tolist(),
-                        reference=1.0,
-                        metric="roas",
+                    _interval_bars(
+                        "ROAS by paid source (sales / cost)", paid, "source", "roas", reference=1.0
                     )
                 )
                 cost = float(paid["cost"].sum())
@@ -412,12 +406,11 @@ def weekly_report(
         charts = []
         if len(mv):
             charts.append(
-                BarChart(
+                _interval_bars(
                     "Movers: payment conversion change",
-                    labels=mv["product_id"].astype(str).tolist(),
-                    values=mv["diff"].tolist(),
-                    low=mv["diff_ci_low"].tolist(),
-                    high=mv["diff_ci_high"].tolist(),
+                    mv,
+                    "product_id",
+                    "diff",
                     metric="payment_conversion",
                 )
             )
@@ -583,6 +576,27 @@ def weekly_report(
         store=store_name,
         notes=[table.tz_note, *extra_notes],
         meta={"week": week, "tz": tz},
+    )
+
+
+def _interval_bars(
+    title: str,
+    frame: pd.DataFrame,
+    label: str,
+    value: str,
+    *,
+    metric: str = "",
+    reference: float | None = None,
+) -> BarChart:
+    """Bars of ``value`` per ``label`` with their ``<value>_ci_low/high`` whiskers."""
+    return BarChart(
+        title,
+        labels=frame[label].astype(str).tolist(),
+        values=frame[value].tolist(),
+        low=frame[f"{value}_ci_low"].tolist(),
+        high=frame[f"{value}_ci_high"].tolist(),
+        reference=reference,
+        metric=metric or value,
     )
 
 

@@ -83,8 +83,9 @@ def detect_funnel(
     if traffic is not None:
         out += summed_uniques(result)
     if events is not None:
-        out += tracking_gap(events, t0, t1, orders=orders)
-        out += bot_traffic(events, t0, t1)
+        hist = visitor_day_histogram(events, t0, t1)  # one pass shared by both detectors
+        out += tracking_gap(events, t0, t1, orders=orders, hist=hist)
+        out += bot_traffic(events, t0, t1, hist=hist)
     if orders is not None:
         out += presale_zero_payment(result, orders, events)
         out += order_brushing(orders, events, t0, t1)
@@ -187,25 +188,61 @@ def summed_uniques(result: FunnelResult) -> list[Finding]:
     ]
 
 
-def _daily_counts(events: Table, t0: dt.datetime | None, t1: dt.datetime | None) -> pd.DataFrame:
+def _visitor_days(
+    events: Table, t0: dt.datetime | None, t1: dt.datetime | None
+) -> nw.LazyFrame[Any]:
+    """Per visitor and day (lazy): events, clicks, exposures, deep actions (inquiry, cart,
+    favourite). The one aggregate behind the tracking-gap and bot detectors."""
     frame = events.frame
     if t0 is not None or t1 is not None:
         frame = frame.filter(_engine.between("ts", t0, t1))
-    return _engine.collect(
-        frame.with_columns(_engine.day_number("ts").alias("day"))
-        .group_by("day")
-        .agg(nw.len().alias("n")),
-        "flags:daily_events",
+    ind = frame.with_columns(
+        _engine.day_number("ts").alias("day"),
+        (nw.col("event") == "click").cast(nw.Int64()).alias("_click"),
+        (nw.col("event") == "exposure").cast(nw.Int64()).alias("_exp"),
+        nw.col("event").is_in(["inquiry", "cart", "favorite"]).cast(nw.Int64()).alias("_deep"),
+    )
+    return ind.group_by("visitor_id", "day").agg(
+        nw.len().alias("n"),
+        nw.col("_click").sum().alias("clicks"),
+        nw.col("_exp").sum().alias("exposures"),
+        nw.col("_deep").sum().alias("deep"),
     )
 
 
+def visitor_day_histogram(
+    events: Table, t0: dt.datetime | None, t1: dt.datetime | None
+) -> pd.DataFrame:
+    """How many visitor-days (``k``) had ``n`` events and ``clicks`` clicks, per day.
+
+    Small (days × distinct (n, clicks) pairs) and collected once: it gives the daily event
+    totals (Σ n·k) for :func:`tracking_gap` and the thresholds of :func:`bot_traffic`.
+    """
+    return _engine.collect(
+        _visitor_days(events, t0, t1).group_by("day", "n", "clicks").agg(nw.len().alias("k")),
+        "flags:visitor_day_hist",
+    )
+
+
+def _daily_counts(hist: pd.DataFrame) -> pd.DataFrame:
+    totals = (hist["n"] * hist["k"]).groupby(hist["day"]).sum()
+    return totals.rename("n").reset_index()
+
+
 def tracking_gap(
-    events: Table, t0: dt.datetime | None, t1: dt.datetime | None, *, orders: Table | None = None
+    events: Table,
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
+    *,
+    orders: Table | None = None,
+    hist: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """Days with no (or almost no) events while the days around them have many."""
     import pandas as pd  # noqa: PLC0415
 
-    daily = _daily_counts(events, t0, t1)
+    if hist is None:
+        hist = visitor_day_histogram(events, t0, t1)
+    daily = _daily_counts(hist)
     if len(daily) < 3:
         return []
     days = np.arange(int(daily["day"].min()), int(daily["day"].max()) + 1)
@@ -261,7 +298,13 @@ def _quantile_from_hist(hist: pd.DataFrame, value: str, q: float) -> float:
     return float(hist[value].to_numpy()[min(int(np.searchsorted(cum, q)), len(hist) - 1)])
 
 
-def bot_traffic(events: Table, t0: dt.datetime | None, t1: dt.datetime | None) -> list[Finding]:
+def bot_traffic(
+    events: Table,
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
+    *,
+    hist: pd.DataFrame | None = None,
+) -> list[Finding]:
     """Visitors whose day looks automated; the share of traffic they carry.
 
     Per visitor and day, in the engine: events, clicks, exposures and deep actions
@@ -275,21 +318,13 @@ def bot_traffic(events: Table, t0: dt.datetime | None, t1: dt.datetime | None) -
     if t0 is not None or t1 is not None:
         frame = frame.filter(_engine.between("ts", t0, t1))
     frame = frame.with_columns(_engine.day_number("ts").alias("day"))
-    ind = frame.with_columns(
-        (nw.col("event") == "click").cast(nw.Int64()).alias("_click"),
-        (nw.col("event") == "exposure").cast(nw.Int64()).alias("_exp"),
-        nw.col("event").is_in(["inquiry", "cart", "favorite"]).cast(nw.Int64()).alias("_deep"),
-    )
-    per_vd = ind.group_by("visitor_id", "day").agg(
-        nw.len().alias("n"),
-        nw.col("_click").sum().alias("clicks"),
-        nw.col("_exp").sum().alias("exposures"),
-        nw.col("_deep").sum().alias("deep"),
-    )
-    hist_n = _engine.collect(per_vd.group_by("n").agg(nw.len().alias("k")), "flags:bot_hist")
-    if len(hist_n) == 0:
+    per_vd = _visitor_days(events, t0, t1)
+    if hist is None:
+        hist = visitor_day_histogram(events, t0, t1)
+    if len(hist) == 0:
         return []
-    hist_c = _engine.collect(per_vd.group_by("clicks").agg(nw.len().alias("k")), "flags:bot_hist")
+    hist_n = hist.groupby("n")["k"].sum().reset_index()
+    hist_c = hist.groupby("clicks")["k"].sum().reset_index()
     threshold = max(BOT_MIN_EVENTS, 10 * _quantile_from_hist(hist_n, "n", 0.99))
     click_threshold = max(10.0, 4 * _quantile_from_hist(hist_c, "clicks", 0.999))
     suspicious = (nw.col("n") > threshold) | (

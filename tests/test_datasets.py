@@ -634,3 +634,10 @@ def test_write_events_parquet_empty(tmp_path: pathlib.Path) -> None:
     path = write_events_parquet(tmp_path / "none.parquet", 0)
     assert pq.ParquetFile(path).metadata.num_rows == 0
     assert pq.ParquetFile(orders_parquet_path(path)).metadata.num_rows == 0
+
+
+def test_a_period_longer_than_the_rating_window() -> None:
+    # 300 days is longer than the history the 180-day DSR window needs: no history drawn
+    long = make_store(seed=0, days=300, products=20, visitors_per_day=100)
+    assert long.ratings["rated_at"].min() >= long.start
+    assert long.events["ts"].max() < long.end

@@ -858,8 +858,9 @@ def _history(
     three by trade success, 1-2 for the rest.
     """
     window = horizon - HISTORY_DAYS * DAY
-    paid_from = window - 15 * DAY
-    n = int(rng.poisson(max(paid_per_day, 1.0) * (-paid_from) / DAY))
+    # a period longer than the rating window needs no history: draw none (same rng calls)
+    paid_from = min(window - 15 * DAY, -1)
+    n = int(rng.poisson(max(paid_per_day, 1.0) * (-paid_from) / DAY)) if window < 15 * DAY else 0
     paid = np.sort(rng.integers(paid_from, 0, n))
     product = _draw(rng, cat.pop_cdf, n)
     n_visitors = ids.visitor

@@ -114,6 +114,32 @@ def mean_ci(
     return mean, mean - z * se, mean + z * se
 
 
+def ratio_var(
+    n: Any, sum_num: Any, sum_den: Any, sum_num2: Any, sum_den2: Any, sum_cross: Any
+) -> tuple[Array, Array]:
+    """Ratio of sums ``R = Σy / Σx`` over ``n`` units and its delta-method variance.
+
+    ``Var(R) ≈ (Var(y) - 2R Cov(x, y) + R² Var(x)) / (n x̄²)`` with sample (``n - 1``)
+    moments; NaN where ``n < 2`` or ``Σx = 0``.
+
+    References:
+        Deng, Knoblich & Lu (2018), "Applying the Delta Method in Metric Analytics",
+        KDD; tea-tasting ``aggr.py::ratio_var``.
+    """
+    n = _as_float(n)
+    y, x = _as_float(sum_num), _as_float(sum_den)
+    yy, xx, xy = _as_float(sum_num2), _as_float(sum_den2), _as_float(sum_cross)
+    r = rate(y, x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nn = np.where(n > 1, n, np.nan)
+        mx, my = x / nn, y / nn
+        vx = (xx - nn * mx**2) / (nn - 1)
+        vy = (yy - nn * my**2) / (nn - 1)
+        cxy = (xy - nn * mx * my) / (nn - 1)
+        var = np.maximum((vy - 2 * r * cxy + r**2 * vx) / (nn * mx**2), 0.0)
+    return r, np.where(np.isfinite(r), var, np.nan)
+
+
 def ratio_ci(
     n: Any,
     sum_num: Any,
@@ -132,18 +158,8 @@ def ratio_ci(
         KDD; tea-tasting ``aggr.py::ratio_var``.
     """
     confidence = confidence or get_config().confidence
-    n = _as_float(n)
-    y, x = _as_float(sum_num), _as_float(sum_den)
-    yy, xx, xy = _as_float(sum_num2), _as_float(sum_den2), _as_float(sum_cross)
-    r = rate(y, x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        nn = np.where(n > 1, n, np.nan)
-        mx, my = x / nn, y / nn
-        vx = (xx - nn * mx**2) / (nn - 1)
-        vy = (yy - nn * my**2) / (nn - 1)
-        cxy = (xy - nn * mx * my) / (nn - 1)
-        var = (vy - 2 * r * cxy + r**2 * vx) / (nn * mx**2)
-        se = np.sqrt(np.maximum(var, 0.0))
+    r, var = ratio_var(n, sum_num, sum_den, sum_num2, sum_den2, sum_cross)
+    se = np.sqrt(var)
     z = _z(confidence)
     return r, r - z * se, r + z * se
 

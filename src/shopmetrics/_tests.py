@@ -27,6 +27,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from shopmetrics import _stats
 from shopmetrics._stats import proportion_ci, rate
 from shopmetrics.config import get_config
 from shopmetrics.errors import DefinitionError
@@ -409,18 +410,9 @@ def ratio_var(agg: RatioAggregates) -> tuple[Array, Array]:
         Analytics: A Practical Guide with Novel Ideas", KDD; the same formula as
         :func:`shopmetrics._stats.ratio_ci` and tea-tasting ``aggr.py::ratio_var``.
     """
-    n = _f(agg.n)
-    y, x = _f(agg.sum_num), _f(agg.sum_den)
-    yy, xx, xy = _f(agg.sum_num2), _f(agg.sum_den2), _f(agg.sum_cross)
-    r = rate(y, x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        nn = np.where(n > 1, n, np.nan)
-        mx, my = x / nn, y / nn
-        vx = (xx - nn * mx**2) / (nn - 1)
-        vy = (yy - nn * my**2) / (nn - 1)
-        cxy = (xy - nn * mx * my) / (nn - 1)
-        var = np.maximum((vy - 2 * r * cxy + r**2 * vx) / (nn * mx**2), 0.0)
-    return r, _f(np.where(np.isfinite(r), var, np.nan))
+    return _stats.ratio_var(
+        agg.n, agg.sum_num, agg.sum_den, agg.sum_num2, agg.sum_den2, agg.sum_cross
+    )
 
 
 def compare_ratios(

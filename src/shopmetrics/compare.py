@@ -35,6 +35,7 @@ from shopmetrics._records import Finding, sort_findings
 from shopmetrics._result import Audit, Result
 from shopmetrics.config import get_config
 from shopmetrics.errors import DefinitionError, SchemaError
+from shopmetrics.funnel import RATES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,12 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["ComparisonResult", "compare", "mix_decomposition", "movers"]
 
 PROPORTIONS: dict[str, tuple[str, str]] = {
-    "ctr": ("clicks", "exposures"),
-    "inquiry_rate": ("inquirers", "visitors"),
-    "cart_rate": ("carters", "visitors"),
-    "favorite_rate": ("favoriters", "visitors"),
-    "order_conversion": ("order_buyers", "visitors"),
-    "payment_conversion": ("paid_buyers", "visitors"),
+    **RATES,  # the funnel's rates
     "repurchase_rate": ("old_buyers", "paid_buyers"),
 }
 """Proportion metrics and their (numerator, denominator) counts."""

@@ -179,6 +179,14 @@ def weekly_report(
     headline: list[Headline] = []
 
     step("aggregating the funnel")
+    # every section below reads the same two weeks (this one and the one before)
+    two_weeks: dict[str, Any] = {
+        "freq": "W",
+        "start": prev_start,
+        "end": end,
+        "tz": tz,
+        "columns": columns,
+    }
     daily = sm.funnel(
         events,
         orders,
@@ -190,17 +198,7 @@ def weekly_report(
         columns=columns,
         detect=False,
     )
-    weekly = sm.funnel(
-        events,
-        orders,
-        traffic,
-        freq="W",
-        start=prev_start,
-        end=end,
-        tz=tz,
-        columns=columns,
-        peers=funnel_peers,
-    )
+    weekly = sm.funnel(events, orders, traffic, peers=funnel_peers, **two_weeks)
     flags += list(weekly.flags)
     wt = weekly.table
     comp = sm.compare(weekly) if len(wt) >= 2 else None
@@ -305,17 +303,8 @@ def weekly_report(
         od = _engine.load(orders, "orders", columns, tz)
         model = "recorded" if od.has("source") else "last_click"
         tr = traffic_sources(
-            events,
-            orders,
-            spend,
-            freq="W",
-            start=prev_start,
-            end=end,
-            tz=tz,
-            columns=columns,
-            attribution=model,
-            detect=False,  # the detectors ran once, on the weekly funnel
-        )
+            events, orders, spend, attribution=model, detect=False, **two_weeks
+        )  # detect=False: the detectors ran once, on the weekly funnel
         flags += list(tr.flags)  # spend / attribution flags only
         tt = tr.table
         this = tt[tt["period"] == week]
@@ -382,17 +371,7 @@ def weekly_report(
     # 4. products: movers and presale
     if events is not None and orders is not None and table.has("product_id"):
         step("products")
-        by_product = sm.funnel(
-            events,
-            orders,
-            by="product_id",
-            freq="W",
-            start=prev_start,
-            end=end,
-            tz=tz,
-            columns=columns,
-            detect=False,
-        )
+        by_product = sm.funnel(events, orders, by="product_id", detect=False, **two_weeks)
         # the store-level detectors already looked at every product: reuse their flags
         by_product = dataclasses.replace(by_product, flags=weekly.flags)
         if by_product.table["period"].nunique() >= 2:
@@ -515,18 +494,7 @@ def weekly_report(
     if orders is not None and (events is None or table.has("source")):
         step("visitor value")
         by = "source" if events is not None and table.has("source") else ()
-        vv = sm.visitor_value(
-            events,
-            orders,
-            traffic=traffic,
-            by=by,
-            freq="W",
-            start=prev_start,
-            end=end,
-            tz=tz,
-            columns=columns,
-            detect=False,
-        )
+        vv = sm.visitor_value(events, orders, traffic=traffic, by=by, detect=False, **two_weeks)
         periods = sorted(vv.table["period"].unique())
         mix_flags = []
         if by and len(periods) >= 2:  # the by-source split is where a mix shift shows

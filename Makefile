@@ -11,7 +11,7 @@ EXTRAS := polars,duckdb,spark,plot,excel
 CONSTRAINTS := requirements/constraints.txt
 OUT    ?= demo-output
 
-.PHONY: help install demo test lint types pytest docs examples bench clean browser-deps java-deps
+.PHONY: help install demo test lint types pytest numeric docs examples bench clean browser-deps java-deps
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,13 +50,22 @@ pytest: $(STAMP) browser-deps java-deps ## Tests, doctests of src/ and of the Ma
 	$(BIN)/coverage run -m pytest tests src/shopmetrics docs README.md -q
 	$(BIN)/coverage report
 
+# A second floating-point configuration: one BLAS thread and another OpenBLAS kernel
+# (Prescott: SSE3, runs on every x86-64; ARMV8 on arm64). Printed numbers that hold only
+# on one CPU fail here.
+OTHER_BLAS := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_CORETYPE=$(if $(filter aarch64 arm64,$(shell uname -m)),ARMV8,Prescott)
+NUMERIC_TESTS := tests/test_clv.py tests/test_dsr.py tests/test_attribution.py tests/test_anomaly.py tests/test_stat_tests.py tests/test_ab.py
+
+numeric: $(STAMP) ## Numeric doctests and the model tests again under a second BLAS configuration
+	$(OTHER_BLAS) $(BIN)/pytest docs README.md src/shopmetrics $(NUMERIC_TESTS) -q -p no:cacheprovider -m "not spark and not browser"
+
 docs: $(STAMP) ## Build the docs site (strict: warnings fail)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 examples: $(STAMP) ## Run the example scripts on the demo store
 	@set -e; tmp=$$(mktemp -d); for f in examples/*.py; do echo "== $$f"; $(PY) $$f "$$tmp" > /dev/null; done; rm -rf "$$tmp"
 
-test: lint types pytest docs examples ## Everything CI runs: lint, types, tests, doctests, docs, examples
+test: lint types pytest numeric docs examples ## Everything CI runs: lint, types, tests, doctests (also under a second BLAS), docs, examples
 
 bench: $(STAMP) ## Benchmarks against hand-written DuckDB / polars / pandas (1M events; see benchmarks/README.md)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)

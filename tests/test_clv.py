@@ -600,6 +600,36 @@ def test_hessian_standard_errors_on_a_textbook_case(monkeypatch: pytest.MonkeyPa
     assert fit.converged
 
 
+@pytest.mark.parametrize(
+    ("curvature", "reported"),
+    [(0.0, False), (1e-9, False), (-1e-9, False), (1e-3, True)],
+)
+def test_standard_errors_need_a_clearly_curved_likelihood(
+    monkeypatch: pytest.MonkeyPatch, curvature: float, reported: bool
+) -> None:
+    """A second parameter curved ``curvature`` times as much as the first (in log terms).
+
+    Below clv.HESSIAN_RTOL (1e-6) of the largest eigenvalue the standard errors are NaN,
+    whatever the sign the rounding gives the small eigenvalue; above it they are the
+    Fisher-information ones, 1 / sqrt(curvature) on the log scale.
+    """
+    monkeypatch.setitem(clv.MODELS, "two", ("u", "w"))
+
+    def loglik(theta: np.ndarray) -> float:
+        zu, zw = np.log(theta)
+        return float(-0.5 * 100.0 * zu**2 - 0.5 * 100.0 * curvature * zw**2)
+
+    fit = clv._maximize("two", loglik, (1.5, 1.0), 100)
+    se = fit.standard_errors
+    if reported:
+        assert se["w"] == pytest.approx(fit.params["w"] / math.sqrt(100.0 * curvature), rel=1e-3)
+        assert se["u"] == pytest.approx(fit.params["u"] / 10.0, rel=1e-3)
+    else:
+        assert math.isnan(se["u"])
+        assert math.isnan(se["w"])
+        assert "standard_errors_unavailable" in {f.code for f in clv._fit_flags(fit)}
+
+
 def test_parameters_are_recovered_from_simulated_orders() -> None:
     truth = {"r": 0.6, "alpha": 20.0, "a": 0.9, "b": 3.0, "p": 5.0, "q": 4.0, "v": 120.0}
     orders = _simulate_bgnbd((0.6, 20.0, 0.9, 3.0), buyers=1500, days=240, seed=11)

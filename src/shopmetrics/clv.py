@@ -131,6 +131,14 @@ HOLDOUT_TOLERANCE = 0.2
 
 _BIG = 1e300
 
+HESSIAN_RTOL = 1e-6
+"""Standard errors need the Hessian's smallest eigenvalue above this share of its largest.
+
+The Hessian of the negative log-likelihood in the log-parameters; finite differences
+carry a relative error near ``1e-8`` there, so a ratio below ``1e-6`` cannot be told from
+a singular matrix and the standard errors are reported unavailable.
+"""
+
 
 # ---------------------------------------------------------------- results
 
@@ -1045,27 +1053,27 @@ def _unfitted(model: str, n: int, why: str) -> ModelFit:
     return ModelFit(model, nan, dict(nan), math.nan, n, converged=False, message=why)
 
 
-def _hessian(f: Callable[[Array], float], z: Array) -> Array:
-    """Central finite-difference Hessian with step eps^(1/4) * max(|z|, 1).
+def _covariance(nll: Callable[[Array], float], z: Array) -> Array | None:
+    """Inverse Hessian of ``nll`` at ``z``, or None where it is not clearly invertible.
 
-    The same scheme as statsmodels' ``approx_hess3`` (numerical recipes' second-order
-    central differences).
+    The Hessian is statsmodels' ``approx_hess3`` (second-order central differences with
+    step ``eps**(1/4) * max(|z|, 0.1)``), symmetrised. Standard errors are reported only
+    when its smallest eigenvalue exceeds :data:`HESSIAN_RTOL` times its largest: below
+    that the likelihood is flat in some direction, and whether a finite-difference
+    Hessian there comes out positive definite depends on rounding (CPU, BLAS kernel),
+    not on the data. The fixed relative tolerance makes the decision the same on every
+    machine unless the data sit within rounding of it.
     """
-    k = len(z)
-    h = np.finfo(float).eps ** 0.25 * np.maximum(np.abs(z), 1.0)
-    hess = np.empty((k, k))
-    f0 = f(z)
-    for i in range(k):
-        ei = np.zeros(k)
-        ei[i] = h[i]
-        hess[i, i] = (f(z + 2 * ei) - 2 * f0 + f(z - 2 * ei)) / (4 * h[i] ** 2)
-        for j in range(i + 1, k):
-            ej = np.zeros(k)
-            ej[j] = h[j]
-            hess[i, j] = hess[j, i] = (
-                f(z + ei + ej) - f(z + ei - ej) - f(z - ei + ej) + f(z - ei - ej)
-            ) / (4 * h[i] * h[j])
-    return hess
+    from statsmodels.tools.numdiff import approx_hess3  # noqa: PLC0415
+
+    hess = np.asarray(approx_hess3(z, nll), dtype=float)
+    if not np.all(np.isfinite(hess)):
+        return None
+    hess = (hess + hess.T) / 2.0
+    eig = np.linalg.eigvalsh(hess)
+    if not eig[-1] > 0 or eig[0] <= HESSIAN_RTOL * eig[-1]:
+        return None
+    return np.asarray(np.linalg.inv(hess), dtype=float)
 
 
 def _maximize(
@@ -1100,14 +1108,9 @@ def _maximize(
     converged = bool(polish.success) and float(best.fun) < _BIG
     se = np.full(len(z), math.nan)
     with np.errstate(all="ignore"):
-        hess = _hessian(nll, z)
-        if np.all(np.isfinite(hess)):
-            try:
-                np.linalg.cholesky(hess)
-                cov = np.linalg.inv(hess)
-                se = theta * np.sqrt(np.diag(cov))
-            except np.linalg.LinAlgError:
-                pass
+        cov = _covariance(nll, z)
+    if cov is not None:
+        se = theta * np.sqrt(np.diag(cov))
     return ModelFit(
         model,
         dict(zip(names, theta.tolist(), strict=True)),

@@ -48,6 +48,16 @@ How the store is built:
   export per product, computed exactly from ``events`` (only product-days with
   events have rows). ``peers`` and ``dsr_peers`` are fixed peer benchmarks (tier L3).
 
+* **Repeat purchases** (``repeat_purchases=True``). Without it, buyers come back only
+  as the returning visitors above, and few buy twice within eight weeks. With it, every
+  buyer, from the first paid order on, buys again at an individual Poisson rate and
+  after each repeat purchase drops out for good with an individual probability, as the
+  BG/NBD assumes; each repeat order is a ``shop`` session on the product first bought,
+  always paid, with an amount drawn from the buyer's own gamma (the Gamma-Gamma story;
+  the amount stands for SKU and coupon differences, so it is not list price times
+  quantity). ``truth["repeat"]`` holds the parameters (rates per week): on average a
+  purchase every 13 weeks, a 24% chance of leaving after each, ¥60 a purchase.
+
 There is no promotion calendar (no Double 11 spike), so differences between weeks
 come from noise and the traps only.
 
@@ -231,6 +241,18 @@ BRUSH_EACH: Final = 3
 MIX_TARGET: Final = 0.35  # display share of sessions in the mix-shift week
 PRESALE_EXTRA: Final = 0.15  # extra order rate of presale visitors (a deposit is cheap)
 
+REPEAT_PARAMS: Final = (
+    ("bgnbd", "r", 0.6, "shape of the gamma of purchase rates"),
+    ("bgnbd", "alpha", 8.0, "rate of that gamma, in weeks (mean rate r / alpha per week)"),
+    ("bgnbd", "a", 0.8, "first shape of the beta of drop-out probabilities"),
+    ("bgnbd", "b", 2.5, "second shape of that beta (mean a / (a + b))"),
+    ("gamma_gamma", "p", 6.0, "shape of the gamma of a purchase's amount"),
+    ("gamma_gamma", "q", 4.0, "shape of the gamma of the buyers' amount rates"),
+    ("gamma_gamma", "v", 30.0, "rate of that gamma (mean amount p v / (q - 1), in yuan)"),
+)
+"""The repeat-purchase process of ``make_store(repeat_purchases=True)``."""
+WEEK: Final = 7 * 86_400
+
 _VISITOR_MULT: Final = 3_141_593
 _VISITOR_ADD: Final = 1_234_567
 _ORDER_MULT: Final = 2_718_281_829
@@ -249,6 +271,7 @@ _STREAMS: Final = (
     "bot",
     "brushing",
     "presale",
+    "repeat",
 )
 
 PEERS: Final = (
@@ -656,8 +679,10 @@ def _base_sessions(
 # --------------------------------------------------------------------------- events and orders
 
 
-def _expand(s: _Sessions, cat: _Catalog, rng: np.random.Generator) -> _Expansion:
-    """Events and order lines of sessions, all vectorised."""
+def _expand(
+    s: _Sessions, cat: _Catalog, rng: np.random.Generator, *, all_buy: bool = False
+) -> _Expansion:
+    """Events and order lines of sessions, all vectorised (``all_buy``: every session orders)."""
     n = s.t0.size
     prod = s.product
     listed = s.source != SHOP
@@ -668,7 +693,7 @@ def _expand(s: _Sessions, cat: _Catalog, rng: np.random.Generator) -> _Expansion
     p_buy = np.minimum(
         cat.conversion[prod] * np.asarray(SOURCE_CONVERSION)[s.source] / PAID_SHARE, 0.95
     )
-    buys = rng.random(n) < p_buy
+    buys = (rng.random(n) < p_buy) | all_buy
     cart = (rng.random(n) < cat.cart_p[prod]) | (buys & (rng.random(n) < BUYER_CART))
     favorite = rng.random(n) < cat.favorite_p[prod]
     visit_ts = s.t0 + np.where(listed, rng.integers(1, 5, n), 0)
@@ -743,14 +768,24 @@ def _expand(s: _Sessions, cat: _Catalog, rng: np.random.Generator) -> _Expansion
 
 
 def _settle(
-    lines: _Lines, cat: _Catalog, rng: np.random.Generator, horizon: int, ids: _Ids
+    lines: _Lines,
+    cat: _Catalog,
+    rng: np.random.Generator,
+    horizon: int,
+    ids: _Ids,
+    *,
+    paid_share: float = PAID_SHARE,
+    amount: FloatArray | None = None,
 ) -> _Orders:
-    """Payment, refund and money of order lines (one order per converting session)."""
+    """Payment, refund and money of order lines (one order per converting session).
+
+    ``amount`` replaces list price times quantity (the cost keeps its share of it).
+    """
     n_lines = lines.created.size
     _, order_idx = np.unique(lines.session, return_inverse=True)
     order_idx = order_idx.astype(np.int64).reshape(-1)
     n_orders = int(order_idx.max()) + 1 if n_lines else 0
-    unpaid = rng.random(n_orders) < 1.0 - PAID_SHARE
+    unpaid = rng.random(n_orders) < 1.0 - paid_share
     quick = rng.random(n_orders) < 0.85
     delay = np.where(
         quick,
@@ -767,8 +802,11 @@ def _settle(
     is_paid = paid != NA
     refunded = np.where(is_paid & refund, paid + refund_delay, NA)
     refunded = np.where(refunded >= horizon, NA, refunded)
-    amount = np.round(cat.price[lines.product] * lines.quantity, 2)
-    cost = np.round(cat.unit_cost[lines.product] * lines.quantity, 2)
+    if amount is None:
+        amount = np.round(cat.price[lines.product] * lines.quantity, 2)
+        cost = np.round(cat.unit_cost[lines.product] * lines.quantity, 2)
+    else:
+        cost = np.round(amount * cat.unit_cost[lines.product] / cat.price[lines.product], 2)
     refund_amount = np.where(
         refunded != NA, np.where(partial, np.round(amount * fraction, 2), amount), 0.0
     )
@@ -908,6 +946,69 @@ def _history(
         carrier=_draw(rng, _cdf(CARRIER_SHARE), m),
     )
     return _concat([history, heavy_ratings])
+
+
+# --------------------------------------------------------------------------- repeat purchases
+
+
+def _repeat_sessions(
+    rng: np.random.Generator, orders: _Orders, base: _Sessions, horizon: int, ids: _Ids
+) -> tuple[_Sessions, FloatArray]:
+    """Later purchases of every paying buyer, drawn from the BG/NBD and Gamma-Gamma stories.
+
+    Each buyer of ``orders`` (from the first paid order on) buys again at a Poisson rate
+    lambda, gamma(``r``, rate ``alpha``) across buyers, and after each repeat purchase
+    drops out for good with probability p, beta(``a``, ``b``) across buyers (Fader, Hardie
+    & Lee 2005, section 2). Each purchase's amount is gamma(``p``, rate nu) with nu
+    gamma(``q``, rate ``v``) across buyers (Fader & Hardie 2013). A repeat purchase is a
+    ``shop`` session (a return through favourites or past orders) of the buyer on the
+    product first bought, starting at the drawn moment.
+
+    Returns:
+        The sessions, in time order, and the amount of each.
+    """
+    par = {name: value for _, name, value, _ in REPEAT_PARAMS}
+    paid = orders.paid != NA
+    buyer, first_at = orders.buyer[paid], orders.paid[paid]
+    order = np.lexsort((orders.product[paid], first_at, buyer))
+    buyer, first_at, product = buyer[order], first_at[order], orders.product[paid][order]
+    head = np.r_[True, buyer[1:] != buyer[:-1]] if buyer.size else np.zeros(0, np.bool_)
+    buyer, t, product = buyer[head], first_at[head].astype(np.float64), product[head]
+    n = buyer.size
+    rate = rng.gamma(par["r"], 1.0 / par["alpha"], n) / WEEK  # purchases per second
+    drop = rng.beta(par["a"], par["b"], n)
+    nu = rng.gamma(par["q"], 1.0 / par["v"], n)
+    owner_parts: list[IntArray] = []
+    time_parts: list[FloatArray] = []
+    alive = np.flatnonzero(rate > 0)
+    while alive.size:
+        t[alive] += rng.exponential(1.0, alive.size) / rate[alive]
+        alive = alive[t[alive] < horizon]
+        owner_parts.append(alive)
+        time_parts.append(t[alive].copy())
+        alive = alive[rng.random(alive.size) >= drop[alive]]
+    owner = np.concatenate(owner_parts) if owner_parts else np.zeros(0, np.int64)
+    t0 = np.concatenate(time_parts).astype(np.int64) if time_parts else np.zeros(0, np.int64)
+    amount = np.maximum(np.round(rng.gamma(par["p"], 1.0 / nu[owner]), 2), 0.01)
+    by_time = np.argsort(t0, kind="stable")
+    owner, t0, amount = owner[by_time], t0[by_time], amount[by_time]
+    device = np.zeros(int(base.visitor.max()) + 1 if base.visitor.size else 0, np.int64)
+    device[base.visitor] = base.device
+    m = owner.size
+    visitor = buyer[owner]
+    return (
+        _Sessions(
+            t0=t0,
+            visitor=visitor,
+            session=ids.take("session", m),
+            source=np.full(m, SHOP, dtype=np.int64),
+            device=device[np.minimum(visitor, device.size - 1)] if device.size else visitor * 0,
+            product=product[owner],
+            campaign=np.full(m, -1, dtype=np.int64),
+            keyword=np.full(m, -1, dtype=np.int64),
+        ),
+        amount,
+    )
 
 
 # --------------------------------------------------------------------------- traps
@@ -1382,7 +1483,9 @@ def _ratings_frame(
     return frame[columns]
 
 
-def _truth(cat: _Catalog, presale_product: int | None) -> dict[str, pd.DataFrame]:
+def _truth(
+    cat: _Catalog, presale_product: int | None, *, repeat: bool = False
+) -> dict[str, pd.DataFrame]:
     is_presale = np.zeros(cat.n, dtype=np.bool_)
     if presale_product is not None:
         is_presale[presale_product] = True
@@ -1404,7 +1507,15 @@ def _truth(cat: _Catalog, presale_product: int | None) -> dict[str, pd.DataFrame
             "cpc": list(SOURCE_CPC),
         }
     )
-    return {"products": products, "sources": sources}
+    truth = {"products": products, "sources": sources}
+    if repeat:
+        truth["repeat"] = pd.DataFrame(
+            [
+                {"model": m, "parameter": k, "value": v, "meaning": what}
+                for m, k, v, what in REPEAT_PARAMS
+            ]
+        )
+    return truth
 
 
 def _peers() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -1447,6 +1558,7 @@ class _Build:
     traps: list[Trap] = dataclasses.field(default_factory=list)
     gap_day: int | None = None
     presale_product: int | None = None
+    repeat: bool = False
 
     @property
     def horizon(self) -> int:
@@ -1454,6 +1566,26 @@ class _Build:
 
     def moment(self, seconds: int) -> pd.Timestamp:
         return self.start + pd.Timedelta(seconds=seconds)
+
+    def add_repeat_purchases(self) -> None:
+        rng, cat, horizon = self.rngs["repeat"], self.cat, self.horizon
+        sessions, amount = _repeat_sessions(
+            rng, _concat(self.orders), self.sessions, horizon, self.ids
+        )
+        expansion = _expand(sessions, cat, rng, all_buy=True)
+        lines = expansion.lines
+        # one line per repeat order: the product returned for, at the drawn amount
+        first = np.r_[True, lines.pos[1:] != lines.pos[:-1]] if lines.pos.size else lines.pos > 0
+        lines = _take(lines, np.flatnonzero(first & (lines.created < horizon)))
+        orders = _settle(
+            lines, cat, rng, horizon, self.ids, paid_share=1.0, amount=amount[lines.pos]
+        )
+        self.session_parts.append(sessions)
+        self.events.append(expansion.events)
+        self.orders.append(orders)
+        self.ratings.append(_rate_orders(orders, cat, rng, horizon))
+        self.batches.append((sessions, expansion))
+        self.repeat = True
 
     def plant_mix(self) -> None:
         rng, cat, horizon = self.rngs["mix"], self.cat, self.horizon
@@ -1633,7 +1765,7 @@ class _Build:
             traffic=_traffic(events, sessions, cat, self.days, start),
             peers=peers,
             dsr_peers=dsr_peers,
-            truth=_truth(cat, self.presale_product),
+            truth=_truth(cat, self.presale_product, repeat=self.repeat),
             traps=tuple(sorted(self.traps, key=lambda t: (t.start, t.code))),
             tz=TZ,
             start=start,
@@ -1691,6 +1823,7 @@ def make_store(
     visitors_per_day: float = 1500,
     start: str | pd.Timestamp = "2026-09-28",
     traps: bool = True,
+    repeat_purchases: bool = False,
 ) -> Store:
     """Build the demo store.
 
@@ -1702,6 +1835,10 @@ def make_store(
             weekday effects and traps).
         start: First day, naive store-local (a Monday keeps weeks aligned to ISO weeks).
         traps: Plant the traps described in the module docstring (those that fit).
+        repeat_purchases: Let every paying buyer come back under the BG/NBD and
+            Gamma-Gamma stories (parameters in ``truth["repeat"]``; see the module
+            docstring), for customer-value work on a long store such as ``days=364``.
+            Off by default: the default store is the one the guides print.
 
     Returns:
         The :class:`Store`.
@@ -1738,6 +1875,8 @@ def make_store(
     )
     cat = _catalog(rngs["catalog"], products, {brushing: 0.15, bot: 0.55, presale: 0.93})
     build = _base_store(rngs, cat, days, visitors_per_day, start_ts)
+    if repeat_purchases:
+        build.add_repeat_purchases()
     if traps:
         if days >= 14:
             build.plant_mix()

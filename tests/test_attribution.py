@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import shopmetrics as sm
-from shopmetrics import _engine
+from shopmetrics import engine as _engine
 from shopmetrics.attribution import MODELS, Chain, credits, removal_effects
 from shopmetrics.errors import ColumnNotFoundError, DefinitionError, SchemaError, ShopmetricsError
 

@@ -129,7 +129,7 @@ def test_fdr_controlled_in_simulation() -> None:
     # 200 products, 20 truly changed (rate 3% -> 6%), 30 seeds: realised FDP near or below 5%.
     rng = np.random.default_rng(42)
     fdps, power = [], []
-    from shopmetrics import _stats, _tests
+    from shopmetrics.stats import multiplicity, twosample
 
     for _ in range(30):
         n = rng.integers(800, 3000, size=200)
@@ -137,8 +137,8 @@ def test_fdr_controlled_in_simulation() -> None:
         p1 = p0.copy()
         p1[:20] = 0.06
         x0, x1 = rng.binomial(n, p0), rng.binomial(n, p1)
-        c = _tests.compare_proportions(x1, n, x0, n)
-        sig = _stats.adjust_pvalues(c.p_value, "bh") < 0.05
+        c = twosample.compare_proportions(x1, n, x0, n)
+        sig = multiplicity.adjust_pvalues(c.p_value, "bh") < 0.05
         false = sig[20:].sum()
         fdps.append(false / max(sig.sum(), 1))
         power.append(sig[:20].mean())

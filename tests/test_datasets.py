@@ -661,7 +661,7 @@ def test_repeat_process_follows_the_bgnbd_and_gamma_gamma() -> None:
     of repeat purchases is FHL (2005) eq. (9); the mean amount is p v / (q - 1)
     (Fader & Hardie 2013). Counts within 4 standard errors, the amount within 3%.
     """
-    from shopmetrics import datasets as ds
+    from shopmetrics.datasets import store as ds
 
     n, weeks = 100_000, 52
     horizon = weeks * ds.WEEK

@@ -24,7 +24,7 @@ from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.weightstats import DescrStatsW
 
 import shopmetrics as sm
-from shopmetrics import _engine
+from shopmetrics import engine as _engine
 from shopmetrics.dsr import DIMENSIONS, dsr, dsr_what_if, low_ratings, vs_peers
 from shopmetrics.errors import ColumnNotFoundError, DefinitionError, SchemaError, ShopmetricsError
 

@@ -190,9 +190,9 @@ def test_shrinkage_and_peers(small: sm.datasets.Store, store: sm.datasets.Store)
     raw, shrunk = t["payment_conversion"], t["payment_conversion_shrunk"]
     # the prior fitted across products (its fit is checked in test_stats); every shrunk rate
     # (x + a) / (n + a + b) lies between the product's raw rate and the prior mean a / (a + b)
-    from shopmetrics import _stats
+    from shopmetrics.stats import shrinkage
 
-    a, b = _stats.fit_beta_binomial(t["paid_buyers"], t["visitors"])
+    a, b = shrinkage.fit_beta_binomial(t["paid_buyers"], t["visitors"])
     pooled = a / (a + b)
     np.testing.assert_allclose(shrunk, (t["paid_buyers"] + a) / (t["visitors"] + a + b))
     assert (

@@ -30,8 +30,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import shopmetrics as sm
-from shopmetrics import _charts, _i18n, _render
 from shopmetrics.flags import Flag
+from shopmetrics.report import charts as _charts
+from shopmetrics.report import labels as _i18n
+from shopmetrics.report import render as _render
 
 EVIL = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x","click")'

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import shopmetrics as sm
-from shopmetrics import _engine
+from shopmetrics import engine as _engine
 
 from .conftest import CONSTRUCTORS, Constructor
 
@@ -294,7 +294,7 @@ def test_parquet_path_is_scanned_not_loaded(tmp_path: Path) -> None:
                 if line.startswith("VmHWM"):
                     return int(line.split()[1]) / 1024
         import shopmetrics as sm, shopmetrics.funnel, polars, scipy.stats
-        from shopmetrics import _engine
+        from shopmetrics import engine as _engine
         args = dict(by=["product_id", "source"], freq="D", detect=False)
         sm.funnel({str(tiny)!r}, {str(orders_parquet_path(tiny))!r}, **args)  # warm-up
         warm = peak_mb()

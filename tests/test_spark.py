@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import shopmetrics as sm
-from shopmetrics import _engine
+from shopmetrics import engine as _engine
 
 pytestmark = pytest.mark.spark
 

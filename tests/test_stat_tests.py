@@ -23,9 +23,19 @@ from statsmodels.stats import proportion as smp
 from statsmodels.stats import rates as smr
 from statsmodels.stats.power import NormalIndPower
 
-from shopmetrics import _tests as T
-from shopmetrics._stats import adjust_pvalues
 from shopmetrics.errors import DefinitionError
+from shopmetrics.stats.aggregates import RatioAggregates, compare_ratios, ratio_var
+from shopmetrics.stats.multiplicity import adjust_pvalues
+from shopmetrics.stats.power import power_proportions, sample_size_proportions
+from shopmetrics.stats.sequential import always_valid, running_always_valid
+from shopmetrics.stats.twosample import (
+    compare_proportions,
+    compare_rates,
+    newcombe_diff_ci,
+    proportions_pvalue,
+    risk_ratio_ci,
+    srm_pvalue,
+)
 
 # (x1, n1, x2, n2): small and large counts, 0 and n successes
 GRID = [
@@ -58,7 +68,7 @@ GRID = [
     ],
 )
 def test_newcombe_matches_newcombe_1998_table_ii(case, expected):
-    d, lo, hi = T.newcombe_diff_ci(*case, confidence=0.95)
+    d, lo, hi = newcombe_diff_ci(*case, confidence=0.95)
     assert d[0] == pytest.approx(case[0] / case[1] - case[2] / case[3])
     assert lo[0] == pytest.approx(expected[0], abs=5e-5)
     assert hi[0] == pytest.approx(expected[1], abs=5e-5)
@@ -67,7 +77,7 @@ def test_newcombe_matches_newcombe_1998_table_ii(case, expected):
 def test_newcombe_matches_statsmodels_on_grid_including_zero_and_n():
     x1, n1, x2, n2 = (np.array(c, dtype=float) for c in zip(*GRID, strict=True))
     for conf in (0.9, 0.95, 0.99):
-        _, lo, hi = T.newcombe_diff_ci(x1, n1, x2, n2, confidence=conf)
+        _, lo, hi = newcombe_diff_ci(x1, n1, x2, n2, confidence=conf)
         for i, (a, b, c, d) in enumerate(GRID):
             ref = smp.confint_proportions_2indep(
                 a, b, c, d, method="newcomb", compare="diff", alpha=1 - conf
@@ -77,7 +87,7 @@ def test_newcombe_matches_statsmodels_on_grid_including_zero_and_n():
 
 
 def test_newcombe_nan_without_trials():
-    d, lo, hi = T.newcombe_diff_ci([0, 3], [0, 10], [1, 2], [10, 0])
+    d, lo, hi = newcombe_diff_ci([0, 3], [0, 10], [1, 2], [10, 0])
     assert np.isnan(d).all()
     assert np.isnan(lo).all()
     assert np.isnan(hi).all()
@@ -92,7 +102,7 @@ def test_risk_ratio_score_matches_statsmodels():
     # when x1 = n1); our limit for that case is checked by inversion in the next test.
     cases = [c for c in GRID if c[0] > 0 and c[2] > 0 and c != (20, 20, 18, 25)]
     x1, n1, x2, n2 = (np.array(c, dtype=float) for c in zip(*cases, strict=True))
-    rr, lo, hi = T.risk_ratio_ci(x1, n1, x2, n2, confidence=0.95, method="score")
+    rr, lo, hi = risk_ratio_ci(x1, n1, x2, n2, confidence=0.95, method="score")
     for i, (a, b, c, d) in enumerate(cases):
         ref = smp.confint_proportions_2indep(
             a, b, c, d, method="score", compare="ratio", correction=True
@@ -105,7 +115,7 @@ def test_risk_ratio_score_matches_statsmodels():
 def test_risk_ratio_log_matches_statsmodels_and_katz_by_hand():
     cases = [c for c in GRID if 0 < c[0] < c[1] and 0 < c[2] < c[3]]
     x1, n1, x2, n2 = (np.array(c, dtype=float) for c in zip(*cases, strict=True))
-    _rr, lo, hi = T.risk_ratio_ci(x1, n1, x2, n2, confidence=0.95, method="log")
+    _rr, lo, hi = risk_ratio_ci(x1, n1, x2, n2, confidence=0.95, method="log")
     z = stats.norm.ppf(0.975)
     for i, (a, b, c, d) in enumerate(cases):
         ref = smp.confint_proportions_2indep(a, b, c, d, method="log", compare="ratio")
@@ -120,7 +130,7 @@ def test_risk_ratio_log_matches_statsmodels_and_katz_by_hand():
 def test_risk_ratio_score_limits_invert_statsmodels_score_test(case):
     """At each finite limit, statsmodels' MN score test of that ratio has p = 0.05."""
     a, b, c, d = case
-    rr, lo, hi = T.risk_ratio_ci(a, b, c, d, confidence=0.95)
+    rr, lo, hi = risk_ratio_ci(a, b, c, d, confidence=0.95)
     if a == 0:
         assert lo[0] == 0.0
     if c == 0:
@@ -136,7 +146,7 @@ def test_risk_ratio_score_limits_invert_statsmodels_score_test(case):
 
 def test_risk_ratio_rejects_unknown_method():
     with pytest.raises(DefinitionError, match=r"choose one of \['score', 'log'\]"):
-        T.risk_ratio_ci(1, 10, 2, 10, method="wald")
+        risk_ratio_ci(1, 10, 2, 10, method="wald")
 
 
 # ---------------------------------------------------------------- p-values
@@ -146,7 +156,7 @@ def test_score_pvalue_matches_statsmodels_and_chi_square():
     cases = [(130, 4000, 100, 4000), (1523, 50000, 1480, 50000), (56, 70, 48, 80)]
     for alt, sm_alt in (("two-sided", "two-sided"), ("greater", "larger"), ("less", "smaller")):
         for a, b, c, d in cases:
-            p, used = T.proportions_pvalue(a, b, c, d, alternative=alt, test="score")
+            p, used = proportions_pvalue(a, b, c, d, alternative=alt, test="score")
             ref = smp.test_proportions_2indep(
                 a, b, c, d, method="score", correction=False, alternative=sm_alt
             )
@@ -160,18 +170,18 @@ def test_score_pvalue_matches_statsmodels_and_chi_square():
 def test_fisher_matches_agresti_tea_tasting():
     # Agresti (2013) section 3.5.1: Fisher's tea tasting, table [[3, 1], [1, 3]]:
     # one-sided P = 0.243, two-sided P = 0.486.
-    p, used = T.proportions_pvalue(3, 4, 1, 4, alternative="greater")
+    p, used = proportions_pvalue(3, 4, 1, 4, alternative="greater")
     assert used[0] == "fisher"
     assert p[0] == pytest.approx(0.2429, abs=5e-5)
-    p, _ = T.proportions_pvalue(3, 4, 1, 4)
+    p, _ = proportions_pvalue(3, 4, 1, 4)
     assert p[0] == pytest.approx(0.4857, abs=5e-5)
 
 
 def test_auto_uses_fisher_exactly_when_an_expected_cell_is_below_five():
     # 10/100 vs 0/100: expected successes per arm 5 -> score; 9/100 vs 0/100: 4.5 -> Fisher
-    _, used = T.proportions_pvalue([10, 9, 0, 100], [100] * 4, [0, 0, 0, 100], [100] * 4)
+    _, used = proportions_pvalue([10, 9, 0, 100], [100] * 4, [0, 0, 0, 100], [100] * 4)
     assert list(used) == ["score", "fisher", "fisher", "fisher"]
-    p, _ = T.proportions_pvalue([9, 0, 100], [100] * 3, [0, 0, 100], [100] * 3)
+    p, _ = proportions_pvalue([9, 0, 100], [100] * 3, [0, 0, 100], [100] * 3)
     ref = stats.fisher_exact([[9, 91], [0, 100]]).pvalue
     assert p[0] == pytest.approx(ref, rel=1e-12)
     assert p[1] == 1.0
@@ -179,14 +189,14 @@ def test_auto_uses_fisher_exactly_when_an_expected_cell_is_below_five():
 
 
 def test_pvalue_nan_without_trials_and_rejects_bad_options():
-    p, used = T.proportions_pvalue([1, 1], [0, 10], [1, 1], [10, 10])
+    p, used = proportions_pvalue([1, 1], [0, 10], [1, 1], [10, 10])
     assert np.isnan(p[0])
     assert used[0] == ""
     assert np.isfinite(p[1])
     with pytest.raises(DefinitionError):
-        T.proportions_pvalue(1, 10, 2, 10, alternative="larger")
+        proportions_pvalue(1, 10, 2, 10, alternative="larger")
     with pytest.raises(DefinitionError):
-        T.proportions_pvalue(1, 10, 2, 10, test="barnard")
+        proportions_pvalue(1, 10, 2, 10, test="barnard")
 
 
 @settings(max_examples=60, deadline=None)
@@ -198,11 +208,11 @@ def test_pvalue_nan_without_trials_and_rejects_bad_options():
 )
 def test_difference_interval_properties(n1, n2, f1, f2):
     x1, x2 = round(f1 * n1), round(f2 * n2)
-    c = T.compare_proportions(x1, n1, x2, n2, compare="diff")
+    c = compare_proportions(x1, n1, x2, n2, compare="diff")
     assert -1 <= c.low[0] <= c.estimate[0] <= c.high[0] <= 1
     assert 0 <= c.p_value[0] <= 1
     # swapping the arms mirrors the interval
-    s = T.compare_proportions(x2, n2, x1, n1, compare="diff")
+    s = compare_proportions(x2, n2, x1, n1, compare="diff")
     assert s.low[0] == pytest.approx(-c.high[0], abs=1e-12)
     assert s.p_value[0] == pytest.approx(c.p_value[0], rel=1e-9)
 
@@ -213,8 +223,8 @@ def test_difference_interval_properties(n1, n2, f1, f2):
 def test_compare_ratios_mean_equals_welch_statistic():
     rng = np.random.default_rng(3)
     a, b = rng.gamma(2.0, 60.0, 300), rng.gamma(2.0, 55.0, 250)
-    c = T.compare_ratios(
-        T.RatioAggregates.from_units(a), T.RatioAggregates.from_units(b), confidence=0.95
+    c = compare_ratios(
+        RatioAggregates.from_units(a), RatioAggregates.from_units(b), confidence=0.95
     )
     welch = stats.ttest_ind(a, b, equal_var=False)
     se = (c.high[0] - c.low[0]) / (2 * stats.norm.ppf(0.975))
@@ -237,9 +247,9 @@ def test_compare_ratios_matches_linearisation_on_units():
         u = (y - r * x) / x.mean()
         return u.var(ddof=1) / len(y)
 
-    c = T.compare_ratios(
-        T.RatioAggregates.from_units(sales1, cost1),
-        T.RatioAggregates.from_units(sales2, cost2),
+    c = compare_ratios(
+        RatioAggregates.from_units(sales1, cost1),
+        RatioAggregates.from_units(sales2, cost2),
         confidence=0.9,
     )
     se = np.sqrt(lin_var(sales1, cost1) + lin_var(sales2, cost2))
@@ -251,18 +261,18 @@ def test_compare_ratios_matches_linearisation_on_units():
 def test_ratio_aggregates_merge():
     rng = np.random.default_rng(1)
     y, x = rng.gamma(2, 50, 200), rng.integers(1, 4, 200).astype(float)
-    whole = T.RatioAggregates.from_units(y, x)
-    parts = [T.RatioAggregates.from_units(y[i : i + 50], x[i : i + 50]) for i in range(0, 200, 50)]
-    merged = T.RatioAggregates(*(sum(p[k] for p in parts) for k in range(6)))
-    r1, v1 = T.ratio_var(whole)
-    r2, v2 = T.ratio_var(merged)
+    whole = RatioAggregates.from_units(y, x)
+    parts = [RatioAggregates.from_units(y[i : i + 50], x[i : i + 50]) for i in range(0, 200, 50)]
+    merged = RatioAggregates(*(sum(p[k] for p in parts) for k in range(6)))
+    r1, v1 = ratio_var(whole)
+    r2, v2 = ratio_var(merged)
     assert r1 == pytest.approx(r2)
     assert v1 == pytest.approx(v2, rel=1e-9)
 
 
 def test_compare_ratios_nan_with_fewer_than_two_units():
-    one = T.RatioAggregates.from_units([100.0])
-    c = T.compare_ratios(one, T.RatioAggregates.from_units([1.0, 2.0]))
+    one = RatioAggregates.from_units([100.0])
+    c = compare_ratios(one, RatioAggregates.from_units([1.0, 2.0]))
     assert np.isnan(c.p_value[0])
     assert np.isnan(c.low[0])
     assert c.test[0] == ""
@@ -277,14 +287,14 @@ def test_compare_ratios_nan_with_fewer_than_two_units():
 def test_poisson_ratio_matches_statsmodels_and_binomtest(case):
     k1, e1, k2, e2 = case
     for alt, sm_alt in (("two-sided", "two-sided"), ("greater", "larger"), ("less", "smaller")):
-        c = T.compare_rates(k1, e1, k2, e2, alternative=alt)
+        c = compare_rates(k1, e1, k2, e2, alternative=alt)
         with warnings.catch_warnings():  # statsmodels divides by k2 = 0 for its statistic
             warnings.simplefilter("ignore", RuntimeWarning)
             ref = smr.test_poisson_2indep(k1, e1, k2, e2, method="exact-cond", alternative=sm_alt)
         assert c.p_value[0] == pytest.approx(ref.pvalue, rel=1e-9)
     # exact conditional interval: Clopper-Pearson limits of k1 out of k1 + k2, mapped to
     # the rate ratio (the interval R's poisson.test prints)
-    c = T.compare_rates(k1, e1, k2, e2, confidence=0.95)
+    c = compare_rates(k1, e1, k2, e2, confidence=0.95)
     assert c.test[0] == "poisson-exact"
     ci = stats.binomtest(k1, k1 + k2).proportion_ci(0.95, method="exact")
     to_ratio = lambda p: p / (1 - p) * e2 / e1 if p < 1 else np.inf  # noqa: E731
@@ -293,14 +303,14 @@ def test_poisson_ratio_matches_statsmodels_and_binomtest(case):
 
 
 def test_poisson_difference_matches_statsmodels_wald():
-    c = T.compare_rates(30, 10.0, 15, 12.0, compare="diff", confidence=0.95)
+    c = compare_rates(30, 10.0, 15, 12.0, compare="diff", confidence=0.95)
     ref = smr.confint_poisson_2indep(30, 10.0, 15, 12.0, method="wald", compare="diff")
     assert c.estimate[0] == pytest.approx(3.0 - 1.25)
     assert (c.low[0], c.high[0]) == pytest.approx(ref, rel=1e-10)
 
 
 def test_poisson_edge_cases():
-    c = T.compare_rates([0, 3], [5.0, 0.0], [0, 1], [5.0, 2.0])
+    c = compare_rates([0, 3], [5.0, 0.0], [0, 1], [5.0, 2.0])
     assert c.p_value[0] == 1.0
     assert np.isnan(c.estimate[0])
     assert np.isnan(c.p_value[1])
@@ -314,8 +324,8 @@ def test_power_and_sample_size_match_r_power_prop_test_examples():
     # R documentation of power.prop.test, Examples:
     #   power.prop.test(n = 50, p1 = .50, p2 = .75)       ## => power = 0.740
     #   power.prop.test(p1 = .50, p2 = .75, power = .90)  ## => n = 76.7
-    assert T.power_proportions(0.75, 0.5, 50, 50)[0] == pytest.approx(0.740, abs=5e-4)
-    nc, nt = T.sample_size_proportions(0.5, 0.75, power=0.9)
+    assert power_proportions(0.75, 0.5, 50, 50)[0] == pytest.approx(0.740, abs=5e-4)
+    nc, nt = sample_size_proportions(0.5, 0.75, power=0.9)
     assert nc[0] == pytest.approx(76.7, abs=0.05)
     assert nt[0] == nc[0]
 
@@ -328,11 +338,11 @@ def test_pooled_sample_size_with_unequal_arms_by_hand():
         za * np.sqrt(pbar * (1 - pbar) * (1 + 1 / r))
         + zb * np.sqrt(pt * (1 - pt) / r + pc * (1 - pc))
     ) ** 2 / (pt - pc) ** 2
-    nc, nt = T.sample_size_proportions(pc, pt, ratio=r)
+    nc, nt = sample_size_proportions(pc, pt, ratio=r)
     assert nc[0] == pytest.approx(want, rel=1e-12)
     assert nt[0] == pytest.approx(2 * want)
     # and the power at that size is the requested 0.8
-    assert T.power_proportions(pt, pc, nt, nc)[0] == pytest.approx(0.8, abs=1e-9)
+    assert power_proportions(pt, pc, nt, nc)[0] == pytest.approx(0.8, abs=1e-9)
 
 
 @pytest.mark.parametrize("ratio", [1.0, 0.5, 3.0])
@@ -340,26 +350,26 @@ def test_pooled_sample_size_with_unequal_arms_by_hand():
 def test_arcsine_matches_statsmodels_normal_ind_power(pc, pt, ratio):
     h = smp.proportion_effectsize(pt, pc)
     ref_n = NormalIndPower().solve_power(h, alpha=0.05, power=0.8, ratio=ratio)
-    nc, nt = T.sample_size_proportions(pc, pt, ratio=ratio, method="arcsine")
+    nc, nt = sample_size_proportions(pc, pt, ratio=ratio, method="arcsine")
     assert nc[0] == pytest.approx(ref_n, rel=1e-5)
     assert nt[0] == pytest.approx(ref_n * ratio, rel=1e-5)
     ref_p = NormalIndPower().power(h, nobs1=1000, alpha=0.05, ratio=ratio)
-    got = T.power_proportions(pt, pc, 1000, 1000 * ratio, method="arcsine")
+    got = power_proportions(pt, pc, 1000, 1000 * ratio, method="arcsine")
     assert got[0] == pytest.approx(ref_p, rel=1e-10)
 
 
 def test_one_sided_power_matches_statsmodels():
     h = smp.proportion_effectsize(0.12, 0.10)
     ref = NormalIndPower().power(h, nobs1=2000, alpha=0.05, alternative="larger")
-    got = T.power_proportions(0.12, 0.10, 2000, 2000, alternative="greater", method="arcsine")
+    got = power_proportions(0.12, 0.10, 2000, 2000, alternative="greater", method="arcsine")
     assert got[0] == pytest.approx(ref, rel=1e-10)
 
 
 def test_sample_size_undefined_cases():
-    nc, _ = T.sample_size_proportions([0.1, 0.1, 0.0], [0.1, 0.05, 0.1], alternative="greater")
+    nc, _ = sample_size_proportions([0.1, 0.1, 0.0], [0.1, 0.05, 0.1], alternative="greater")
     assert np.isnan(nc).all()
     with pytest.raises(DefinitionError):
-        T.sample_size_proportions(0.1, 0.2, power=1.2)
+        sample_size_proportions(0.1, 0.2, power=1.2)
 
 
 # ---------------------------------------------------------------- always-valid inference
@@ -371,7 +381,7 @@ def test_always_valid_by_hand():
     p1, p2 = x1 / n1, x2 / n2
     v = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
     lam = np.sqrt(v / (v + tau2)) * np.exp(tau2 * (p1 - p2) ** 2 / (2 * v * (v + tau2)))
-    p, lo, hi = T.always_valid(x1, n1, x2, n2, mixing_variance=tau2, confidence=0.95)
+    p, lo, hi = always_valid(x1, n1, x2, n2, mixing_variance=tau2, confidence=0.95)
     assert p[0] == pytest.approx(min(1.0, 1 / lam), rel=1e-12)
     # the confidence sequence is where the mixture SPRT of H0: θ = θ0 does not reject
     for bound in (lo[0], hi[0]):
@@ -390,7 +400,7 @@ def test_always_valid_by_hand():
 )
 def test_always_valid_p_is_never_below_fixed_horizon_p(n1, n2, f1, f2, tau):
     x1, x2 = max(1, round(f1 * n1)), max(1, round(f2 * n2))
-    p, lo, hi = T.always_valid(x1, n1, x2, n2, mixing_variance=tau**2)
+    p, lo, hi = always_valid(x1, n1, x2, n2, mixing_variance=tau**2)
     p1, p2 = x1 / n1, x2 / n2
     se = np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
     fixed = 2 * stats.norm.sf(abs(p1 - p2) / se)  # the same (unpooled) z, fixed horizon
@@ -409,8 +419,8 @@ def test_always_valid_keeps_type_one_error_under_daily_peeking():
     n = np.cumsum(np.full((looks, sims), per_look), axis=0).astype(float)
     x1 = np.cumsum(rng.binomial(per_look, rate, (looks, sims)), axis=0).astype(float)
     x2 = np.cumsum(rng.binomial(per_look, rate, (looks, sims)), axis=0).astype(float)
-    p_av, _, _ = T.running_always_valid(x1, n, x2, n, mixing_variance=0.02**2)
-    p_fixed, _ = T.proportions_pvalue(x1.ravel(), n.ravel(), x2.ravel(), n.ravel(), test="score")
+    p_av, _, _ = running_always_valid(x1, n, x2, n, mixing_variance=0.02**2)
+    p_fixed, _ = proportions_pvalue(x1.ravel(), n.ravel(), x2.ravel(), n.ravel(), test="score")
     p_fixed = p_fixed.reshape(looks, sims)
     peeking_fixed = (p_fixed < 0.05).any(axis=0).mean()
     peeking_av = (p_av < 0.05).any(axis=0).mean()
@@ -423,24 +433,24 @@ def test_running_always_valid_is_monotone():
     x1 = np.array([[5], [20], [40], [55]], dtype=float)
     x2 = np.array([[4], [10], [22], [40]], dtype=float)
     n = np.array([[100], [300], [600], [900]], dtype=float)
-    p, lo, hi = T.running_always_valid(x1, n, x2, n, mixing_variance=0.01)
+    p, lo, hi = running_always_valid(x1, n, x2, n, mixing_variance=0.01)
     assert (np.diff(p[:, 0]) <= 0).all()
     assert (np.diff(lo[:, 0]) >= 0).all()
     assert (np.diff(hi[:, 0]) <= 0).all()
     with pytest.raises(DefinitionError):
-        T.always_valid(1, 10, 1, 10, mixing_variance=0.0)
+        always_valid(1, 10, 1, 10, mixing_variance=0.0)
 
 
 # ---------------------------------------------------------------- SRM
 
 
 def test_srm_matches_scipy_chisquare():
-    assert T.srm_pvalue([5000, 5200]) == pytest.approx(stats.chisquare([5000, 5200]).pvalue)
+    assert srm_pvalue([5000, 5200]) == pytest.approx(stats.chisquare([5000, 5200]).pvalue)
     obs, w = [3300, 6800, 3350], [1, 2, 1]
     exp = np.array(w) / 4 * sum(obs)
-    assert T.srm_pvalue(obs, w) == pytest.approx(stats.chisquare(obs, exp).pvalue)
-    assert np.isnan(T.srm_pvalue([10]))
-    assert np.isnan(T.srm_pvalue([0, 0]))
+    assert srm_pvalue(obs, w) == pytest.approx(stats.chisquare(obs, exp).pvalue)
+    assert np.isnan(srm_pvalue([10]))
+    assert np.isnan(srm_pvalue([0, 0]))
 
 
 # ---------------------------------------------------------------- FDR over many groups
@@ -458,7 +468,7 @@ def test_bh_controls_false_discovery_proportion_over_many_groups():
     new[:movers] = 0.042
     x2 = rng.binomial(n, base, (seeds, groups)).astype(float)
     x1 = rng.binomial(n, new, (seeds, groups)).astype(float)
-    p, _ = T.proportions_pvalue(x1.ravel(), n, x2.ravel(), n)
+    p, _ = proportions_pvalue(x1.ravel(), n, x2.ravel(), n)
     p = p.reshape(seeds, groups)
     fdp, power = [], []
     for s in range(seeds):

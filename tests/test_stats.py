@@ -10,7 +10,7 @@ from scipy import special
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
-from shopmetrics import _stats
+from shopmetrics.stats import intervals, multiplicity, shrinkage
 
 # counts spanning small, large, 0 and n successes
 CASES = [(0, 10), (10, 10), (1, 3), (7, 50), (81, 263), (5000, 100000), (1, 1), (0, 1)]
@@ -21,7 +21,7 @@ SM_METHOD = {"wilson": "wilson", "jeffreys": "jeffreys", "clopper-pearson": "bet
 @pytest.mark.parametrize(("x", "n"), CASES)
 def test_proportion_ci_matches_statsmodels(method: str, x: int, n: int) -> None:
     # reference: statsmodels.stats.proportion.proportion_confint (independent implementation)
-    lo, hi = _stats.proportion_ci([x], [n], method=method, confidence=0.95)
+    lo, hi = intervals.proportion_ci([x], [n], method=method, confidence=0.95)
     ref_lo, ref_hi = proportion_confint(x, n, alpha=0.05, method=SM_METHOD[method])
     if method == "jeffreys":
         # Brown, Cai & DasGupta (2001), sec. 4.1.2: the Jeffreys interval's lower end is 0
@@ -35,13 +35,13 @@ def test_proportion_ci_matches_statsmodels(method: str, x: int, n: int) -> None:
 def test_wilson_published_value() -> None:
     # Newcombe (1998), Statistics in Medicine 17:857-872, Table I, example 81/263:
     # Wilson score interval 0.2553 to 0.3662.
-    lo, hi = _stats.proportion_ci([81], [263], method="wilson", confidence=0.95)
+    lo, hi = intervals.proportion_ci([81], [263], method="wilson", confidence=0.95)
     assert round(float(lo[0]), 4) == 0.2553
     assert round(float(hi[0]), 4) == 0.3662
 
 
 def test_proportion_ci_zero_denominator_is_nan() -> None:
-    lo, hi = _stats.proportion_ci([0, 3], [0, 2])
+    lo, hi = intervals.proportion_ci([0, 3], [0, 2])
     assert np.isnan(lo).all()
     assert np.isnan(hi).all()
 
@@ -52,7 +52,7 @@ def test_interval_contains_estimate(pairs: list[tuple[int, int]]) -> None:
     x = np.array([min(a, b) for a, b in pairs])
     n = np.array([b for _, b in pairs])
     for method in SM_METHOD:
-        lo, hi = _stats.proportion_ci(x, n, method=method)
+        lo, hi = intervals.proportion_ci(x, n, method=method)
         p = x / n
         assert ((lo <= p + 1e-12) & (p <= hi + 1e-12)).all()
         assert ((lo >= 0) & (hi <= 1)).all()
@@ -61,7 +61,7 @@ def test_interval_contains_estimate(pairs: list[tuple[int, int]]) -> None:
 def test_mean_ci_matches_textbook() -> None:
     # mean CI with the normal quantile: ybar ± 1.959964 * s / sqrt(n), computed directly.
     y = np.array([12.0, 30.0, 7.5, 99.0, 42.0])
-    m, lo, hi = _stats.mean_ci(len(y), y.sum(), (y**2).sum(), confidence=0.95)
+    m, lo, hi = intervals.mean_ci(len(y), y.sum(), (y**2).sum(), confidence=0.95)
     se = y.std(ddof=1) / np.sqrt(len(y))
     assert float(m) == pytest.approx(y.mean())
     assert float(lo) == pytest.approx(y.mean() - 1.959963984540054 * se)
@@ -73,7 +73,9 @@ def test_ratio_ci_delta_method_against_bootstrap() -> None:
     rng = np.random.default_rng(1)
     x = rng.poisson(20, size=400).astype(float) + 1
     y = x * rng.gamma(4, 2.5, size=400)
-    r, lo, hi = _stats.ratio_ci(len(x), y.sum(), x.sum(), (y**2).sum(), (x**2).sum(), (x * y).sum())
+    r, lo, hi = intervals.ratio_ci(
+        len(x), y.sum(), x.sum(), (y**2).sum(), (x**2).sum(), (x * y).sum()
+    )
     idx = rng.integers(0, len(x), size=(4000, len(x)))
     boot = y[idx].sum(axis=1) / x[idx].sum(axis=1)
     se_boot = boot.std(ddof=1)
@@ -89,7 +91,7 @@ def test_beta_binomial_fit_recovers_prior() -> None:
     p = rng.beta(4, 96, size=3000)
     n = rng.integers(50, 400, size=3000)
     x = rng.binomial(n, p)
-    a, b = _stats.fit_beta_binomial(x, n)
+    a, b = shrinkage.fit_beta_binomial(x, n)
     assert a / (a + b) == pytest.approx(0.04, rel=0.05)
     assert a + b == pytest.approx(100, rel=0.25)
 
@@ -102,7 +104,7 @@ def test_beta_binomial_fit_recovers_prior() -> None:
 def test_shrink_moves_small_groups_most() -> None:
     x = np.array([0, 50, 1, 100])
     n = np.array([2, 1000, 3, 2000])
-    shrunk, a, b = _stats.shrink(x, n)
+    shrunk, a, b = shrinkage.shrink(x, n)
     prior = a / (a + b)
     raw = x / n
     assert abs(shrunk[1] - raw[1]) < abs(shrunk[0] - raw[0])
@@ -112,7 +114,7 @@ def test_shrink_moves_small_groups_most() -> None:
 @pytest.mark.parametrize(("ours", "theirs"), [("bh", "fdr_bh"), ("holm", "holm")])
 def test_adjust_pvalues_matches_statsmodels(ours: str, theirs: str) -> None:
     p = np.array([0.001, 0.2, 0.03, 0.04, 0.5, 0.0001, 0.049, np.nan])
-    adj = _stats.adjust_pvalues(p, ours)
+    adj = multiplicity.adjust_pvalues(p, ours)
     ref = multipletests(p[:-1], method=theirs)[1]
     np.testing.assert_allclose(adj[:-1], ref, rtol=1e-12)
     assert np.isnan(adj[-1])

@@ -64,13 +64,13 @@ _LAZY: dict[str, str] = {
     "validate": "shopmetrics.validation",
     "ValidationReport": "shopmetrics.validation",
     "Flag": "shopmetrics.flags",
-    "Audit": "shopmetrics._result",
-    "Result": "shopmetrics._result",
+    "Audit": "shopmetrics.results",
+    "Result": "shopmetrics.results",
     "CHINESE_COLUMNS": "shopmetrics.schema",
     "TABLES": "shopmetrics.schema",
     "movers": "shopmetrics.compare",
     "mix_decomposition": "shopmetrics.compare",
-    "weekly_report": "shopmetrics.weekly",
+    "weekly_report": "shopmetrics.report.weekly",
     "traffic_sources": "shopmetrics.traffic",
     "TrafficResult": "shopmetrics.traffic",
     "repurchase": "shopmetrics.visitor_value",
@@ -199,7 +199,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from shopmetrics._result import Audit, Result
     from shopmetrics.ab import ABTestResult, SampleSizeResult, ab_sample_size, ab_test
     from shopmetrics.anomaly import AnomalyResult, anomalies
     from shopmetrics.attribution import (
@@ -222,8 +221,9 @@ if TYPE_CHECKING:
         Series,
         TrendChart,
     )
+    from shopmetrics.report.weekly import weekly_report
+    from shopmetrics.results import Audit, Result
     from shopmetrics.schema import CHINESE_COLUMNS, TABLES
     from shopmetrics.traffic import TrafficResult, traffic_sources
     from shopmetrics.validation import ValidationReport, validate
     from shopmetrics.visitor_value import cohorts, repurchase
-    from shopmetrics.weekly import weekly_report

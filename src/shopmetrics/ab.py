@@ -24,13 +24,17 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from shopmetrics import _engine, _tests
-from shopmetrics._records import Finding, sort_findings
-from shopmetrics._result import Audit, Exclusion, Result
-from shopmetrics._stats import adjust_pvalues, proportion_ci, rate
+from shopmetrics import engine
 from shopmetrics.config import CORRECTIONS, get_config
 from shopmetrics.errors import DefinitionError, ShopmetricsError
+from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.results import Audit, Exclusion, Result
 from shopmetrics.schema import EVENT_TYPES
+from shopmetrics.stats import common, twosample
+from shopmetrics.stats import power as stats_power
+from shopmetrics.stats.intervals import proportion_ci, rate
+from shopmetrics.stats.multiplicity import adjust_pvalues
+from shopmetrics.stats.sequential import running_always_valid
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -196,7 +200,7 @@ def ab_sample_size(
             "absolute one."
         )
         raise DefinitionError(msg)
-    nc, nt = _tests.sample_size_proportions(
+    nc, nt = stats_power.sample_size_proportions(
         base, target, alpha=alpha, power=power, ratio=ratio, alternative=alternative, method=method
     )
     n_control = np.ceil(nc - 1e-9).astype(np.int64)
@@ -240,7 +244,7 @@ class _Counts:
     trials: np.ndarray[Any, np.dtype[np.float64]]
     look_labels: list[str]
     audit: Audit
-    flags: list[Finding]
+    flags: list[Flag]
 
 
 def ab_test(
@@ -357,7 +361,7 @@ def ab_test(
     cfg = get_config()
     confidence = confidence or cfg.confidence
     alpha = round(1 - confidence, 12) if alpha is None else alpha
-    _tests.check_alternative(alternative)
+    common.check_alternative(alternative)
     if correction not in CORRECTIONS:
         raise DefinitionError.unknown("correction", correction, CORRECTIONS)
     if sequential is not None and sequential not in SEQUENTIAL_METHODS:
@@ -477,25 +481,25 @@ def _counts_from_events(
     if metric == trials_event:
         msg = f"metric and trials_event are both {metric!r}; the conversion must be another event"
         raise ShopmetricsError(msg)
-    table = _engine.load(events, "events", columns, tz)
+    table = engine.load(events, "events", columns, tz)
     table.require("ts", "visitor_id", "event", purpose="ab_test")
     table.require(variant, purpose="ab_test (the variant column)")
     excluded: list[Exclusion] = []
     notes: list[str] = [table.tz_note]
-    rows_in = _engine.count_rows(table)
+    rows_in = engine.count_rows(table)
     frame = table.frame.select(
         nw.col("ts"), nw.col("visitor_id"), nw.col("event"), nw.col(variant).alias("__variant")
     )
     for col, label in (("__variant", variant), ("visitor_id", "visitor_id"), ("ts", "ts")):
-        n_null = int(_engine.scalar(
+        n_null = int(engine.scalar(
             frame.filter(nw.col(col).is_null()).select(nw.len()), "events:null"
         ) or 0)  # fmt: skip
         if n_null:
             excluded.append(Exclusion("events", f"null {label}", n_null, "excluded from ab_test"))
         frame = frame.filter(~nw.col(col).is_null())
     if start is not None or end is not None:
-        cond = _engine.between("ts", start, end)
-        n_out = int(_engine.scalar(frame.filter(~cond).select(nw.len()), "events:window") or 0)
+        cond = engine.between("ts", start, end)
+        n_out = int(engine.scalar(frame.filter(~cond).select(nw.len()), "events:window") or 0)
         if n_out:
             excluded.append(
                 Exclusion("events", "outside window", n_out, f"ts outside [{start}, {end})")
@@ -503,7 +507,7 @@ def _counts_from_events(
         frame = frame.filter(cond)
 
     frame = frame.filter(nw.col("event").is_in([trials_event, metric])).with_columns(
-        _engine.day_number("ts").alias("__day")
+        engine.day_number("ts").alias("__day")
     )
     frame = frame.with_columns(
         nw.when(nw.col("event") == trials_event).then(nw.col("__day")).alias("__t"),
@@ -521,13 +525,13 @@ def _counts_from_events(
         .otherwise(nw.col("__t"))
         .alias("__sday"),
     )
-    by_trial = _engine.collect(
+    by_trial = engine.collect(
         per_unit.group_by("__variant", "__tday", "__mixed").agg(
             nw.len().alias("units"), nw.col("__rows").sum().alias("rows")
         ),
         "events:ab_trials",
     )
-    by_success = _engine.collect(
+    by_success = engine.collect(
         per_unit.filter(~nw.col("__mixed") & ~nw.col("__s").is_null() & ~nw.col("__t").is_null())
         .group_by("__variant", "__sday")
         .agg(nw.len().alias("units")),
@@ -588,16 +592,16 @@ def _counts_from_events(
     for v, d, u in zip(succ["__variant"], succ["__sday"], succ["units"], strict=True):
         if v in var_pos:
             x[day_pos[int(d)], var_pos[v]] += float(u)
-    looks = [_engine.period_label(d, "D") for d in days]
+    looks = [engine.period_label(d, "D") for d in days]
     notes.append(
         f"trials: unique visitors with a {trials_event!r} event; successes: those of them with a "
         f"{metric!r} event; one look per day ({len(days)} days)"
     )
-    flags: list[Finding] = []
+    flags: list[Flag] = []
     if len(mixed):
         n_mixed = int(mixed["units"].sum())
         flags.append(
-            Finding(
+            Flag(
                 code="variant_contamination",
                 severity="warning",
                 message=(
@@ -660,13 +664,13 @@ def _analyse(
     if split is not None and len(split) != k:
         msg = f"split has {len(split)} weights for {k} variants (control first: {labels})"
         raise ShopmetricsError(msg)
-    srm_p = _tests.srm_pvalue(n, split)
+    srm_p = twosample.srm_pvalue(n, split)
     if np.isfinite(srm_p) and srm_p < SRM_THRESHOLD:
         planned = np.ones(k) if split is None else np.asarray(split, dtype=np.float64)
         expected = n.sum() * planned / planned.sum()
         observed = dict(zip(map(str, labels), n.astype(int).tolist(), strict=True))
         flags.append(
-            Finding(
+            Flag(
                 code="sample_ratio_mismatch",
                 severity="error",
                 message=(
@@ -688,10 +692,10 @@ def _analyse(
     ctrl = np.full(k - 1, xc), np.full(k - 1, nc)
     p_ctrl = float(rate(xc, nc))
     if sequential is None:
-        diff = _tests.compare_proportions(
+        diff = twosample.compare_proportions(
             xt, nt, *ctrl, compare="diff", confidence=confidence, alternative=alternative, test=test
         )
-        ratio = _tests.compare_proportions(
+        ratio = twosample.compare_proportions(
             xt,
             nt,
             *ctrl,
@@ -708,13 +712,13 @@ def _analyse(
         method_text = (
             "Newcombe hybrid score interval for the difference; Miettinen-Nurminen score "
             "interval for the ratio; pooled score z test (Fisher's exact test when an "
-            f"expected cell < {_tests.EXACT_MIN_EXPECTED:g})"
+            f"expected cell < {twosample.EXACT_MIN_EXPECTED:g})"
         )
     else:
         assert mixing_variance is not None
         xc_all = np.repeat(x_all[:, :1], k - 1, axis=1)
         nc_all = np.repeat(n_all[:, :1], k - 1, axis=1)
-        pv, lo, hi = _tests.running_always_valid(
+        pv, lo, hi = running_always_valid(
             x_all[:, 1:],
             n_all[:, 1:],
             xc_all,
@@ -756,7 +760,7 @@ def _analyse(
     else:
         target = rate(xt, nt)
         power_note = "power at the observed difference (says no more than the p-value)"
-    power = _tests.power_proportions(
+    power = stats_power.power_proportions(
         np.clip(target, 0, 1), np.full(k - 1, p_ctrl), nt, np.full(k - 1, nc),
         alpha=alpha, alternative=alternative, method=power_method,
     )  # fmt: skip
@@ -791,7 +795,7 @@ def _analyse(
     flags.extend(_sample_flags(labels, x, n, min_sample))
     if power_lift is not None and sequential is None:
         flags.extend(
-            Finding(
+            Flag(
                 code="underpowered",
                 severity="info",
                 message=(
@@ -835,7 +839,7 @@ def _analyse(
     logger.debug("ab_test: %d variants, control %r, srm p=%.3g", k, labels[0], srm_p)
     return ABTestResult(
         table=table,
-        flags=sort_findings(flags),
+        flags=sort_flags(flags),
         audit=dataclasses.replace(counts.audit, notes=tuple(notes)),
         definition=definition,
         meta=meta,
@@ -843,12 +847,12 @@ def _analyse(
     )
 
 
-def _sample_flags(labels: list[Any], x: Any, n: Any, min_sample: int) -> list[Finding]:
-    out: list[Finding] = []
+def _sample_flags(labels: list[Any], x: Any, n: Any, min_sample: int) -> list[Flag]:
+    out: list[Flag] = []
     for j, label in enumerate(labels):
         if n[j] == 0:
             out.append(
-                Finding(
+                Flag(
                     code="no_trials",
                     severity="warning",
                     message=(
@@ -861,7 +865,7 @@ def _sample_flags(labels: list[Any], x: Any, n: Any, min_sample: int) -> list[Fi
             )
         elif n[j] < min_sample:
             out.append(
-                Finding(
+                Flag(
                     code="small_sample",
                     severity="warning",
                     message=(

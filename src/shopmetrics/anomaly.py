@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shopmetrics._records import Finding, sort_findings
-from shopmetrics._result import Audit, Exclusion, Result
 from shopmetrics.config import get_config
 from shopmetrics.errors import DefinitionError, SchemaError, ShopmetricsError
+from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.results import Audit, Exclusion, Result
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -260,7 +260,7 @@ def anomalies(
     missing = ~np.isfinite(values)
     n_days = len(full)
     n_obs = int((~missing).sum())
-    flags: list[Finding] = []
+    flags: list[Flag] = []
     notes = [
         (
             f"{n_days} days from {full[0]:%Y-%m-%d} to {full[-1]:%Y-%m-%d}; "
@@ -280,7 +280,7 @@ def anomalies(
     masked = missing.copy()
     if n_obs < MIN_CYCLES * period:
         flags.append(
-            Finding(
+            Flag(
                 code="series_too_short",
                 severity="warning",
                 message=(
@@ -346,7 +346,7 @@ def anomalies(
     logger.debug("anomalies: %d days, %d flagged, scale %.3g", n_days, int(is_anomaly.sum()), scale)
     return AnomalyResult(
         table=table,
-        flags=sort_findings(flags),
+        flags=sort_flags(flags),
         audit=Audit(rows_in={"series": rows_in}, excluded=excluded, notes=tuple(notes)),
         definition=definition,
         meta=meta,
@@ -465,7 +465,7 @@ def _fit(
     return trend, seas, expected, half, score, scale, masked
 
 
-def _day_flag(name: str, row: Any) -> Finding:
+def _day_flag(name: str, row: Any) -> Flag:
     day = row["date"].strftime("%Y-%m-%d")
     kind = str(row["kind"])
     lo, hi = row["band_low"], row["band_high"]
@@ -486,7 +486,7 @@ def _day_flag(name: str, row: Any) -> Finding:
         code = "anomaly"
         direction = "above" if kind == "high" else "below"
         message = f"{name} was {row['value']:,.1f} on {day}, {direction} the expected band ({band})"
-    return Finding(
+    return Flag(
         code=code,
         severity="warning",
         message=message,

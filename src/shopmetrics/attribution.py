@@ -60,12 +60,13 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from shopmetrics import _engine
-from shopmetrics._engine import Table
-from shopmetrics._records import Finding, sort_findings
-from shopmetrics._result import Audit, Exclusion, Result, plain
+from shopmetrics import engine
 from shopmetrics.config import get_config
+from shopmetrics.display import plain
+from shopmetrics.engine import Table
 from shopmetrics.errors import DefinitionError, SchemaError, ShopmetricsError
+from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.results import Audit, Exclusion, Result
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -252,7 +253,7 @@ class Journeys:
         null_chain: Callable[[int], Chain],
         *,
         has_ages: bool,
-        flags: Sequence[Finding] = (),
+        flags: Sequence[Flag] = (),
         audit: Audit | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> None:
@@ -531,7 +532,7 @@ def attribute_tables(
 ) -> AttributionResult:
     """:func:`attribute` on tables already behind the engine boundary (for metric modules).
 
-    Metric modules that loaded ``events`` and ``orders`` with :func:`shopmetrics._engine.load`
+    Metric modules that loaded ``events`` and ``orders`` with :func:`shopmetrics.engine.load`
     (and perhaps filtered ``orders`` to paid orders or a period — keep ``events`` whole so
     touches before the period still count) call this to get the result with its flags
     and audit.
@@ -629,15 +630,15 @@ def _journeys(
         if events is not None or orders is not None:
             msg = "give either paths or events + orders, not both"
             raise ShopmetricsError(msg)
-        return _journeys_from_paths(_engine.load(paths, "paths", columns, tz), sep)
+        return _journeys_from_paths(engine.load(paths, "paths", columns, tz), sep)
     if events is None or orders is None:
         msg = (
             "attribution needs a paths table (paths=...) or both events=... and orders=... "
             "(the buyers' touches and their orders)"
         )
         raise ShopmetricsError(msg)
-    ev = _engine.load(events, "events", columns, tz)
-    od = _engine.load(orders, "orders", columns, tz)
+    ev = engine.load(events, "events", columns, tz)
+    od = engine.load(orders, "orders", columns, tz)
     return _journeys_from_tables(
         ev, od, params, channel=channel, touch_events=touch_events, touch=touch
     )
@@ -671,7 +672,7 @@ def _journeys_from_paths(table: Table, sep: str) -> Journeys:
     )
     if has_ages:
         frame = frame.with_columns(nw.col("days_before").cast(nw.String()))
-    agg = _engine.collect(frame.group_by(keys).agg(*aggs), "attribution:paths")
+    agg = engine.collect(frame.group_by(keys).agg(*aggs), "attribution:paths")
     agg = agg.sort_values(keys, na_position="last", kind="stable").reset_index(drop=True)
     rows_in = int(agg["rows"].sum())
     conv = agg["conversions"].fillna(0).to_numpy(np.float64)
@@ -693,7 +694,7 @@ def _journeys_from_paths(table: Table, sep: str) -> Journeys:
             )
             raise SchemaError(msg)
 
-    flags: list[Finding] = []
+    flags: list[Flag] = []
     excluded: list[Exclusion] = []
     notes: list[str] = []
     n_null_counts = int(agg["null_counts"].sum())
@@ -706,7 +707,7 @@ def _journeys_from_paths(table: Table, sep: str) -> Journeys:
         excluded.append(Exclusion("paths", "empty path", e_rows, f"{e_conv:g} conversions"))
         if e_conv:
             flags.append(
-                Finding(
+                Flag(
                     "unattributed_conversions",
                     "warning",
                     f"paths: {e_rows} rows with an empty path hold {e_conv:g} conversions that no "
@@ -810,7 +811,7 @@ def _join_ready(
     a: nw.LazyFrame[Any], b: nw.LazyFrame[Any]
 ) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
     """Put two user tables in one engine (with ordered window functions) to join them."""
-    a, b, _ = _engine.join_ready(_windowable(a), _windowable(b), "attribution")
+    a, b, _ = engine.join_ready(_windowable(a), _windowable(b), "attribution")
     return a, b
 
 
@@ -845,7 +846,7 @@ def _journeys_from_tables(
         nw.col(channel).is_null(),
         ignore_nulls=False,
     )
-    ec = _engine.collect(
+    ec = engine.collect(
         ef.select(
             nw.len().alias("rows"),
             is_touch.cast(nw.Int64()).sum().alias("touch_rows"),
@@ -859,7 +860,7 @@ def _journeys_from_tables(
         nw.col("created_at").is_null(),
         ignore_nulls=False,
     )
-    oc = _engine.collect(
+    oc = engine.collect(
         of.select(
             nw.len().alias("rows"),
             od_bad.cast(nw.Int64()).sum().alias("bad_rows"),
@@ -900,9 +901,9 @@ def _journeys_from_tables(
         )
         .select(_OID, _TS, _CH, _CAT, _VAL)
     )
-    rows = _engine.collect(joined, "attribution:touches")
+    rows = engine.collect(joined, "attribution:touches")
     missing = conv.join(joined.select(_OID).unique(), on=_OID, how="anti")
-    mc = _engine.collect(
+    mc = engine.collect(
         missing.select(
             nw.len().alias("orders"),
             nw.col(_LINES).sum().alias("lines"),
@@ -913,7 +914,7 @@ def _journeys_from_tables(
     n_missing = _int(mc["orders"])
     examples: tuple[dict[str, Any], ...] = ()
     if n_missing:
-        ex = _engine.collect(
+        ex = engine.collect(
             missing.sort([_CAT, _OID])
             .head(5)
             .select(
@@ -981,7 +982,7 @@ def _journeys_from_tables(
         )
     if _int(oc["null_amount"]):
         notes.append(f"{_int(oc['null_amount'])} order lines have no amount; counted with value 0")
-    flags: list[Finding] = []
+    flags: list[Flag] = []
     if n_missing:
         lines = _int(mc["lines"])
         excluded.append(
@@ -995,7 +996,7 @@ def _journeys_from_tables(
         )
         share = n_missing / n_orders
         flags.append(
-            Finding(
+            Flag(
                 "attribution_window",
                 "warning",
                 f"{n_missing} of {n_orders} orders ({share:.1%}), worth {value_missing:,.2f}, "
@@ -1100,7 +1101,7 @@ def _null_chain_engine(
         .group_by([_CH, *shifts, _NEXT])
         .agg(nw.len().alias("n"))
     )
-    counts = _engine.collect(frame, "attribution:null_transitions")
+    counts = engine.collect(frame, "attribution:null_transitions")
     chain = Chain()
     for row in counts.itertuples(index=False, name=None):
         cur, *older, is_last, n = row
@@ -1341,13 +1342,13 @@ def _meta(journeys: Journeys, model: str, params: _Params) -> dict[str, Any]:
     }
 
 
-def _flags(journeys: Journeys, models: Iterable[str], params: _Params) -> list[Finding]:
+def _flags(journeys: Journeys, models: Iterable[str], params: _Params) -> list[Flag]:
     flags = list(journeys.flags)
     total = journeys.total_conversions
     min_sample = get_config().min_sample
     if total == 0:
         flags.append(
-            Finding(
+            Flag(
                 "no_conversions",
                 "warning",
                 "no conversion could be attributed: every channel gets 0 and shares are NaN.",
@@ -1356,7 +1357,7 @@ def _flags(journeys: Journeys, models: Iterable[str], params: _Params) -> list[F
         )
     elif total < min_sample:
         flags.append(
-            Finding(
+            Flag(
                 "small_sample",
                 "warning",
                 f"attribution rests on {total:g} conversions (fewer than min_sample={min_sample}); "
@@ -1368,7 +1369,7 @@ def _flags(journeys: Journeys, models: Iterable[str], params: _Params) -> list[F
         chain = journeys.chain(params.order)
         if not chain.nulls:
             flags.append(
-                Finding(
+                Flag(
                     "markov_no_nulls",
                     "info",
                     "the Markov model saw no non-converting journeys, so removal effects only "
@@ -1385,7 +1386,7 @@ def _result(journeys: Journeys, model: str, params: _Params) -> AttributionResul
     meta.update(extra)
     return AttributionResult(
         table=table,
-        flags=sort_findings(_flags(journeys, [model], params)),
+        flags=sort_flags(_flags(journeys, [model], params)),
         audit=journeys.audit,
         definition=_definition(model, params, journeys.source),
         meta=meta,
@@ -1435,7 +1436,7 @@ def _compare(
     meta.update(extra, models=models, what=what)
     return AttributionComparison(
         table=table.reset_index(drop=True),
-        flags=sort_findings(_flags(journeys, models, params)),
+        flags=sort_flags(_flags(journeys, models, params)),
         audit=journeys.audit,
         definition=f"{what} by channel under " + ", ".join(models),
         meta=meta,

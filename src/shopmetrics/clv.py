@@ -78,11 +78,13 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import numpy.typing as npt
 
-from shopmetrics import _deps, _engine
-from shopmetrics._records import Finding, sort_findings
-from shopmetrics._result import Audit, Exclusion, Result, frame_to_html, frame_to_markdown, plain
+from shopmetrics import engine
 from shopmetrics.config import get_config
+from shopmetrics.display import frame_to_html, frame_to_markdown, plain
+from shopmetrics.engine import deps
 from shopmetrics.errors import DefinitionError, ShopmetricsError
+from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.results import Audit, Exclusion, Result
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -379,7 +381,7 @@ class CustomerValue(Result):
                 "order date (and observation_end) to customer_value()"
             )
             raise ShopmetricsError(msg)
-        _deps.need("matplotlib", "CustomerValue.plot_holdout()")
+        deps.need("matplotlib", "CustomerValue.plot_holdout()")
         import matplotlib.figure  # noqa: PLC0415
 
         if ax is None:
@@ -553,7 +555,7 @@ def customer_value(
     x, tx, big_t = _history(summary)
     n = len(summary)
     repeat = int((x > 0).sum())
-    flags: list[Finding] = []
+    flags: list[Flag] = []
     notes = list(data.notes)
 
     fits: dict[str, ModelFit] = {}
@@ -561,7 +563,7 @@ def customer_value(
     if n < 2 or repeat == 0:
         fits[model] = _unfitted(model, n, "no repeat buyers" if n >= 2 else "fewer than 2 buyers")
         flags.append(
-            Finding(
+            Flag(
                 "too_few_repeat_buyers",
                 "error",
                 (
@@ -580,7 +582,7 @@ def customer_value(
         fits[model] = _fit_transactions(model, x, tx, big_t)
         if repeat < cfg.min_sample:
             flags.append(
-                Finding(
+                Flag(
                     "few_repeat_buyers",
                     "warning",
                     f"customer_value: only {repeat} buyers made a repeat purchase by "
@@ -602,7 +604,7 @@ def customer_value(
     if model == "bgnbd" and fits[model].fitted and (x == 0).any():
         k = int((x == 0).sum())
         flags.append(
-            Finding(
+            Flag(
                 "p_alive_one_time_buyers",
                 "info",
                 f"BG/NBD puts P(alive) = 1 for the {k} buyers with no repeat purchase: the "
@@ -657,7 +659,7 @@ def customer_value(
     logger.info("customer_value: %d buyers (%d repeat), models %s", n, repeat, ", ".join(fits))
     return CustomerValue(
         table=table.reset_index(drop=True),
-        flags=sort_findings(flags),
+        flags=sort_flags(flags),
         audit=Audit(rows_in={"orders": data.rows_in}, excluded=data.excluded, notes=tuple(notes)),
         definition=_definition(fits),
         meta=meta,
@@ -726,11 +728,11 @@ def _day_of(value: Any, tz: str | None, what: str) -> int:
         raise ShopmetricsError(msg)
     if ts.tzinfo is not None:
         ts = (ts.tz_convert(tz) if tz else ts).tz_localize(None)
-    return int((ts.normalize() - pd.Timestamp(_engine.EPOCH)).days)
+    return int((ts.normalize() - pd.Timestamp(engine.EPOCH)).days)
 
 
 def _iso(day: int) -> str:
-    return (_engine.EPOCH + dt.timedelta(days=int(day))).date().isoformat()
+    return (engine.EPOCH + dt.timedelta(days=int(day))).date().isoformat()
 
 
 def _summarize(
@@ -745,7 +747,7 @@ def _summarize(
     import pandas as pd  # noqa: PLC0415
 
     tz = get_config().tz if tz is None else tz
-    table = _engine.load(orders, "orders", columns, tz)
+    table = engine.load(orders, "orders", columns, tz)
     table.require("buyer_id", "amount", purpose="customer_value")
     paid_col = "paid_at" if table.has("paid_at") else "created_at"
     table.require(paid_col, purpose="customer_value")
@@ -756,8 +758,8 @@ def _summarize(
     has_buyer = ~nw.col("buyer_id").is_null()
     has_amount = ~nw.col("amount").is_null()
     valid = paid & has_buyer & has_amount
-    day = _engine.day_number(paid_col)
-    counts = _engine.collect(
+    day = engine.day_number(paid_col)
+    counts = engine.collect(
         frame.select(
             nw.len().alias("rows"),
             (~paid).cast(nw.Int64()).sum().alias("unpaid"),
@@ -840,7 +842,7 @@ def _summarize(
             nw.col("_rows").sum(),
         )
     )
-    got = _engine.collect(per_buyer, "orders:clv_buyers")
+    got = engine.collect(per_buyer, "orders:clv_buyers")
     got = got.sort_values("buyer_id", kind="mergesort").reset_index(drop=True)
 
     n_valid = rows_in - n_unpaid - n_no_buyer - n_no_amount
@@ -1138,10 +1140,10 @@ def _fit_transactions(model: str, x: Array, tx: Array, big_t: Array) -> ModelFit
     return _maximize(model, loglik, start, len(x))
 
 
-def _fit_spend(summary: pd.DataFrame, min_sample: int) -> tuple[ModelFit, list[Finding]]:
+def _fit_spend(summary: pd.DataFrame, min_sample: int) -> tuple[ModelFit, list[Flag]]:
     from scipy import stats  # noqa: PLC0415
 
-    flags: list[Finding] = []
+    flags: list[Flag] = []
     x = summary["frequency"].to_numpy(dtype=float)
     m = summary["monetary_value"].to_numpy(dtype=float)
     repeat = x > 0
@@ -1149,7 +1151,7 @@ def _fit_spend(summary: pd.DataFrame, min_sample: int) -> tuple[ModelFit, list[F
     bad = int((repeat & ~usable).sum())
     if bad:
         flags.append(
-            Finding(
+            Flag(
                 "nonpositive_repeat_spend",
                 "warning",
                 f"gamma_gamma: {bad} repeat buyers have a mean repeat spend of 0 or less and "
@@ -1164,7 +1166,7 @@ def _fit_spend(summary: pd.DataFrame, min_sample: int) -> tuple[ModelFit, list[F
     n = len(xs)
     if n < 2 or np.ptp(ms) == 0:
         flags.append(
-            Finding(
+            Flag(
                 "too_few_repeat_buyers",
                 "error",
                 f"gamma_gamma: {n} repeat buyers with a positive spend, too few (or all alike) "
@@ -1177,7 +1179,7 @@ def _fit_spend(summary: pd.DataFrame, min_sample: int) -> tuple[ModelFit, list[F
         return _unfitted("gamma_gamma", n, "too few repeat buyers"), flags
     if n >= 3 and (np.ptp(xs) == 0 or np.ptp(ms) == 0):
         flags.append(
-            Finding(
+            Flag(
                 "spend_frequency_correlation",
                 "info",
                 "gamma_gamma assumes spend per purchase is independent of purchase frequency; "
@@ -1193,7 +1195,7 @@ def _fit_spend(summary: pd.DataFrame, min_sample: int) -> tuple[ModelFit, list[F
         r, pvalue = float(corr.statistic), float(corr.pvalue)
         concerning = abs(r) >= CORRELATION_WARN and pvalue < 0.05
         flags.append(
-            Finding(
+            Flag(
                 "spend_frequency_correlation",
                 "warning" if concerning else "info",
                 f"gamma_gamma assumes spend per purchase is independent of purchase frequency; "
@@ -1226,7 +1228,7 @@ def _fit_spend(summary: pd.DataFrame, min_sample: int) -> tuple[ModelFit, list[F
     ll = float(gamma_gamma_loglik((params["p"], params["q"], params["v"]), xs, ms).sum())
     if params["q"] <= 1:
         flags.append(
-            Finding(
+            Flag(
                 "spend_mean_undefined",
                 "warning",
                 f"gamma_gamma: q = {params['q']:.3g} <= 1, so the population mean spend "
@@ -1241,13 +1243,13 @@ def _fit_spend(summary: pd.DataFrame, min_sample: int) -> tuple[ModelFit, list[F
     return dataclasses.replace(fit, params=params, standard_errors=ses, log_likelihood=ll), flags
 
 
-def _fit_flags(fit: ModelFit) -> list[Finding]:
+def _fit_flags(fit: ModelFit) -> list[Flag]:
     if not fit.fitted:
         return []
     out = []
     if not fit.converged:
         out.append(
-            Finding(
+            Flag(
                 "fit_not_converged",
                 "warning",
                 f"{fit.model}: the optimiser did not report convergence ({fit.message}); "
@@ -1262,7 +1264,7 @@ def _fit_flags(fit: ModelFit) -> list[Finding]:
     ]
     if loose:
         out.append(
-            Finding(
+            Flag(
                 "imprecise_estimates",
                 "warning",
                 f"{fit.model}: the standard errors of {', '.join(loose)} exceed the estimates "
@@ -1277,7 +1279,7 @@ def _fit_flags(fit: ModelFit) -> list[Finding]:
         )
     if not all(math.isfinite(v) for v in fit.standard_errors.values()):
         out.append(
-            Finding(
+            Flag(
                 "standard_errors_unavailable",
                 "warning",
                 f"{fit.model}: the Hessian of the log-likelihood is not positive definite at "
@@ -1503,7 +1505,7 @@ def _discounted_purchases(
 
 def _holdout_flags(
     holdout: pd.DataFrame, model: str, data: _Summary, meta: dict[str, Any], min_sample: int
-) -> list[Finding]:
+) -> list[Flag]:
     actual = float(holdout["actual_total"].sum())
     predicted = float(holdout["predicted_total"].sum())
     meta["holdout_actual"] = actual
@@ -1515,7 +1517,7 @@ def _holdout_flags(
         return []
     happened = f"{actual:.0f} happened ({gap:+.0%})" if actual > 0 else "none happened"
     return [
-        Finding(
+        Flag(
             "holdout_mismatch",
             "warning",
             f"customer_value: the {model} model predicted {predicted:.1f} repeat purchases in "

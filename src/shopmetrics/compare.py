@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from shopmetrics import _stats, _tests
-from shopmetrics._records import Finding, sort_findings
-from shopmetrics._result import Audit, Result
 from shopmetrics.config import get_config
 from shopmetrics.errors import DefinitionError, SchemaError
+from shopmetrics.flags.finding import Flag, sort_flags
 from shopmetrics.funnel import RATES
+from shopmetrics.results import Audit, Result
+from shopmetrics.stats import intervals, multiplicity, twosample
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -198,7 +198,7 @@ def compare(
         msg = f"nothing to compare: none of {wanted} can be tested from these results"
         raise SchemaError(msg)
     table = pd.concat(parts, ignore_index=True)
-    table["p_adjusted"] = _stats.adjust_pvalues(table["p_value"].to_numpy(float), correction)
+    table["p_adjusted"] = multiplicity.adjust_pvalues(table["p_value"].to_numpy(float), correction)
     level = cfg.fdr if correction == "bh" else 1 - cfg.confidence
     table["significant"] = table["p_adjusted"].to_numpy(float) < level
     table = table.sort_values([*keys, "metric"], kind="stable").reset_index(drop=True)
@@ -225,9 +225,7 @@ def compare(
         "confidence": confidence or cfg.confidence,
     }
     notes = (f"{len(table)} comparisons; {correction} correction at level {level}",)
-    return ComparisonResult(
-        table, sort_findings(flags), Audit(notes=notes), current.definition, meta
-    )
+    return ComparisonResult(table, sort_flags(flags), Audit(notes=notes), current.definition, meta)
 
 
 def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> pd.DataFrame | None:
@@ -242,7 +240,7 @@ def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> p
         x1, n1 = m[f"{num}_cur"].to_numpy(float), m[f"{den}_cur"].to_numpy(float)
         x0, n0 = m[f"{num}_prev"].to_numpy(float), m[f"{den}_prev"].to_numpy(float)
         ok = (x1 <= n1) & (x0 <= n0) & (n1 > 0) & (n0 > 0)
-        c = _tests.compare_proportions(
+        c = twosample.compare_proportions(
             np.where(ok, x1, 0),
             np.where(ok, n1, 1),
             np.where(ok, x0, 0),
@@ -254,7 +252,7 @@ def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> p
         test = np.where(ok, c.test, "")
         weight = n1
     elif metric in COUNTS:
-        c = _tests.compare_rates(
+        c = twosample.compare_rates(
             cur, np.ones_like(cur), prev, np.ones_like(prev), compare="diff", confidence=confidence
         )
         est, lo, hi, p, test = c.estimate, c.low, c.high, c.p_value, c.test
@@ -263,7 +261,7 @@ def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> p
         hi_c, hi_p = m.get(f"{metric}_ci_high_cur"), m.get(f"{metric}_ci_high_prev")
         if hi_c is None or hi_p is None:
             return None
-        z = _stats._z(confidence or get_config().confidence)
+        z = intervals._z(confidence or get_config().confidence)
         # standard errors from each side's (symmetric, unclipped) upper limit
         se1 = (hi_c.to_numpy(float) - cur) / z
         se0 = (hi_p.to_numpy(float) - prev) / z
@@ -338,7 +336,7 @@ def movers(
     return t.head(top).reset_index(drop=True)
 
 
-def _period_of(flag: Finding, result: Result) -> str | None:
+def _period_of(flag: Flag, result: Result) -> str | None:
     """The result period (label) a dated flag falls in."""
     import pandas as pd  # noqa: PLC0415
 
@@ -382,7 +380,7 @@ def mix_decomposition(
     b = seg[seg["period"] == current].set_index(by)[[num, den]]
     m = a.add_suffix("_prev").join(b.add_suffix("_cur"), how="outer").fillna(0.0)
     va, vb = m[f"{den}_prev"].to_numpy(float), m[f"{den}_cur"].to_numpy(float)
-    ra, rb = _stats.rate(m[f"{num}_prev"], va), _stats.rate(m[f"{num}_cur"], vb)
+    ra, rb = intervals.rate(m[f"{num}_prev"], va), intervals.rate(m[f"{num}_cur"], vb)
     ra, rb = np.where(np.isnan(ra), rb, ra), np.where(np.isnan(rb), ra, rb)
     ra, rb = np.nan_to_num(ra), np.nan_to_num(rb)
     sa, sb = va / max(va.sum(), 1e-300), vb / max(vb.sum(), 1e-300)
@@ -422,7 +420,7 @@ def mix_decomposition(
     return pd.concat([out, total], ignore_index=True)
 
 
-def mix_shift_flag(table: pd.DataFrame, by: str, previous: str, current: str) -> Finding | None:
+def mix_shift_flag(table: pd.DataFrame, by: str, previous: str, current: str) -> Flag | None:
     """The ``mix_shift`` flag from :func:`mix_decomposition` (used by the funnel's detectors)."""
     d = mix_decomposition(table, by, previous, current)
     tot = d.iloc[-1]
@@ -448,7 +446,7 @@ def mix_shift_flag(table: pd.DataFrame, by: str, previous: str, current: str) ->
         else f"payment conversion of all {by}s moved {delta:+.2%} from {previous} to {current}, of which "
         f"{mix:+.2%} is mix (traffic moving between {by}s) and {rate_eff:+.2%} the {by}s' own rates"
     )
-    return Finding(
+    return Flag(
         "mix_shift",
         "warning",
         lead

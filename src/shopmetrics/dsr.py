@@ -58,12 +58,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from shopmetrics import _engine, _stats
-from shopmetrics._engine import FREQS, Freq, Table
-from shopmetrics._records import Finding, sort_findings
-from shopmetrics._result import Audit, Exclusion, Result
+from shopmetrics import engine
 from shopmetrics.config import get_config
+from shopmetrics.engine import FREQS, Freq, Table
 from shopmetrics.errors import DefinitionError, SchemaError, ShopmetricsError
+from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.results import Audit, Exclusion, Result
+from shopmetrics.stats import intervals, multiplicity
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -276,7 +277,7 @@ class DSRResult(Result):
         left_n = np.zeros(len(cur))
         left_s = np.zeros(len(cur))
         daily = self.daily
-        old = daily[daily["day"] < _engine.period_start(keep_from, "D")] if len(daily) else daily
+        old = daily[daily["day"] < engine.period_start(keep_from, "D")] if len(daily) else daily
         if len(old):
             by = list(self.by)
             for d in DIMENSIONS:
@@ -294,9 +295,9 @@ class DSRResult(Result):
         s_at = cur["total"].to_numpy(dtype=float) - left_s
         need = _fives_needed(s_at, n_at, float(target))
         out = cur[[*self.by, "dimension"]].copy()
-        out["score"] = _stats.rate(cur["total"], cur["n"])
+        out["score"] = intervals.rate(cur["total"], cur["n"])
         out["n"] = cur["n"].astype("int64")
-        out["score_at_date"] = _stats.rate(s_at, n_at)
+        out["score_at_date"] = intervals.rate(s_at, n_at)
         out["n_at_date"] = n_at.astype("int64")
         out["target"] = float(target)
         out["fives_needed"] = pd.array(need, dtype="Int64")
@@ -324,9 +325,9 @@ class DSRResult(Result):
         cur = self._current()
         n, total = cur["n"].to_numpy(dtype=float), cur["total"].to_numpy(dtype=float)
         out = cur[[*self.by, "dimension"]].copy()
-        out["score"] = _stats.rate(total, n)
+        out["score"] = intervals.rate(total, n)
         out["n"] = n.astype("int64")
-        out["score_after"] = _stats.rate(total + stars * count, n + count)
+        out["score_after"] = intervals.rate(total + stars * count, n + count)
         out["change"] = out["score_after"] - out["score"]
         return out
 
@@ -406,7 +407,7 @@ def dsr_what_if(
     if target is not None:
         k = _fives_needed(np.array([total]), np.array([float(n)]), float(target))[0]
         need = None if k is None else int(k)
-    after = float(_stats.rate(total + stars * count, n + count))
+    after = float(intervals.rate(total + stars * count, n + count))
     return WhatIf(float(score), int(n), target, need, stars, count, after, after - float(score))
 
 
@@ -491,19 +492,19 @@ def vs_peers(score: Any, peer_avg: Any, peer_max: Any = None, peer_min: Any = No
 
 def _parse_day(value: Any, name: str, tz: str | None) -> dt.date:
     """A date from a date, datetime, pandas Timestamp or ISO string (store-local)."""
-    return _engine.parse_instant(value, name, tz).date()
+    return engine.parse_instant(value, name, tz).date()
 
 
 def _parse_time(value: Any, name: str, tz: str | None) -> dt.datetime:
-    return _engine.parse_instant(value, name, tz)
+    return engine.parse_instant(value, name, tz)
 
 
 def _day_number(day: dt.date) -> int:
-    return (day - _engine.EPOCH.date()).days
+    return (day - engine.EPOCH.date()).days
 
 
 def _day_date(number: int) -> dt.date:
-    return _engine.EPOCH.date() + dt.timedelta(days=int(number))
+    return engine.EPOCH.date() + dt.timedelta(days=int(number))
 
 
 # ---------------------------------------------------------------- preparation
@@ -545,7 +546,7 @@ def _prepare(
     reject_unpaid: bool,
     default_score: float | None,
 ) -> _Prep:
-    rt = _engine.load(ratings, "ratings", columns, tz)
+    rt = engine.load(ratings, "ratings", columns, tz)
     rt.require("order_id", "buyer_id", "rated_at", purpose="DSR")
     rt.require(*SCORE_COLUMNS.values(), purpose="DSR scores")
     rt.require(*by, purpose="grouping (by=)")
@@ -553,7 +554,7 @@ def _prepare(
     excluded: list[Exclusion] = []
     od: Table | None = None
     if orders is not None:
-        od = _engine.load(orders, "orders", columns, tz)
+        od = engine.load(orders, "orders", columns, tz)
         od.require(
             "order_id", "buyer_id", "paid_at", purpose="checking ratings against paid trades"
         )
@@ -573,7 +574,7 @@ def _prepare(
             *[c for c in dict.fromkeys([*by, "product_id"]) if od.has(c)],
         ]
         od_frame = od.frame.select(od_cols)
-        rt_frame, od_frame, copied = _engine.join_ready(rt_frame, od_frame, "dsr")
+        rt_frame, od_frame, copied = engine.join_ready(rt_frame, od_frame, "dsr")
         if copied:
             notes.append(copied)
     extra = [c for c in ("product_id", "carrier", "region") if c in names and c not in by]
@@ -672,9 +673,9 @@ def _prepare(
         (~taken).alias("_eligible"),
         n_rated.alias("_n_rated"),
         ts_expr.alias("_ts"),
-        _engine.day_number("rated_at").alias(_DAY),
+        engine.day_number("rated_at").alias(_DAY),
         nw.lit(value=False).alias("_syn"),
-    ).with_columns(_engine.period_key("_ts", "M").alias("_month"))
+    ).with_columns(engine.period_key("_ts", "M").alias("_month"))
 
     # pass 1: audit counts and data range (one row)
     p1_exprs = [
@@ -695,7 +696,7 @@ def _prepare(
         ind["noorder"] = nw.col("_o_lines").is_null() & nw.col("_eligible")
     stats_frame = frame.with_columns(*(e.cast(nw.Int64()).alias(f"_i_{k}") for k, e in ind.items()))
     p1_exprs += [nw.col(f"_i_{k}").sum().alias(k) for k in ind]
-    row = _engine.collect(stats_frame.select(*p1_exprs), "dsr:audit")
+    row = engine.collect(stats_frame.select(*p1_exprs), "dsr:audit")
     stats = {c: _int(row[c].iloc[0]) for c in row.columns if c not in ("first_day", "last_day")}
     rows_in = {"ratings": stats["rows"]}
     for i, (reason, _, detail) in enumerate(reasons):
@@ -730,7 +731,7 @@ def _prepare(
             "table may not reach back far enough)"
         )
     if od is not None:
-        rows_in["orders"] = _engine.count_rows(od)
+        rows_in["orders"] = engine.count_rows(od)
 
     synthetic = False
     if default_score is not None and od is not None and od_frame is not None:
@@ -813,7 +814,7 @@ def _add_default_rows(
     cols = [c for c in schema.names() if c not in ("_day", "_month")]
     both = nw.concat([frame.select(cols), syn.select(cols)], how="vertical")
     return both.with_columns(
-        _engine.day_number("rated_at").alias(_DAY), _engine.period_key("_ts", "M").alias("_month")
+        engine.day_number("rated_at").alias(_DAY), engine.period_key("_ts", "M").alias("_month")
     )
 
 
@@ -886,7 +887,7 @@ def _agg_engine(frame: nw.LazyFrame[Any], keys: list[str], full: bool, what: str
     sums = [nw.col(c).sum().alias(c) for c in names]
     import pandas as pd  # noqa: PLC0415
 
-    out = _engine.collect(parts.group_by(keys).agg(*sums) if keys else parts.select(*sums), what)
+    out = engine.collect(parts.group_by(keys).agg(*sums) if keys else parts.select(*sums), what)
     values = out[names].apply(pd.to_numeric).astype("float64").fillna(0.0)
     combined: pd.DataFrame = pd.concat(
         [out[keys].reset_index(drop=True), values.reset_index(drop=True)], axis=1
@@ -981,7 +982,7 @@ def _scores(agg: pd.DataFrame, shrink_keys: list[str] | None = None) -> pd.DataF
     out = agg.copy()
     for d in DIMENSIONS:
         n, s, q = (agg[f"_{k}_{d}"].to_numpy(dtype=float) for k in ("n", "s", "q"))
-        mean, lo, hi = _stats.mean_ci(n, s, q)
+        mean, lo, hi = intervals.mean_ci(n, s, q)
         out[d] = mean
         out[f"n_{d}"] = n.astype("int64")
         out[f"{d}_ci_low"] = np.clip(lo, 1.0, 5.0)
@@ -1064,7 +1065,7 @@ def _correlation(shop: Mapping[str, float]) -> pd.DataFrame:
     import pandas as pd  # noqa: PLC0415
 
     cov, nc = _covariance(shop)
-    z = _stats._z(get_config().confidence)
+    z = intervals._z(get_config().confidence)
     rows = []
     for a, b in _PAIRS:
         i, j = DIMENSIONS.index(a), DIMENSIONS.index(b)
@@ -1161,7 +1162,7 @@ def _departures(groups: pd.DataFrame, shop: Mapping[str, float], by: list[str]) 
         part["p_value"] = p
         records.append(part)
     out = pd.concat(records, ignore_index=True)
-    out["q_value"] = _stats.adjust_pvalues(out["p_value"].to_numpy(dtype=float))
+    out["q_value"] = multiplicity.adjust_pvalues(out["p_value"].to_numpy(dtype=float))
     cfg = get_config()
     sig = (out["q_value"] < cfg.fdr).to_numpy(dtype=bool)
     absz = np.nan_to_num(np.abs(out["z"].to_numpy(dtype=float)), nan=-1.0)
@@ -1192,7 +1193,7 @@ def _departing_dimension(table: pd.DataFrame, dep: pd.DataFrame, by: list[str]) 
 def _load_peers(
     peers: Any, columns: Mapping[str, str] | None, by: list[str], notes: list[str]
 ) -> pd.DataFrame:
-    p = _engine.collect(_engine.load(peers, "peers", columns, localize=False).frame, "dsr:peers")
+    p = engine.collect(engine.load(peers, "peers", columns, localize=False).frame, "dsr:peers")
     dim_col = (
         "dimension" if "dimension" in p.columns else ("metric" if "metric" in p.columns else None)
     )
@@ -1386,7 +1387,7 @@ def dsr(
     eligible = prep.eligible
     # pass 2: rows outside the window
     win = (nw.col(_DAY) >= start) & (nw.col(_DAY) <= asof)
-    outside = _engine.collect(
+    outside = engine.collect(
         eligible.with_columns(
             ((nw.col(_DAY) > asof) & ~nw.col("_syn")).cast(nw.Int64()).alias("_after"),
             ((nw.col(_DAY) < start) & ~nw.col("_syn")).cast(nw.Int64()).alias("_before"),
@@ -1556,7 +1557,7 @@ def dsr(
             asof=asof,
             shop_row=shop_row,
         )
-        result = dataclasses.replace(result, flags=sort_findings(flags))
+        result = dataclasses.replace(result, flags=sort_flags(flags))
     logger.debug("dsr: %d rows, as_of %s, %d flags", len(table), _day_date(asof), len(result.flags))
     return result
 
@@ -1572,7 +1573,7 @@ def _collect_heavy(prep: _Prep, by: list[str], asof: int, *, skip: bool = False)
     )
     if prep.cap is None or skip:
         return pd.DataFrame({c: [] for c in cols})
-    rows = _engine.collect(
+    rows = engine.collect(
         prep.eligible.filter(nw.col("_heavy") & (nw.col(_DAY) <= asof)).select(cols), "dsr:heavy"
     )
     return rows.reset_index(drop=True)
@@ -1599,7 +1600,7 @@ def _distribution(agg: pd.DataFrame, by: list[str]) -> pd.DataFrame:
             "dimension": np.repeat([d for d in DIMENSIONS for _ in _STARS], rows),
             "stars": np.repeat([j for _ in DIMENSIONS for j in _STARS], rows),
             "count": counts.astype("int64"),
-            "share": _stats.rate(counts, totals),
+            "share": intervals.rate(counts, totals),
         }
     )
     out = pd.concat([out, extra], axis=1)
@@ -1636,7 +1637,7 @@ def _window_daily(
     both = _combine([light, hv], keys, full=False)
     out = both[by].copy() if by else pd.DataFrame(index=both.index)
     out["day"] = (
-        pd.to_datetime([_engine.period_start(int(k), "D") for k in both[_DAY]])
+        pd.to_datetime([engine.period_start(int(k), "D") for k in both[_DAY]])
         if len(both)
         else pd.to_datetime([])
     )
@@ -1677,7 +1678,7 @@ def _series(
     first = asof if first_day is None else min(first_day, asof)
     keys = _periods(first, asof, freq)
     ends = np.array(
-        [min((_engine.period_end(k, freq) - _engine.EPOCH).days - 1, asof) for k in keys],
+        [min((engine.period_end(k, freq) - engine.EPOCH).days - 1, asof) for k in keys],
         dtype=np.int64,
     )
     lo = int(min(first, ends.min() - window + 1))
@@ -1727,8 +1728,8 @@ def _series(
                 out_s[d][:, p] += np.bincount(g[ok], weights=v[ok], minlength=n_groups)
                 out_q[d][:, p] += np.bincount(g[ok], weights=v[ok] ** 2, minlength=n_groups)
     rows = []
-    labels = [_engine.period_label(k, freq) for k in keys]
-    starts = [pd.Timestamp(_engine.period_start(k, freq)) for k in keys]
+    labels = [engine.period_label(k, freq) for k in keys]
+    starts = [pd.Timestamp(engine.period_start(k, freq)) for k in keys]
     for gi in range(n_groups):
         frame = pd.DataFrame(
             {
@@ -1783,9 +1784,9 @@ def _detect(
     start: int,
     asof: int,
     shop_row: Mapping[str, float],
-) -> list[Finding]:
+) -> list[Flag]:
     cfg = get_config()
-    out: list[Finding] = []
+    out: list[Flag] = []
     t = result.table
     last = _last_period(t, list(result.by))
     small = last[last["small_sample"]] if "small_sample" in last.columns else last.iloc[0:0]
@@ -1799,7 +1800,7 @@ def _detect(
         )
         what = f"{len(small)} of {len(last)} groups have" if result.by else "the shop has"
         out.append(
-            Finding(
+            Flag(
                 "small_sample",
                 "warning" if not result.by else "info",
                 f"{what} fewer than {cfg.min_sample} counted ratings in some dimension: the "
@@ -1816,7 +1817,7 @@ def _detect(
     if prep.first_day is not None and prep.first_day > start:
         first = _day_date(prep.first_day)
         out.append(
-            Finding(
+            Flag(
                 "window_truncated",
                 "warning",
                 f"the ratings table starts on {first}, after the window's first day "
@@ -1856,7 +1857,7 @@ def _brushing(
     start: int,
     asof: int,
     shop_row: Mapping[str, float],
-) -> list[Finding]:
+) -> list[Flag]:
     """Bursts of 5-star ratings from new buyers right after payment (刷单 / brushing).
 
     A rating is suspect when every dimension it rates is 5 stars, it rates an order paid
@@ -1872,13 +1873,13 @@ def _brushing(
         *(_score(d).is_null() | (_score(d) == 5) for d in DIMENSIONS), ignore_nulls=True
     )
     impl = prep.eligible.implementation
-    quick = _engine.minutes_between("rated_at", "_paid_at", impl) <= BRUSH_MAX_HOURS * 60
-    new = _engine.minutes_between("_paid_at", "_first_paid", impl) <= BRUSH_NEW_BUYER_HOURS * 60
+    quick = engine.minutes_between("rated_at", "_paid_at", impl) <= BRUSH_MAX_HOURS * 60
+    new = engine.minutes_between("_paid_at", "_first_paid", impl) <= BRUSH_NEW_BUYER_HOURS * 60
     suspect = (five & quick & new & ~nw.col("_syn")).fill_null(value=False)
     frame = prep.eligible.filter((nw.col(_DAY) >= start) & (nw.col(_DAY) <= asof)).with_columns(
         suspect.cast(nw.Int64()).alias("_susp")
     )
-    per_day = _engine.collect(
+    per_day = engine.collect(
         frame.group_by(_DAY).agg(nw.len().alias("ratings"), nw.col("_susp").sum().alias("suspect")),
         "dsr:brushing_days",
     )
@@ -1897,7 +1898,7 @@ def _brushing(
     if not burst.any():
         return []
     burst_days = [int(d) for d in days[burst]]
-    rows = _engine.collect(
+    rows = engine.collect(
         frame.filter((nw.col("_susp") == 1) & nw.col(_DAY).is_in(burst_days)).select(
             "_oid",
             "order_id",
@@ -1923,7 +1924,7 @@ def _brushing(
         v = v[~np.isnan(v)]
         n = float(shop_row[f"_n_{d}"]) - len(v)
         s = float(shop_row[f"_s_{d}"]) - float(v.sum())
-        instead[d] = float(_stats.rate(s, n))
+        instead[d] = float(intervals.rate(s, n))
     day_list = [
         {
             "date": _day_date(int(d)).isoformat(),
@@ -1936,7 +1937,7 @@ def _brushing(
     n_susp = len(rows)
     shop = result.shop.iloc[0]
     return [
-        Finding(
+        Flag(
             "rating_brushing",
             "warning",
             f"{n_susp} five-star ratings on {len(burst_days)} burst day(s) "
@@ -2045,12 +2046,12 @@ def low_ratings(
         asof = prep.last_day
     else:
         asof = _day_number(_parse_day(as_of, "as_of", tz))
-    t0 = _engine.period_start(asof - 6, "D") if since is None else _parse_time(since, "since", tz)
+    t0 = engine.period_start(asof - 6, "D") if since is None else _parse_time(since, "since", tz)
     shown = [c for c in ("product_id", "carrier", "region") if c in prep.table.columns]
     low = nw.any_horizontal(*(_score(d) <= threshold for d in dims), ignore_nulls=True).fill_null(
         value=False
     )
-    rows = _engine.collect(
+    rows = engine.collect(
         prep.eligible.filter(
             low & (nw.col("rated_at") >= nw.lit(t0)) & (nw.col(_DAY) <= asof)
         ).select(

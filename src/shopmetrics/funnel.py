@@ -26,13 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shopmetrics import _engine, _stats
-from shopmetrics._counting import Counts, count_events, count_orders, sum_traffic
-from shopmetrics._engine import FREQS, PERIOD, Freq, Table
-from shopmetrics._records import Finding, sort_findings
-from shopmetrics._result import Audit, Exclusion, Result
+from shopmetrics import engine
 from shopmetrics.config import get_config
+from shopmetrics.engine import FREQS, PERIOD, Freq, Table
+from shopmetrics.engine.counting import Counts, count_events, count_orders, sum_traffic
 from shopmetrics.errors import DefinitionError, SchemaError
+from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.results import Audit, Exclusion, Result
+from shopmetrics.stats import intervals, shrinkage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,7 +117,7 @@ class FunnelResult(Result):
 
 def _parse_time(value: Any, name: str, tz: str | None = None) -> dt.datetime | None:
     """An optional ``start`` / ``end`` argument (``None`` stays ``None``)."""
-    return None if value is None else _engine.parse_instant(value, name, tz)
+    return None if value is None else engine.parse_instant(value, name, tz)
 
 
 def funnel(
@@ -212,9 +213,9 @@ def funnel(
     tz = tz or cfg.tz
     t0, t1 = _parse_time(start, "start", tz), _parse_time(end, "end", tz)
 
-    ev = _engine.load(events, "events", columns, tz) if events is not None else None
-    tr = _engine.load(traffic, "traffic", columns, tz) if traffic is not None else None
-    od = _engine.load(orders, "orders", columns, tz) if orders is not None else None
+    ev = engine.load(events, "events", columns, tz) if events is not None else None
+    tr = engine.load(traffic, "traffic", columns, tz) if traffic is not None else None
+    od = engine.load(orders, "orders", columns, tz) if orders is not None else None
     src = ev or tr
     assert src is not None
     if ev is not None:
@@ -314,15 +315,15 @@ def funnel(
         "source": "events" if ev else "traffic",
         "traffic_summed": traffic_summed,
     }
-    flags: list[Finding] = []
+    flags: list[Flag] = []
     result = FunnelResult(
         table, (), Audit(rows_in, tuple(excluded), tuple(notes)), definition, meta
     )
     if detect:
-        from shopmetrics import flags as flag_mod  # noqa: PLC0415
+        from shopmetrics.flags import detectors as flag_mod  # noqa: PLC0415
 
         flags = flag_mod.detect_funnel(result, events=ev, orders=od, traffic=tr)
-        result = dataclasses.replace(result, flags=sort_findings(flags))
+        result = dataclasses.replace(result, flags=sort_flags(flags))
     return result
 
 
@@ -372,8 +373,8 @@ def _add_rates(table: pd.DataFrame, method: str, definition: str = "alibaba") ->
     for name, (num, den) in RATES.items():
         if num in table.columns and den in table.columns:
             x, n = table[num].to_numpy(float), table[den].to_numpy(float)
-            table[name] = _stats.rate(x, n)
-            lo, hi = _stats.proportion_ci(x, n, method=method)
+            table[name] = intervals.rate(x, n)
+            lo, hi = intervals.proportion_ci(x, n, method=method)
             table[f"{name}_ci_low"], table[f"{name}_ci_high"] = lo, hi
     if (
         definition == "shopify"
@@ -381,8 +382,8 @@ def _add_rates(table: pd.DataFrame, method: str, definition: str = "alibaba") ->
         and "converting_sessions" in table.columns
     ):
         x, n = table["converting_sessions"].to_numpy(float), table["sessions"].to_numpy(float)
-        table["session_conversion"] = _stats.rate(x, n)
-        lo, hi = _stats.proportion_ci(x, n, method=method)
+        table["session_conversion"] = intervals.rate(x, n)
+        lo, hi = intervals.proportion_ci(x, n, method=method)
         table["session_conversion_ci_low"], table["session_conversion_ci_high"] = lo, hi
     if "paid_amount" in table.columns and "paid_buyers" in table.columns:
         sq = (
@@ -390,10 +391,10 @@ def _add_rates(table: pd.DataFrame, method: str, definition: str = "alibaba") ->
             if "paid_amount_sq" in table.columns
             else np.full(len(table), np.nan)
         )
-        m, lo, hi = _stats.mean_ci(table["paid_buyers"], table["paid_amount"], sq)
+        m, lo, hi = intervals.mean_ci(table["paid_buyers"], table["paid_amount"], sq)
         table["aov"], table["aov_ci_low"], table["aov_ci_high"] = m, np.maximum(lo, 0.0), hi
         if "visitors" in table.columns:
-            m, lo, hi = _stats.mean_ci(table["visitors"], table["paid_amount"], sq)
+            m, lo, hi = intervals.mean_ci(table["visitors"], table["paid_amount"], sq)
             table["visitor_value"], table["visitor_value_ci_low"] = m, np.maximum(lo, 0.0)
             table["visitor_value_ci_high"] = hi
     return table
@@ -405,7 +406,7 @@ def _daily_mean(table: pd.DataFrame, by: list[str], freq: Freq, method: str) -> 
     import pandas as pd  # noqa: PLC0415
 
     daily = _add_rates(table.copy(), method)
-    starts = pd.to_datetime([_engine.period_start(int(k), "D") for k in daily[PERIOD]])
+    starts = pd.to_datetime([engine.period_start(int(k), "D") for k in daily[PERIOD]])
     keys_dt = pd.Series(starts)
     if freq is None:
         daily["_p"] = 0
@@ -427,7 +428,7 @@ def _daily_mean(table: pd.DataFrame, by: list[str], freq: Freq, method: str) -> 
         # interval of a mean of daily rates: t-free normal interval across days
         sd = grouped[r].std(ddof=1)
         nd = grouped[r].count()
-        z = _stats._z(get_config().confidence)
+        z = intervals._z(get_config().confidence)
         out[f"{r}_ci_low"] = (out[r] - z * sd / np.sqrt(nd)).clip(lower=0)
         out[f"{r}_ci_high"] = (out[r] + z * sd / np.sqrt(nd)).clip(upper=1)
     out["days"] = grouped.size()
@@ -440,9 +441,9 @@ def _finish(table: pd.DataFrame, by: list[str], freq: Freq) -> pd.DataFrame:
 
     table = table.sort_values([*by, PERIOD], kind="stable").reset_index(drop=True)
     keys = table[PERIOD].astype("int64").tolist()
-    labels = [_engine.period_label(k, freq) for k in keys]
+    labels = [engine.period_label(k, freq) for k in keys]
     starts = pd.to_datetime(
-        pd.Series([_engine.period_start(k, freq) if freq else None for k in keys])
+        pd.Series([engine.period_start(k, freq) if freq else None for k in keys])
     )
     table = table.drop(columns=[PERIOD])
     table.insert(len(by), "period", labels)
@@ -482,7 +483,7 @@ def _shrink(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
             continue
         out = pd.Series(np.nan, index=table.index)
         for idx in table[groups].groupby("period", sort=False).groups.values():
-            shrunk, _, _ = _stats.shrink(table.loc[idx, num], table.loc[idx, den])
+            shrunk, _, _ = shrinkage.shrink(table.loc[idx, num], table.loc[idx, den])
             out.loc[idx] = shrunk
         table[f"{name}_shrunk"] = out.to_numpy()
     return table
@@ -490,7 +491,7 @@ def _shrink(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 def _peers(table: pd.DataFrame, peers: Any, columns: Mapping[str, str] | None) -> pd.DataFrame:
     """Peer comparison (同行同层平均): difference, ratio, and whether the gap is beyond the CI."""
-    p = _engine.collect(_engine.load(peers, "peers", columns).frame, "peers")
+    p = engine.collect(engine.load(peers, "peers", columns).frame, "peers")
     if "metric" not in p.columns or "peer_avg" not in p.columns:
         msg = (
             "peers: expected long form with columns 'metric' and 'peer_avg' "
@@ -519,10 +520,10 @@ def _converting_sessions(
     """Sessions (with a visit) in which the visitor created an order (Shopify definition)."""
     import narwhals.stable.v2 as nw  # noqa: PLC0415
 
-    ev_frame, od_frame, _ = _engine.join_ready(ev.frame, od.frame, "funnel (shopify sessions)")
+    ev_frame, od_frame, _ = engine.join_ready(ev.frame, od.frame, "funnel (shopify sessions)")
     frame = ev_frame.filter(nw.col("event") == "visit")
     if t0 is not None or t1 is not None:
-        frame = frame.filter(_engine.between("ts", t0, t1))
+        frame = frame.filter(engine.between("ts", t0, t1))
     sess = frame.group_by(["session_id", "visitor_id", *by]).agg(
         nw.col("ts").min().alias("s_start"), nw.col("ts").max().alias("s_end")
     )
@@ -533,13 +534,13 @@ def _converting_sessions(
     )
     keys = [*by, PERIOD]
     conv = (
-        joined.with_columns(_engine.period_key("s_start", freq).alias(PERIOD))
+        joined.with_columns(engine.period_key("s_start", freq).alias(PERIOD))
         .select([*keys, "session_id"])
         .unique()
         .group_by(keys)
         .agg(nw.len().alias("converting_sessions"))
     )
-    return _engine.collect(conv, "funnel:converting_sessions")
+    return engine.collect(conv, "funnel:converting_sessions")
 
 
 def _with_comparison(
@@ -572,8 +573,8 @@ def _with_comparison(
     t0 = _parse_time(start, "start")
     wide_start = None
     if t0 is not None:
-        key = _engine.period_key_of(t0, freq)
-        wide_start = _engine.period_start(
+        key = engine.period_key_of(t0, freq)
+        wide_start = engine.period_start(
             key - 1 if freq in (None, "M") else key - (7 if freq == "W" else 1), freq
         )
     result = funnel(

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from shopmetrics import _engine, _stats
-from shopmetrics._engine import PERIOD, Freq
-from shopmetrics._records import Finding, sort_findings
-from shopmetrics._result import Audit, Exclusion, Result
+from shopmetrics import engine
 from shopmetrics.config import get_config
+from shopmetrics.engine import PERIOD, Freq
 from shopmetrics.errors import DefinitionError, SchemaError
+from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.results import Audit, Exclusion, Result
+from shopmetrics.stats import intervals, shrinkage
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -195,7 +196,7 @@ def traffic_sources(
         detect=detect,
     )
     table = base.to_pandas()
-    flags: list[Finding] = [f for f in base.flags if f.code != "small_sample"]
+    flags: list[Flag] = [f for f in base.flags if f.code != "small_sample"]
     excluded = list(base.audit.excluded)
     rows_in = dict(base.audit.rows_in)
     notes = [
@@ -246,10 +247,10 @@ def traffic_sources(
                 table[c] = table[c].fillna(0.0)
         if "visitors" in table.columns:
             x, n = table["attributed_buyers"].to_numpy(float), table["visitors"].to_numpy(float)
-            table["payment_conversion"] = _stats.rate(x, n)
-            lo, hi = _stats.proportion_ci(np.minimum(np.round(x), n), n)
+            table["payment_conversion"] = intervals.rate(x, n)
+            lo, hi = intervals.proportion_ci(np.minimum(np.round(x), n), n)
             table["payment_conversion_ci_low"], table["payment_conversion_ci_high"] = lo, hi
-            table["visitor_value"] = _stats.rate(table["attributed_amount"], n)
+            table["visitor_value"] = intervals.rate(table["attributed_amount"], n)
     if spend is not None:
         sp = _spend(spend, by, freq, t0, t1, tz, columns)
         excluded += sp.pop("excluded")
@@ -264,16 +265,16 @@ def traffic_sources(
             else table.get("exposures")
         )
         if clicks is not None:
-            table["cpc"] = _stats.rate(table["cost"], clicks.fillna(0))
+            table["cpc"] = intervals.rate(table["cost"], clicks.fillna(0))
         if exposures is not None:
-            table["cpm"] = 1000 * _stats.rate(table["cost"], exposures.fillna(0))
+            table["cpm"] = 1000 * intervals.rate(table["cost"], exposures.fillna(0))
         if "visitors" in table.columns:
-            table["visitor_cost"] = _stats.rate(table["cost"], table["visitors"].fillna(0))
+            table["visitor_cost"] = intervals.rate(table["cost"], table["visitors"].fillna(0))
         if "attributed_amount" in table.columns:
             cost = table["cost"].to_numpy(float)
-            table["cpa"] = _stats.rate(cost, table["attributed_buyers"].to_numpy(float))
-            roas = _stats.rate(table["attributed_amount"], cost)
-            z = _stats._z(get_config().confidence)
+            table["cpa"] = intervals.rate(cost, table["attributed_buyers"].to_numpy(float))
+            roas = intervals.rate(table["attributed_amount"], cost)
+            z = intervals._z(get_config().confidence)
             half = (
                 z
                 * np.sqrt(table["attributed_amount_sq"].to_numpy(float))
@@ -285,7 +286,7 @@ def traffic_sources(
                 roas + half,
             )
             if "attributed_profit" in table.columns:
-                table["roi"] = _stats.rate(table["attributed_profit"] - cost, cost)
+                table["roi"] = intervals.rate(table["attributed_profit"] - cost, cost)
         flags += _spend_flags(table, paid_names)
     table["is_paid"] = table["source"].astype(str).isin(paid_names)
     if "roas" in table.columns and len(by) > 1:
@@ -301,7 +302,7 @@ def traffic_sources(
         "paid_sources": sorted(paid_names),
     }
     audit = Audit(rows_in, tuple(excluded), tuple(dict.fromkeys(notes)))
-    return TrafficResult(table, sort_findings(flags), audit, base.definition, meta)
+    return TrafficResult(table, sort_flags(flags), audit, base.definition, meta)
 
 
 def _attributed(
@@ -316,24 +317,24 @@ def _attributed(
     tz: str | None,
     columns: Mapping[str, str] | None,
     margin: float | None,
-) -> tuple[pd.DataFrame, list[Finding], list[Exclusion], dict[str, int]]:
+) -> tuple[pd.DataFrame, list[Flag], list[Exclusion], dict[str, int]]:
     """Paid orders credited to sources (and campaign / keyword) per period of payment."""
     import pandas as pd  # noqa: PLC0415
 
-    od = _engine.load(orders, "orders", columns, tz)
+    od = engine.load(orders, "orders", columns, tz)
     od.require(
         "order_id", "buyer_id", "created_at", "amount", "paid_at", purpose="attributed orders"
     )
-    rows = {"orders": _engine.count_rows(od)}
+    rows = {"orders": engine.count_rows(od)}
     frame = od.frame.filter(~nw.col("paid_at").is_null())
     if t0 is not None or t1 is not None:
-        frame = frame.filter(_engine.between("paid_at", t0, t1))
+        frame = frame.filter(engine.between("paid_at", t0, t1))
     profit = None
     if margin is not None:
         profit = nw.col("amount") * margin
     elif od.has("cost"):
         profit = nw.col("amount") - nw.col("cost").fill_null(0)
-    flags: list[Finding] = []
+    flags: list[Flag] = []
     excluded: list[Exclusion] = []
     keys = [*by, PERIOD]
     if model == "recorded":
@@ -341,7 +342,7 @@ def _attributed(
         if missing:
             msg = f"orders: attribution='recorded' needs column(s) {missing} in orders"
             raise SchemaError(msg)
-        frame = frame.with_columns(_engine.period_key("paid_at", freq).alias(PERIOD))
+        frame = frame.with_columns(engine.period_key("paid_at", freq).alias(PERIOD))
         if profit is not None:
             frame = frame.with_columns(profit.alias("_profit"))
         per_buyer = (
@@ -353,7 +354,7 @@ def _attributed(
             )
             .with_columns((nw.col("amt") * nw.col("amt")).alias("amt_sq"))
         )
-        out = _engine.collect(
+        out = engine.collect(
             per_buyer.group_by(keys).agg(
                 nw.col("o").sum().alias("attributed_orders"),
                 nw.len().alias("attributed_buyers"),
@@ -374,17 +375,17 @@ def _attributed(
             msg = f"attribution={model!r} needs events= to build the journeys; use attribution='recorded'"
             raise SchemaError(msg)
         # one attribution per period (orders of the period, touches up to window_days before)
-        paid = _engine.collect(
-            frame.with_columns(_engine.period_key("paid_at", freq).alias(PERIOD))
+        paid = engine.collect(
+            frame.with_columns(engine.period_key("paid_at", freq).alias(PERIOD))
             .select(PERIOD)
             .unique(),
             "traffic:periods",
         )
         parts = []
         for key in sorted(int(k) for k in paid[PERIOD]):
-            p0 = _engine.period_start(key, freq) if freq else t0
-            p1 = _engine.period_end(key, freq) if freq else t1
-            sel = frame if freq is None else frame.filter(_engine.between("paid_at", p0, p1))
+            p0 = engine.period_start(key, freq) if freq else t0
+            p1 = engine.period_end(key, freq) if freq else t1
+            sel = frame if freq is None else frame.filter(engine.between("paid_at", p0, p1))
             res = attribute(
                 events=events,
                 orders=sel.to_native(),
@@ -410,8 +411,8 @@ def _attributed(
         out["attributed_buyers"] = out.get("attributed_orders", 0.0)
         out["attributed_amount_sq"] = np.nan
         if profit is not None and "attributed_amount" in out.columns:
-            total_amt = float(_engine.scalar(frame.select(nw.col("amount").sum())) or 0.0)
-            total_profit = float(_engine.scalar(frame.select(profit.sum())) or 0.0)
+            total_amt = float(engine.scalar(frame.select(nw.col("amount").sum())) or 0.0)
+            total_profit = float(engine.scalar(frame.select(profit.sum())) or 0.0)
             out["attributed_profit"] = out["attributed_amount"] * (
                 total_profit / total_amt if total_amt else np.nan
             )
@@ -432,7 +433,7 @@ def _attributed(
         ]
         for extra in by[1:]:
             out[extra] = "(all)"
-    out["period"] = [_engine.period_label(int(k), freq) for k in out[PERIOD]]
+    out["period"] = [engine.period_label(int(k), freq) for k in out[PERIOD]]
     return out.drop(columns=[PERIOD]), flags, excluded, rows
 
 
@@ -445,31 +446,31 @@ def _spend(
     tz: str | None,
     columns: Mapping[str, str] | None,
 ) -> dict[str, Any]:
-    sp = _engine.load(spend, "spend", columns, tz)
+    sp = engine.load(spend, "spend", columns, tz)
     sp.require("date", "source", "cost", purpose="spend")
     missing = [c for c in by if not sp.has(c)]
     if missing:
         msg = f"spend: column(s) {missing} needed for by={by!r} are not in the spend table"
         raise SchemaError(msg)
-    rows = _engine.count_rows(sp)
+    rows = engine.count_rows(sp)
     excluded: list[Exclusion] = []
     frame = sp.frame
     if t0 is not None or t1 is not None:
-        inside = _engine.between("date", t0, t1)
-        n_out = _engine.count_rows(sp, ~inside)
+        inside = engine.between("date", t0, t1)
+        n_out = engine.count_rows(sp, ~inside)
         if n_out:
             excluded.append(Exclusion("spend", "outside range", n_out, "date outside [start, end)"))
         frame = frame.filter(inside)
     keys = [*by, PERIOD]
-    frame = frame.with_columns(_engine.period_key("date", freq).alias(PERIOD))
+    frame = frame.with_columns(engine.period_key("date", freq).alias(PERIOD))
     aggs = [nw.col("cost").sum().alias("cost")]
     aggs += [nw.col(c).sum().alias(f"spend_{c}") for c in ("exposures", "clicks") if sp.has(c)]
     sales_col = next((c for c in sp.columns if c.lower() in SALES_NAMES), None)
     roi_col = next((c for c in sp.columns if c.lower() in ROI_NAMES), None)
     if sales_col is not None:
         aggs.append(nw.col(sales_col).sum().alias("_reported_sales"))
-    out = _engine.collect(frame.group_by(keys).agg(*aggs), "traffic:spend")
-    out["period"] = [_engine.period_label(int(k), freq) for k in out[PERIOD]]
+    out = engine.collect(frame.group_by(keys).agg(*aggs), "traffic:spend")
+    out["period"] = [engine.period_label(int(k), freq) for k in out[PERIOD]]
     flags = _roi_column_flag(frame, roi_col, sales_col) if roi_col is not None else []
     out = out.drop(columns=[c for c in out.columns if c == "_reported_sales"])
     return {"table": out.drop(columns=[PERIOD]), "excluded": excluded, "rows": rows, "flags": flags}
@@ -479,9 +480,7 @@ ROI_NAMES = frozenset({"roi", "投入产出比", "投资回报率"})
 SALES_NAMES = frozenset({"sales", "gmv", "revenue", "成交金额", "总成交金额", "attributed_amount"})
 
 
-def _roi_column_flag(
-    frame: nw.LazyFrame[Any], roi_col: str, sales_col: str | None
-) -> list[Finding]:
+def _roi_column_flag(frame: nw.LazyFrame[Any], roi_col: str, sales_col: str | None) -> list[Flag]:
     """``roas_named_roi``: a spend column called ROI that is sales / cost, not profit / cost.
 
     With a sales column beside it, the rows are compared: when the "ROI" equals
@@ -490,9 +489,7 @@ def _roi_column_flag(
     and are flagged as probably ROAS.
     """
     cols = [roi_col, "cost", *([sales_col] if sales_col else [])]
-    sample = _engine.collect(
-        frame.select(cols).filter(nw.col("cost") > 0).head(5000), "traffic:roi"
-    )
+    sample = engine.collect(frame.select(cols).filter(nw.col("cost") > 0).head(5000), "traffic:roi")
     if len(sample) == 0:
         return []
     roi = sample[roi_col].astype(float)
@@ -507,7 +504,7 @@ def _roi_column_flag(
             return []
         why = "it is never negative and its median is above 1, as sales / cost is"
     return [
-        Finding(
+        Flag(
             "roas_named_roi",
             "warning",
             f"spend column {roi_col!r} is sales / cost ({why}): that is ROAS (投入产出比), "
@@ -521,15 +518,15 @@ def _roi_column_flag(
     ]
 
 
-def _spend_flags(table: pd.DataFrame, paid: frozenset[str]) -> list[Finding]:
-    out: list[Finding] = []
+def _spend_flags(table: pd.DataFrame, paid: frozenset[str]) -> list[Flag]:
+    out: list[Flag] = []
     vis = table["visitors"].fillna(0) if "visitors" in table.columns else None
     if vis is None:
         return out
     no_traffic = table[(table["cost"] > 0) & (vis == 0)]
     if len(no_traffic):
         out.append(
-            Finding(
+            Flag(
                 "spend_without_traffic",
                 "warning",
                 f"{len(no_traffic)} rows have spend but no tracked visitors: the tracking of that "
@@ -549,7 +546,7 @@ def _spend_flags(table: pd.DataFrame, paid: frozenset[str]) -> list[Finding]:
     free_riders = table[table["source"].astype(str).isin(paid) & (table["cost"] == 0) & (vis > 0)]
     if len(free_riders):
         out.append(
-            Finding(
+            Flag(
                 "traffic_without_spend",
                 "warning",
                 f"{len(free_riders)} rows of paid sources have visitors but no spend: the spend table "
@@ -586,7 +583,7 @@ def _advice(table: pd.DataFrame, min_clicks: int) -> pd.DataFrame:
     for idx in table.groupby(["source", "period"], sort=True).groups.values():
         sub = table.loc[idx]
         if len(sub) >= 3:
-            shrunk, _, _ = _stats.shrink(clicks.loc[idx].fillna(0), exposures.loc[idx].fillna(0))
+            shrunk, _, _ = shrinkage.shrink(clicks.loc[idx].fillna(0), exposures.loc[idx].fillna(0))
             table.loc[idx, "ctr_shrunk"] = shrunk
         src_roas = (
             sub["attributed_amount"].sum() / sub["cost"].sum() if sub["cost"].sum() else np.nan

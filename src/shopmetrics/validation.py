@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
 
-from shopmetrics import _engine
-from shopmetrics._records import Finding, sort_findings
-from shopmetrics._result import frame_to_markdown, plain
+from shopmetrics import engine
+from shopmetrics.display import frame_to_markdown, plain
 from shopmetrics.errors import ColumnNotFoundError, ValidationError, missing_column_message
+from shopmetrics.flags.finding import Flag, sort_flags
 from shopmetrics.schema import EVENT_TYPES, NON_NEGATIVE, TABLES
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Problem", "ValidationReport", "validate"]
 
-Problem = Finding
+Problem = Flag
 """A validation problem: the same record as a flag (see :class:`shopmetrics.flags.Flag`)."""
 
 N_EXAMPLES = 5
@@ -49,7 +49,7 @@ class ValidationReport:
         rows: Rows per table checked.
     """
 
-    problems: tuple[Finding, ...]
+    problems: tuple[Flag, ...]
     rows: Mapping[str, int]
 
     @property
@@ -58,12 +58,12 @@ class ValidationReport:
         return not self.errors
 
     @property
-    def errors(self) -> tuple[Finding, ...]:
+    def errors(self) -> tuple[Flag, ...]:
         """Problems that make a table unusable as given."""
         return tuple(p for p in self.problems if p.severity == "error")
 
     @property
-    def warnings(self) -> tuple[Finding, ...]:
+    def warnings(self) -> tuple[Flag, ...]:
         """Problems that let figures be computed but may mislead."""
         return tuple(p for p in self.problems if p.severity != "error")
 
@@ -115,7 +115,7 @@ class ValidationReport:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        from shopmetrics._result import frame_to_html  # noqa: PLC0415
+        from shopmetrics.display import frame_to_html  # noqa: PLC0415
 
         return frame_to_html(self.to_pandas().drop(columns=["examples"]))
 
@@ -158,20 +158,20 @@ def validate(
         "traffic": traffic,
         "peers": peers,
     }
-    problems: list[Finding] = []
+    problems: list[Flag] = []
     rows: dict[str, int] = {}
     tz_kinds: dict[str, set[str]] = {}
     for name, obj in given.items():
         if obj is None:
             continue
-        table = _engine.load(obj, name, columns, localize=False)
-        rows[name] = _engine.count_rows(table)
+        table = engine.load(obj, name, columns, localize=False)
+        rows[name] = engine.count_rows(table)
         problems.extend(_check_table(table, tz_kinds))
     kinds = {k for ks in tz_kinds.values() for k in ks}
     if len(kinds) > 1:
         where = {t: sorted(k) for t, k in tz_kinds.items()}
         problems.append(
-            Finding(
+            Flag(
                 "mixed_time_zones",
                 "error",
                 f"time columns mix naive and time-zone-aware timestamps ({where}); naive and aware "
@@ -179,7 +179,7 @@ def validate(
                 evidence=where,
             )
         )
-    report = ValidationReport(sort_findings(problems), rows)
+    report = ValidationReport(sort_flags(problems), rows)
     if strict:
         report.raise_if_errors()
     return report
@@ -189,23 +189,23 @@ def _examples(
     frame: nw.LazyFrame[Any], cond: nw.Expr, cols: list[str]
 ) -> tuple[int, tuple[dict[str, Any], ...]]:
     bad = frame.filter(cond)
-    n = int(_engine.scalar(bad.select(nw.len()), "validate:count") or 0)
+    n = int(engine.scalar(bad.select(nw.len()), "validate:count") or 0)
     if n == 0:
         return 0, ()
-    ex = _engine.collect(bad.select(cols).head(N_EXAMPLES), "validate:examples")
+    ex = engine.collect(bad.select(cols).head(N_EXAMPLES), "validate:examples")
     return n, tuple({str(k): plain(v) for k, v in r.items()} for r in ex.to_dict("records"))
 
 
-def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Finding]:
+def _check_table(table: engine.Table, tz_kinds: dict[str, set[str]]) -> list[Flag]:
     spec = TABLES[table.name]
     names = table.columns
-    out: list[Finding] = []
+    out: list[Flag] = []
     present_user = [{v: k for k, v in table.renamed.items()}.get(c, c) for c in names]
     for col in spec.required:
         if col not in names:
             err = ColumnNotFoundError(table.name, col, present_user)
             out.append(
-                Finding(
+                Flag(
                     "missing_column",
                     "error",
                     missing_column_message(table.name, col, present_user),
@@ -238,7 +238,7 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
             n, ex = _examples(frame, nw.col(col).is_null(), ctx(col))
             if n:
                 out.append(
-                    Finding(
+                    Flag(
                         "null_keys",
                         "error",
                         f"{table.name}: {n} rows have no {col!r}; fill it or drop those rows "
@@ -255,14 +255,14 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
             dup = (
                 frame.group_by(list(key)).agg(nw.len().alias("copies")).filter(nw.col("copies") > 1)
             )
-            n_keys = int(_engine.scalar(dup.select(nw.len()), "validate:dups") or 0)
+            n_keys = int(engine.scalar(dup.select(nw.len()), "validate:dups") or 0)
             if n_keys:
-                ex_frame = _engine.collect(dup.sort(list(key)).head(N_EXAMPLES), "validate:dups")
+                ex_frame = engine.collect(dup.sort(list(key)).head(N_EXAMPLES), "validate:dups")
                 extra = int(
-                    _engine.scalar(dup.select((nw.col("copies") - 1).sum()), "validate:dups") or 0
+                    engine.scalar(dup.select((nw.col("copies") - 1).sum()), "validate:dups") or 0
                 )
                 out.append(
-                    Finding(
+                    Flag(
                         "duplicate_rows",
                         "error",
                         f"{table.name}: {n_keys} {key} values appear more than once ({extra} extra rows); "
@@ -283,7 +283,7 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
             n, ex = _examples(frame, nw.col(col) < 0, ctx(col))
             if n:
                 out.append(
-                    Finding(
+                    Flag(
                         "negative_values",
                         "error",
                         f"{table.name}: {n} rows have a negative {col!r}; refunds belong in "
@@ -303,7 +303,7 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
                 n, ex = _examples(frame, bad, ctx(col))
                 if n:
                     out.append(
-                        Finding(
+                        Flag(
                             "score_out_of_range",
                             "error",
                             f"ratings: {n} rows have {col!r} outside 1-5; they are rejected from "
@@ -326,7 +326,7 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
         )
         if n:
             out.append(
-                Finding(
+                Flag(
                     "paid_before_created",
                     "error",
                     f"orders: {n} rows were paid before they were created; the two columns are "
@@ -339,7 +339,7 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
             )
     # unknown events
     if table.name == "events" and "event" in names:
-        counts = _engine.collect(
+        counts = engine.collect(
             frame.group_by("event").agg(nw.len().alias("rows")), "validate:events"
         )
         unknown = counts[~counts["event"].isin(EVENT_TYPES)]
@@ -347,7 +347,7 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
             n = int(unknown["rows"].sum())
             values = sorted(str(v) for v in unknown["event"].tolist())
             out.append(
-                Finding(
+                Flag(
                     "unknown_event",
                     "error",
                     f"events: {n} rows have event values outside {list(EVENT_TYPES)}: {values[:10]}. "
@@ -378,14 +378,14 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
             if c in names
         ]
         if uniq:
-            days = _engine.collect(
+            days = engine.collect(
                 frame.select(nw.col("date")).unique().sort("date"), "validate:dates"
             )
             d = days["date"].dropna().sort_values()
             gaps = d.diff().dropna().dt.days
             if len(gaps) and gaps.min() >= 7:
                 out.append(
-                    Finding(
+                    Flag(
                         "multi_day_uniques",
                         "warning",
                         f"traffic: rows are {int(gaps.min())} days apart, so {uniq} are counts over "
@@ -400,14 +400,12 @@ def _check_table(table: _engine.Table, tz_kinds: dict[str, set[str]]) -> list[Fi
     return out
 
 
-def _check_text_times(
-    table: _engine.Table, col: str, tz_kinds: dict[str, set[str]]
-) -> list[Finding]:
+def _check_text_times(table: engine.Table, col: str, tz_kinds: dict[str, set[str]]) -> list[Flag]:
     """Text or object time columns: parse a copy of the values (validation only)."""
     import pandas as pd  # noqa: PLC0415
 
-    values = _engine.collect(table.frame.select(col).unique(), f"validate:{col}")[col].dropna()
-    out: list[Finding] = []
+    values = engine.collect(table.frame.select(col).unique(), f"validate:{col}")[col].dropna()
+    out: list[Flag] = []
     bad: list[Any] = []
     kinds: set[str] = set()
     for v in values.tolist():
@@ -427,7 +425,7 @@ def _check_text_times(
         tz_kinds.setdefault(table.name, set()).update(kinds)
     if len(kinds) > 1:
         out.append(
-            Finding(
+            Flag(
                 "mixed_time_zones",
                 "error",
                 f"{table.name}: column {col!r} mixes naive and time-zone-aware timestamps; make them all "
@@ -439,7 +437,7 @@ def _check_text_times(
     if bad:
         n, ex = _examples(table.frame, nw.col(col).is_in(bad), [col])
         out.append(
-            Finding(
+            Flag(
                 "unparseable_time",
                 "error",
                 f"{table.name}: {n} rows have {col!r} values that are not timestamps, e.g. {bad[:3]}; "

@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from shopmetrics import _engine, _stats
-from shopmetrics._engine import PERIOD, Freq
-from shopmetrics._records import Finding, sort_findings
-from shopmetrics._result import Audit, Result
+from shopmetrics import engine
+from shopmetrics.engine import PERIOD, Freq
 from shopmetrics.errors import SchemaError
+from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.results import Audit, Result
+from shopmetrics.stats import intervals
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,15 +143,15 @@ def visitor_value(
     table = base.to_pandas()
     table = table[[c for c in keep if c in table.columns]]
     t0, t1 = _parse_time(start, "start", tz), _parse_time(end, "end", tz)
-    od = _engine.load(orders, "orders", columns, tz)
-    flags: list[Finding] = list(base.flags)
+    od = engine.load(orders, "orders", columns, tz)
+    flags: list[Flag] = list(base.flags)
     keys = [*by, "period"]
     notes = list(base.audit.notes)
     if od.has("refund_amount"):
         ref = _refunds(od, by, freq, t0, t1)
         table = table.merge(ref, on=keys, how="left")
         table["refund_amount"] = table["refund_amount"].fillna(0.0)
-        table["visitor_value_net"] = _stats.rate(
+        table["visitor_value_net"] = intervals.rate(
             table["paid_amount"] - table["refund_amount"], table["visitors"]
         )
         notes.append(
@@ -166,12 +167,12 @@ def visitor_value(
         sp = _spend(spend, by, freq, t0, t1, tz, columns)
         table = table.merge(sp["table"][[*keys, "cost"]], on=keys, how="left")
         table["cost"] = table["cost"].fillna(0.0)
-        table["visitor_cost"] = _stats.rate(table["cost"], table["visitors"])
+        table["visitor_cost"] = intervals.rate(table["cost"], table["visitors"])
     profit_share = None
     if margin is not None:
         profit_share = float(margin)
     elif od.has("cost"):
-        tot = _engine.collect(
+        tot = engine.collect(
             od.frame.filter(~nw.col("paid_at").is_null()).select(
                 nw.col("amount").sum().alias("a"), nw.col("cost").sum().alias("c")
             ),
@@ -192,29 +193,29 @@ def visitor_value(
         flags += _aov_flags(od, by, freq, t0, t1, table)
     meta = {**base.meta, "margin": margin}
     audit = Audit(base.audit.rows_in, base.audit.excluded, tuple(dict.fromkeys(notes)))
-    return VisitorValueResult(table, sort_findings(flags), audit, base.definition, meta)
+    return VisitorValueResult(table, sort_flags(flags), audit, base.definition, meta)
 
 
 def _refunds(
-    od: _engine.Table, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None
+    od: engine.Table, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None
 ) -> pd.DataFrame:
     frame = od.frame.filter(~nw.col("paid_at").is_null())
     if t0 is not None or t1 is not None:
-        frame = frame.filter(_engine.between("paid_at", t0, t1))
+        frame = frame.filter(engine.between("paid_at", t0, t1))
     frame = frame.with_columns(
-        _engine.period_key("paid_at", freq).alias(PERIOD),
+        engine.period_key("paid_at", freq).alias(PERIOD),
         nw.col("refund_amount").fill_null(0).alias("refund_amount"),
     )
-    out = _engine.collect(
+    out = engine.collect(
         frame.group_by([*by, PERIOD]).agg(nw.col("refund_amount").sum().alias("refund_amount")),
         "value:refunds",
     )
-    out["period"] = [_engine.period_label(int(k), freq) for k in out[PERIOD]]
+    out["period"] = [engine.period_label(int(k), freq) for k in out[PERIOD]]
     return out.drop(columns=[PERIOD])
 
 
 def _refund_rate_30d(
-    od: _engine.Table, by: list[str], table: pd.DataFrame, freq: Freq
+    od: engine.Table, by: list[str], table: pd.DataFrame, freq: Freq
 ) -> pd.DataFrame:
     """Refunded lines / paid lines in the 30 days to each period's end (platform definition)."""
     import pandas as pd  # noqa: PLC0415
@@ -223,17 +224,17 @@ def _refund_rate_30d(
     for label, start in sorted(set(zip(table["period"], table["period_start"], strict=True))):
         end = _period_end_from_start(start, freq)
         lo = end - dt.timedelta(days=REFUND_WINDOW_DAYS)
-        paid = od.frame.filter(_engine.between("paid_at", lo, end))
+        paid = od.frame.filter(engine.between("paid_at", lo, end))
         refunded = od.frame.filter(
-            _engine.between("refunded_at", lo, end) & (nw.col("refund_amount").fill_null(0) > 0)
+            engine.between("refunded_at", lo, end) & (nw.col("refund_amount").fill_null(0) > 0)
         )
-        p = _engine.collect(
+        p = engine.collect(
             paid.group_by(by).agg(nw.len().alias("paid_lines_30d"))
             if by
             else paid.select(nw.len().alias("paid_lines_30d")),
             "value:paid30",
         )
-        r = _engine.collect(
+        r = engine.collect(
             refunded.group_by(by).agg(nw.len().alias("refunds_30d"))
             if by
             else refunded.select(nw.len().alias("refunds_30d")),
@@ -243,7 +244,7 @@ def _refund_rate_30d(
         m["period"] = label
         rows.append(m)
     out = pd.concat(rows, ignore_index=True).fillna({"paid_lines_30d": 0, "refunds_30d": 0})
-    out["refund_rate_30d"] = _stats.rate(out["refunds_30d"], out["paid_lines_30d"])
+    out["refund_rate_30d"] = intervals.rate(out["refunds_30d"], out["paid_lines_30d"])
     return out
 
 
@@ -257,14 +258,14 @@ def _period_end_from_start(start: Any, freq: Freq) -> dt.datetime:
     return dt.datetime(year, month, 1)
 
 
-def _refund_flag(table: pd.DataFrame, by: list[str]) -> list[Finding]:
+def _refund_flag(table: pd.DataFrame, by: list[str]) -> list[Flag]:
     t = table[(table["paid_amount"] > 0)]
     share = t["refund_amount"] / t["paid_amount"]
     bad = t[share > 0.3]
     if len(bad) == 0:
         return []
     return [
-        Finding(
+        Flag(
             "refund_inflated",
             "warning",
             f"{len(bad)} rows have more than 30% of their paid amount refunded: gross visitor value "
@@ -285,21 +286,21 @@ def _refund_flag(table: pd.DataFrame, by: list[str]) -> list[Finding]:
 
 
 def _aov_flags(
-    od: _engine.Table,
+    od: engine.Table,
     by: list[str],
     freq: Freq,
     t0: dt.datetime | None,
     t1: dt.datetime | None,
     table: pd.DataFrame,
-) -> list[Finding]:
+) -> list[Flag]:
     """single_buyer_dominates (aov driven by a few buyers) and currency_units (cents vs yuan)."""
     frame = od.frame.filter(~nw.col("paid_at").is_null())
     if t0 is not None or t1 is not None:
-        frame = frame.filter(_engine.between("paid_at", t0, t1))
-    frame = frame.with_columns(_engine.period_key("paid_at", freq).alias(PERIOD))
+        frame = frame.filter(engine.between("paid_at", t0, t1))
+    frame = frame.with_columns(engine.period_key("paid_at", freq).alias(PERIOD))
     keys = [*by, PERIOD]
     per_buyer = frame.group_by([*keys, "buyer_id"]).agg(nw.col("amount").sum().alias("amt"))
-    top = _engine.collect(
+    top = engine.collect(
         per_buyer.group_by(keys).agg(
             nw.col("amt").max().alias("top"),
             nw.col("amt").sum().alias("tot"),
@@ -308,11 +309,11 @@ def _aov_flags(
         ),
         "value:top_buyer",
     )
-    out: list[Finding] = []
+    out: list[Flag] = []
     dom = top[(top["n"] >= 5) & (top["top"] > 0.5 * top["tot"])]
     if len(dom):
         out.append(
-            Finding(
+            Flag(
                 "single_buyer_dominates",
                 "warning",
                 f"in {len(dom)} rows one buyer paid more than half of the amount: aov and visitor value "
@@ -321,7 +322,7 @@ def _aov_flags(
                 examples=tuple(
                     {
                         **{c: str(r[c]) for c in by},
-                        "period": _engine.period_label(int(r[PERIOD]), freq),
+                        "period": engine.period_label(int(r[PERIOD]), freq),
                         "top_buyer_share": float(r["top"] / r["tot"]),
                         "median_buyer_amount": float(r["median_buyer_amount"]),
                     }
@@ -330,7 +331,7 @@ def _aov_flags(
                 instead={"median_buyer_amount": "per row, see examples"},
             )
         )
-    amounts = _engine.collect(
+    amounts = engine.collect(
         frame.select(
             nw.col("amount").median().alias("med"),
             nw.col("amount").max().alias("mx"),
@@ -343,7 +344,7 @@ def _aov_flags(
     frac, n = float(amounts["frac"].iloc[0] or 0), float(amounts["n"].iloc[0] or 0)
     if n >= 20 and med > 0 and mx > 100 * med and frac / n < 0.05:
         out.append(
-            Finding(
+            Flag(
                 "currency_units",
                 "warning",
                 f"the largest amount ({mx:,.0f}) is over 100 times the median ({med:,.2f}) and amounts are "
@@ -436,13 +437,13 @@ def repurchase(
         Metric dictionary, "Value" (复购率, plnmw.com).
     """
     by = [by] if isinstance(by, str) else list(by)
-    od = _engine.load(orders, "orders", columns, tz)
+    od = engine.load(orders, "orders", columns, tz)
     od.require("buyer_id", "paid_at", "amount", purpose="repurchase")
     paid = od.frame.filter(~nw.col("paid_at").is_null()).with_columns(
-        _engine.period_key("paid_at", freq).alias(PERIOD)
+        engine.period_key("paid_at", freq).alias(PERIOD)
     )
     keys = [*by, PERIOD]
-    buyers = _engine.collect(
+    buyers = engine.collect(
         paid.group_by([*keys, "buyer_id"])
         .agg(nw.col("amount").sum().alias("amt"))
         .group_by(keys)
@@ -451,10 +452,10 @@ def repurchase(
     )
     rows = []
     for key in sorted(int(k) for k in buyers[PERIOD].unique()):
-        start = _engine.period_start(key, freq)
+        start = engine.period_start(key, freq)
         history = (
             od.frame.filter(
-                _engine.between("paid_at", start - dt.timedelta(days=lookback_days), start)
+                engine.between("paid_at", start - dt.timedelta(days=lookback_days), start)
             )
             .select("buyer_id")
             .unique()
@@ -472,7 +473,7 @@ def repurchase(
             if by
             else old.select(nw.len().alias("old_buyers"), nw.col("amt").sum().alias("old_amount"))
         )
-        got = _engine.collect(agg, "repurchase:old")
+        got = engine.collect(agg, "repurchase:old")
         got[PERIOD] = key
         rows.append(got)
     import pandas as pd  # noqa: PLC0415
@@ -483,12 +484,12 @@ def repurchase(
         else pd.DataFrame(columns=[*keys, "old_buyers", "old_amount"])
     )
     out = buyers.merge(old_all, on=keys, how="left").fillna({"old_buyers": 0, "old_amount": 0.0})
-    out["repurchase_rate"] = _stats.rate(out["old_buyers"], out["paid_buyers"])
-    lo, hi = _stats.proportion_ci(out["old_buyers"], out["paid_buyers"])
+    out["repurchase_rate"] = intervals.rate(out["old_buyers"], out["paid_buyers"])
+    lo, hi = intervals.proportion_ci(out["old_buyers"], out["paid_buyers"])
     out["repurchase_rate_ci_low"], out["repurchase_rate_ci_high"] = lo, hi
-    out["returning_share"] = _stats.rate(out["old_amount"], out["paid_amount"])
+    out["returning_share"] = intervals.rate(out["old_amount"], out["paid_amount"])
     out = out.sort_values(keys).reset_index(drop=True)
-    out.insert(len(by), "period", [_engine.period_label(int(k), freq) for k in out[PERIOD]])
+    out.insert(len(by), "period", [engine.period_label(int(k), freq) for k in out[PERIOD]])
     return out.drop(columns=[PERIOD])
 
 
@@ -501,17 +502,17 @@ def cohorts(
         Long form: ``cohort`` (first paid month), ``months_since``, ``buyers`` (distinct
         buyers paying in that month), ``revenue``, ``retention`` (buyers / cohort size).
     """
-    od = _engine.load(orders, "orders", columns, tz)
+    od = engine.load(orders, "orders", columns, tz)
     od.require("buyer_id", "paid_at", "amount", purpose="cohorts")
     paid = od.frame.filter(~nw.col("paid_at").is_null()).with_columns(
-        _engine.period_key("paid_at", "M").alias("m")
+        engine.period_key("paid_at", "M").alias("m")
     )
     first = paid.group_by("buyer_id").agg(nw.col("m").min().alias("cohort_m"))
     joined = paid.join(first, on="buyer_id", how="inner").with_columns(
         (nw.col("m") - nw.col("cohort_m")).alias("months_since")
     )
     out = (
-        _engine.collect(
+        engine.collect(
             joined.group_by("cohort_m", "months_since").agg(
                 nw.col("buyer_id").n_unique().alias("buyers"),
                 nw.col("amount").sum().alias("revenue"),
@@ -523,5 +524,5 @@ def cohorts(
     )
     size = out[out["months_since"] == 0].set_index("cohort_m")["buyers"]
     out["retention"] = out["buyers"] / out["cohort_m"].map(size).astype(float)
-    out.insert(0, "cohort", [_engine.period_label(int(k), "M") for k in out["cohort_m"]])
+    out.insert(0, "cohort", [engine.period_label(int(k), "M") for k in out["cohort_m"]])
     return out.drop(columns=["cohort_m"])

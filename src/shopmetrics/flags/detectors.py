@@ -29,16 +29,17 @@ from typing import TYPE_CHECKING, Any, cast
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from shopmetrics import _engine, _stats
-from shopmetrics._engine import PERIOD
-from shopmetrics._records import Finding, sort_findings
-from shopmetrics._result import _is_missing
+from shopmetrics import engine
 from shopmetrics.config import get_config
+from shopmetrics.display import _is_missing
+from shopmetrics.engine import PERIOD
+from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.stats import intervals
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from shopmetrics._engine import Table
+    from shopmetrics.engine import Table
     from shopmetrics.funnel import FunnelResult
 
 __all__ = [
@@ -51,14 +52,13 @@ __all__ = [
     "order_brushing",
     "presale_zero_payment",
     "small_sample",
-    "sort_findings",
+    "sort_flags",
     "summed_uniques",
     "tracking_gap",
 ]
 
 logger = logging.getLogger(__name__)
 
-Flag = Finding
 
 BOT_MIN_EVENTS = 200
 """A visitor with more events than this in one day (and far above the store's 99th
@@ -73,10 +73,10 @@ def detect_funnel(
     events: Table | None = None,
     orders: Table | None = None,
     traffic: Table | None = None,
-) -> list[Finding]:
+) -> list[Flag]:
     """Run every funnel detector that its inputs allow."""
     t0, t1 = result.meta.get("start"), result.meta.get("end")
-    out: list[Finding] = []
+    out: list[Flag] = []
     out += small_sample(result)
     out += impossible_rate(result)
     out += mix_shift(result)
@@ -90,7 +90,7 @@ def detect_funnel(
         out += presale_zero_payment(result, orders, events)
         out += order_brushing(orders, events, t0, t1)
         out += immature_period(orders, t0, t1)
-    return list(sort_findings(out))
+    return list(sort_flags(out))
 
 
 def _subject(row: Any, by: tuple[str, ...]) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def _subject(row: Any, by: tuple[str, ...]) -> dict[str, Any]:
     return subject
 
 
-def small_sample(result: FunnelResult) -> list[Finding]:
+def small_sample(result: FunnelResult) -> list[Flag]:
     """Rows whose denominator is under ``config.min_sample`` (one flag listing them)."""
     t = result.table
     if "small_sample" not in t.columns or not t["small_sample"].any():
@@ -112,7 +112,7 @@ def small_sample(result: FunnelResult) -> list[Finding]:
         for _, r in bad.sort_values(den, kind="stable").head(5).iterrows()
     )
     return [
-        Finding(
+        Flag(
             "small_sample",
             "info",
             f"{len(bad)} of {len(t)} rows have fewer than {cfg.min_sample} {den}; their rates have "
@@ -136,10 +136,10 @@ _IMPOSSIBLE = (
 )
 
 
-def impossible_rate(result: FunnelResult) -> list[Finding]:
+def impossible_rate(result: FunnelResult) -> list[Flag]:
     """Numerators above their denominators: a join or tracking error, not a great week."""
     t = result.table
-    out: list[Finding] = []
+    out: list[Flag] = []
     for num, den in _IMPOSSIBLE:
         if num not in t.columns or den not in t.columns:
             continue
@@ -149,7 +149,7 @@ def impossible_rate(result: FunnelResult) -> list[Finding]:
         if len(bad) == 0:
             continue
         out.append(
-            Finding(
+            Flag(
                 "impossible_rate",
                 "warning",
                 f"{len(bad)} rows have {num} > {den} (a rate above 100%): buyers or clicks are "
@@ -166,14 +166,14 @@ def impossible_rate(result: FunnelResult) -> list[Finding]:
     return out
 
 
-def summed_uniques(result: FunnelResult) -> list[Finding]:
+def summed_uniques(result: FunnelResult) -> list[Flag]:
     """Unique counts of a traffic export added across days or groups overstate them."""
     info = result.meta.get("traffic_summed")
     if not info:
         return []
     cols = info["columns"]
     return [
-        Finding(
+        Flag(
             "summed_uniques",
             "warning",
             f"{cols} were added over up to {info['max_rows']} export rows per result row "
@@ -195,9 +195,9 @@ def _visitor_days(
     favourite). The one aggregate behind the tracking-gap and bot detectors."""
     frame = events.frame
     if t0 is not None or t1 is not None:
-        frame = frame.filter(_engine.between("ts", t0, t1))
+        frame = frame.filter(engine.between("ts", t0, t1))
     ind = frame.with_columns(
-        _engine.day_number("ts").alias("day"),
+        engine.day_number("ts").alias("day"),
         (nw.col("event") == "click").cast(nw.Int64()).alias("_click"),
         (nw.col("event") == "exposure").cast(nw.Int64()).alias("_exp"),
         nw.col("event").is_in(["inquiry", "cart", "favorite"]).cast(nw.Int64()).alias("_deep"),
@@ -218,7 +218,7 @@ def visitor_day_histogram(
     Small (days × distinct (n, clicks) pairs) and collected once: it gives the daily event
     totals (Σ n·k) for :func:`tracking_gap` and the thresholds of :func:`bot_traffic`.
     """
-    return _engine.collect(
+    return engine.collect(
         _visitor_days(events, t0, t1).group_by("day", "n", "clicks").agg(nw.len().alias("k")),
         "flags:visitor_day_hist",
     )
@@ -236,7 +236,7 @@ def tracking_gap(
     *,
     orders: Table | None = None,
     hist: pd.DataFrame | None = None,
-) -> list[Finding]:
+) -> list[Flag]:
     """Days with no (or almost no) events while the days around them have many."""
     import pandas as pd  # noqa: PLC0415
 
@@ -248,7 +248,7 @@ def tracking_gap(
     days = np.arange(int(daily["day"].min()), int(daily["day"].max()) + 1)
     counts = pd.Series(0, index=days, dtype="int64")
     counts.loc[list(daily["day"].astype("int64"))] = daily["n"].astype("int64").to_numpy()
-    out: list[Finding] = []
+    out: list[Flag] = []
     for i, day in enumerate(days):
         lo, hi = max(0, i - 3), min(len(days), i + 4)
         neighbours = np.concatenate([counts.to_numpy()[lo:i], counts.to_numpy()[i + 1 : hi]])
@@ -257,19 +257,19 @@ def tracking_gap(
         ref = float(np.median(neighbours))
         n = int(counts.iloc[i])
         if ref >= 100 and n < 0.1 * ref:
-            date = _engine.period_start(int(day), "D")
+            date = engine.period_start(int(day), "D")
             evidence: dict[str, Any] = {
                 "date": date.date().isoformat(),
                 "events": n,
                 "neighbour_median": ref,
             }
             if orders is not None:
-                n_orders = _engine.count_rows(
-                    orders, _engine.between("created_at", date, date + dt.timedelta(days=1))
+                n_orders = engine.count_rows(
+                    orders, engine.between("created_at", date, date + dt.timedelta(days=1))
                 )
                 evidence["orders_created"] = n_orders
             out.append(
-                Finding(
+                Flag(
                     "tracking_gap",
                     "warning",
                     f"{date:%Y-%m-%d} has {n} tracked events against a median of {ref:.0f} on the days "
@@ -304,7 +304,7 @@ def bot_traffic(
     t1: dt.datetime | None,
     *,
     hist: pd.DataFrame | None = None,
-) -> list[Finding]:
+) -> list[Flag]:
     """Visitors whose day looks automated; the share of traffic they carry.
 
     Per visitor and day, in the engine: events, clicks, exposures and deep actions
@@ -316,8 +316,8 @@ def bot_traffic(
     """
     frame = events.frame
     if t0 is not None or t1 is not None:
-        frame = frame.filter(_engine.between("ts", t0, t1))
-    frame = frame.with_columns(_engine.day_number("ts").alias("day"))
+        frame = frame.filter(engine.between("ts", t0, t1))
+    frame = frame.with_columns(engine.day_number("ts").alias("day"))
     per_vd = _visitor_days(events, t0, t1)
     if hist is None:
         hist = visitor_day_histogram(events, t0, t1)
@@ -332,23 +332,23 @@ def bot_traffic(
         & (nw.col("clicks") >= 0.3 * nw.col("exposures"))
         & (nw.col("deep") == 0)
     )
-    bots = _engine.collect(
+    bots = engine.collect(
         per_vd.filter(suspicious).sort("day", "visitor_id").head(10_000), "flags:bots"
     )
     if len(bots) == 0:
         return []
-    out: list[Finding] = []
+    out: list[Flag] = []
     for day_key, grp in bots.groupby("day", sort=True):
         day = int(cast("Any", day_key))
         ids = sorted(str(v) for v in grp["visitor_id"])
         day_frame = frame.filter(nw.col("day") == day)
-        by_event = _engine.collect(
+        by_event = engine.collect(
             day_frame.with_columns(nw.col("visitor_id").is_in(ids).alias("bot"))
             .group_by("event", "bot")
             .agg(nw.len().alias("n")),
             "flags:bot_share",
         )
-        vis = _engine.collect(
+        vis = engine.collect(
             day_frame.filter(nw.col("event") == "visit")
             .with_columns(nw.col("visitor_id").is_in(ids).alias("bot"))
             .group_by("bot")
@@ -365,7 +365,7 @@ def bot_traffic(
         exp_all, clk_all = total("exposure"), total("click")
         exp_h, clk_h = total("exposure", bot=False), total("click", bot=False)
         visits_all, visits_bot = total("visit"), total("visit", bot=True)
-        date = _engine.period_start(int(day), "D").date().isoformat()
+        date = engine.period_start(int(day), "D").date().isoformat()
         evidence = {
             "date": date,
             "bot_visitors": len(ids),
@@ -373,13 +373,13 @@ def bot_traffic(
             "threshold_clicks_per_day": click_threshold,
             "bot_event_share": float(grp["n"].sum()) / max(1.0, float(by_event["n"].sum())),
             "bot_visit_share": visits_bot / visits_all if visits_all else float("nan"),
-            "ctr_with_bots": float(_stats.rate(clk_all, exp_all)),
-            "ctr_without_bots": float(_stats.rate(clk_h, exp_h)),
+            "ctr_with_bots": float(intervals.rate(clk_all, exp_all)),
+            "ctr_without_bots": float(intervals.rate(clk_h, exp_h)),
             "visitors_with_bots": int(vis["v"].sum()),
             "visitors_without_bots": int(vis.loc[~vis["bot"].astype(bool), "v"].sum()),
         }
         out.append(
-            Finding(
+            Flag(
                 "bot_traffic",
                 "warning",
                 f"{len(ids)} visitors on {date} made far more events or clicks than any shopper "
@@ -404,11 +404,9 @@ def bot_traffic(
     return out
 
 
-def presale_zero_payment(
-    result: FunnelResult, orders: Table, events: Table | None
-) -> list[Finding]:
+def presale_zero_payment(result: FunnelResult, orders: Table, events: Table | None) -> list[Flag]:
     """Presale products whose payment conversion is ~0 (deposit phase) or inflated (final payment)."""
-    from shopmetrics._counting import count_events, count_orders  # noqa: PLC0415
+    from shopmetrics.engine.counting import count_events, count_orders  # noqa: PLC0415
 
     cond = None
     if orders.has("is_presale"):
@@ -418,7 +416,7 @@ def presale_zero_payment(
         cond = dep if cond is None else (cond | dep)
     if cond is None or not orders.has("product_id"):
         return []
-    ids_df = _engine.collect(
+    ids_df = engine.collect(
         orders.frame.filter(cond).select("product_id").unique(), "flags:presale_ids"
     )
     ids = sorted(str(v) for v in ids_df["product_id"].dropna())
@@ -438,26 +436,26 @@ def presale_zero_payment(
         )
     else:
         table = oc
-    out: list[Finding] = []
+    out: list[Flag] = []
     for r in table.sort_values(["product_id", PERIOD]).to_dict("records"):
         deposits = _count(r.get("deposit_buyers", 0))
         paid = _count(r.get("paid_buyers", 0))
         ordered = _count(r.get("order_buyers", 0))
         visitors = float(r.get("visitors", np.nan))
-        period = _engine.period_label(int(r[PERIOD]), freq)
+        period = engine.period_label(int(r[PERIOD]), freq)
         subject = {"product_id": str(r["product_id"]), "period": period}
         evidence = {
             "visitors": visitors,
             "order_buyers": ordered,
             "paid_buyers": paid,
             "deposit_buyers": deposits,
-            "payment_conversion": float(_stats.rate(paid, visitors)),
-            "order_conversion": float(_stats.rate(ordered, visitors)),
-            "deposit_conversion": float(_stats.rate(deposits, visitors)),
+            "payment_conversion": float(intervals.rate(paid, visitors)),
+            "order_conversion": float(intervals.rate(ordered, visitors)),
+            "deposit_conversion": float(intervals.rate(deposits, visitors)),
         }
         if deposits >= 3 and paid <= 0.2 * deposits:
             out.append(
-                Finding(
+                Flag(
                     "presale_zero_payment",
                     "warning",
                     f"presale product {r['product_id']} in {period}: {deposits:.0f} buyers paid a deposit "
@@ -476,7 +474,7 @@ def presale_zero_payment(
             )
         elif paid >= 3 and ordered >= 0 and paid > 2 * max(ordered, 1) and not np.isnan(visitors):
             out.append(
-                Finding(
+                Flag(
                     "presale_zero_payment",
                     "warning",
                     f"presale product {r['product_id']} in {period}: {paid:.0f} final payments against "
@@ -499,15 +497,15 @@ def _count(value: Any) -> float:
 
 def order_brushing(
     orders: Table, events: Table | None, t0: dt.datetime | None, t1: dt.datetime | None
-) -> list[Finding]:
+) -> list[Flag]:
     """刷单: many orders per buyer for one product within one clock hour."""
     if not orders.has("product_id"):
         return []
     frame = orders.frame
     if t0 is not None or t1 is not None:
-        frame = frame.filter(_engine.between("created_at", t0, t1))
-    hour = _engine.day_number("created_at") * 24 + nw.col("created_at").dt.hour().cast(nw.Int64())
-    windows = _engine.collect(
+        frame = frame.filter(engine.between("created_at", t0, t1))
+    hour = engine.day_number("created_at") * 24 + nw.col("created_at").dt.hour().cast(nw.Int64())
+    windows = engine.collect(
         frame.with_columns(hour.alias("hour"))
         .group_by("product_id", "hour")
         .agg(nw.len().alias("orders"), nw.col("buyer_id").n_unique().alias("buyers"))
@@ -517,14 +515,14 @@ def order_brushing(
         ),
         "flags:brushing_windows",
     )
-    out: list[Finding] = []
+    out: list[Flag] = []
     for w in windows.sort_values(["product_id", "hour"]).to_dict("records"):
-        start = _engine.period_start(0, "D") + dt.timedelta(hours=int(w["hour"]))
+        start = engine.period_start(0, "D") + dt.timedelta(hours=int(w["hour"]))
         sel = frame.filter(
             (nw.col("product_id") == w["product_id"])
-            & _engine.between("created_at", start, start + dt.timedelta(hours=1))
+            & engine.between("created_at", start, start + dt.timedelta(hours=1))
         )
-        rows = _engine.collect(
+        rows = engine.collect(
             sel.select(
                 "order_id",
                 "buyer_id",
@@ -546,7 +544,7 @@ def order_brushing(
             lag = (rows["paid_at"] - rows["created_at"]).dt.total_seconds()
             evidence["median_seconds_to_pay"] = float(lag.median()) if lag.notna().any() else None
         if events is not None:
-            visited = _engine.collect(
+            visited = engine.collect(
                 events.frame.filter(
                     nw.col("visitor_id").is_in(buyers)
                     & (nw.col("event") == "visit")
@@ -560,7 +558,7 @@ def order_brushing(
                 set(buyers) - {str(v) for v in visited["visitor_id"]}
             )
         out.append(
-            Finding(
+            Flag(
                 "order_brushing",
                 "warning",
                 f"product {w['product_id']}: {int(w['orders'])} orders from {int(w['buyers'])} buyers within one hour "
@@ -590,18 +588,18 @@ def order_brushing(
     return out
 
 
-def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | None) -> list[Finding]:
+def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | None) -> list[Flag]:
     """Orders created near the end of the data have not had time to be paid."""
     if not orders.has("paid_at"):
         return []
     frame = orders.frame
     if t0 is not None or t1 is not None:
-        frame = frame.filter(_engine.between("created_at", t0, t1))
-    last = _engine.scalar(frame.select(nw.col("created_at").max()), "flags:last_order")
+        frame = frame.filter(engine.between("created_at", t0, t1))
+    last = engine.scalar(frame.select(nw.col("created_at").max()), "flags:last_order")
     if last is None or _is_missing(last):
         return []
-    lag_h = _engine.minutes_between("paid_at", "created_at", frame.implementation) // 60
-    hist = _engine.collect(
+    lag_h = engine.minutes_between("paid_at", "created_at", frame.implementation) // 60
+    hist = engine.collect(
         frame.filter(~nw.col("paid_at").is_null())
         .with_columns(lag_h.alias("h"))
         .group_by("h")
@@ -614,7 +612,7 @@ def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | Non
     cum = (hist["k"].cumsum() / hist["k"].sum()).to_numpy()
     p95_h = float(hist["h"].to_numpy()[int(np.searchsorted(cum, 0.95))]) + 1
     cutoff = last.to_pydatetime() - dt.timedelta(hours=p95_h)
-    stats = _engine.collect(
+    stats = engine.collect(
         frame.with_columns(
             (nw.col("created_at") >= nw.lit(cutoff)).alias("recent"),
             nw.col("paid_at").is_null().cast(nw.Int64()).alias("unpaid"),
@@ -635,7 +633,7 @@ def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | Non
     if n1 < 20 or (p1 - p0) / se < 3:
         return []
     return [
-        Finding(
+        Flag(
             "immature_period",
             "warning",
             f"{u1:.0f} of {n1:.0f} orders created after {cutoff:%Y-%m-%d %H:%M} are still unpaid "
@@ -651,7 +649,7 @@ def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | Non
     ]
 
 
-def mix_shift(result: FunnelResult) -> list[Finding]:
+def mix_shift(result: FunnelResult) -> list[Flag]:
     """The total rate moved mostly because traffic moved between segments (mix), not rates.
 
     Between the last two periods, the change of the pooled payment conversion over the

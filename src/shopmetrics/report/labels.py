@@ -7,7 +7,7 @@ from their base metric (``payment_conversion_ci_low`` → "Payment conversion, C
 "支付转化率 下限").
 
 Examples:
-    >>> from shopmetrics._i18n import label, section_title
+    >>> from shopmetrics.report.labels import label, section_title
     >>> label("payment_conversion"), label("payment_conversion", "zh")
     ('Payment conversion', '支付转化率')
     >>> label("visitor_value_ci_high", "zh")

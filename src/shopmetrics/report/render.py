@@ -23,15 +23,16 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from shopmetrics import _deps, _i18n
-from shopmetrics._result import format_value, frame_to_markdown, is_percent, plain
+from shopmetrics.display import format_value, frame_to_markdown, is_percent, plain
+from shopmetrics.engine import deps
+from shopmetrics.report import labels
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import pandas as pd
 
-    from shopmetrics._records import Finding
+    from shopmetrics.flags.finding import Flag
     from shopmetrics.report import Headline, Report, Section
 
 LOWER_IS_BETTER = frozenset(
@@ -111,7 +112,7 @@ def display_table(df: pd.DataFrame, lang: str) -> tuple[list[str], list[list[str
     if not isinstance(df.index, pd.RangeIndex):
         df = df.reset_index()
     cols = [col_name(c) for c in df.columns]
-    headers = [_i18n.label(c, lang) for c in cols]
+    headers = [labels.label(c, lang) for c in cols]
     rows = [
         [cell_text(c, v) for c, v in zip(cols, row, strict=True)]
         for row in df.itertuples(index=False, name=None)
@@ -163,7 +164,7 @@ def fmt_significant(h: Headline, lang: str) -> str:
     """``significant`` / ``not significant`` / empty when not tested."""
     if h.significant is None:
         return ""
-    return _i18n.text("significant" if h.significant else "not_significant", lang)
+    return labels.text("significant" if h.significant else "not_significant", lang)
 
 
 def _kv(mapping: Mapping[str, Any], lang: str = "en", limit: int = 300) -> str:
@@ -174,7 +175,7 @@ def _kv(mapping: Mapping[str, Any], lang: str = "en", limit: int = 300) -> str:
             text = json.dumps(plain(v), ensure_ascii=False)
         else:
             text = cell_text(str(k), v)
-        parts.append(f"{_i18n.label(str(k), lang)} = {text}")
+        parts.append(f"{labels.label(str(k), lang)} = {text}")
     out = "; ".join(parts)
     return out if len(out) <= limit else out[: limit - 1] + "…"
 
@@ -198,9 +199,9 @@ def _generated_text(report: Report) -> str:
 
 def _meta_items(report: Report, lang: str) -> list[tuple[str, str]]:
     items = [
-        (_i18n.text("week", lang), report.week),
-        (_i18n.text("period", lang), _period_text(report)),
-        (_i18n.text("generated", lang), _generated_text(report)),
+        (labels.text("week", lang), report.week),
+        (labels.text("period", lang), _period_text(report)),
+        (labels.text("generated", lang), _generated_text(report)),
     ]
     return [(k, v) for k, v in items if v]
 
@@ -298,7 +299,7 @@ def html_table(caption: str, df: pd.DataFrame, lang: str, max_rows: int) -> str:
     label = esc(caption or "table")
     more = ""
     if len(rows) > max_rows:
-        more = f'<p class="more">{len(rows) - max_rows} {esc(_i18n.text("more_rows", lang))}</p>'
+        more = f'<p class="more">{len(rows) - max_rows} {esc(labels.text("more_rows", lang))}</p>'
     return (
         f'<div class="table-wrap" role="region" aria-label="{label}" tabindex="0">'
         f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{more}"
@@ -306,7 +307,7 @@ def html_table(caption: str, df: pd.DataFrame, lang: str, max_rows: int) -> str:
 
 
 def _html_card(h: Headline, lang: str) -> str:
-    name = h.label or _i18n.label(h.name, lang)
+    name = h.label or labels.label(h.name, lang)
     parts = [
         f'<div class="card"><div class="name">{esc(name)}</div>',
         f'<div class="value">{esc(fmt_headline(h, h.value))}</div>',
@@ -330,7 +331,7 @@ def _html_card(h: Headline, lang: str) -> str:
         )
     if h.previous is not None:
         parts.append(
-            f'<div class="sub">{esc(_i18n.text("previous", lang))} '
+            f'<div class="sub">{esc(labels.text("previous", lang))} '
             f"{esc(fmt_headline(h, h.previous))}</div>"
         )
     if h.note:
@@ -339,34 +340,34 @@ def _html_card(h: Headline, lang: str) -> str:
     return "".join(parts)
 
 
-def _subject_text(f: Finding, lang: str = "en") -> str:
+def _subject_text(f: Flag, lang: str = "en") -> str:
     return ", ".join(
-        f"{_i18n.label(str(k), lang)}: {cell_text(str(k), v)}" for k, v in f.subject.items()
+        f"{labels.label(str(k), lang)}: {cell_text(str(k), v)}" for k, v in f.subject.items()
     )
 
 
-def html_flag(f: Finding, lang: str, *, full: bool = True) -> str:
+def html_flag(f: Flag, lang: str, *, full: bool = True) -> str:
     """One finding: severity, code, subject, message; with ``full`` its evidence and examples."""
     sev = f.severity
     head = (
         f'<div class="flag sev-{esc(sev)}"><div>'
-        f'<span class="sev">{esc(_i18n.text(sev, lang))}</span> '
+        f'<span class="sev">{esc(labels.text(sev, lang))}</span> '
         f"<code>{esc(f.code)}</code>"
     )
     subject = _subject_text(f, lang)
     if subject:
         head += f" · {esc(subject)}"
     if f.n_rows is not None:
-        head += f" · {f.n_rows:,} {esc(_i18n.text('rows_affected', lang))}"
+        head += f" · {f.n_rows:,} {esc(labels.text('rows_affected', lang))}"
     parts = [head + "</div>", f"<p>{esc(f.message)}</p>"]
     dl = []
     if f.instead:
-        dl.append((_i18n.text("use_instead", lang), _kv(f.instead, lang)))
+        dl.append((labels.text("use_instead", lang), _kv(f.instead, lang)))
     if full and f.evidence:
-        dl.append((_i18n.text("evidence", lang), _kv(f.evidence, lang)))
+        dl.append((labels.text("evidence", lang), _kv(f.evidence, lang)))
     if full and f.examples:
         ex = " | ".join(_kv(e, lang, 160) for e in f.examples[:3])
-        dl.append((_i18n.text("examples", lang), ex))
+        dl.append((labels.text("examples", lang), ex))
     if dl:
         parts.append(
             "<dl>" + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in dl) + "</dl>"
@@ -397,7 +398,7 @@ def _html_section(section: Section, anchor: str, lang: str, max_rows: int) -> st
 
 def render_html(report: Report, lang: str, *, max_rows: int = 50, fragment: bool = False) -> str:
     """The report as one HTML document (or, with ``fragment``, a styled ``<div>`` for notebooks)."""
-    _i18n.check_lang(lang)
+    labels.check_lang(lang)
     used: set[str] = {"headline", "flags", "contents", "notes"}
     anchors = [_slug(s.key, used) for s in report.sections]
     toc: list[tuple[str, str]] = []
@@ -414,7 +415,7 @@ def render_html(report: Report, lang: str, *, max_rows: int = 50, fragment: bool
     body.append("</header>")
     content: list[str] = []
     if report.headline:
-        title = _i18n.section_title("headline", lang)
+        title = labels.section_title("headline", lang)
         toc.append(("headline", title))
         cards = "".join(_html_card(h, lang) for h in report.headline)
         content.append(
@@ -424,21 +425,21 @@ def render_html(report: Report, lang: str, *, max_rows: int = 50, fragment: bool
     for section, anchor in zip(report.sections, anchors, strict=True):
         toc.append((anchor, section.display_title(lang)))
         content.append(_html_section(section, anchor, lang, max_rows))
-    flags_title = _i18n.section_title("flags", lang)
+    flags_title = labels.section_title("flags", lang)
     toc.append(("flags", f"{flags_title} ({len(report.flags)})"))
     flag_html = "".join(html_flag(f, lang) for f in report.flags) or (
-        f"<p>{esc(_i18n.text('no_flags', lang))}</p>"
+        f"<p>{esc(labels.text('no_flags', lang))}</p>"
     )
     content.append(f'<section id="flags"><h2>{esc(flags_title)}</h2>{flag_html}</section>')
     if report.notes:
-        notes_title = _i18n.section_title("notes", lang)
+        notes_title = labels.section_title("notes", lang)
         toc.append(("notes", notes_title))
         content.append(
             f'<section id="notes"><h2>{esc(notes_title)}</h2><ul class="notes">'
             + "".join(f"<li>{esc(n)}</li>" for n in report.notes)
             + "</ul></section>"
         )
-    contents = _i18n.text("contents", lang)
+    contents = labels.text("contents", lang)
     body.append(
         f'<nav class="toc" aria-label="{esc(contents)}"><h2>{esc(contents)}</h2><ol>'
         + "".join(f'<li><a href="#{a}">{esc(t)}</a></li>' for a, t in toc)
@@ -477,23 +478,23 @@ def md_table(df: pd.DataFrame, lang: str, max_rows: int) -> str:
     )
     out = frame_to_markdown(shown, max_rows=max_rows)
     if len(rows) > max_rows:
-        out += f"\n\n_{len(rows) - max_rows} {_i18n.text('more_rows', lang)}._"
+        out += f"\n\n_{len(rows) - max_rows} {labels.text('more_rows', lang)}._"
     return out
 
 
-def md_flag(f: Finding, lang: str, *, full: bool = True) -> list[str]:
+def md_flag(f: Flag, lang: str, *, full: bool = True) -> list[str]:
     """One finding as Markdown list lines."""
-    head = f"**{_i18n.text(f.severity, lang).upper()}** `{f.code.replace('`', '')}`"
+    head = f"**{labels.text(f.severity, lang).upper()}** `{f.code.replace('`', '')}`"
     subject = _subject_text(f, lang)
     if subject:
         head += f" · {md(subject)}"
     if f.n_rows is not None:
-        head += f" · {f.n_rows:,} {_i18n.text('rows_affected', lang)}"
+        head += f" · {f.n_rows:,} {labels.text('rows_affected', lang)}"
     lines = [f"- {head}: {md(f.message)}"]
     if f.instead:
-        lines.append(f"  - {_i18n.text('use_instead', lang)}: {md(_kv(f.instead, lang))}")
+        lines.append(f"  - {labels.text('use_instead', lang)}: {md(_kv(f.instead, lang))}")
     if full and f.evidence:
-        lines.append(f"  - {_i18n.text('evidence', lang)}: {md(_kv(f.evidence, lang))}")
+        lines.append(f"  - {labels.text('evidence', lang)}: {md(_kv(f.evidence, lang))}")
     return lines
 
 
@@ -501,7 +502,7 @@ def render_markdown(report: Report, lang: str, *, max_rows: int = 50) -> str:
     """The report as Markdown."""
     import pandas as pd  # noqa: PLC0415
 
-    _i18n.check_lang(lang)
+    labels.check_lang(lang)
     out = [f"# {md(report.title)}", ""]
     if report.store:
         out += [md(report.store), ""]
@@ -509,18 +510,18 @@ def render_markdown(report: Report, lang: str, *, max_rows: int = 50) -> str:
     if meta:
         out += [" · ".join(f"**{k}** {md(v)}" for k, v in meta), ""]
     if report.headline:
-        out += [f"## {_i18n.section_title('headline', lang)}", ""]
+        out += [f"## {labels.section_title('headline', lang)}", ""]
         cols = [
-            _i18n.text("metric", lang),
-            _i18n.text("value", lang),
-            _i18n.label("previous", lang),
-            _i18n.label("change", lang),
-            _i18n.label("rel_change", lang),
-            _i18n.label("significant", lang),
+            labels.text("metric", lang),
+            labels.text("value", lang),
+            labels.label("previous", lang),
+            labels.label("change", lang),
+            labels.label("rel_change", lang),
+            labels.label("significant", lang),
         ]
         rows = [
             [
-                h.label or _i18n.label(h.name, lang),
+                h.label or labels.label(h.name, lang),
                 fmt_headline(h, h.value),
                 fmt_headline(h, h.previous) if h.previous is not None else "",
                 fmt_change(h) if h.change is not None else "",
@@ -540,22 +541,22 @@ def render_markdown(report: Report, lang: str, *, max_rows: int = 50) -> str:
                 out += [f"**{md(caption)}**", ""]
             out += [md_table(df, lang, max_rows), ""]
         for chart in section.charts:
-            out += [f"_{md(chart.title)}: {_i18n.text('chart_in_html', lang)}._", ""]
+            out += [f"_{md(chart.title)}: {labels.text('chart_in_html', lang)}._", ""]
         if section.flags:
             for f in section.flags:
                 out += md_flag(f, lang, full=False)
             out.append("")
         if section.notes:
             out += [f"- {md(n)}" for n in section.notes] + [""]
-    out += [f"## {_i18n.section_title('flags', lang)}", ""]
+    out += [f"## {labels.section_title('flags', lang)}", ""]
     if report.flags:
         for f in report.flags:
             out += md_flag(f, lang)
     else:
-        out.append(_i18n.text("no_flags", lang))
+        out.append(labels.text("no_flags", lang))
     out.append("")
     if report.notes:
-        out += [f"## {_i18n.section_title('notes', lang)}", ""]
+        out += [f"## {labels.section_title('notes', lang)}", ""]
         out += [f"- {md(n)}" for n in report.notes] + [""]
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -678,7 +679,7 @@ class _Sheet:
         cols = [col_name(c) for c in df.columns]
         if caption:
             self.line(caption, bold=True)
-        self.header([_i18n.label(c, lang) for c in cols])
+        self.header([labels.label(c, lang) for c in cols])
         for row in df.itertuples(index=False, name=None):
             for j, (c, v) in enumerate(zip(cols, row, strict=True), start=1):
                 self.put(self.row, j, v, "0.00%" if is_percent(c) and _is_number(v) else None)
@@ -731,8 +732,8 @@ def excel_value(value: Any) -> tuple[Any, str | None]:
 
 def write_excel(report: Report, path: Path, lang: str) -> None:
     """Write the report as an .xlsx workbook (needs openpyxl)."""
-    _i18n.check_lang(lang)
-    openpyxl = _deps.need("openpyxl", "Report.to_excel()")
+    labels.check_lang(lang)
+    openpyxl = deps.need("openpyxl", "Report.to_excel()")
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side  # noqa: PLC0415
 
     styles = {
@@ -749,7 +750,7 @@ def write_excel(report: Report, path: Path, lang: str) -> None:
 
     # summary: title, meta, headline figures
     ws = wb.active
-    ws.title = sheet_name(_i18n.text("summary", lang), used)
+    ws.title = sheet_name(labels.text("summary", lang), used)
     sheet = _Sheet(ws, styles)
     sheet.title(report.title)
     if report.store:
@@ -758,17 +759,17 @@ def write_excel(report: Report, path: Path, lang: str) -> None:
         sheet.line(f"{k}: {v}", muted=True)
     sheet.row += 1
     if report.headline:
-        sheet.line(_i18n.section_title("headline", lang), bold=True)
+        sheet.line(labels.section_title("headline", lang), bold=True)
         sheet.header(
             [
-                _i18n.text("metric", lang),
-                _i18n.text("value", lang),
-                _i18n.label("previous", lang),
-                _i18n.label("change", lang),
-                _i18n.label("rel_change", lang),
-                _i18n.label("significant", lang),
-                _i18n.label("value_ci_low", lang),
-                _i18n.label("value_ci_high", lang),
+                labels.text("metric", lang),
+                labels.text("value", lang),
+                labels.label("previous", lang),
+                labels.label("change", lang),
+                labels.label("rel_change", lang),
+                labels.label("significant", lang),
+                labels.label("value_ci_low", lang),
+                labels.label("value_ci_high", lang),
             ]
         )
         for h in report.headline:
@@ -776,7 +777,7 @@ def write_excel(report: Report, path: Path, lang: str) -> None:
             if h.unit and not h.is_percent:
                 fmt = f'"{h.unit.replace(chr(34), "")}"{fmt}'
             values: list[tuple[Any, str | None]] = [
-                (h.label or _i18n.label(h.name, lang), None),
+                (h.label or labels.label(h.name, lang), None),
                 (h.value, fmt),
                 (h.previous, fmt),
                 (h.change, fmt),
@@ -802,12 +803,12 @@ def write_excel(report: Report, path: Path, lang: str) -> None:
         for chart in section.charts:
             sheet.table(chart.title, chart.to_frame(), lang)
         for f in section.flags:
-            sheet.line(f"{_i18n.text(f.severity, lang).upper()} {f.code}: {f.message}")
+            sheet.line(f"{labels.text(f.severity, lang).upper()} {f.code}: {f.message}")
         for n in section.notes:
             sheet.line(n, muted=True)
         sheet.finish()
 
-    ws = wb.create_sheet(sheet_name(_i18n.section_title("flags", lang), used))
+    ws = wb.create_sheet(sheet_name(labels.section_title("flags", lang), used))
     sheet = _Sheet(ws, styles)
     cols = [
         "severity",
@@ -820,10 +821,10 @@ def write_excel(report: Report, path: Path, lang: str) -> None:
         "instead",
         "evidence",
     ]
-    sheet.header([_i18n.label(c, lang) for c in cols])
+    sheet.header([labels.label(c, lang) for c in cols])
     for f in report.flags:
         row: list[Any] = [
-            _i18n.text(f.severity, lang),
+            labels.text(f.severity, lang),
             f.code,
             f.table,
             f.column,

@@ -43,11 +43,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from shopmetrics import _i18n
-from shopmetrics._charts import BarChart, Chart, LineChart, Series, TrendChart
-from shopmetrics._records import Finding, sort_findings
-from shopmetrics._result import plain
+from shopmetrics.display import plain
 from shopmetrics.errors import ShopmetricsError
+from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.report import labels
+from shopmetrics.report.charts import BarChart, Chart, LineChart, Series, TrendChart
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -140,7 +140,7 @@ class Headline:
         """Whether the value is a proportion shown as a percentage."""
         if self.fmt:
             return self.fmt == "percent"
-        from shopmetrics._result import is_percent  # noqa: PLC0415
+        from shopmetrics.display import is_percent  # noqa: PLC0415
 
         return is_percent(self.name)
 
@@ -186,7 +186,7 @@ class Section:
     intro: str = ""
     tables: Sequence[tuple[str, Any]] = ()
     charts: Sequence[Chart] = ()
-    flags: Sequence[Finding] = ()
+    flags: Sequence[Flag] = ()
     notes: Sequence[str] = ()
 
     def __post_init__(self) -> None:
@@ -211,12 +211,12 @@ class Section:
                 )
                 raise ShopmetricsError(msg)
         object.__setattr__(self, "charts", tuple(self.charts))
-        object.__setattr__(self, "flags", sort_findings(tuple(self.flags)))
+        object.__setattr__(self, "flags", sort_flags(tuple(self.flags)))
         object.__setattr__(self, "notes", tuple(str(n) for n in self.notes))
 
     def display_title(self, lang: str = "en") -> str:
         """The title, or the standard title of ``key`` in ``lang``."""
-        return self.title or _i18n.section_title(self.key, lang)
+        return self.title or labels.section_title(self.key, lang)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-typed dict (tables as column lists and rows)."""
@@ -240,7 +240,7 @@ class Section:
         }
 
 
-def _dedupe(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+def _dedupe(findings: Sequence[Flag]) -> tuple[Flag, ...]:
     seen: set[str] = set()
     out = []
     for f in findings:
@@ -248,7 +248,7 @@ def _dedupe(findings: Sequence[Finding]) -> tuple[Finding, ...]:
         if key not in seen:
             seen.add(key)
             out.append(f)
-    return sort_findings(out)
+    return sort_flags(out)
 
 
 def _write(path: str | os.PathLike[str], text: str) -> None:
@@ -281,14 +281,14 @@ class Report:
     generated_at: dt.datetime | None = None
     headline: Sequence[Headline] = ()
     sections: Sequence[Section] = ()
-    flags: Sequence[Finding] = ()
+    flags: Sequence[Flag] = ()
     lang: str = "en"
     store: str = ""
     notes: Sequence[str] = ()
     meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _i18n.check_lang(self.lang)
+        labels.check_lang(self.lang)
         object.__setattr__(self, "headline", tuple(self.headline))
         object.__setattr__(self, "sections", tuple(self.sections))
         keys = [s.key for s in self.sections]
@@ -332,9 +332,9 @@ class Report:
         Returns:
             The HTML document.
         """
-        from shopmetrics import _render  # noqa: PLC0415
+        from shopmetrics.report import render  # noqa: PLC0415
 
-        out = _render.render_html(self, lang or self.lang, max_rows=max_rows)
+        out = render.render_html(self, lang or self.lang, max_rows=max_rows)
         if path is not None:
             _write(path, out)
         return out
@@ -353,9 +353,9 @@ class Report:
             lang: ``"en"`` or ``"zh"``; the report's ``lang`` by default.
             max_rows: Rows shown per table (the rest are counted).
         """
-        from shopmetrics import _render  # noqa: PLC0415
+        from shopmetrics.report import render  # noqa: PLC0415
 
-        out = _render.render_markdown(self, lang or self.lang, max_rows=max_rows)
+        out = render.render_markdown(self, lang or self.lang, max_rows=max_rows)
         if path is not None:
             _write(path, out)
         return out
@@ -370,15 +370,15 @@ class Report:
         Returns:
             The path written.
         """
-        from shopmetrics import _render  # noqa: PLC0415
+        from shopmetrics.report import render  # noqa: PLC0415
 
-        _render.write_excel(self, Path(path), lang or self.lang)
+        render.write_excel(self, Path(path), lang or self.lang)
         return Path(path)
 
     def _repr_html_(self) -> str:
-        from shopmetrics import _render  # noqa: PLC0415
+        from shopmetrics.report import render  # noqa: PLC0415
 
-        return _render.render_html(self, self.lang, max_rows=20, fragment=True)
+        return render.render_html(self, self.lang, max_rows=20, fragment=True)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-able types."""

@@ -1,6 +1,6 @@
 """The funnel's counting, done once in the engine and shared by every metric module.
 
-Each function takes :class:`~shopmetrics._engine.Table` objects, builds lazy narwhals
+Each function takes :class:`~shopmetrics.tables.Table` objects, builds lazy narwhals
 aggregations, and collects one small table per metric family (groups x periods rows).
 Unique counts are computed as unique counts at the requested grain: the distinct
 ``(group, period, id)`` tuples are formed in the engine and only their counts come back.
@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from shopmetrics import _engine
-from shopmetrics._engine import PERIOD, Freq, Table
-from shopmetrics._result import Exclusion
+from shopmetrics.engine import periods, tables
+from shopmetrics.engine.periods import PERIOD, Freq
+from shopmetrics.engine.tables import Table
+from shopmetrics.results import Exclusion
 from shopmetrics.schema import EVENT_TYPES, TRAFFIC_MEASURES
 
 if TYPE_CHECKING:
@@ -67,8 +68,8 @@ def _range_filter(
     frame = table.frame
     if start is None and end is None:
         return frame
-    cond = _engine.between(col, start, end)
-    out_n = _engine.count_rows(table, ~cond | nw.col(col).is_null())
+    cond = periods.between(col, start, end)
+    out_n = tables.count_rows(table, ~cond | nw.col(col).is_null())
     if out_n:
         excluded.append(Exclusion(table.name, reason, out_n, f"{col} outside [{start}, {end})"))
     return frame.filter(cond)
@@ -86,7 +87,7 @@ def _null_filter(
     if not cols:
         return frame
     cond = nw.any_horizontal(*(nw.col(c).is_null() for c in cols), ignore_nulls=False)
-    n = int(_engine.scalar(frame.filter(cond).select(nw.len()), f"{table.name}:nulls") or 0)
+    n = int(tables.scalar(frame.filter(cond).select(nw.len()), f"{table.name}:nulls") or 0)
     if n:
         excluded.append(
             Exclusion(table.name, f"null {', '.join(cols)}", n, f"excluded from {what}")
@@ -116,7 +117,7 @@ def _period_or_reason(
         has_null = nw.any_horizontal(*(nw.col(c).is_null() for c in null_cols), ignore_nulls=False)
         out = nw.when(has_null).then(nw.lit(EXCLUDED - 2, nw.Int64())).otherwise(out)
     if start is not None or end is not None:
-        outside = ~_engine.between(time_col, start, end) | nw.col(time_col).is_null()
+        outside = ~periods.between(time_col, start, end) | nw.col(time_col).is_null()
         out = nw.when(outside).then(nw.lit(EXCLUDED - 1, nw.Int64())).otherwise(out)
     return out, null_cols
 
@@ -181,7 +182,7 @@ def count_events(
         "ts",
         start,
         end,
-        _engine.period_key("ts", freq, frame.implementation),
+        periods.period_key("ts", freq, frame.implementation),
     )
     pre = frame.select(
         *by,
@@ -194,7 +195,7 @@ def count_events(
         *(nw.col(f"_n_{e}").sum() for e in EVENT_TYPES),
         *(nw.col(f"_u_{e}").n_unique().alias(f"_d_{e}") for e in UNIQUE_EVENTS),
     )
-    raw = _engine.collect(agg, "funnel:events")
+    raw = tables.collect(agg, "funnel:events")
     period_col = raw[PERIOD].to_numpy(dtype="float64")
     rows_all = raw["_rows"].to_numpy().astype("int64")
     rows_in = {"events": int(rows_all.sum())}
@@ -219,7 +220,7 @@ def count_events(
     by_reason[3] = int((rows - known).sum())
     excluded = _exclusions("events", by_reason, "ts", start, end, null_cols, "the funnel")
     if sessions and events.has("session_id"):
-        s = _engine.collect(
+        s = tables.collect(
             frame.filter(event == "visit")
             .with_columns(period.alias(PERIOD))
             .filter(nw.col(PERIOD) > EXCLUDED)
@@ -288,7 +289,7 @@ def count_orders(
     keys = [*by, PERIOD]
     null_cols = [c for c in ["order_id", "buyer_id", *by] if orders.has(c)]
     bad = nw.any_horizontal(*(nw.col(c).is_null() for c in null_cols), ignore_nulls=False)
-    audit = _engine.collect(
+    audit = tables.collect(
         orders.frame.select(nw.len().alias("rows"), bad.cast(nw.Int64()).sum().alias("bad")),
         "orders:audit",
     )
@@ -307,10 +308,10 @@ def count_orders(
     def role(name: str, time_col: str, id_col: str, money: bool = False) -> nw.LazyFrame[Any]:
         part = base.filter(~nw.col(time_col).is_null())
         if start is not None or end is not None:
-            part = part.filter(_engine.between(time_col, start, end))
+            part = part.filter(periods.between(time_col, start, end))
         return part.select(
             *(nw.col(k) for k in by),
-            _engine.period_key(time_col, freq, base.implementation).cast(nw.Int64()).alias(PERIOD),
+            periods.period_key(time_col, freq, base.implementation).cast(nw.Int64()).alias(PERIOD),
             nw.lit(name).alias("_role"),
             nw.col(id_col).cast(nw.String()).alias("_id"),
             (cents if money else nw.lit(0, nw.Int64())).alias("_cents"),
@@ -355,7 +356,7 @@ def count_orders(
             *(nw.col(name).sum() for name in squares),
         )
     )
-    raw = _engine.collect(per_group, "funnel:orders")
+    raw = tables.collect(per_group, "funnel:orders")
     out = raw[by].reset_index(drop=True)
     out[PERIOD] = raw[PERIOD].to_numpy().astype("int64")
     for name in roles:
@@ -385,15 +386,15 @@ def sum_traffic(
     the sums overstate them, which :func:`shopmetrics.flags.summed_uniques` reports.
     """
     excluded: list[Exclusion] = []
-    rows_in = {"traffic": _engine.count_rows(traffic)}
+    rows_in = {"traffic": tables.count_rows(traffic)}
     frame = _range_filter(traffic, "date", start, end, excluded, "outside range")
     frame = _null_filter(traffic, frame, ["date", *by], excluded, "the funnel")
     keys = [*by, PERIOD]
     measures = [c for c in TRAFFIC_MEASURES if traffic.has(c)]
-    frame = frame.with_columns(_engine.period_key("date", freq).alias(PERIOD))
+    frame = frame.with_columns(periods.period_key("date", freq).alias(PERIOD))
     agg = frame.group_by(keys).agg(
         *(nw.col(c).sum().alias(c) for c in measures),
         nw.len().alias("_rows"),
         nw.col("date").n_unique().alias("_days"),
     )
-    return Counts(_engine.collect(agg, "funnel:traffic"), keys, excluded, rows_in)
+    return Counts(tables.collect(agg, "funnel:traffic"), keys, excluded, rows_in)

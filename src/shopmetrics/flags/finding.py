@@ -15,7 +15,7 @@ SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Finding:
+class Flag:
     """One problem or flag.
 
     Attributes:
@@ -44,7 +44,7 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-typed dict (JSON-ready)."""
-        from shopmetrics._result import plain  # noqa: PLC0415
+        from shopmetrics.display import plain  # noqa: PLC0415
 
         return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
@@ -54,7 +54,7 @@ class Finding:
         return f"{self.severity.upper()} {self.code}{' @ ' + where if where else ''}{rows}: {self.message}"
 
 
-def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> tuple[Finding, ...]:
+def sort_flags(findings: list[Flag] | tuple[Flag, ...]) -> tuple[Flag, ...]:
     """Most serious first, then by code (stable, order-independent)."""
     return tuple(
         sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.code, str(f.subject)))

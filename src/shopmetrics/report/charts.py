@@ -14,7 +14,7 @@ Every chart has a title, axis labels, ``role="img"`` with an ``aria-label`` and 
 a phone. All text (labels, names, titles) is escaped; the output is well-formed XML.
 
 Examples:
-    >>> from shopmetrics._charts import BarChart
+    >>> from shopmetrics.report.charts import BarChart
     >>> chart = BarChart("ROAS by source", labels=["search", "feed"], values=[3.2, 0.8],
     ...                  reference=1.0, x_label="ROAS (sales / spend)", metric="roas")
     >>> svg = chart.to_svg()
@@ -35,9 +35,9 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from shopmetrics import _i18n
-from shopmetrics._result import is_percent, plain
+from shopmetrics.display import is_percent, plain
 from shopmetrics.errors import ShopmetricsError
+from shopmetrics.report import labels
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -446,20 +446,20 @@ class TrendChart(Chart):
         legend_items = [
             (
                 f'<line x1="0" x2="18" y1="0" y2="0" stroke="{UP}" stroke-width="2.5"/>',
-                _i18n.text("actual", lang),
+                labels.text("actual", lang),
             ),
         ]
         if band:
             legend_items.append(
                 (
                     f'<rect x="0" y="-6" width="18" height="12" fill="{BAND}"/>',
-                    _i18n.text("expected_band", lang),
+                    labels.text("expected_band", lang),
                 )
             )
             legend_items.append(
                 (
                     f'<circle cx="9" cy="0" r="4.5" fill="{ALERT}"/>',
-                    _i18n.text("outside_band", lang),
+                    labels.text("outside_band", lang),
                 )
             )
         legend, y_after = self._legend(legend_items, top + 10)
@@ -524,7 +524,7 @@ class TrendChart(Chart):
                 assert self.low is not None
                 assert self.high is not None
                 tip += (
-                    f" ({_i18n.text('expected_band', lang)} "
+                    f" ({labels.text('expected_band', lang)} "
                     f"{_value_text(self.low[i], self.percent, self._dec)}–"
                     f"{_value_text(self.high[i], self.percent, self._dec)})"
                 )

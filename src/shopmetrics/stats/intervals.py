@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from shopmetrics.config import CI_METHODS, get_config
 from shopmetrics.errors import DefinitionError
+from shopmetrics.stats.common import floats
 
 Array = npt.NDArray[np.float64]
 
@@ -23,13 +24,9 @@ def _z(confidence: float) -> float:
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
-def _as_float(a: Any) -> Array:
-    return np.asarray(a, dtype=np.float64)
-
-
 def rate(x: Any, n: Any) -> Array:
     """``x / n`` with NaN where ``n == 0``."""
-    x, n = _as_float(x), _as_float(n)
+    x, n = floats(x), floats(n)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(n > 0, x / np.where(n > 0, n, 1.0), np.nan)
 
@@ -63,7 +60,7 @@ def proportion_ci(
     confidence = confidence or cfg.confidence
     if method not in CI_METHODS:
         raise DefinitionError.unknown("interval method", method, CI_METHODS)
-    x, n = np.atleast_1d(_as_float(x)), np.atleast_1d(_as_float(n))
+    x, n = np.atleast_1d(floats(x)), np.atleast_1d(floats(n))
     x, n = np.broadcast_arrays(x, n)
     ok = (n > 0) & (x >= 0) & (x <= n) & np.isfinite(x) & np.isfinite(n)
     xs, ns = np.where(ok, x, 0.0), np.where(ok, n, 1.0)
@@ -105,7 +102,7 @@ def mean_ci(
         tea-tasting ``aggr.py`` uses the same aggregates.
     """
     confidence = confidence or get_config().confidence
-    n, total, total_sq = _as_float(n), _as_float(total), _as_float(total_sq)
+    n, total, total_sq = floats(n), floats(total), floats(total_sq)
     mean = rate(total, n)
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.where(n > 1, (total_sq - n * mean**2) / np.where(n > 1, n - 1, 1.0), np.nan)
@@ -126,9 +123,9 @@ def ratio_var(
         Deng, Knoblich & Lu (2018), "Applying the Delta Method in Metric Analytics",
         KDD; tea-tasting ``aggr.py::ratio_var``.
     """
-    n = _as_float(n)
-    y, x = _as_float(sum_num), _as_float(sum_den)
-    yy, xx, xy = _as_float(sum_num2), _as_float(sum_den2), _as_float(sum_cross)
+    n = floats(n)
+    y, x = floats(sum_num), floats(sum_den)
+    yy, xx, xy = floats(sum_num2), floats(sum_den2), floats(sum_cross)
     r = rate(y, x)
     with np.errstate(divide="ignore", invalid="ignore"):
         nn = np.where(n > 1, n, np.nan)
@@ -162,93 +159,3 @@ def ratio_ci(
     se = np.sqrt(var)
     z = _z(confidence)
     return r, r - z * se, r + z * se
-
-
-def fit_beta_binomial(x: Any, n: Any) -> tuple[float, float]:
-    """Fit a beta prior ``Beta(a, b)`` to per-group successes by maximum likelihood.
-
-    The marginal of each group is beta-binomial. Groups with ``n == 0`` are ignored.
-    When the groups show no more spread than binomial noise the fit runs to the
-    boundary; ``a + b`` is then capped at ``1e6`` (full pooling).
-
-    References:
-        Efron (2010), *Large-Scale Inference*, ch. 1; Robinson (2017), *Introduction to
-        Empirical Bayes*. Method-of-moments start as in Kleinman (1973).
-    """
-    from scipy import optimize, special  # noqa: PLC0415
-
-    x, n = _as_float(x), _as_float(n)
-    keep = (n > 0) & (x >= 0) & (x <= n)
-    x, n = x[keep], n[keep]
-    if len(x) == 0 or n.sum() == 0:
-        return 1.0, 1.0
-    p = x.sum() / n.sum()
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    if len(x) < 3:
-        s = 1e6
-        return p * s, (1 - p) * s
-
-    def nll(theta: Array) -> float:
-        mu = special.expit(theta[0])
-        s = np.exp(theta[1])
-        a, b = mu * s, (1 - mu) * s
-        ll = (special.betaln(x + a, n - x + b) - special.betaln(a, b)).sum()
-        return float(-ll)
-
-    # method of moments start
-    rates = x / n
-    var = rates.var()
-    s0 = p * (1 - p) / var - 1 if var > 0 else 1e3
-    s0 = min(max(s0, 0.5), 1e6)
-    start = np.array([special.logit(p), np.log(s0)])
-    res = optimize.minimize(
-        nll, start, method="L-BFGS-B", bounds=[(-20, 20), (np.log(1e-3), np.log(1e6))]
-    )
-    mu = float(special.expit(res.x[0]))
-    s = float(np.exp(res.x[1]))
-    return mu * s, (1 - mu) * s
-
-
-def shrink(x: Any, n: Any) -> tuple[Array, float, float]:
-    """Empirical-Bayes shrunk rates ``(x + a) / (n + a + b)`` with the fitted prior.
-
-    Returns ``(shrunk, a, b)``. Small groups move toward the pooled rate, large groups
-    keep their own.
-    """
-    a, b = fit_beta_binomial(x, n)
-    x, n = _as_float(x), _as_float(n)
-    return (x + a) / (n + a + b), a, b
-
-
-def adjust_pvalues(p: Any, method: str | None = None) -> Array:
-    """Multiple-testing adjusted p-values: ``"bh"``, ``"holm"`` or ``"none"``.
-
-    NaN p-values are left NaN and do not count as tests.
-
-    References:
-        Benjamini & Hochberg (1995), JRSS B 57(1); Holm (1979), Scand. J. Statist. 6(2).
-        Matches ``statsmodels.stats.multitest.multipletests`` (``fdr_bh``, ``holm``).
-    """
-    method = method or get_config().correction
-    p = _as_float(p)
-    out: Array = np.full(p.shape, np.nan, dtype=np.float64)
-    ok = np.isfinite(p)
-    q = p[ok]
-    m = len(q)
-    if m == 0 or method == "none":
-        out[ok] = q
-        return out
-    order = np.argsort(q)
-    ranked = q[order]
-    if method == "bh":
-        adj = ranked * m / np.arange(1, m + 1)
-        adj = np.minimum.accumulate(adj[::-1])[::-1]
-    elif method == "holm":
-        adj = ranked * (m - np.arange(m))
-        adj = np.maximum.accumulate(adj)
-    else:
-        raise DefinitionError.unknown("correction", method, ("bh", "holm", "none"))
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
-    return out

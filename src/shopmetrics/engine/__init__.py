@@ -1,0 +1,69 @@
+"""The engine boundary: users' tables in, small aggregates out.
+
+Every metric reads its input through :func:`load` (pandas, pyarrow, polars, DuckDB,
+PySpark, Parquet and CSV become one lazy ``narwhals.stable.v2`` frame with canonical
+column names and store-local times) and brings results back through :func:`collect`
+(small aggregates only, as pandas). Metric modules build their queries as narwhals
+expressions, which run unchanged on every engine; only this package may touch an
+engine's own API (polars, duckdb, pyspark, native SQL, ``to_native``).
+
+Modules:
+    tables: load, collect, row counts, joins across engines.
+    periods: period keys and labels, day numbers, minute differences, date arguments.
+    counting: the one counting pass behind the funnel, traffic and value metrics.
+    deps: optional libraries and their install hints.
+"""
+
+from shopmetrics.engine.periods import (
+    EPOCH,
+    FREQS,
+    PERIOD,
+    Freq,
+    between,
+    day_number,
+    epoch_microseconds,
+    minutes_between,
+    parse_instant,
+    period_end,
+    period_key,
+    period_key_of,
+    period_label,
+    period_start,
+)
+from shopmetrics.engine.tables import (
+    Table,
+    collect,
+    collect_spy,
+    count_rows,
+    join_ready,
+    joinable,
+    load,
+    local,
+    scalar,
+)
+
+__all__ = [
+    "EPOCH",
+    "FREQS",
+    "PERIOD",
+    "Freq",
+    "Table",
+    "between",
+    "collect",
+    "collect_spy",
+    "count_rows",
+    "day_number",
+    "epoch_microseconds",
+    "join_ready",
+    "joinable",
+    "load",
+    "local",
+    "minutes_between",
+    "parse_instant",
+    "period_end",
+    "period_key",
+    "period_key_of",
+    "period_label",
+    "period_start",
+    "scalar",
+]

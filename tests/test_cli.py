@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import shopmetrics as sm
-import shopmetrics.report as report_module
+import shopmetrics.report.weekly as report_module
 from shopmetrics import cli
 from shopmetrics.cli import main
 
@@ -50,14 +50,6 @@ def tables(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-@pytest.fixture
-def no_weekly_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run as if ``sm.weekly_report`` did not exist (the state before it is written)."""
-    monkeypatch.delattr(report_module, "weekly_report", raising=False)
-    monkeypatch.delattr(sm, "weekly_report", raising=False)
-    monkeypatch.delitem(sm._LAZY, "weekly_report", raising=False)
-
-
 def _fake_report() -> sm.Report:
     return sm.Report(
         "Weekly report",
@@ -81,6 +73,7 @@ def fake_weekly_report(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         tz: str | None = None,
         columns: Any = None,
         lang: str = "en",
+        progress: Any = None,
     ) -> sm.Report:
         calls.append(
             {
@@ -95,8 +88,7 @@ def fake_weekly_report(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         )
         return _fake_report()
 
-    monkeypatch.setattr(report_module, "weekly_report", weekly_report, raising=False)
-    monkeypatch.setattr(sm, "weekly_report", weekly_report, raising=False)
+    monkeypatch.setattr(report_module, "weekly_report", weekly_report)
     return calls
 
 
@@ -152,26 +144,6 @@ def test_report_bad_week_tz_and_extension_exit_2(
     )
     assert "does not exist" in capsys.readouterr().err
     assert fake_weekly_report == []  # nothing was computed
-
-
-@pytest.mark.usefixtures("no_weekly_report")
-def test_report_without_weekly_report_exits_2_with_a_clear_message(
-    tables: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = main(
-        [
-            "report",
-            "--events",
-            str(tables["events"]),
-            "--orders",
-            str(tables["orders"]),
-            "--out",
-            str(tmp_path / "r.html"),
-        ]
-    )
-    assert code == 2
-    assert "weekly report is not available" in capsys.readouterr().err
-    assert not (tmp_path / "r.html").exists()
 
 
 # ------------------------------------------------------------------ report (exit 0 / 1)
@@ -336,34 +308,9 @@ def test_demo_writes_the_store_tables(tmp_path: Path, capsys: pytest.CaptureFixt
         store.events[key].sort_values(key).reset_index(drop=True),
         check_dtype=False,
     )
-    has_report = cli._weekly_report() is not None
-    assert (out_dir / "report.html").exists() == has_report
-    assert (out_dir / "report.md").exists() == has_report
+    assert (out_dir / "report.html").exists()
+    assert (out_dir / "report.md").exists()
     assert "✓" not in captured.err  # stderr is not a terminal here: no progress display
-
-
-@pytest.mark.usefixtures("no_weekly_report")
-def test_demo_without_weekly_report_still_writes_data(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert (
-        main(
-            [
-                "demo",
-                "--out",
-                str(tmp_path),
-                "--days",
-                "7",
-                "--products",
-                "5",
-                "--visitors-per-day",
-                "20",
-            ]
-        )
-        == 0
-    )
-    assert "no weekly report" in capsys.readouterr().err
-    assert (tmp_path / "data" / "orders.parquet").exists()
 
 
 # ------------------------------------------------------------------ progress

@@ -24,7 +24,7 @@ from statsmodels.stats import rates as smr
 from statsmodels.stats.power import NormalIndPower
 
 from shopmetrics.errors import DefinitionError
-from shopmetrics.stats.aggregates import RatioAggregates, compare_ratios, ratio_var
+from shopmetrics.stats.aggregates import Aggregates, compare_ratios
 from shopmetrics.stats.multiplicity import adjust_pvalues
 from shopmetrics.stats.power import power_proportions, sample_size_proportions
 from shopmetrics.stats.sequential import always_valid, running_always_valid
@@ -223,9 +223,7 @@ def test_difference_interval_properties(n1, n2, f1, f2):
 def test_compare_ratios_mean_equals_welch_statistic():
     rng = np.random.default_rng(3)
     a, b = rng.gamma(2.0, 60.0, 300), rng.gamma(2.0, 55.0, 250)
-    c = compare_ratios(
-        RatioAggregates.from_units(a), RatioAggregates.from_units(b), confidence=0.95
-    )
+    c = compare_ratios(Aggregates.from_units(y=a), Aggregates.from_units(y=b), "y", confidence=0.95)
     welch = stats.ttest_ind(a, b, equal_var=False)
     se = (c.high[0] - c.low[0]) / (2 * stats.norm.ppf(0.975))
     assert c.estimate[0] == pytest.approx(a.mean() - b.mean())
@@ -248,8 +246,10 @@ def test_compare_ratios_matches_linearisation_on_units():
         return u.var(ddof=1) / len(y)
 
     c = compare_ratios(
-        RatioAggregates.from_units(sales1, cost1),
-        RatioAggregates.from_units(sales2, cost2),
+        Aggregates.from_units(sales=sales1, cost=cost1),
+        Aggregates.from_units(sales=sales2, cost=cost2),
+        "sales",
+        "cost",
         confidence=0.9,
     )
     se = np.sqrt(lin_var(sales1, cost1) + lin_var(sales2, cost2))
@@ -258,21 +258,31 @@ def test_compare_ratios_matches_linearisation_on_units():
     assert c.high[0] == pytest.approx(d + stats.norm.ppf(0.95) * se, rel=1e-10)
 
 
-def test_ratio_aggregates_merge():
+def test_aggregates_merge():
     rng = np.random.default_rng(1)
     y, x = rng.gamma(2, 50, 200), rng.integers(1, 4, 200).astype(float)
-    whole = RatioAggregates.from_units(y, x)
-    parts = [RatioAggregates.from_units(y[i : i + 50], x[i : i + 50]) for i in range(0, 200, 50)]
-    merged = RatioAggregates(*(sum(p[k] for p in parts) for k in range(6)))
-    r1, v1 = ratio_var(whole)
-    r2, v2 = ratio_var(merged)
+    whole = Aggregates.from_units(y=y, x=x)
+    parts = [Aggregates.from_units(y=y[i : i + 50], x=x[i : i + 50]) for i in range(0, 200, 50)]
+    merged = parts[0] + parts[1] + parts[2] + parts[3]
+    r1, v1 = whole.ratio("y", "x")
+    r2, v2 = merged.ratio("y", "x")
     assert r1 == pytest.approx(r2)
     assert v1 == pytest.approx(v2, rel=1e-9)
+    # moments against numpy on the raw units
+    assert merged.mean("y")[0] == pytest.approx(y.mean())
+    assert merged.var("y")[0] == pytest.approx(y.var(ddof=1), rel=1e-9)
+    assert merged.cov("x", "y")[0] == pytest.approx(np.cov(x, y)[0, 1], rel=1e-9)
+    assert merged.cov("y", "x")[0] == pytest.approx(np.cov(x, y)[0, 1], rel=1e-9)
+
+
+def test_aggregates_refuse_to_merge_different_sums():
+    with pytest.raises(ValueError, match="cannot merge"):
+        _ = Aggregates.from_units(y=[1.0, 2.0]) + Aggregates.from_units(x=[1.0, 2.0])
 
 
 def test_compare_ratios_nan_with_fewer_than_two_units():
-    one = RatioAggregates.from_units([100.0])
-    c = compare_ratios(one, RatioAggregates.from_units([1.0, 2.0]))
+    one = Aggregates.from_units(y=[100.0])
+    c = compare_ratios(one, Aggregates.from_units(y=[1.0, 2.0]), "y")
     assert np.isnan(c.p_value[0])
     assert np.isnan(c.low[0])
     assert c.test[0] == ""

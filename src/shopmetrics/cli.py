@@ -34,14 +34,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import inspect
 import json
 import logging
 import re
 import sys
 import time
 import zoneinfo
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -103,7 +102,9 @@ class _UsageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from shopmetrics import __version__  # noqa: PLC0415
+    from importlib.metadata import version  # noqa: PLC0415 - only for --version
+
+    __version__ = version("shopmetrics")
 
     parser = argparse.ArgumentParser(
         prog="shopmetrics",
@@ -278,50 +279,25 @@ def _table_paths(items: Sequence[str]) -> dict[str, Path]:
     return tables
 
 
-def _accepted(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """The keyword arguments that ``fn`` names in its signature (``**kwargs`` is not a match)."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return {}
-    named = {
-        n
-        for n, p in params.items()
-        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    }
-    return {k: v for k, v in kwargs.items() if k in named}
-
-
-def _weekly_report() -> Callable[..., Any] | None:
-    import shopmetrics as sm  # noqa: PLC0415
-
-    try:
-        fn = getattr(sm, "weekly_report", None)
-        if fn is None:
-            fn = getattr(sm.report, "weekly_report", None)
-    except ImportError:
-        return None
-    return fn if callable(fn) else None
-
-
 def _write_report(report: Any, path: Path, fmt: str, lang: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "html":
-        report.to_html(path, **_accepted(report.to_html, {"lang": lang}))
+        report.to_html(path, lang=lang)
     elif fmt == "markdown":
-        report.to_markdown(path, **_accepted(report.to_markdown, {"lang": lang}))
+        report.to_markdown(path, lang=lang)
     else:
-        report.to_excel(path, **_accepted(report.to_excel, {"lang": lang}))
+        report.to_excel(path, lang=lang)
 
 
 # ------------------------------------------------------------------ commands
 
 
 def _cmd_demo(args: argparse.Namespace, out: IO[str], progress: Progress) -> int:
-    import shopmetrics as sm  # noqa: PLC0415
+    from shopmetrics.datasets import make_store  # noqa: PLC0415 - heavy; not for --help
+    from shopmetrics.report.weekly import weekly_report  # noqa: PLC0415
 
     with progress.step("building the demo store"):
-        store = sm.datasets.make_store(
+        store = make_store(
             seed=args.seed,
             days=args.days,
             products=args.products,
@@ -340,20 +316,14 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str], progress: Progress) -> int
             written.append(path)
     for path in written:
         out.write(f"{path}\n")
-    fn = _weekly_report()
-    if fn is None:
-        sys.stderr.write(
-            "note: this version of shopmetrics has no weekly report yet; "
-            "only the tables were written.\n"
-        )
-        return 0
-    kwargs: dict[str, Any] = {"tz": store.tz, "lang": args.lang, "progress": progress.note}
-    if "store" in _accepted(fn, {"store": store}):
-        kwargs["store"] = store
-    else:
-        kwargs.update(store.tables(), dsr_peers=store.dsr_peers)
     with progress.step("computing the weekly report"):
-        report = fn(**_accepted(fn, kwargs))
+        frames: dict[str, Any] = {**store.tables(), "dsr_peers": store.dsr_peers}
+        report = weekly_report(
+            **frames,
+            tz=store.tz,
+            lang=args.lang,
+            progress=progress.note,
+        )
     for name, fmt in (("report.html", "html"), ("report.md", "markdown")):
         path = args.out / name
         with progress.step(f"writing {path}"):
@@ -393,6 +363,7 @@ def _validation_text(report: Any) -> str:
 
 def _cmd_report(args: argparse.Namespace, out: IO[str], progress: Progress) -> int:
     from shopmetrics.errors import ValidationError  # noqa: PLC0415
+    from shopmetrics.report.weekly import weekly_report  # noqa: PLC0415 - heavy; not for --help
     from shopmetrics.validation import validate  # noqa: PLC0415
 
     fmt = REPORT_FORMATS.get(args.out.suffix.lower())
@@ -408,14 +379,6 @@ def _cmd_report(args: argparse.Namespace, out: IO[str], progress: Progress) -> i
         if getattr(args, name) is not None
     }
     mapping = _read_mapping(args.columns)
-    fn = _weekly_report()
-    if fn is None:
-        msg = (
-            "the weekly report is not available in this version of shopmetrics "
-            "(shopmetrics.weekly_report is missing); `shopmetrics validate` and "
-            "`shopmetrics demo` work."
-        )
-        raise _UsageError(msg)
     with progress.step("reading and checking the tables"):
         checked = validate(**tables, columns=mapping)
     if not checked.ok:
@@ -431,7 +394,7 @@ def _cmd_report(args: argparse.Namespace, out: IO[str], progress: Progress) -> i
     }
     with progress.step("aggregating and modelling"):
         try:
-            report = fn(**_accepted(fn, kwargs))
+            report = weekly_report(**kwargs)
         except ValidationError as exc:
             out.write(_validation_text(exc.report) + "\n")
             return 1

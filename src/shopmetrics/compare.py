@@ -33,26 +33,16 @@ import numpy as np
 from shopmetrics.config import get_config
 from shopmetrics.errors import DefinitionError, SchemaError
 from shopmetrics.flags.finding import Flag, sort_flags
-from shopmetrics.funnel import RATES
+from shopmetrics.metrics import COUNTS, MEANS, PROPORTIONS
 from shopmetrics.results import Audit, Result
 from shopmetrics.stats import intervals, multiplicity, twosample
+from shopmetrics.stats.mix import mix_decomposition
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["ComparisonResult", "compare", "mix_decomposition", "movers"]
 
-PROPORTIONS: dict[str, tuple[str, str]] = {
-    **RATES,  # the funnel's rates
-    "repurchase_rate": ("old_buyers", "paid_buyers"),
-}
-"""Proportion metrics and their (numerator, denominator) counts."""
-
-COUNTS = ("exposures", "clicks", "visitors", "paid_buyers", "order_buyers")
-"""Counts compared as Poisson rates per period."""
-
-MEANS = ("aov", "visitor_value", "roas", "item", "service", "logistics", "visitor_value_net")
-"""Ratio / mean metrics compared by the delta method from their interval."""
 
 LABEL_COLS = ("period", "period_start", "window_first_day", "window_last_day")
 
@@ -351,118 +341,3 @@ def _period_of(flag: Flag, result: Result) -> str | None:
         iso = ts.isocalendar()
         return f"{iso.year}-W{iso.week:02d}"
     return ts.strftime("%Y-%m")
-
-
-def mix_decomposition(
-    table: pd.DataFrame,
-    by: str,
-    previous: str,
-    current: str,
-    num: str = "paid_buyers",
-    den: str = "visitors",
-) -> pd.DataFrame:
-    """Split the change of a pooled rate over segments into mix and rate effects.
-
-    With shares ``s`` of the denominator and segment rates ``r``, the pooled rate is
-    ``Σ s·r``, and ``Δ = Σ Δs·(r₀+r₁)/2`` (mix) ``+ Σ Δr·(s₀+s₁)/2`` (rate), exactly
-    (symmetric shift-share). A segment missing in one period has share 0 there and its
-    rate is carried from the other.
-
-    Returns:
-        One row per segment and a ``(total)`` row, with shares, rates, ``mix_effect``,
-        ``rate_effect``; the total row's ``simpson`` says whether the total moved against
-        every segment large enough to count.
-    """
-    import pandas as pd  # noqa: PLC0415
-
-    seg = table[table[by] != "(all)"]
-    a = seg[seg["period"] == previous].set_index(by)[[num, den]]
-    b = seg[seg["period"] == current].set_index(by)[[num, den]]
-    m = a.add_suffix("_prev").join(b.add_suffix("_cur"), how="outer").fillna(0.0)
-    va, vb = m[f"{den}_prev"].to_numpy(float), m[f"{den}_cur"].to_numpy(float)
-    ra, rb = intervals.rate(m[f"{num}_prev"], va), intervals.rate(m[f"{num}_cur"], vb)
-    ra, rb = np.where(np.isnan(ra), rb, ra), np.where(np.isnan(rb), ra, rb)
-    ra, rb = np.nan_to_num(ra), np.nan_to_num(rb)
-    sa, sb = va / max(va.sum(), 1e-300), vb / max(vb.sum(), 1e-300)
-    out = pd.DataFrame(
-        {
-            by: m.index.astype(str),
-            "share_prev": sa,
-            "share_cur": sb,
-            "rate_prev": ra,
-            "rate_cur": rb,
-            "mix_effect": (sb - sa) * (ra + rb) / 2,
-            "rate_effect": (rb - ra) * (sa + sb) / 2,
-        }
-    )
-    tot_a = float(m[f"{num}_prev"].sum() / va.sum()) if va.sum() else np.nan
-    tot_b = float(m[f"{num}_cur"].sum() / vb.sum()) if vb.sum() else np.nan
-    big = (va >= get_config().min_sample) & (vb >= get_config().min_sample)
-    seg_delta = (rb - ra)[big]
-    delta = tot_b - tot_a
-    simpson = bool(
-        len(seg_delta) >= 2 and ((delta < 0 < seg_delta.min()) or (delta > 0 > seg_delta.max()))
-    )
-    total = pd.DataFrame(
-        [
-            {
-                by: "(total)",
-                "share_prev": 1.0,
-                "share_cur": 1.0,
-                "rate_prev": tot_a,
-                "rate_cur": tot_b,
-                "mix_effect": float(out["mix_effect"].sum()),
-                "rate_effect": float(out["rate_effect"].sum()),
-                "simpson": simpson,
-            }
-        ]
-    )
-    return pd.concat([out, total], ignore_index=True)
-
-
-def mix_shift_flag(table: pd.DataFrame, by: str, previous: str, current: str) -> Flag | None:
-    """The ``mix_shift`` flag from :func:`mix_decomposition` (used by the funnel's detectors)."""
-    d = mix_decomposition(table, by, previous, current)
-    tot = d.iloc[-1]
-    segs = d.iloc[:-1]
-    delta = float(tot["rate_cur"] - tot["rate_prev"])
-    seg = table[table[by] != "(all)"]
-    va = float(seg.loc[seg["period"] == previous, "visitors"].sum())
-    vb = float(seg.loc[seg["period"] == current, "visitors"].sum())
-    if not va or not vb:
-        return None
-    pooled = float(seg.loc[seg["period"].isin([previous, current]), "paid_buyers"].sum()) / (
-        va + vb
-    )
-    se = float(np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / va + 1 / vb)))
-    mix, rate_eff = float(tot["mix_effect"]), float(tot["rate_effect"])
-    simpson = bool(tot["simpson"])
-    if not (simpson or (abs(mix) > 2 * se and abs(mix) > abs(rate_eff))):
-        return None
-    lead = (
-        f"payment conversion of all {by}s moved {delta:+.2%} from {previous} to {current} while every "
-        f"{by} moved the other way (Simpson's paradox)"
-        if simpson
-        else f"payment conversion of all {by}s moved {delta:+.2%} from {previous} to {current}, of which "
-        f"{mix:+.2%} is mix (traffic moving between {by}s) and {rate_eff:+.2%} the {by}s' own rates"
-    )
-    return Flag(
-        "mix_shift",
-        "warning",
-        lead
-        + ". Judge each segment by its own rate; the total moved because of where the traffic came from.",
-        subject={"by": by, "from": previous, "to": current},
-        evidence={
-            "total_change": delta,
-            "mix_effect": mix,
-            "rate_effect": rate_eff,
-            "se_total_change": se,
-            "share_change": dict(
-                zip(segs[by], (segs["share_cur"] - segs["share_prev"]).tolist(), strict=True)
-            ),
-            "rate_change": dict(
-                zip(segs[by], (segs["rate_cur"] - segs["rate_prev"]).tolist(), strict=True)
-            ),
-        },
-        instead={"rate_effect": rate_eff},
-    )

@@ -181,11 +181,6 @@ class DSRResult(Result):
     kind = "dsr"
 
     @property
-    def by(self) -> tuple[str, ...]:
-        """The grouping columns."""
-        return tuple(self.meta.get("by", ()))
-
-    @property
     def as_of(self) -> dt.date:
         """The last day of the window (inclusive)."""
         value = self.meta["as_of"]

@@ -23,10 +23,20 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from shopmetrics.validation import ValidationReport
+
+class ValidationReport(Protocol):
+    """What a :class:`ValidationError` carries: a
+    :class:`shopmetrics.validation.ValidationReport` (typed by shape, as the errors sit below
+    every other module)."""
+
+    @property
+    def problems(self) -> tuple[Any, ...]: ...
+
+    @property
+    def ok(self) -> bool: ...
+
 
 __all__ = [
     "ColumnNotFoundError",

@@ -27,11 +27,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shopmetrics import engine
+from shopmetrics.compare import compare as compare_results
 from shopmetrics.config import get_config
 from shopmetrics.engine import FREQS, PERIOD, Freq, Table
 from shopmetrics.engine.counting import Counts, count_events, count_orders, sum_traffic
 from shopmetrics.errors import DefinitionError, SchemaError
+from shopmetrics.flags import detectors as flag_mod
 from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.metrics import COUNT_ORDER, DEFINITIONS, RATES
 from shopmetrics.results import Audit, Exclusion, Result
 from shopmetrics.stats import intervals, shrinkage
 
@@ -41,51 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["DEFINITIONS", "RATES", "FunnelResult", "funnel"]
 
 logger = logging.getLogger(__name__)
-
-DEFINITIONS: dict[str, str] = {
-    "alibaba": "生意参谋: unique buyers / unique visitors, pooled over each period",
-    "daily_mean": "mean of the daily pooled rates within each period (how 生意参谋 shows "
-    "multi-day bounce rate and per-visitor figures)",
-    "shopify": "Shopify: sessions with a checkout (an order created during the session or "
-    "within 30 minutes of its last event) / sessions with a visit",
-}
-"""Named definitions of the funnel's conversion rates."""
-
-RATES: dict[str, tuple[str, str]] = {
-    "ctr": ("clicks", "exposures"),
-    "inquiry_rate": ("inquirers", "visitors"),
-    "cart_rate": ("carters", "visitors"),
-    "favorite_rate": ("favoriters", "visitors"),
-    "order_conversion": ("order_buyers", "visitors"),
-    "payment_conversion": ("paid_buyers", "visitors"),
-}
-"""Each rate and its (numerator, denominator) counts."""
-
-COUNT_ORDER = (
-    "exposures",
-    "clicks",
-    "ctr",
-    "visitors",
-    "page_views",
-    "inquirers",
-    "inquiry_rate",
-    "carters",
-    "cart_rate",
-    "favoriters",
-    "favorite_rate",
-    "order_buyers",
-    "order_conversion",
-    "paid_buyers",
-    "payment_conversion",
-    "paid_orders",
-    "paid_amount",
-    "aov",
-    "visitor_value",
-    "deposit_buyers",
-    "sessions",
-    "converting_sessions",
-    "session_conversion",
-)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -104,11 +62,6 @@ class FunnelResult(Result):
     comparison: Any = None
     """With ``compare="previous_period"``: the :class:`~shopmetrics.compare.ComparisonResult`
     of the last period against the one before."""
-
-    @property
-    def by(self) -> tuple[str, ...]:
-        """The grouping columns."""
-        return tuple(self.meta.get("by", ()))
 
     def display_columns(self) -> Sequence[str]:
         """Counts and rates (intervals are in the table and in conversions)."""
@@ -320,8 +273,6 @@ def funnel(
         table, (), Audit(rows_in, tuple(excluded), tuple(notes)), definition, meta
     )
     if detect:
-        from shopmetrics.flags import detectors as flag_mod  # noqa: PLC0415
-
         flags = flag_mod.detect_funnel(result, events=ev, orders=od, traffic=tr)
         result = dataclasses.replace(result, flags=sort_flags(flags))
     return result
@@ -558,8 +509,6 @@ def _with_comparison(
     **options: Any,
 ) -> FunnelResult:
     """The funnel with ``.comparison``: its last period against the one before."""
-    from shopmetrics.compare import compare as compare_results  # noqa: PLC0415
-
     allowed = {"previous_week": "W", "previous_period": freq}
     if how not in allowed:
         raise DefinitionError.unknown("compare", how, allowed)

@@ -86,6 +86,11 @@ class Result:
     kind = "result"
 
     # conversions -------------------------------------------------------
+    @property
+    def by(self) -> tuple[str, ...]:
+        """The grouping columns (``meta["by"]``; empty for a store total)."""
+        return tuple(self.meta.get("by", ()))
+
     def to_pandas(self) -> pd.DataFrame:
         """A copy of the result table as a pandas DataFrame."""
         return self.table.copy(deep=True)

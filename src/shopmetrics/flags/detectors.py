@@ -33,17 +33,18 @@ from shopmetrics import engine
 from shopmetrics.config import get_config
 from shopmetrics.display import _is_missing
 from shopmetrics.engine import PERIOD
+from shopmetrics.engine.counting import count_events, count_orders
 from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.results import Result
 from shopmetrics.stats import intervals
+from shopmetrics.stats.mix import mix_decomposition
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from shopmetrics.engine import Table
-    from shopmetrics.funnel import FunnelResult
 
 __all__ = [
-    "Flag",
     "bot_traffic",
     "detect_funnel",
     "immature_period",
@@ -68,7 +69,7 @@ BRUSH_ORDERS_PER_BUYER = 3.0
 
 
 def detect_funnel(
-    result: FunnelResult,
+    result: Result,
     *,
     events: Table | None = None,
     orders: Table | None = None,
@@ -99,7 +100,7 @@ def _subject(row: Any, by: tuple[str, ...]) -> dict[str, Any]:
     return subject
 
 
-def small_sample(result: FunnelResult) -> list[Flag]:
+def small_sample(result: Result) -> list[Flag]:
     """Rows whose denominator is under ``config.min_sample`` (one flag listing them)."""
     t = result.table
     if "small_sample" not in t.columns or not t["small_sample"].any():
@@ -136,7 +137,7 @@ _IMPOSSIBLE = (
 )
 
 
-def impossible_rate(result: FunnelResult) -> list[Flag]:
+def impossible_rate(result: Result) -> list[Flag]:
     """Numerators above their denominators: a join or tracking error, not a great week."""
     t = result.table
     out: list[Flag] = []
@@ -166,7 +167,7 @@ def impossible_rate(result: FunnelResult) -> list[Flag]:
     return out
 
 
-def summed_uniques(result: FunnelResult) -> list[Flag]:
+def summed_uniques(result: Result) -> list[Flag]:
     """Unique counts of a traffic export added across days or groups overstate them."""
     info = result.meta.get("traffic_summed")
     if not info:
@@ -404,9 +405,8 @@ def bot_traffic(
     return out
 
 
-def presale_zero_payment(result: FunnelResult, orders: Table, events: Table | None) -> list[Flag]:
+def presale_zero_payment(result: Result, orders: Table, events: Table | None) -> list[Flag]:
     """Presale products whose payment conversion is ~0 (deposit phase) or inflated (final payment)."""
-    from shopmetrics.engine.counting import count_events, count_orders  # noqa: PLC0415
 
     cond = None
     if orders.has("is_presale"):
@@ -649,16 +649,15 @@ def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | Non
     ]
 
 
-def mix_shift(result: FunnelResult) -> list[Flag]:
+def mix_shift(result: Result) -> list[Flag]:
     """The total rate moved mostly because traffic moved between segments (mix), not rates.
 
     Between the last two periods, the change of the pooled payment conversion over the
     segments is split into a mix and a rate effect
-    (:func:`shopmetrics.compare.mix_decomposition`). Flagged when the mix effect alone is
+    (:func:`shopmetrics.stats.mix.mix_decomposition`). Flagged when the mix effect alone is
     beyond the noise of the total change (2 standard errors) and larger than the rate
     effect — or, Simpson's paradox, when the total moves against every segment.
     """
-    from shopmetrics.compare import mix_shift_flag  # noqa: PLC0415
 
     by, t = result.by, result.table
     if len(by) != 1 or result.meta.get("freq") is None or "payment_conversion" not in t.columns:
@@ -668,3 +667,51 @@ def mix_shift(result: FunnelResult) -> list[Flag]:
         return []
     flag = mix_shift_flag(t, by[0], str(periods[-2]), str(periods[-1]))
     return [] if flag is None else [flag]
+
+
+def mix_shift_flag(table: pd.DataFrame, by: str, previous: str, current: str) -> Flag | None:
+    """The ``mix_shift`` flag from :func:`mix_decomposition` (used by the funnel's detectors)."""
+    d = mix_decomposition(table, by, previous, current)
+    tot = d.iloc[-1]
+    segs = d.iloc[:-1]
+    delta = float(tot["rate_cur"] - tot["rate_prev"])
+    seg = table[table[by] != "(all)"]
+    va = float(seg.loc[seg["period"] == previous, "visitors"].sum())
+    vb = float(seg.loc[seg["period"] == current, "visitors"].sum())
+    if not va or not vb:
+        return None
+    pooled = float(seg.loc[seg["period"].isin([previous, current]), "paid_buyers"].sum()) / (
+        va + vb
+    )
+    se = float(np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / va + 1 / vb)))
+    mix, rate_eff = float(tot["mix_effect"]), float(tot["rate_effect"])
+    simpson = bool(tot["simpson"])
+    if not (simpson or (abs(mix) > 2 * se and abs(mix) > abs(rate_eff))):
+        return None
+    lead = (
+        f"payment conversion of all {by}s moved {delta:+.2%} from {previous} to {current} while every "
+        f"{by} moved the other way (Simpson's paradox)"
+        if simpson
+        else f"payment conversion of all {by}s moved {delta:+.2%} from {previous} to {current}, of which "
+        f"{mix:+.2%} is mix (traffic moving between {by}s) and {rate_eff:+.2%} the {by}s' own rates"
+    )
+    return Flag(
+        "mix_shift",
+        "warning",
+        lead
+        + ". Judge each segment by its own rate; the total moved because of where the traffic came from.",
+        subject={"by": by, "from": previous, "to": current},
+        evidence={
+            "total_change": delta,
+            "mix_effect": mix,
+            "rate_effect": rate_eff,
+            "se_total_change": se,
+            "share_change": dict(
+                zip(segs[by], (segs["share_cur"] - segs["share_prev"]).tolist(), strict=True)
+            ),
+            "rate_change": dict(
+                zip(segs[by], (segs["rate_cur"] - segs["rate_prev"]).tolist(), strict=True)
+            ),
+        },
+        instead={"rate_effect": rate_eff},
+    )

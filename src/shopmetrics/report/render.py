@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from shopmetrics.flags.finding import Flag
-    from shopmetrics.report import Headline, Report, Section
+    from shopmetrics.report.model import Headline, Section
+    from shopmetrics.report.model import ReportContent as Report
 
 LOWER_IS_BETTER = frozenset(
     {

@@ -37,11 +37,19 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics import engine
+from shopmetrics.anomaly import anomalies
+from shopmetrics.compare import compare, movers
 from shopmetrics.display import _is_missing
+from shopmetrics.dsr import dsr, low_ratings
 from shopmetrics.errors import SchemaError, ShopmetricsError
+from shopmetrics.flags.detectors import mix_shift_flag
 from shopmetrics.flags.finding import Flag
-from shopmetrics.funnel import COUNT_ORDER
+from shopmetrics.funnel import funnel
+from shopmetrics.metrics import COUNT_ORDER, PROPORTIONS
 from shopmetrics.report import BarChart, Headline, LineChart, Report, Section, Series, TrendChart
+from shopmetrics.stats.mix import mix_decomposition
+from shopmetrics.traffic import traffic_sources
+from shopmetrics.visitor_value import visitor_value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -141,11 +149,6 @@ def weekly_report(
     Returns:
         A :class:`~shopmetrics.report.Report`.
     """
-    import shopmetrics as sm  # noqa: PLC0415
-    from shopmetrics.anomaly import anomalies  # noqa: PLC0415
-    from shopmetrics.compare import mix_decomposition, mix_shift_flag, movers  # noqa: PLC0415
-    from shopmetrics.dsr import low_ratings  # noqa: PLC0415
-    from shopmetrics.traffic import traffic_sources  # noqa: PLC0415
 
     step = progress or (lambda _msg: None)
     if events is None and traffic is None:
@@ -187,7 +190,7 @@ def weekly_report(
         "tz": tz,
         "columns": columns,
     }
-    daily = sm.funnel(
+    daily = funnel(
         events,
         orders,
         traffic,
@@ -198,10 +201,10 @@ def weekly_report(
         columns=columns,
         detect=False,
     )
-    weekly = sm.funnel(events, orders, traffic, peers=funnel_peers, **two_weeks)
+    weekly = funnel(events, orders, traffic, peers=funnel_peers, **two_weeks)
     flags += list(weekly.flags)
     wt = weekly.table
-    comp = sm.compare(weekly) if len(wt) >= 2 else None
+    comp = compare(weekly) if len(wt) >= 2 else None
     cur = wt[wt["period"] == week]
     prev = wt[wt["period"] != week]
     if len(cur) == 0:
@@ -371,7 +374,7 @@ def weekly_report(
     # 4. products: movers and presale
     if events is not None and orders is not None and table.has("product_id"):
         step("products")
-        by_product = sm.funnel(events, orders, by="product_id", detect=False, **two_weeks)
+        by_product = funnel(events, orders, by="product_id", detect=False, **two_weeks)
         # the store-level detectors already looked at every product: reuse their flags
         by_product = dataclasses.replace(by_product, flags=weekly.flags)
         if by_product.table["period"].nunique() >= 2:
@@ -436,7 +439,7 @@ def weekly_report(
     if ratings is not None:
         step("DSR")
         as_of = end - dt.timedelta(seconds=1)
-        ds = sm.dsr(ratings, orders, as_of=as_of, peers=dsr_peers, freq="W", columns=columns, tz=tz)
+        ds = dsr(ratings, orders, as_of=as_of, peers=dsr_peers, freq="W", columns=columns, tz=tz)
         flags += list(ds.flags)
         dtab = ds.table
         row = dtab.iloc[-1]
@@ -494,7 +497,7 @@ def weekly_report(
     if orders is not None and (events is None or table.has("source")):
         step("visitor value")
         by = "source" if events is not None and table.has("source") else ()
-        vv = sm.visitor_value(events, orders, traffic=traffic, by=by, detect=False, **two_weeks)
+        vv = visitor_value(events, orders, traffic=traffic, by=by, detect=False, **two_weeks)
         periods = sorted(vv.table["period"].unique())
         mix_flags = []
         if by and len(periods) >= 2:  # the by-source split is where a mix shift shows
@@ -570,7 +573,6 @@ def _interval_bars(
 
 def _comparison_tables(comp: ComparisonResult) -> list[tuple[str, pd.DataFrame]]:
     """Week-over-week rows split into rates (shown as percentages) and other figures."""
-    from shopmetrics.compare import PROPORTIONS  # noqa: PLC0415
 
     t = comp.to_pandas()
     is_rate = t["metric"].isin(list(PROPORTIONS))
@@ -614,8 +616,6 @@ def _comparison_tables(comp: ComparisonResult) -> list[tuple[str, pd.DataFrame]]
 def _peer_table(cur: pd.DataFrame) -> pd.DataFrame | None:
     """This week against the peer averages; rates carry a ``_rate`` suffix so they show as %."""
     import pandas as pd  # noqa: PLC0415
-
-    from shopmetrics.compare import PROPORTIONS  # noqa: PLC0415
 
     rows = []
     row = cur.iloc[0]

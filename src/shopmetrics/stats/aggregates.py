@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -12,64 +13,117 @@ from shopmetrics.stats.common import Array, check_alternative, floats, p_from_z,
 from shopmetrics.stats.twosample import Comparison
 
 
-class RatioAggregates(NamedTuple):
-    """Mergeable aggregates of a ratio metric ``Σy / Σx`` over ``n`` independent units.
+class Aggregates:
+    """Mergeable sums of named per-unit values, one element per group.
 
-    For average order value the unit is a paying buyer (``y`` = amount paid, ``x`` = 1); for
-    visitor value a visitor (``y`` = amount, ``x`` = 1, zero for non-buyers); for ROAS a
-    day or a campaign (``y`` = attributed sales, ``x`` = cost). Aggregates of disjoint chunks
-    add up, field by field, to the aggregates of the whole.
+    ``n`` is the number of units per group, ``sums[name]`` the sum of a per-unit value;
+    products are named ``"a*b"`` (``"a*a"`` is the sum of squares). Aggregates of
+    disjoint chunks (days, partitions, engines) add up, name by name, to those of the
+    whole, so they are computed once in the engine and combined afterwards (rolling
+    windows are differences of cumulative sums). Every mean, variance, covariance and
+    delta-method ratio variance the package reports is read from them.
 
-    Attributes:
-        n: Number of units.
-        sum_num: ``Σy``.
-        sum_den: ``Σx``.
-        sum_num2: ``Σy²``.
-        sum_den2: ``Σx²``.
-        sum_cross: ``Σxy``.
+    A value that may be missing is summed over the units that have it; its count is a
+    value of its own (``count="n_item"`` below), as tea-tasting does with its
+    ``Aggregates``.
+
+    Examples:
+        >>> a = Aggregates.from_units(amount=[120.0, 80.0, 100.0])
+        >>> b = Aggregates.from_units(amount=[140.0])
+        >>> both = a + b
+        >>> float(both.n[0]), float(both.mean("amount")[0]), float(both.var("amount")[0])
+        (4.0, 110.0, 666.6666666666666)
     """
 
-    n: Any
-    sum_num: Any
-    sum_den: Any
-    sum_num2: Any
-    sum_den2: Any
-    sum_cross: Any
+    __slots__ = ("n", "sums")
+
+    def __init__(self, n: Any, sums: Mapping[str, Any]) -> None:
+        self.n: Array = np.atleast_1d(floats(n))
+        self.sums: dict[str, Array] = {k: np.atleast_1d(floats(v)) for k, v in sums.items()}
 
     @classmethod
-    def from_units(cls, num: Any, den: Any | None = None) -> RatioAggregates:
-        """Aggregates of one group from per-unit values (``den`` defaults to 1 per unit)."""
-        y = np.asarray(num, dtype=np.float64)
-        x = np.ones_like(y) if den is None else np.asarray(den, dtype=np.float64)
-        return cls(float(len(y)), y.sum(), x.sum(), (y * y).sum(), (x * x).sum(), (x * y).sum())
+    def from_units(cls, **values: Any) -> Aggregates:
+        """Aggregates of one group from per-unit values, with every pairwise product."""
+        cols = {k: floats(v) for k, v in values.items()}
+        lengths = {len(v) for v in cols.values()}
+        if len(lengths) != 1:
+            msg = f"per-unit values of different lengths: { {k: len(v) for k, v in cols.items()} }"
+            raise ValueError(msg)
+        sums = {k: v.sum() for k, v in cols.items()}
+        names = list(cols)
+        for i, a in enumerate(names):
+            for b in names[i:]:
+                sums[f"{a}*{b}"] = (cols[a] * cols[b]).sum()
+        return cls(float(lengths.pop()), sums)
 
+    def __add__(self, other: Aggregates) -> Aggregates:
+        if set(self.sums) != set(other.sums):
+            msg = f"cannot merge aggregates of {sorted(self.sums)} and {sorted(other.sums)}"
+            raise ValueError(msg)
+        return Aggregates(self.n + other.n, {k: v + other.sums[k] for k, v in self.sums.items()})
 
-def ratio_var(agg: RatioAggregates) -> tuple[Array, Array]:
-    """Ratio of sums ``R = Σy / Σx`` and its delta-method variance, from mergeable aggregates.
+    def _sum(self, name: str) -> Array:
+        if name in self.sums:
+            return self.sums[name]
+        a, _, b = name.partition("*")
+        flipped = f"{b}*{a}"
+        if b and flipped in self.sums:
+            return self.sums[flipped]
+        msg = f"no sum {name!r} in these aggregates (have {sorted(self.sums)})"
+        raise KeyError(msg)
 
-    ``Var(R) ≈ (s_y² - 2 R s_xy + R² s_x²) / (n x̄²)`` with sample (co)variances
-    (``n - 1`` denominators). NaN where ``n < 2`` or ``Σx = 0``.
+    def _count(self, count: str | None) -> Array:
+        return self.n if count is None else self._sum(count)
 
-    References:
-        Deng, A., Knoblich, U. & Lu, J. (2018), "Applying the Delta Method in Metric
-        Analytics: A Practical Guide with Novel Ideas", KDD; the same formula as
-        :func:`shopmetrics._stats.ratio_ci` and tea-tasting ``aggr.py::ratio_var``.
-    """
-    return intervals.ratio_var(
-        agg.n, agg.sum_num, agg.sum_den, agg.sum_num2, agg.sum_den2, agg.sum_cross
-    )
+    def mean(self, name: str, count: str | None = None) -> Array:
+        """Mean of ``name`` over the units (or over ``count`` units that have it)."""
+        return intervals.rate(self._sum(name), self._count(count))
+
+    def cov(self, a: str, b: str, count: str | None = None) -> Array:
+        """Sample covariance (``n - 1`` denominator); NaN with fewer than 2 units."""
+        k = self._count(count)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kk = np.where(k > 1, k, np.nan)
+            out: Array = (self._sum(f"{a}*{b}") - self._sum(a) * self._sum(b) / kk) / (kk - 1)
+        return out
+
+    def var(self, name: str, count: str | None = None) -> Array:
+        """Sample variance (``n - 1`` denominator), never below 0 from rounding."""
+        return np.maximum(self.cov(name, name, count), 0.0)
+
+    def ratio(self, num: str, den: str | None = None) -> tuple[Array, Array]:
+        """``Σnum / Σden`` (``den=None``: per unit) and its delta-method variance.
+
+        See :func:`shopmetrics.stats.intervals.ratio_var` (Deng, Knoblich & Lu 2018).
+        """
+        if den is None:
+            return self.mean(num), self.var(num) / np.where(self.n > 0, self.n, np.nan)
+        return intervals.ratio_var(
+            self.n,
+            self._sum(num),
+            self._sum(den),
+            self._sum(f"{num}*{num}"),
+            self._sum(f"{den}*{den}"),
+            self._sum(f"{num}*{den}"),
+        )
+
+    def __repr__(self) -> str:
+        return f"Aggregates(groups={self.n.size}, sums={sorted(self.sums)})"
 
 
 def compare_ratios(
-    arm1: RatioAggregates,
-    arm2: RatioAggregates,
+    arm1: Aggregates,
+    arm2: Aggregates,
+    num: str,
+    den: str | None = None,
     *,
     confidence: float | None = None,
     alternative: str = "two-sided",
 ) -> Comparison:
     """Difference of a ratio metric between two independent samples (AOV, visitor value, ROAS).
 
-    ``d = R1 - R2`` with ``se = sqrt(Var(R1) + Var(R2))`` (each by :func:`ratio_var`) and a
+    ``d = R1 - R2`` with ``se = sqrt(Var(R1) + Var(R2))`` (each by :meth:`Aggregates.ratio`,
+    ``R = Σnum / Σden``) and a
     Welch-type z test ``z = d / se`` (normal reference: meant for the hundreds of units
     a store's comparisons rest on). For a plain mean (``x = 1`` per unit) the statistic
     equals Welch's unequal-variance t statistic.
@@ -77,6 +131,8 @@ def compare_ratios(
     Args:
         arm1: Aggregates of arm 1 (treatment / current period).
         arm2: Aggregates of arm 2 (control / previous period).
+        num: The numerator's name in the aggregates (e.g. ``"amount"``).
+        den: The denominator's name (e.g. ``"cost"``); ``None`` for a per-unit mean.
         confidence: Confidence level (default from config).
         alternative: ``"two-sided"``, ``"greater"`` (``R1 > R2``) or ``"less"``.
 
@@ -88,16 +144,16 @@ def compare_ratios(
         Deng, Knoblich & Lu (2018), KDD; Welch, B. L. (1947), Biometrika 34, 28-35.
 
     Examples:
-        >>> a = RatioAggregates.from_units([120.0, 80.0, 100.0, 140.0])
-        >>> b = RatioAggregates.from_units([90.0, 70.0, 110.0, 60.0])
-        >>> c = compare_ratios(a, b, confidence=0.95)
+        >>> a = Aggregates.from_units(amount=[120.0, 80.0, 100.0, 140.0])
+        >>> b = Aggregates.from_units(amount=[90.0, 70.0, 110.0, 60.0])
+        >>> c = compare_ratios(a, b, "amount", confidence=0.95)
         >>> round(float(c.estimate[0]), 2), round(float(c.p_value[0]), 4)
         (27.5, 0.1061)
     """
     check_alternative(alternative)
     confidence = confidence or get_config().confidence
-    r1, v1 = ratio_var(arm1)
-    r2, v2 = ratio_var(arm2)
+    r1, v1 = arm1.ratio(num, den)
+    r2, v2 = arm2.ratio(num, den)
     d = np.atleast_1d(r1 - r2)
     se = np.atleast_1d(np.sqrt(v1 + v2))
     with np.errstate(divide="ignore", invalid="ignore"):

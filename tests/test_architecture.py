@@ -5,6 +5,7 @@
   module ``a.b.c`` (a package's ``__init__`` only when the package itself is imported).
 - Only ``engine/`` touches an engine's own API (polars, duckdb, pyspark, native objects);
   everything else writes ``narwhals.stable.v2`` expressions, which run on every engine.
+- Imports go down the layers of docs/architecture.md (:data:`LAYERS`), never up.
 - No function longer than :data:`MAX_FUNCTION_LINES` lines.
 """
 
@@ -25,6 +26,42 @@ MAX_FUNCTION_LINES = 100
 ENGINE_LIBRARIES = {"polars", "duckdb", "pyspark", "dask", "modin", "sqlframe", "ibis"}
 ENGINE_CALLS = {"from_native", "to_native", "Implementation"}
 PYARROW_ALLOWED = {"shopmetrics.datasets"}  # the demo store builds its tables in pyarrow
+
+
+LAYERS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (0, ("shopmetrics.errors", "shopmetrics.config", "shopmetrics.engine.deps")),
+    (1, ("shopmetrics.schema", "shopmetrics.metrics", "shopmetrics.display", "shopmetrics.io",
+         "shopmetrics.audit",
+         "shopmetrics.flags.finding", "shopmetrics.flags")),  # the package: its __init__ only
+    (2, ("shopmetrics.engine",)),
+    (3, ("shopmetrics.stats", "shopmetrics.models")),
+    (4, ("shopmetrics.results",)),
+    (5, ("shopmetrics.flags.",)),
+    (6, ("shopmetrics.funnel", "shopmetrics.dsr", "shopmetrics.traffic",
+         "shopmetrics.visitor_value", "shopmetrics.attribution", "shopmetrics.clv",
+         "shopmetrics.compare", "shopmetrics.ab", "shopmetrics.anomaly",
+         "shopmetrics.validation")),
+    (7, ("shopmetrics.report",)),
+    (8, ("shopmetrics.cli", "shopmetrics.weekly", "shopmetrics.datasets", "shopmetrics")),
+)  # fmt: skip
+"""Each module's layer: the first entry whose prefix matches, most specific entries first."""
+
+
+def layer_of(module: str) -> int:
+    best: tuple[int, int] | None = None  # (prefix length, layer)
+    for layer, prefixes in LAYERS:
+        for p in prefixes:
+            hit = (
+                module == p
+                or (p.endswith(".") and module.startswith(p))
+                or (not p.endswith(".") and module.startswith(p + "."))
+            )
+            if hit and (best is None or len(p) > best[0]):
+                best = (len(p), layer)
+    if best is None:
+        msg = f"{module} has no layer: add it to LAYERS and to docs/architecture.md"
+        raise AssertionError(msg)
+    return best[1]
 
 
 def _module_name(path: Path) -> str:
@@ -117,6 +154,16 @@ def test_no_import_cycles() -> None:
     assert not cycles, "import cycles (break them as docs/architecture.md says): " + "; ".join(
         " <-> ".join(c) for c in cycles
     )
+
+
+def test_imports_go_down_the_layers() -> None:
+    up = [
+        f"{m} (layer {layer_of(m)}) imports {d} (layer {layer_of(d)})"
+        for m, deps in sorted(_graph().items())
+        for d in sorted(deps)
+        if layer_of(d) > layer_of(m)
+    ]
+    assert not up, "imports against the layers of docs/architecture.md: " + "; ".join(up)
 
 
 def test_only_the_package_root_imports_the_package_root() -> None:

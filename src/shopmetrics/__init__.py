@@ -64,7 +64,7 @@ _LAZY: dict[str, str] = {
     "validate": "shopmetrics.validation",
     "ValidationReport": "shopmetrics.validation",
     "Flag": "shopmetrics.flags",
-    "Audit": "shopmetrics.results",
+    "Audit": "shopmetrics.audit",
     "Result": "shopmetrics.results",
     "CHINESE_COLUMNS": "shopmetrics.schema",
     "TABLES": "shopmetrics.schema",
@@ -207,6 +207,7 @@ if TYPE_CHECKING:
         attribute,
         compare_attribution,
     )
+    from shopmetrics.audit import Audit
     from shopmetrics.clv import CustomerValue, customer_value
     from shopmetrics.compare import mix_decomposition, movers
     from shopmetrics.dsr import LowRatings, WhatIf, dsr_what_if, low_ratings
@@ -222,7 +223,7 @@ if TYPE_CHECKING:
         TrendChart,
     )
     from shopmetrics.report.weekly import weekly_report
-    from shopmetrics.results import Audit, Result
+    from shopmetrics.results import Result
     from shopmetrics.schema import CHINESE_COLUMNS, TABLES
     from shopmetrics.traffic import TrafficResult, traffic_sources
     from shopmetrics.validation import ValidationReport, validate

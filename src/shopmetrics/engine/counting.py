@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 import numpy as np
 
+from shopmetrics.audit import Exclusion
 from shopmetrics.engine import periods, tables
 from shopmetrics.engine.periods import PERIOD, Freq
 from shopmetrics.engine.tables import Table
-from shopmetrics.results import Exclusion
 from shopmetrics.schema import EVENT_TYPES, TRAFFIC_MEASURES
 
 if TYPE_CHECKING:

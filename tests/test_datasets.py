@@ -661,25 +661,27 @@ def test_repeat_process_follows_the_bgnbd_and_gamma_gamma() -> None:
     of repeat purchases is FHL (2005) eq. (9); the mean amount is p v / (q - 1)
     (Fader & Hardie 2013). Counts within 4 standard errors, the amount within 3%.
     """
-    from shopmetrics.datasets import store as ds
+    from shopmetrics.datasets.arrays import _Ids, _Orders, _Sessions
+    from shopmetrics.datasets.params import NA, REPEAT_PARAMS, SHOP, WEEK
+    from shopmetrics.datasets.repeat import _repeat_sessions
 
     n, weeks = 100_000, 52
-    horizon = weeks * ds.WEEK
+    horizon = weeks * WEEK
     ints = np.arange(n, dtype=np.int64)
     zeros = np.zeros(n, dtype=np.int64)
-    orders = ds._Orders(
+    orders = _Orders(
         order=ints, buyer=ints, product=zeros, source=zeros, created=zeros, paid=zeros,
         deposit=zeros, quantity=zeros + 1, amount=np.ones(n), cost=np.ones(n),
-        refund_amount=np.zeros(n), refunded=zeros + ds.NA, status=zeros,
+        refund_amount=np.zeros(n), refunded=zeros + NA, status=zeros,
         presale=np.zeros(n, dtype=np.bool_),
     )  # fmt: skip
-    base = ds._Sessions(
+    base = _Sessions(
         t0=zeros, visitor=ints, session=ints, source=zeros, device=zeros, product=zeros,
         campaign=zeros - 1, keyword=zeros - 1,
     )  # fmt: skip
     rng = np.random.default_rng(5)
-    sessions, amount = ds._repeat_sessions(rng, orders, base, horizon, ds._Ids(session=n))
-    par = {k: v for _, k, v, _ in ds.REPEAT_PARAMS}
+    sessions, amount = _repeat_sessions(rng, orders, base, horizon, _Ids(session=n))
+    par = {k: v for _, k, v, _ in REPEAT_PARAMS}
     counts = np.bincount(sessions.visitor, minlength=n)
     expected = _bgnbd_mean_purchases(par["r"], par["alpha"], par["a"], par["b"], weeks)
     assert abs(counts.mean() - expected) < 4 * counts.std() / math.sqrt(n)
@@ -690,7 +692,7 @@ def test_repeat_process_follows_the_bgnbd_and_gamma_gamma() -> None:
     assert abs(ratio - mean_amount) / mean_amount < 0.03
     assert bool((np.diff(sessions.t0) >= 0).all())
     assert bool((sessions.t0 < horizon).all())
-    assert bool((sessions.source == ds.SHOP).all())
+    assert bool((sessions.source == SHOP).all())
 
 
 def test_repeat_purchases_leave_the_default_store_alone() -> None:

@@ -6,6 +6,9 @@ decomposition and marks the days whose value falls outside ``expected ± z × sc
 where the scale is a robust (MAD-based) spread of the remainder. Days with no row, or no
 value, are reported as missing (a tracking gap looks exactly like that), never filled in
 silently; a day at zero where hundreds were expected is flagged as a drop to zero.
+
+The series is read by :mod:`shopmetrics.engine.series`; the STL fit and the robust band are
+:mod:`shopmetrics.models.stl`; this module judges each day and builds the result.
 """
 
 from __future__ import annotations

@@ -30,6 +30,11 @@ each touch at conversion, needed by ``time_decay`` only)). Or **events + orders*
 journeys are built in the engine (see :func:`attribute`) and only the in-window touches
 of converting orders come back to Python.
 
+Where the parts live: the journeys are built in :mod:`shopmetrics.engine.journeys`, the
+heuristic rules are :mod:`shopmetrics.models.heuristics`, the Markov chain and its removal
+effects :mod:`shopmetrics.models.markov`, the flags :mod:`shopmetrics.flags.journeys`; this
+module checks the arguments, applies the models and builds the results.
+
 Examples:
     >>> import pandas as pd
     >>> import shopmetrics as sm

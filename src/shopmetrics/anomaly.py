@@ -6,6 +6,9 @@ decomposition and marks the days whose value falls outside ``expected ± z × sc
 where the scale is a robust (MAD-based) spread of the remainder. Days with no row, or no
 value, are reported as missing (a tracking gap looks exactly like that), never filled in
 silently; a day at zero where hundreds were expected is flagged as a drop to zero.
+
+The series is read by :mod:`shopmetrics.engine.series`; the STL fit and the robust band are
+:mod:`shopmetrics.models.stl`; this module judges each day and builds the result.
 """
 
 from __future__ import annotations
@@ -19,26 +22,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shopmetrics.config import get_config
-from shopmetrics.errors import DefinitionError, SchemaError, ShopmetricsError
+from shopmetrics.engine.series import to_series
+from shopmetrics.errors import DefinitionError, ShopmetricsError
 from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.models import stl
+from shopmetrics.models.stl import CLIP, MAD_TO_SD
 from shopmetrics.results import Audit, Exclusion, Result
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
     import pandas as pd
 
-__all__ = ["AnomalyResult", "anomalies"]
+__all__ = ["CLIP", "MAD_TO_SD", "AnomalyResult", "anomalies"]
 
 logger = logging.getLogger(__name__)
 
 MIN_CYCLES = 4
 """A series needs values on at least ``MIN_CYCLES × period`` days to be judged."""
-
-MAD_TO_SD = 1.4826
-"""``1 / Φ⁻¹(3/4)``: makes the median absolute deviation a consistent estimate of σ."""
-
-CLIP = 3.0
-"""Remainders beyond ``CLIP`` scales are left out of the scale estimate."""
 
 COLUMNS: tuple[str, ...] = (
     "date", "value", "expected", "band_low", "band_high", "is_anomaly", "kind", "score",
@@ -72,91 +72,6 @@ class AnomalyResult(Result):
     def display_columns(self) -> Sequence[str]:
         """The columns people read first."""
         return ["date", "value", "expected", "band_low", "band_high", "is_anomaly", "kind"]
-
-
-def _to_series(series: Any, date: str | None, value: str | None) -> tuple[pd.Series, str]:
-    """A float series indexed by naive dates, from a Series or a two-column table."""
-    import pandas as pd  # noqa: PLC0415 - the series is small (one value a day)
-
-    if isinstance(series, pd.Series):
-        name = str(series.name) if series.name is not None else "value"
-        s = series.copy()
-        try:
-            idx = pd.DatetimeIndex(pd.to_datetime(s.index))
-        except (TypeError, ValueError) as exc:
-            msg = (
-                "series: the index must hold dates (a DatetimeIndex or date strings); "
-                "pass a Series indexed by date or a table with a date and a value column"
-            )
-            raise SchemaError(msg) from exc
-        s.index = idx
-    else:
-        import narwhals.stable.v2 as nw  # noqa: PLC0415
-
-        try:
-            frame = nw.from_native(series)
-        except TypeError as exc:
-            msg = (
-                f"series: cannot read a {type(series).__name__}; pass a pandas Series indexed "
-                "by date or a two-column table (date, value)"
-            )
-            raise SchemaError(msg) from exc
-        if isinstance(frame, nw.LazyFrame):
-            frame = frame.collect()
-        if not isinstance(frame, nw.DataFrame):
-            msg = f"series: expected a table, got a {type(frame).__name__}"
-            raise SchemaError(msg)
-        df = frame.to_pandas()
-        cols = [str(c) for c in df.columns]
-        if date is None:
-            dated = [
-                c for c in cols
-                if pd.api.types.is_datetime64_any_dtype(df[c]) or c in ("date", "日期", "统计日期")
-            ]  # fmt: skip
-            if len(dated) != 1 and len(cols) == 2:
-                dated = [cols[0]]
-            if len(dated) != 1:
-                msg = (
-                    f"series: cannot tell which column holds the date among {cols}; "
-                    "pass date='your_date_column' and value='your_value_column'"
-                )
-                raise SchemaError(msg)
-            date = dated[0]
-        if value is None:
-            rest = [c for c in cols if c != date]
-            if len(rest) != 1:
-                msg = f"series: which column holds the value among {rest}? Pass value='name'"
-                raise SchemaError(msg)
-            value = rest[0]
-        for c in (date, value):
-            if c not in cols:
-                from shopmetrics.errors import ColumnNotFoundError  # noqa: PLC0415
-
-                raise ColumnNotFoundError("series", c, cols, purpose="anomalies")
-        name = value
-        s = pd.Series(
-            pd.to_numeric(df[value], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
-            index=pd.DatetimeIndex(pd.to_datetime(df[date])),
-        )
-    idx = pd.DatetimeIndex(s.index)
-    if idx.tz is not None:
-        tz = get_config().tz
-        idx = pd.DatetimeIndex((idx.tz_convert(tz) if tz else idx).tz_localize(None))
-    no_date = int(np.asarray(idx.isna()).sum())
-    if no_date:
-        msg = f"series: {no_date} rows have no date; drop or fix them first"
-        raise SchemaError(msg)
-    s.index = idx.normalize()
-    values = pd.to_numeric(s, errors="coerce").astype(np.float64)
-    dup = values.index.duplicated(keep=False)
-    if dup.any():
-        days = sorted({d.strftime("%Y-%m-%d") for d in values.index[dup]})
-        msg = (
-            f"series: {len(days)} dates appear more than once (e.g. {days[:3]}); a daily series "
-            "needs one value per day: aggregate first, e.g. df.groupby('date')['value'].sum()"
-        )
-        raise ShopmetricsError(msg)
-    return values.sort_index(), name
 
 
 def anomalies(
@@ -239,8 +154,26 @@ def anomalies(
         >>> res.flagged()[["date", "value", "kind"]].to_dict("records")
         [{'date': Timestamp('2026-04-01 00:00:00'), 'value': 0.0, 'kind': 'drop_to_zero'}]
     """
-    import pandas as pd  # noqa: PLC0415 - the series is small (one value a day)
+    _check_arguments(period, z, seasonal)
+    s, name = to_series(series, date, value)
+    days = _days(s)
+    short = days.observed < MIN_CYCLES * period  # too short to judge: no band, a flag
+    flags = [_too_short(name, days, period)] if short else []
+    fit = functools.partial(stl.fit, period=period, seasonal=seasonal, robust=robust, z=z)
+    band = stl.Band.unfitted(days.missing) if short else fit(days.value, days.missing)
+    table = _table(days, band)
+    flags.extend(_day_flags(name, table, band.scale))
+    meta = {"name": name, "period": period, "robust": robust, "z": z, "seasonal": seasonal}
+    return AnomalyResult(
+        table=table,
+        flags=sort_flags(flags),
+        audit=_audit(days, band, robust=robust),
+        definition=_definition(name, period, seasonal, robust=robust, z=z),
+        meta={**meta, "scale": band.scale, "days": len(days.dates)},
+    )
 
+
+def _check_arguments(period: int, z: float, seasonal: int) -> None:
     if period < 2:
         msg = f"period must be at least 2 days, got {period!r}"
         raise DefinitionError(msg)
@@ -250,219 +183,122 @@ def anomalies(
     if seasonal < 3 or seasonal % 2 == 0:
         msg = f"seasonal must be an odd integer >= 3, got {seasonal!r}"
         raise DefinitionError(msg)
-    s, name = _to_series(series, date, value)
-    rows_in = len(s)
-    if rows_in == 0:
+
+
+@dataclasses.dataclass(frozen=True)
+class _Days:
+    """Every calendar day from a series' first to its last, and the values on them."""
+
+    dates: pd.DatetimeIndex
+    value: npt.NDArray[np.float64]
+    missing: npt.NDArray[np.bool_]
+    rows: int
+    rows_without_value: int
+
+    @property
+    def observed(self) -> int:
+        """Days with a value."""
+        return int((~self.missing).sum())
+
+
+def _days(s: pd.Series) -> _Days:
+    """The series on every day from its first to its last (NaN on days without a row)."""
+    import pandas as pd  # noqa: PLC0415 - the series is small (one value a day)
+
+    if len(s) == 0:
         msg = "series: no days to check"
         raise ShopmetricsError(msg)
     full = pd.date_range(s.index.min(), s.index.max(), freq="D")
     values = s.reindex(full).to_numpy(dtype=np.float64)
-    missing = ~np.isfinite(values)
-    n_days = len(full)
-    n_obs = int((~missing).sum())
-    flags: list[Flag] = []
-    notes = [
-        (
-            f"{n_days} days from {full[0]:%Y-%m-%d} to {full[-1]:%Y-%m-%d}; "
-            f"{int(missing.sum())} missing (reported, kept out of the fit and the scale)"
-        )
-    ]
     n_nan_rows = int((~np.isfinite(s.to_numpy(dtype=np.float64))).sum())
-    excluded: tuple[Exclusion, ...] = ()
-    if n_nan_rows:
-        excluded = (Exclusion("series", "no value", n_nan_rows, "reported as missing days"),)
-    nonneg = bool(np.nanmin(values) >= 0) if n_obs else True
+    return _Days(full, values, ~np.isfinite(values), len(s), n_nan_rows)
 
-    nan = np.full(n_days, np.nan)
-    trend, seas, expected, half = nan, nan, nan, nan
-    score = nan
-    scale = math.nan
-    masked = missing.copy()
-    if n_obs < MIN_CYCLES * period:
-        flags.append(
-            Flag(
-                code="series_too_short",
-                severity="warning",
-                message=(
-                    f"{name}: values on {n_obs} of {n_days} days; at least {MIN_CYCLES * period} "
-                    f"are needed to tell a {period}-day pattern from the trend and the noise, "
-                    "so no day is judged"
-                ),
-                table="series",
-                evidence={"days": n_days, "days_with_values": n_obs},
-            )
-        )
-    else:
-        fit = _fit(values, missing, period=period, seasonal=seasonal, robust=robust, z=z)
-        trend, seas, expected, half, score, scale, masked = fit
-    low, high = expected - half, expected + half
+
+def _too_short(name: str, days: _Days, period: int) -> Flag:
+    n_days, n_obs = len(days.dates), days.observed
+    return Flag(
+        code="series_too_short",
+        severity="warning",
+        message=(
+            f"{name}: values on {n_obs} of {n_days} days; at least {MIN_CYCLES * period} "
+            f"are needed to tell a {period}-day pattern from the trend and the noise, "
+            "so no day is judged"
+        ),
+        table="series",
+        evidence={"days": n_days, "days_with_values": n_obs},
+    )
+
+
+def _table(days: _Days, band: stl.Band) -> pd.DataFrame:
+    """One row per day: value, band, verdict (step 4) and the fit's components."""
+    import pandas as pd  # noqa: PLC0415 - the series is small (one value a day)
+
+    values, missing = days.value, days.missing
+    low, high = band.expected - band.half_width, band.expected + band.half_width
+    nonneg = bool(np.nanmin(values) >= 0) if days.observed else True
     if nonneg:
         low = np.maximum(low, 0.0)
     is_high = ~missing & (values > high)
     is_low = ~missing & (values < low)
-    kind = np.full(n_days, "", dtype=object)
+    kind = np.full(len(values), "", dtype=object)
     kind[is_high] = "high"
     kind[is_low] = "low"
     kind[is_low & (values == 0)] = "drop_to_zero"
     kind[missing] = "missing"
-    is_anomaly = is_high | is_low | missing
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "date": full,
+            "date": days.dates,
             "value": values,
-            "expected": expected,
+            "expected": band.expected,
             "band_low": low,
             "band_high": high,
-            "is_anomaly": is_anomaly,
+            "is_anomaly": is_high | is_low | missing,
             "kind": kind,
-            "score": score,
+            "score": band.score,
             "is_missing": missing,
-            "trend": trend,
-            "seasonal": seas,
+            "trend": band.trend,
+            "seasonal": band.seasonal,
         },
         columns=list(COLUMNS),
     )
-    flags.extend(_day_flag(name, table.iloc[i]) for i in np.flatnonzero(is_anomaly))
-    if robust and (masked & ~missing).any():
+
+
+def _audit(days: _Days, band: stl.Band, *, robust: bool) -> Audit:
+    full, missing = days.dates, days.missing
+    notes = [
+        (
+            f"{len(full)} days from {full[0]:%Y-%m-%d} to {full[-1]:%Y-%m-%d}; "
+            f"{int(missing.sum())} missing (reported, kept out of the fit and the scale)"
+        )
+    ]
+    far_off = band.masked & ~missing
+    if robust and far_off.any():
         notes.append(
-            f"{int((masked & ~missing).sum())} far-off days kept out of the fit and judged "
+            f"{int(far_off.sum())} far-off days kept out of the fit and judged "
             "against the other days"
         )
-    meta = {
-        "name": name,
-        "period": period,
-        "robust": robust,
-        "z": z,
-        "seasonal": seasonal,
-        "scale": scale,
-        "days": n_days,
-    }
-    definition = (
+    excluded: tuple[Exclusion, ...] = ()
+    if days.rows_without_value:
+        n = days.rows_without_value
+        excluded = (Exclusion("series", "no value", n, "reported as missing days"),)
+    return Audit(rows_in={"series": days.rows}, excluded=excluded, notes=tuple(notes))
+
+
+def _definition(name: str, period: int, seasonal: int, *, robust: bool, z: float) -> str:
+    return (
         f"{name}: STL (period {period}, seasonal {seasonal}"
         f"{', far-off days kept out of the fit' if robust else ''}); band = leave-one-out "
         f"expected value ± {z:g} × robust (MAD-started, clipped) scale of the standardised "
         "remainder"
     )
-    logger.debug("anomalies: %d days, %d flagged, scale %.3g", n_days, int(is_anomaly.sum()), scale)
-    return AnomalyResult(
-        table=table,
-        flags=sort_flags(flags),
-        audit=Audit(rows_in={"series": rows_in}, excluded=excluded, notes=tuple(notes)),
-        definition=definition,
-        meta=meta,
-    )
 
 
-_FloatArray = np.ndarray[Any, np.dtype[np.float64]]
-_BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
-
-
-def _stl(
-    y: _FloatArray, period: int, seasonal: int, robust: bool
-) -> tuple[_FloatArray, _FloatArray]:
-    from statsmodels.tsa.seasonal import STL  # noqa: PLC0415 - heavy; on first use
-
-    res = STL(y, period=period, seasonal=seasonal, robust=robust).fit()
-    return np.asarray(res.trend, dtype=np.float64), np.asarray(res.seasonal, dtype=np.float64)
-
-
-@functools.lru_cache(maxsize=8)
-def _hat(n: int, period: int, seasonal: int) -> _FloatArray:
-    """The smoother matrix ``H`` of plain STL (``trend + seasonal = H y``), column by column."""
-    h = np.empty((n, n))
-    unit = np.zeros(n)
-    for j in range(n):
-        unit[j] = 1.0
-        t, s = _stl(unit, period, seasonal, robust=False)
-        h[:, j] = t + s
-        unit[j] = 0.0
-    h.setflags(write=False)
-    return h
-
-
-def _mad_sd(x: _FloatArray) -> float:
-    """``1.4826 × MAD`` (the mean deviation when more than half the values are identical)."""
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return math.nan
-    dev = np.abs(x - np.median(x))
-    sd = MAD_TO_SD * float(np.median(dev))
-    if sd == 0:
-        sd = 1.2533 * float(np.mean(dev))
-    return sd
-
-
-def _robust_sd(x: _FloatArray, k: float = CLIP) -> float:
-    """A clipped standard deviation: start at 1.4826 × MAD, keep values within ``k`` of it.
-
-    Iterates ``s ← sqrt(mean(d² | |d| ≤ k s) / τ(k))`` with ``d`` the deviations from the
-    median and ``τ(k) = 1 - 2k φ(k) / (2Φ(k) - 1)`` the variance of a standard normal
-    truncated at ``±k`` (consistent for normal data). As robust to a few wild values as
-    the MAD, and far less variable on the short, correlated remainders of a daily series.
-    """
-    x = x[np.isfinite(x)]
-    s = _mad_sd(x)
-    if not s > 0:
-        return s
-    from scipy import stats  # noqa: PLC0415
-
-    tau = 1 - 2 * k * float(stats.norm.pdf(k)) / (2 * float(stats.norm.cdf(k)) - 1)
-    dev = x - np.median(x)
-    for _ in range(50):
-        keep = np.abs(dev) <= k * s
-        s_new = math.sqrt(float(np.mean(dev[keep] ** 2)) / tau)
-        if abs(s_new - s) <= 1e-12 * s:
-            break
-        s = s_new
-    return s
-
-
-def _fit(
-    y: _FloatArray,
-    missing: _BoolArray,
-    *,
-    period: int,
-    seasonal: int,
-    robust: bool,
-    z: float,
-) -> tuple[_FloatArray, _FloatArray, _FloatArray, _FloatArray, _FloatArray, float, _BoolArray]:
-    """Steps 1-3 of :func:`anomalies`: trend, seasonal, expected, half-width, score, scale,
-    masked days."""
-    n = len(y)
-    idx = np.arange(n)
-    filled = np.interp(idx, idx[~missing], y[~missing])
-    masked = missing.copy()
-    if robust:
-        diffs = y[period:] - y[:-period]
-        s0 = _mad_sd(diffs) / math.sqrt(2)
-        t0, s_0 = _stl(filled, period, seasonal, robust=True)
-        if s0 > 0:
-            masked |= ~missing & (np.abs(y - (t0 + s_0)) > 2 * z * s0)
-    hmat = _hat(n, period, seasonal)
-    ytil = np.where(masked, 0.0, filled)
-    if masked.any():
-        # values on masked days that the fit reproduces exactly: (I - H_MM) y_M = H_MU y_U
-        m, u = np.flatnonzero(masked), np.flatnonzero(~masked)
-        lhs = np.eye(len(m)) - hmat[np.ix_(m, m)]
-        rhs = hmat[np.ix_(m, u)] @ filled[u]
-        ytil[m] = np.linalg.lstsq(lhs, rhs, rcond=None)[0]
-    trend, seas = _stl(ytil, period, seasonal, robust=False)
-    fitted = trend + seas
-    h = np.clip(np.diag(hmat), 0.0, 1 - 1e-9)
-    resid_mat = np.eye(n) - hmat
-    c = np.sqrt((resid_mat * resid_mat).sum(axis=1))
-    c = np.where(c > 0, c, 1.0)
-    raw = y - fitted
-    # kept days: in-sample remainder / c; masked days: already a prediction error,
-    # whose standard deviation is c / (1 - h)
-    score_unit = np.where(masked, raw * (1 - h) / c, raw / c)
-    scale = _robust_sd(score_unit[~masked])
-    if not scale > 0:
-        scale = 1e-9 * max(1.0, float(np.nanmax(np.abs(y))))
-    expected = np.where(masked, fitted, (fitted - h * np.where(missing, 0.0, y)) / (1 - h))
-    half = z * scale * c / (1 - h)
-    score = np.where(missing, np.nan, score_unit / scale)
-    return trend, seas, expected, half, score, scale, masked
+def _day_flags(name: str, table: pd.DataFrame, scale: float) -> list[Flag]:
+    """One flag per anomalous (or missing) day."""
+    is_anomaly = table["is_anomaly"].to_numpy(bool)
+    n_days, n_flagged = len(table), int(is_anomaly.sum())
+    logger.debug("anomalies: %d days, %d flagged, scale %.3g", n_days, n_flagged, scale)
+    return [_day_flag(name, table.iloc[i]) for i in np.flatnonzero(is_anomaly)]
 
 
 def _day_flag(name: str, row: Any) -> Flag:

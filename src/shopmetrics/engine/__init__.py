@@ -11,6 +11,8 @@ Modules:
     tables: load, collect, row counts, joins across engines.
     periods: period keys and labels, day numbers, minute differences, date arguments.
     counting: the one counting pass behind the funnel, traffic and value metrics.
+    journeys: attribution journeys from a paths table or from events + orders.
+    series: a daily series from a pandas Series or a table (for anomalies).
     deps: optional libraries and their install hints.
 """
 

@@ -2,6 +2,9 @@
 
 Modules:
     buy_till_you_die: BG/NBD, Pareto/NBD and Gamma-Gamma likelihoods, expectations and fitting.
-    markov: absorbing Markov chains of customer journeys and exact removal effects.
+    heuristics: the rule-based attribution credits (last / first click, linear, time decay,
+        position based).
+    markov: absorbing Markov chains of customer journeys and exact removal effects;
+        the journeys every attribution model reads.
     stl: the seasonal-trend decomposition and robust band behind anomaly detection.
 """

@@ -30,6 +30,7 @@ from shopmetrics.config import CORRECTIONS, get_config
 from shopmetrics.engine.experiments import VariantCounts, count_variants
 from shopmetrics.errors import DefinitionError, ShopmetricsError
 from shopmetrics.flags.experiments import (
+    SRM_THRESHOLD,
     sample_ratio_mismatch,
     small_samples,
     underpowered,
@@ -46,7 +47,13 @@ from shopmetrics.stats.sequential import running_always_valid
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ABTestResult", "SampleSizeResult", "ab_sample_size", "ab_test"]
+__all__ = [
+    "SRM_THRESHOLD",  # re-exported from flags.experiments
+    "ABTestResult",
+    "SampleSizeResult",
+    "ab_sample_size",
+    "ab_test",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,11 @@ test when any expected cell is below 5), a multiple-testing correction across va
 and, for people who look every day, always-valid p-values (mixture SPRT).
 :func:`ab_sample_size` says how many visitors a test needs before it starts.
 
-The statistics live in :mod:`shopmetrics._tests` and are vectorised over groups, so period
-comparisons (``sm.compare``) reuse them.
+The statistics live in :mod:`shopmetrics.stats` (two-sample tests, power, sequential
+tests, multiplicity) and are vectorised over groups, so period comparisons
+(``sm.compare``) reuse them. Raw events are counted per variant and day in
+:mod:`shopmetrics.engine.experiments`; the split and sample checks are the detectors of
+:mod:`shopmetrics.flags.experiments`.
 """
 
 from __future__ import annotations
@@ -21,15 +24,20 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import narwhals.stable.v2 as nw
 import numpy as np
 
-from shopmetrics import engine
 from shopmetrics.config import CORRECTIONS, get_config
+from shopmetrics.engine.experiments import VariantCounts, count_variants
 from shopmetrics.errors import DefinitionError, ShopmetricsError
-from shopmetrics.flags.finding import Flag, sort_flags
-from shopmetrics.results import Audit, Exclusion, Result
-from shopmetrics.schema import EVENT_TYPES
+from shopmetrics.flags.experiments import (
+    SRM_THRESHOLD,
+    sample_ratio_mismatch,
+    small_samples,
+    underpowered,
+    variant_contamination,
+)
+from shopmetrics.flags.finding import sort_flags
+from shopmetrics.results import Audit, Result
 from shopmetrics.stats import common, twosample
 from shopmetrics.stats import power as stats_power
 from shopmetrics.stats.intervals import proportion_ci, rate
@@ -39,16 +47,17 @@ from shopmetrics.stats.sequential import running_always_valid
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ABTestResult", "SampleSizeResult", "ab_sample_size", "ab_test"]
+__all__ = [
+    "SRM_THRESHOLD",  # re-exported from flags.experiments
+    "ABTestResult",
+    "SampleSizeResult",
+    "ab_sample_size",
+    "ab_test",
+]
 
 logger = logging.getLogger(__name__)
 
-SRM_THRESHOLD = 0.001
-"""A sample-ratio-mismatch p-value below this flags ``sample_ratio_mismatch``."""
-
 SEQUENTIAL_METHODS: tuple[str, ...] = ("always-valid",)
-
-_NO_DAY = -(10**9)  # sentinel day number for "never"
 
 COLUMNS: tuple[str, ...] = (
     "variant", "successes", "trials", "rate", "rate_ci_low", "rate_ci_high",
@@ -68,6 +77,19 @@ class ABTestResult(Result):
     rate / control_rate (``ratio_ci_low`` / ``ratio_ci_high``), ``p_value``,
     ``p_adjusted`` (after the multiple-testing correction across variants), ``significant``
     (``p_adjusted < alpha``), ``test`` (the test behind the p-value) and ``power``.
+
+    How each treatment variant is compared with the control:
+
+    - ``diff``: Newcombe's hybrid score interval (Newcombe 1998, method 10);
+    - ``ratio``: Miettinen-Nurminen score interval (defined with 0 successes);
+    - ``p_value``: pooled score z test, or Fisher's exact test when any expected cell of the
+      2x2 table is below 5 (``test="auto"``; force ``"score"`` or ``"fisher"``);
+    - ``p_adjusted``: corrected across the treatment variants (``correction``: Holm by
+      default, ``"bh"`` or ``"none"``); ``significant`` is ``p_adjusted < alpha``.
+      Intervals are per comparison (not adjusted for multiplicity).
+    - ``power``: the power the test had, with these trials, to detect a relative lift of
+      ``power_lift`` (when not given: the observed difference, which says no more than
+      the p-value does).
 
     Attributes:
         looks: For sequential tests, the history: one row per look and variant with the
@@ -237,41 +259,50 @@ def ab_sample_size(
 # ---------------------------------------------------------------- the test
 
 
-@dataclasses.dataclass
-class _Counts:
-    labels: list[Any]
-    successes: np.ndarray[Any, np.dtype[np.float64]]  # (looks, variants), cumulative
-    trials: np.ndarray[Any, np.dtype[np.float64]]
-    look_labels: list[str]
-    audit: Audit
-    flags: list[Flag]
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """The options of one :func:`ab_test` call, checked."""
+
+    metric: str
+    split: Sequence[float] | None
+    alternative: str
+    correction: str
+    alpha: float
+    confidence: float
+    test: str
+    sequential: str | None
+    mixing_variance: float | None
+    power_lift: float | None
+    power_method: str
+    min_sample: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _Comparison:
+    """Each treatment against the control: estimates, intervals, p-values, the method."""
+
+    diff: Any
+    diff_low: Any
+    diff_high: Any
+    ratio: Any
+    ratio_low: Any
+    ratio_high: Any
+    p_value: Any
+    test: Any
+    method: str
+    looks: pd.DataFrame | None = None
 
 
 def ab_test(
-    successes: Any = None,
-    trials: Any = None,
-    labels: Sequence[Any] | None = None,
-    *,
-    events: Any = None,
-    variant: str | None = None,
-    metric: str | None = None,
-    trials_event: str = "visit",
-    control: Any = None,
-    columns: Mapping[str, str] | None = None,
-    tz: str | None = None,
-    start: dt.datetime | None = None,
-    end: dt.datetime | None = None,
-    split: Sequence[float] | None = None,
-    alternative: str = "two-sided",
-    correction: str = "holm",
-    alpha: float | None = None,
-    confidence: float | None = None,
-    test: str = "auto",
-    sequential: str | None = None,
-    mixing_variance: float | None = None,
-    power_lift: float | None = None,
-    power_method: str = "pooled",
-) -> ABTestResult:
+    successes: Any = None, trials: Any = None, labels: Sequence[Any] | None = None,
+    *, events: Any = None, variant: str | None = None, metric: str | None = None,
+    trials_event: str = "visit", control: Any = None, columns: Mapping[str, str] | None = None,
+    tz: str | None = None, start: dt.datetime | None = None, end: dt.datetime | None = None,
+    split: Sequence[float] | None = None, alternative: str = "two-sided",
+    correction: str = "holm", alpha: float | None = None, confidence: float | None = None,
+    test: str = "auto", sequential: str | None = None, mixing_variance: float | None = None,
+    power_lift: float | None = None, power_method: str = "pooled",
+) -> ABTestResult:  # fmt: skip
     """Compare variants of a listing (creative, title, price) on a conversion rate.
 
     Give either per-variant counts (``successes``, ``trials``; the first variant is the
@@ -282,18 +313,10 @@ def ab_test(
     more than one variant is left out of every variant (counted in the audit and flagged:
     the split leaked).
 
-    Each treatment variant is compared with the control:
-
-    - ``diff``: Newcombe's hybrid score interval (Newcombe 1998, method 10);
-    - ``ratio``: Miettinen-Nurminen score interval (defined with 0 successes);
-    - ``p_value``: pooled score z test, or Fisher's exact test when any expected cell of the
-      2x2 table is below 5 (``test="auto"``; force ``"score"`` or ``"fisher"``);
-    - ``p_adjusted``: corrected across the treatment variants (``correction``: Holm by
-      default, ``"bh"`` or ``"none"``); ``significant`` is ``p_adjusted < alpha``.
-      Intervals are per comparison (not adjusted for multiplicity).
-    - ``power``: the power the test had, with these trials, to detect a relative lift of
-      ``power_lift`` (when not given: the observed difference, which says no more than
-      the p-value does).
+    Each treatment variant is compared with the control: the difference with Newcombe's
+    hybrid score interval, the ratio with the Miettinen-Nurminen one, score or Fisher's
+    exact p-values corrected across variants (Holm by default), and the power the test
+    had; :class:`ABTestResult` says how each column is made.
 
     The split is checked for a sample ratio mismatch (chi-square goodness of fit of the
     trials per variant against ``split``, equal by default); p < 0.001 flags
@@ -358,9 +381,58 @@ def ab_test(
         >>> bool(row["significant"]), str(row["test"])
         (False, 'score')
     """
+    plan = _plan(
+        str(metric) if events is not None else metric or "conversion", split, alternative,
+        correction, alpha, confidence, test, sequential, mixing_variance, power_lift, power_method,
+    )  # fmt: skip
+    counts = _counts(
+        successes, trials, labels, events, variant, metric, trials_event, control, columns, tz,
+        start, end,
+    )  # fmt: skip
+    return _analyse(counts, plan)
+
+
+def _plan(
+    metric: str,
+    split: Sequence[float] | None,
+    alternative: str,
+    correction: str,
+    alpha: float | None,
+    confidence: float | None,
+    test: str,
+    sequential: str | None,
+    mixing_variance: float | None,
+    power_lift: float | None,
+    power_method: str,
+) -> _Plan:
+    """The options with their defaults from config, checked."""
     cfg = get_config()
     confidence = confidence or cfg.confidence
     alpha = round(1 - confidence, 12) if alpha is None else alpha
+    _check_options(alternative, correction, sequential, mixing_variance, alpha)
+    return _Plan(
+        metric=metric,
+        split=split,
+        alternative=alternative,
+        correction=correction,
+        alpha=alpha,
+        confidence=confidence,
+        test=test,
+        sequential=sequential,
+        mixing_variance=mixing_variance,
+        power_lift=power_lift,
+        power_method=power_method,
+        min_sample=cfg.min_sample,
+    )
+
+
+def _check_options(
+    alternative: str,
+    correction: str,
+    sequential: str | None,
+    mixing_variance: float | None,
+    alpha: float,
+) -> None:
     common.check_alternative(alternative)
     if correction not in CORRECTIONS:
         raise DefinitionError.unknown("correction", correction, CORRECTIONS)
@@ -376,46 +448,43 @@ def ab_test(
         msg = f"alpha must be in (0, 1), got {alpha!r}"
         raise DefinitionError(msg)
 
-    if events is not None:
-        if successes is not None or trials is not None:
-            msg = "give either counts (successes, trials) or events, not both"
-            raise ShopmetricsError(msg)
-        counts = _counts_from_events(
-            events,
-            variant=variant,
-            metric=metric,
-            trials_event=trials_event,
-            control=control,
-            columns=columns,
-            tz=tz,
-            start=start,
-            end=end,
-        )
-        metric_name = str(metric)
-    else:
-        counts = _counts_from_arrays(successes, trials, labels, control)
-        metric_name = metric or "conversion"
 
-    return _analyse(
-        counts,
-        metric=metric_name,
-        split=split,
-        alternative=alternative,
-        correction=correction,
-        alpha=alpha,
-        confidence=confidence,
-        test=test,
-        sequential=sequential,
-        mixing_variance=mixing_variance,
-        power_lift=power_lift,
-        power_method=power_method,
-        min_sample=cfg.min_sample,
+def _counts(
+    successes: Any,
+    trials: Any,
+    labels: Sequence[Any] | None,
+    events: Any,
+    variant: str | None,
+    metric: str | None,
+    trials_event: str,
+    control: Any,
+    columns: Mapping[str, str] | None,
+    tz: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> VariantCounts:
+    """The counts per look and variant: given as arrays, or counted from events."""
+    if events is None:
+        return _counts_from_arrays(successes, trials, labels, control)
+    if successes is not None or trials is not None:
+        msg = "give either counts (successes, trials) or events, not both"
+        raise ShopmetricsError(msg)
+    return count_variants(
+        events,
+        variant=variant,
+        metric=metric,
+        trials_event=trials_event,
+        control=control,
+        columns=columns,
+        tz=tz,
+        start=start,
+        end=end,
     )
 
 
 def _counts_from_arrays(
     successes: Any, trials: Any, labels: Sequence[Any] | None, control: Any
-) -> _Counts:
+) -> VariantCounts:
     if successes is None or trials is None:
         msg = "pass successes and trials per variant (first is the control), or events=..."
         raise ShopmetricsError(msg)
@@ -457,192 +526,11 @@ def _counts_from_arrays(
         names = [names[j] for j in order]
         x, n = x[:, order], n[:, order]
     looks = [str(i + 1) for i in range(x.shape[0])]
-    return _Counts(names, x, n, looks, Audit(), [])
+    return VariantCounts(names, x, n, looks, Audit())
 
 
-def _counts_from_events(
-    events: Any,
-    *,
-    variant: str | None,
-    metric: str | None,
-    trials_event: str,
-    control: Any,
-    columns: Mapping[str, str] | None,
-    tz: str | None,
-    start: dt.datetime | None,
-    end: dt.datetime | None,
-) -> _Counts:
-    if variant is None:
-        msg = "with events, name the column holding the variant: variant='your_column'"
-        raise ShopmetricsError(msg)
-    for what, ev in (("metric", metric), ("trials_event", trials_event)):
-        if ev not in EVENT_TYPES:
-            raise DefinitionError.unknown(what, ev, EVENT_TYPES)
-    if metric == trials_event:
-        msg = f"metric and trials_event are both {metric!r}; the conversion must be another event"
-        raise ShopmetricsError(msg)
-    table = engine.load(events, "events", columns, tz)
-    table.require("ts", "visitor_id", "event", purpose="ab_test")
-    table.require(variant, purpose="ab_test (the variant column)")
-    excluded: list[Exclusion] = []
-    notes: list[str] = [table.tz_note]
-    rows_in = engine.count_rows(table)
-    frame = table.frame.select(
-        nw.col("ts"), nw.col("visitor_id"), nw.col("event"), nw.col(variant).alias("__variant")
-    )
-    for col, label in (("__variant", variant), ("visitor_id", "visitor_id"), ("ts", "ts")):
-        n_null = int(engine.scalar(
-            frame.filter(nw.col(col).is_null()).select(nw.len()), "events:null"
-        ) or 0)  # fmt: skip
-        if n_null:
-            excluded.append(Exclusion("events", f"null {label}", n_null, "excluded from ab_test"))
-        frame = frame.filter(~nw.col(col).is_null())
-    if start is not None or end is not None:
-        cond = engine.between("ts", start, end)
-        n_out = int(engine.scalar(frame.filter(~cond).select(nw.len()), "events:window") or 0)
-        if n_out:
-            excluded.append(
-                Exclusion("events", "outside window", n_out, f"ts outside [{start}, {end})")
-            )
-        frame = frame.filter(cond)
-
-    frame = frame.filter(nw.col("event").is_in([trials_event, metric])).with_columns(
-        engine.day_number("ts").alias("__day")
-    )
-    frame = frame.with_columns(
-        nw.when(nw.col("event") == trials_event).then(nw.col("__day")).alias("__t"),
-        nw.when(nw.col("event") == metric).then(nw.col("__day")).alias("__s"),
-    )
-    per_unit = frame.group_by("visitor_id", "__variant").agg(
-        nw.col("__t").min(), nw.col("__s").min(), nw.len().alias("__rows")
-    )
-    n_var = per_unit.group_by("visitor_id").agg(nw.len().alias("__nvar"))
-    per_unit = per_unit.join(n_var, on="visitor_id", how="inner").with_columns(
-        (nw.col("__nvar") > 1).alias("__mixed"),
-        nw.col("__t").fill_null(_NO_DAY).alias("__tday"),
-        nw.when(nw.col("__s") > nw.col("__t"))
-        .then(nw.col("__s"))
-        .otherwise(nw.col("__t"))
-        .alias("__sday"),
-    )
-    by_trial = engine.collect(
-        per_unit.group_by("__variant", "__tday", "__mixed").agg(
-            nw.len().alias("units"), nw.col("__rows").sum().alias("rows")
-        ),
-        "events:ab_trials",
-    )
-    by_success = engine.collect(
-        per_unit.filter(~nw.col("__mixed") & ~nw.col("__s").is_null() & ~nw.col("__t").is_null())
-        .group_by("__variant", "__sday")
-        .agg(nw.len().alias("units")),
-        "events:ab_successes",
-    )
-    mixed = by_trial[by_trial["__mixed"].astype(bool)]
-    if len(mixed):
-        excluded.append(
-            Exclusion(
-                "events", "visitor in several variants", int(mixed["rows"].sum()),
-                f"{int(mixed['units'].sum())} visitor-variant pairs of visitors seen in more "
-                "than one variant",
-            )
-        )  # fmt: skip
-    clean = by_trial[~by_trial["__mixed"].astype(bool)]
-    no_trial = clean[clean["__tday"].astype(np.int64) == _NO_DAY]
-    if len(no_trial):
-        excluded.append(
-            Exclusion(
-                "events", f"{metric} without {trials_event}", int(no_trial["rows"].sum()),
-                f"{int(no_trial['units'].sum())} visitors with a {metric} event but no "
-                f"{trials_event} event in the window",
-            )
-        )  # fmt: skip
-    clean = clean[clean["__tday"].astype(np.int64) != _NO_DAY]
-    found = sorted({*clean["__variant"].tolist()}, key=str)
-    if control is not None:
-        if control not in found:
-            msg = (
-                f"events: control {control!r} not found in column {variant!r}; "
-                f"variants with {trials_event} events: {found}"
-            )
-            raise ShopmetricsError(msg)
-        labels = [control, *(v for v in found if v != control)]
-    else:
-        labels = found
-        if found:
-            notes.append(f"control not given: took {found[0]!r}, the first variant in sorted order")
-    if len(labels) < 2:
-        msg = (
-            f"events: need at least two variants with {trials_event} events in column "
-            f"{variant!r}, found {labels}"
-        )
-        raise ShopmetricsError(msg)
-    days = sorted(
-        {
-            *clean["__tday"].astype(np.int64).tolist(),
-            *by_success["__sday"].astype(np.int64).tolist(),
-        }
-    )
-    day_pos = {d: i for i, d in enumerate(days)}
-    var_pos = {v: j for j, v in enumerate(labels)}
-    n = np.zeros((len(days), len(labels)))
-    x = np.zeros((len(days), len(labels)))
-    for v, d, u in zip(clean["__variant"], clean["__tday"], clean["units"], strict=True):
-        n[day_pos[int(d)], var_pos[v]] += float(u)
-    succ = by_success
-    for v, d, u in zip(succ["__variant"], succ["__sday"], succ["units"], strict=True):
-        if v in var_pos:
-            x[day_pos[int(d)], var_pos[v]] += float(u)
-    looks = [engine.period_label(d, "D") for d in days]
-    notes.append(
-        f"trials: unique visitors with a {trials_event!r} event; successes: those of them with a "
-        f"{metric!r} event; one look per day ({len(days)} days)"
-    )
-    flags: list[Flag] = []
-    if len(mixed):
-        n_mixed = int(mixed["units"].sum())
-        flags.append(
-            Flag(
-                code="variant_contamination",
-                severity="warning",
-                message=(
-                    f"visitors seen in more than one variant ({n_mixed} visitor-variant pairs) "
-                    "were left out of every variant; the split leaked (cookies, devices, or "
-                    "assignment not sticky), so check the assignment before trusting the result"
-                ),
-                table="events",
-                column=variant,
-                n_rows=int(mixed["rows"].sum()),
-                evidence={"visitor_variant_pairs": n_mixed},
-            )
-        )
-    return _Counts(
-        labels,
-        np.cumsum(x, axis=0),
-        np.cumsum(n, axis=0),
-        looks,
-        Audit(rows_in={"events": rows_in}, excluded=tuple(excluded), notes=tuple(notes)),
-        flags,
-    )
-
-
-def _analyse(
-    counts: _Counts,
-    *,
-    metric: str,
-    split: Sequence[float] | None,
-    alternative: str,
-    correction: str,
-    alpha: float,
-    confidence: float,
-    test: str,
-    sequential: str | None,
-    mixing_variance: float | None,
-    power_lift: float | None,
-    power_method: str,
-    min_sample: int,
-) -> ABTestResult:
-    import pandas as pd  # noqa: PLC0415 - small result table
-
+def _analyse(counts: VariantCounts, plan: _Plan) -> ABTestResult:
+    """The comparisons, the corrections, the power and the flags, as a result."""
     labels = counts.labels
     k = len(labels)
     if k < 2:
@@ -650,230 +538,213 @@ def _analyse(
         raise ShopmetricsError(msg)
     x_all, n_all = counts.successes, counts.trials
     x, n = x_all[-1], n_all[-1]
-    xc, nc = x[0], n[0]
-    xt, nt = x[1:], n[1:]
-    flags = list(counts.flags)
+    flags = variant_contamination(counts.mixed_pairs, counts.mixed_rows, counts.variant)
     notes = list(counts.audit.notes)
-    if x_all.shape[0] > 1 and sequential is None:
+    if x_all.shape[0] > 1 and plan.sequential is None:
         notes.append(
             f"fixed-horizon test on the last of {x_all.shape[0]} looks; if you stop when a look "
             "is significant, use sequential='always-valid'"
         )
 
     # sample ratio mismatch on the final trials
-    if split is not None and len(split) != k:
-        msg = f"split has {len(split)} weights for {k} variants (control first: {labels})"
+    if plan.split is not None and len(plan.split) != k:
+        msg = f"split has {len(plan.split)} weights for {k} variants (control first: {labels})"
         raise ShopmetricsError(msg)
-    srm_p = twosample.srm_pvalue(n, split)
-    if np.isfinite(srm_p) and srm_p < SRM_THRESHOLD:
-        planned = np.ones(k) if split is None else np.asarray(split, dtype=np.float64)
-        expected = n.sum() * planned / planned.sum()
-        observed = dict(zip(map(str, labels), n.astype(int).tolist(), strict=True))
-        flags.append(
-            Flag(
-                code="sample_ratio_mismatch",
-                severity="error",
-                message=(
-                    f"the variants' trials {observed} do not match the planned split "
-                    f"(chi-square p = {srm_p:.2g} < {SRM_THRESHOLD}); assignment or tracking is "
-                    "broken, so the comparison is not trustworthy: find the cause (bots, "
-                    "redirects, a variant that fails to log) before reading it"
-                ),
-                evidence={
-                    "srm_p_value": srm_p,
-                    "observed": dict(zip(map(str, labels), n.tolist(), strict=True)),
-                    "expected": dict(zip(map(str, labels), expected.tolist(), strict=True)),
-                },
-            )
-        )
+    srm_p = twosample.srm_pvalue(n, plan.split)
+    flags.extend(sample_ratio_mismatch(labels, n, plan.split, srm_p))
 
-    rate_all = rate(x, n)
-    low_r, high_r = proportion_ci(x, n, confidence=confidence)
-    ctrl = np.full(k - 1, xc), np.full(k - 1, nc)
-    p_ctrl = float(rate(xc, nc))
-    if sequential is None:
-        diff = twosample.compare_proportions(
-            xt, nt, *ctrl, compare="diff", confidence=confidence, alternative=alternative, test=test
-        )
-        ratio = twosample.compare_proportions(
-            xt,
-            nt,
-            *ctrl,
-            compare="ratio",
-            confidence=confidence,
-            alternative=alternative,
-            test=test,
-        )
-        p_value = diff.p_value
-        test_used = diff.test
-        d, d_lo, d_hi = diff.estimate, diff.low, diff.high
-        r, r_lo, r_hi = ratio.estimate, ratio.low, ratio.high
-        looks_table = None
-        method_text = (
-            "Newcombe hybrid score interval for the difference; Miettinen-Nurminen score "
-            "interval for the ratio; pooled score z test (Fisher's exact test when an "
-            f"expected cell < {twosample.EXACT_MIN_EXPECTED:g})"
-        )
+    if plan.sequential is None:
+        cmp = _fixed_horizon(x, n, plan)
     else:
-        assert mixing_variance is not None
-        xc_all = np.repeat(x_all[:, :1], k - 1, axis=1)
-        nc_all = np.repeat(n_all[:, :1], k - 1, axis=1)
-        pv, lo, hi = running_always_valid(
-            x_all[:, 1:],
-            n_all[:, 1:],
-            xc_all,
-            nc_all,
-            mixing_variance=mixing_variance,
-            confidence=confidence,
-        )
-        if alternative != "two-sided":
+        cmp = _always_valid(counts, plan)
+        if plan.alternative != "two-sided":
             notes.append("always-valid p-values are two-sided; alternative is ignored")
-        p_value, d_lo, d_hi = pv[-1], lo[-1], hi[-1]
-        d = rate(xt, nt) - p_ctrl
-        r = rate(xt, nt) / p_ctrl if p_ctrl > 0 else np.full(k - 1, np.nan)
-        r_lo = r_hi = np.full(k - 1, np.nan)
-        test_used = np.where(np.isfinite(p_value), "msprt", "").astype(np.str_)
-        looks_table = pd.DataFrame(
-            {
-                "look": np.repeat(counts.look_labels, k - 1),
-                "variant": np.tile(np.asarray(labels[1:], dtype=object), len(counts.look_labels)),
-                "successes": x_all[:, 1:].ravel(),
-                "trials": n_all[:, 1:].ravel(),
-                "control_successes": xc_all.ravel(),
-                "control_trials": nc_all.ravel(),
-                "p_value": pv.ravel(),
-                "diff_ci_low": lo.ravel(),
-                "diff_ci_high": hi.ravel(),
-            }
-        )
-        method_text = (
-            f"always-valid inference (mixture SPRT, normal approximation, mixing variance "
-            f"{mixing_variance:g}); difference intervals are confidence sequences; no ratio "
-            "interval is given in sequential mode"
-        )
-    p_adj = adjust_pvalues(p_value, correction)
-    significant = np.where(np.isfinite(p_adj), p_adj < alpha, False)
-
-    if power_lift is not None:
-        target = np.full(k - 1, p_ctrl * (1 + power_lift))
-        power_note = f"power to detect a {power_lift:+.0%} relative lift"
-    else:
-        target = rate(xt, nt)
-        power_note = "power at the observed difference (says no more than the p-value)"
-    power = stats_power.power_proportions(
-        np.clip(target, 0, 1), np.full(k - 1, p_ctrl), nt, np.full(k - 1, nc),
-        alpha=alpha, alternative=alternative, method=power_method,
-    )  # fmt: skip
-    if sequential is not None:
-        power = np.full(k - 1, np.nan)
-
-    table = pd.DataFrame(
-        {
-            "variant": np.asarray(labels[1:], dtype=object),
-            "successes": xt,
-            "trials": nt,
-            "rate": rate_all[1:],
-            "rate_ci_low": low_r[1:],
-            "rate_ci_high": high_r[1:],
-            "control_successes": np.full(k - 1, xc),
-            "control_trials": np.full(k - 1, nc),
-            "control_rate": np.full(k - 1, p_ctrl),
-            "diff": d,
-            "diff_ci_low": d_lo,
-            "diff_ci_high": d_hi,
-            "ratio": r,
-            "ratio_ci_low": r_lo,
-            "ratio_ci_high": r_hi,
-            "p_value": p_value,
-            "p_adjusted": p_adj,
-            "significant": significant.astype(bool),
-            "test": test_used.astype(object),
-            "power": power,
-        },
-        columns=list(COLUMNS),
-    )
-    flags.extend(_sample_flags(labels, x, n, min_sample))
-    if power_lift is not None and sequential is None:
-        flags.extend(
-            Flag(
-                code="underpowered",
-                severity="info",
-                message=(
-                    f"{labels[j + 1]!r} is not significant, but with {int(nt[j])} and "
-                    f"{int(nc)} trials the test had only {power[j]:.0%} power to detect a "
-                    f"{power_lift:+.0%} lift: no difference was found, which is not the same "
-                    "as no difference existing; run it longer (see ab_sample_size)"
-                ),
-                subject={"variant": labels[j + 1]},
-                evidence={
-                    "power": float(power[j]),
-                    "trials": float(nt[j]),
-                    "control_trials": float(nc),
-                },
-            )
-            for j in np.flatnonzero(~significant & (power < 0.8))
-        )
-    m = int(np.isfinite(p_value).sum())
+    p_adj = adjust_pvalues(cmp.p_value, plan.correction)
+    significant = np.where(np.isfinite(p_adj), p_adj < plan.alpha, False)
+    power, power_note = _power(x, n, plan)
+    table = _table(labels, x, n, cmp, p_adj, significant, power, plan.confidence)
+    flags.extend(small_samples(labels, x, n, plan.min_sample))
+    if plan.power_lift is not None and plan.sequential is None:
+        flags.extend(underpowered(labels, n[1:], n[0], power, significant, plan.power_lift))
+    m = int(np.isfinite(cmp.p_value).sum())
     definition = (
-        f"{metric} rate, variant vs control {labels[0]!r}: {method_text}; {alternative} "
-        f"p-values; {correction} correction over {m} comparison{'s' if m != 1 else ''}; "
-        f"significant at p_adjusted < {alpha:g}; {power_note}"
+        f"{plan.metric} rate, variant vs control {labels[0]!r}: {cmp.method}; {plan.alternative} "
+        f"p-values; {plan.correction} correction over {m} comparison{'s' if m != 1 else ''}; "
+        f"significant at p_adjusted < {plan.alpha:g}; {power_note}"
     )
-    meta = {
-        "control": labels[0],
-        "variants": list(labels),
-        "metric": metric,
-        "alternative": alternative,
-        "correction": correction,
-        "alpha": alpha,
-        "confidence": confidence,
-        "test": test,
-        "sequential": sequential,
-        "mixing_variance": mixing_variance,
-        "power_lift": power_lift,
-        "power_method": power_method,
-        "split": list(split) if split is not None else None,
-        "srm_p_value": srm_p,
-        "looks": len(counts.look_labels),
-    }
     logger.debug("ab_test: %d variants, control %r, srm p=%.3g", k, labels[0], srm_p)
     return ABTestResult(
         table=table,
         flags=sort_flags(flags),
         audit=dataclasses.replace(counts.audit, notes=tuple(notes)),
         definition=definition,
-        meta=meta,
-        looks=looks_table,
+        meta=_meta(labels, plan, srm_p, len(counts.look_labels)),
+        looks=cmp.looks,
     )
 
 
-def _sample_flags(labels: list[Any], x: Any, n: Any, min_sample: int) -> list[Flag]:
-    out: list[Flag] = []
-    for j, label in enumerate(labels):
-        if n[j] == 0:
-            out.append(
-                Flag(
-                    code="no_trials",
-                    severity="warning",
-                    message=(
-                        f"variant {label!r} has no trials: its comparison is NaN; check that the "
-                        "variant was live and logged"
-                    ),
-                    subject={"variant": label},
-                    evidence={"trials": 0},
-                )
-            )
-        elif n[j] < min_sample:
-            out.append(
-                Flag(
-                    code="small_sample",
-                    severity="warning",
-                    message=(
-                        f"variant {label!r} rests on {int(n[j])} trials (< min_sample="
-                        f"{min_sample}); its interval is wide and the exact test may have been used"
-                    ),
-                    subject={"variant": label},
-                    evidence={"trials": float(n[j]), "successes": float(x[j])},
-                )
-            )
-    return out
+def _fixed_horizon(x: Any, n: Any, plan: _Plan) -> _Comparison:
+    """Newcombe and Miettinen-Nurminen intervals, score (or Fisher's exact) p-values."""
+    xt, nt = x[1:], n[1:]
+    ctrl = np.full(len(xt), x[0]), np.full(len(xt), n[0])
+    diff, ratio = (
+        twosample.compare_proportions(
+            xt,
+            nt,
+            *ctrl,
+            compare=compare,
+            confidence=plan.confidence,
+            alternative=plan.alternative,
+            test=plan.test,
+        )
+        for compare in ("diff", "ratio")
+    )
+    return _Comparison(
+        diff=diff.estimate,
+        diff_low=diff.low,
+        diff_high=diff.high,
+        ratio=ratio.estimate,
+        ratio_low=ratio.low,
+        ratio_high=ratio.high,
+        p_value=diff.p_value,
+        test=diff.test,
+        method=(
+            "Newcombe hybrid score interval for the difference; Miettinen-Nurminen score "
+            "interval for the ratio; pooled score z test (Fisher's exact test when an "
+            f"expected cell < {twosample.EXACT_MIN_EXPECTED:g})"
+        ),
+    )
+
+
+def _always_valid(counts: VariantCounts, plan: _Plan) -> _Comparison:
+    """Always-valid p-values and confidence sequences at every look (mixture SPRT)."""
+    import pandas as pd  # noqa: PLC0415 - small result table
+
+    assert plan.mixing_variance is not None
+    x_all, n_all, labels = counts.successes, counts.trials, counts.labels
+    k = len(labels)
+    xt, nt = x_all[-1, 1:], n_all[-1, 1:]
+    p_ctrl = float(rate(x_all[-1, 0], n_all[-1, 0]))
+    xc_all = np.repeat(x_all[:, :1], k - 1, axis=1)
+    nc_all = np.repeat(n_all[:, :1], k - 1, axis=1)
+    pv, lo, hi = running_always_valid(
+        x_all[:, 1:],
+        n_all[:, 1:],
+        xc_all,
+        nc_all,
+        mixing_variance=plan.mixing_variance,
+        confidence=plan.confidence,
+    )
+    p_value = pv[-1]
+    looks = pd.DataFrame(
+        {
+            "look": np.repeat(counts.look_labels, k - 1),
+            "variant": np.tile(np.asarray(labels[1:], dtype=object), len(counts.look_labels)),
+            "successes": x_all[:, 1:].ravel(),
+            "trials": n_all[:, 1:].ravel(),
+            "control_successes": xc_all.ravel(),
+            "control_trials": nc_all.ravel(),
+            "p_value": pv.ravel(),
+            "diff_ci_low": lo.ravel(),
+            "diff_ci_high": hi.ravel(),
+        }
+    )
+    return _Comparison(
+        diff=rate(xt, nt) - p_ctrl,
+        diff_low=lo[-1],
+        diff_high=hi[-1],
+        ratio=rate(xt, nt) / p_ctrl if p_ctrl > 0 else np.full(k - 1, np.nan),
+        ratio_low=np.full(k - 1, np.nan),
+        ratio_high=np.full(k - 1, np.nan),
+        p_value=p_value,
+        test=np.where(np.isfinite(p_value), "msprt", "").astype(np.str_),
+        method=(
+            f"always-valid inference (mixture SPRT, normal approximation, mixing variance "
+            f"{plan.mixing_variance:g}); difference intervals are confidence sequences; no ratio "
+            "interval is given in sequential mode"
+        ),
+        looks=looks,
+    )
+
+
+def _power(x: Any, n: Any, plan: _Plan) -> tuple[Any, str]:
+    """The power each comparison had (NaN in sequential mode), and what it is power for."""
+    xt, nt = x[1:], n[1:]
+    k1 = len(xt)
+    p_ctrl = float(rate(x[0], n[0]))
+    if plan.power_lift is not None:
+        target = np.full(k1, p_ctrl * (1 + plan.power_lift))
+        power_note = f"power to detect a {plan.power_lift:+.0%} relative lift"
+    else:
+        target = rate(xt, nt)
+        power_note = "power at the observed difference (says no more than the p-value)"
+    power = stats_power.power_proportions(
+        np.clip(target, 0, 1), np.full(k1, p_ctrl), nt, np.full(k1, n[0]),
+        alpha=plan.alpha, alternative=plan.alternative, method=plan.power_method,
+    )  # fmt: skip
+    if plan.sequential is not None:
+        power = np.full(k1, np.nan)
+    return power, power_note
+
+
+def _table(
+    labels: list[Any],
+    x: Any,
+    n: Any,
+    cmp: _Comparison,
+    p_adj: Any,
+    significant: Any,
+    power: Any,
+    confidence: float,
+) -> pd.DataFrame:
+    """One row per treatment variant, in :data:`COLUMNS` order."""
+    import pandas as pd  # noqa: PLC0415 - small result table
+
+    k1 = len(labels) - 1
+    rate_all = rate(x, n)
+    low_r, high_r = proportion_ci(x, n, confidence=confidence)
+    return pd.DataFrame(
+        {
+            "variant": np.asarray(labels[1:], dtype=object),
+            "successes": x[1:],
+            "trials": n[1:],
+            "rate": rate_all[1:],
+            "rate_ci_low": low_r[1:],
+            "rate_ci_high": high_r[1:],
+            "control_successes": np.full(k1, x[0]),
+            "control_trials": np.full(k1, n[0]),
+            "control_rate": np.full(k1, float(rate(x[0], n[0]))),
+            "diff": cmp.diff,
+            "diff_ci_low": cmp.diff_low,
+            "diff_ci_high": cmp.diff_high,
+            "ratio": cmp.ratio,
+            "ratio_ci_low": cmp.ratio_low,
+            "ratio_ci_high": cmp.ratio_high,
+            "p_value": cmp.p_value,
+            "p_adjusted": p_adj,
+            "significant": significant.astype(bool),
+            "test": cmp.test.astype(object),
+            "power": power,
+        },
+        columns=list(COLUMNS),
+    )
+
+
+def _meta(labels: list[Any], plan: _Plan, srm_p: float, looks: int) -> dict[str, Any]:
+    return {
+        "control": labels[0],
+        "variants": list(labels),
+        "metric": plan.metric,
+        "alternative": plan.alternative,
+        "correction": plan.correction,
+        "alpha": plan.alpha,
+        "confidence": plan.confidence,
+        "test": plan.test,
+        "sequential": plan.sequential,
+        "mixing_variance": plan.mixing_variance,
+        "power_lift": plan.power_lift,
+        "power_method": plan.power_method,
+        "split": list(plan.split) if plan.split is not None else None,
+        "srm_p_value": srm_p,
+        "looks": looks,
+    }

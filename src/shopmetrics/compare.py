@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from shopmetrics.config import get_config
 from shopmetrics.errors import DefinitionError, SchemaError
@@ -45,6 +46,16 @@ __all__ = ["ComparisonResult", "compare", "mix_decomposition", "movers"]
 
 
 LABEL_COLS = ("period", "period_start", "window_first_day", "window_last_day")
+
+CARRIED_FLAGS = (
+    "presale_zero_payment",
+    "bot_traffic",
+    "order_brushing",
+    "tracking_gap",
+    "mix_shift",
+    "immature_period",
+)
+"""Flags of the current result that a comparison keeps: each can explain a change."""
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -124,87 +135,19 @@ def compare(
         Newcombe (1998), Statistics in Medicine 17; Deng, Knoblich & Lu (2018), KDD;
         Benjamini & Hochberg (1995); Holm (1979).
     """
-    import pandas as pd  # noqa: PLC0415
-
     cfg = get_config()
     correction = correction or cfg.correction
     if correction not in ("bh", "holm", "none"):
         raise DefinitionError.unknown("correction", correction, ("bh", "holm", "none"))
-    if previous is None:
-        cur_t, prev_t, cur_label, prev_label = _split_periods(
-            current, current_period, previous_period
-        )
-    else:
-        if type(current) is not type(previous):
-            msg = (
-                "compare needs two results of the same kind, got "
-                f"{type(current).__name__} and {type(previous).__name__}"
-            )
-            raise SchemaError(msg)
-        cur_t, prev_t = current.table, previous.table
-        cur_label = ",".join(sorted(set(map(str, cur_t.get("period", pd.Series(["current"]))))))
-        prev_label = ",".join(sorted(set(map(str, prev_t.get("period", pd.Series(["previous"]))))))
-    keys = _group_cols(current)
-    drop = [c for c in LABEL_COLS if c in cur_t.columns]
-    if keys:
-        merged = cur_t.drop(columns=drop).merge(
-            prev_t.drop(columns=[c for c in LABEL_COLS if c in prev_t.columns]),
-            on=keys,
-            how="inner",
-            suffixes=("_cur", "_prev"),
-        )
-    else:
-        merged = pd.concat(
-            [
-                cur_t.drop(columns=drop).reset_index(drop=True).add_suffix("_cur"),
-                prev_t.drop(columns=[c for c in LABEL_COLS if c in prev_t.columns])
-                .reset_index(drop=True)
-                .add_suffix("_prev"),
-            ],
-            axis=1,
-        )
-    cols = {c.removesuffix("_cur") for c in merged.columns if c.endswith("_cur")}
-    wanted = (
-        list(metrics)
-        if metrics is not None
-        else [
-            *[m for m in PROPORTIONS if m in cols],
-            *[m for m in COUNTS if m in cols],
-            *[m for m in MEANS if m in cols],
-        ]
+    cur_t, prev_t, cur_label, prev_label = _pair_tables(
+        current, previous, current_period, previous_period
     )
-    unknown = [m for m in wanted if m not in cols]
-    if unknown:
-        raise DefinitionError.unknown("metric", unknown[0], sorted(cols))
-    parts = []
-    for m in wanted:
-        part = _compare_metric(merged, m, confidence)
-        if part is None:
-            continue
-        for k in keys:
-            part.insert(0, k, merged[k].to_numpy())
-        parts.append(part)
-    if not parts:
-        msg = f"nothing to compare: none of {wanted} can be tested from these results"
-        raise SchemaError(msg)
-    table = pd.concat(parts, ignore_index=True)
-    table["p_adjusted"] = multiplicity.adjust_pvalues(table["p_value"].to_numpy(float), correction)
+    keys = _group_cols(current)
+    merged = _merge(cur_t, prev_t, keys)
+    table = _compare_metrics(merged, _metrics_to_compare(merged, metrics), keys, confidence)
     level = cfg.fdr if correction == "bh" else 1 - cfg.confidence
-    table["significant"] = table["p_adjusted"].to_numpy(float) < level
-    table = table.sort_values([*keys, "metric"], kind="stable").reset_index(drop=True)
-    flags = [
-        f
-        for f in current.flags
-        if f.code
-        in (
-            "presale_zero_payment",
-            "bot_traffic",
-            "order_brushing",
-            "tracking_gap",
-            "mix_shift",
-            "immature_period",
-        )
-    ]
+    table = _adjust(table, correction, level, keys)
+    flags = [f for f in current.flags if f.code in CARRIED_FLAGS]
     meta = {
         "by": tuple(keys),
         "current": cur_label,
@@ -218,63 +161,117 @@ def compare(
     return ComparisonResult(table, sort_flags(flags), Audit(notes=notes), current.definition, meta)
 
 
+def _pair_tables(
+    current: Result,
+    previous: Result | None,
+    current_period: str | None,
+    previous_period: str | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, str, str]:
+    """The two tables to compare and their labels: two results, or two periods of one."""
+    import pandas as pd  # noqa: PLC0415
+
+    if previous is None:
+        return _split_periods(current, current_period, previous_period)
+    if type(current) is not type(previous):
+        msg = (
+            "compare needs two results of the same kind, got "
+            f"{type(current).__name__} and {type(previous).__name__}"
+        )
+        raise SchemaError(msg)
+    cur_t, prev_t = current.table, previous.table
+    cur_label = ",".join(sorted(set(map(str, cur_t.get("period", pd.Series(["current"]))))))
+    prev_label = ",".join(sorted(set(map(str, prev_t.get("period", pd.Series(["previous"]))))))
+    return cur_t, prev_t, cur_label, prev_label
+
+
+def _merge(cur_t: pd.DataFrame, prev_t: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per group with ``<column>_cur`` and ``<column>_prev`` side by side."""
+    import pandas as pd  # noqa: PLC0415
+
+    drop = [c for c in LABEL_COLS if c in cur_t.columns]
+    if keys:
+        return cur_t.drop(columns=drop).merge(
+            prev_t.drop(columns=[c for c in LABEL_COLS if c in prev_t.columns]),
+            on=keys,
+            how="inner",
+            suffixes=("_cur", "_prev"),
+        )
+    return pd.concat(
+        [
+            cur_t.drop(columns=drop).reset_index(drop=True).add_suffix("_cur"),
+            prev_t.drop(columns=[c for c in LABEL_COLS if c in prev_t.columns])
+            .reset_index(drop=True)
+            .add_suffix("_prev"),
+        ],
+        axis=1,
+    )
+
+
+def _metrics_to_compare(merged: pd.DataFrame, metrics: Sequence[str] | None) -> list[str]:
+    """The metrics asked for, or every proportion, count and mean both sides have."""
+    cols = {c.removesuffix("_cur") for c in merged.columns if c.endswith("_cur")}
+    wanted = (
+        list(metrics)
+        if metrics is not None
+        else [
+            *[m for m in PROPORTIONS if m in cols],
+            *[m for m in COUNTS if m in cols],
+            *[m for m in MEANS if m in cols],
+        ]
+    )
+    unknown = [m for m in wanted if m not in cols]
+    if unknown:
+        raise DefinitionError.unknown("metric", unknown[0], sorted(cols))
+    return wanted
+
+
+def _compare_metrics(
+    merged: pd.DataFrame, wanted: list[str], keys: list[str], confidence: float | None
+) -> pd.DataFrame:
+    """One row per group and metric that can be tested, group columns first."""
+    import pandas as pd  # noqa: PLC0415
+
+    parts = []
+    for m in wanted:
+        part = _compare_metric(merged, m, confidence)
+        if part is None:
+            continue
+        for k in keys:
+            part.insert(0, k, merged[k].to_numpy())
+        parts.append(part)
+    if not parts:
+        msg = f"nothing to compare: none of {wanted} can be tested from these results"
+        raise SchemaError(msg)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _adjust(table: pd.DataFrame, correction: str, level: float, keys: list[str]) -> pd.DataFrame:
+    """Correct the p-values across every group and metric; sort by group and metric."""
+    table["p_adjusted"] = multiplicity.adjust_pvalues(table["p_value"].to_numpy(float), correction)
+    table["significant"] = table["p_adjusted"].to_numpy(float) < level
+    return table.sort_values([*keys, "metric"], kind="stable").reset_index(drop=True)
+
+
+_Array = npt.NDArray[Any]
+_Change = tuple[_Array, _Array, _Array, _Array, _Array, _Array]
+"""Estimate, interval low and high, p-value, test name and weight: one entry per group."""
+
+
 def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> pd.DataFrame | None:
+    """One metric's change per group, with the test that fits it (``None``: not testable)."""
     import pandas as pd  # noqa: PLC0415
 
     cur, prev = m[f"{metric}_cur"].to_numpy(float), m[f"{metric}_prev"].to_numpy(float)
     out = pd.DataFrame({"metric": metric, "previous": prev, "current": cur})
     if metric in PROPORTIONS:
-        num, den = PROPORTIONS[metric]
-        if f"{num}_cur" not in m.columns or f"{den}_cur" not in m.columns:
-            return None
-        x1, n1 = m[f"{num}_cur"].to_numpy(float), m[f"{den}_cur"].to_numpy(float)
-        x0, n0 = m[f"{num}_prev"].to_numpy(float), m[f"{den}_prev"].to_numpy(float)
-        ok = (x1 <= n1) & (x0 <= n0) & (n1 > 0) & (n0 > 0)
-        c = twosample.compare_proportions(
-            np.where(ok, x1, 0),
-            np.where(ok, n1, 1),
-            np.where(ok, x0, 0),
-            np.where(ok, n0, 1),
-            compare="diff",
-            confidence=confidence,
-        )
-        est, lo, hi, p = (np.where(ok, a, np.nan) for a in (c.estimate, c.low, c.high, c.p_value))
-        test = np.where(ok, c.test, "")
-        weight = n1
+        change = _proportion_change(m, metric, confidence)
     elif metric in COUNTS:
-        c = twosample.compare_rates(
-            cur, np.ones_like(cur), prev, np.ones_like(prev), compare="diff", confidence=confidence
-        )
-        est, lo, hi, p, test = c.estimate, c.low, c.high, c.p_value, c.test
-        weight = np.ones_like(cur)
+        change = _count_change(cur, prev, confidence)
     else:
-        hi_c, hi_p = m.get(f"{metric}_ci_high_cur"), m.get(f"{metric}_ci_high_prev")
-        if hi_c is None or hi_p is None:
-            return None
-        z = intervals._z(confidence or get_config().confidence)
-        # standard errors from each side's (symmetric, unclipped) upper limit
-        se1 = (hi_c.to_numpy(float) - cur) / z
-        se0 = (hi_p.to_numpy(float) - prev) / z
-        est = cur - prev
-        se = np.sqrt(se1**2 + se0**2)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            zstat = est / se
-        from scipy import stats  # noqa: PLC0415
-
-        p = np.where(np.isfinite(zstat), 2 * stats.norm.sf(np.abs(zstat)), np.nan)
-        lo, hi = est - z * se, est + z * se
-        test = np.where(np.isfinite(p), "delta-z", "")
-        den_col = {
-            "aov": "paid_buyers",
-            "visitor_value": "visitors",
-            "visitor_value_net": "visitors",
-            "roas": "cost",
-        }.get(metric, f"n_{metric}")
-        weight = (
-            m[f"{den_col}_cur"].to_numpy(float)
-            if f"{den_col}_cur" in m.columns
-            else np.ones_like(cur)
-        )
+        change = _mean_change(m, metric, cur, prev, confidence)
+    if change is None:
+        return None
+    est, lo, hi, p, test, weight = change
     out["diff"], out["diff_ci_low"], out["diff_ci_high"] = est, lo, hi
     with np.errstate(divide="ignore", invalid="ignore"):
         out["rel_change"] = np.where(prev != 0, cur / prev - 1, np.nan)
@@ -282,6 +279,66 @@ def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> p
     out["test"] = test
     out["weight_current"] = weight
     return out
+
+
+def _proportion_change(m: pd.DataFrame, metric: str, confidence: float | None) -> _Change | None:
+    """A rate of two counts: Newcombe interval, score test (Fisher's for small counts)."""
+    num, den = PROPORTIONS[metric]
+    if f"{num}_cur" not in m.columns or f"{den}_cur" not in m.columns:
+        return None
+    x1, n1 = m[f"{num}_cur"].to_numpy(float), m[f"{den}_cur"].to_numpy(float)
+    x0, n0 = m[f"{num}_prev"].to_numpy(float), m[f"{den}_prev"].to_numpy(float)
+    ok = (x1 <= n1) & (x0 <= n0) & (n1 > 0) & (n0 > 0)
+    c = twosample.compare_proportions(
+        np.where(ok, x1, 0),
+        np.where(ok, n1, 1),
+        np.where(ok, x0, 0),
+        np.where(ok, n0, 1),
+        compare="diff",
+        confidence=confidence,
+    )
+    est, lo, hi, p = (np.where(ok, a, np.nan) for a in (c.estimate, c.low, c.high, c.p_value))
+    return est, lo, hi, p, np.where(ok, c.test, ""), n1
+
+
+def _count_change(cur: _Array, prev: _Array, confidence: float | None) -> _Change:
+    """A count: Poisson rate comparison with the period length as exposure."""
+    c = twosample.compare_rates(
+        cur, np.ones_like(cur), prev, np.ones_like(prev), compare="diff", confidence=confidence
+    )
+    return c.estimate, c.low, c.high, c.p_value, c.test, np.ones_like(cur)
+
+
+def _mean_change(
+    m: pd.DataFrame, metric: str, cur: _Array, prev: _Array, confidence: float | None
+) -> _Change | None:
+    """A ratio or mean metric: delta-method z test from each side's standard error."""
+    hi_c, hi_p = m.get(f"{metric}_ci_high_cur"), m.get(f"{metric}_ci_high_prev")
+    if hi_c is None or hi_p is None:
+        return None
+    z = intervals._z(confidence or get_config().confidence)
+    # standard errors from each side's (symmetric, unclipped) upper limit
+    se1 = (hi_c.to_numpy(float) - cur) / z
+    se0 = (hi_p.to_numpy(float) - prev) / z
+    est = cur - prev
+    se = np.sqrt(se1**2 + se0**2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zstat = est / se
+    from scipy import stats  # noqa: PLC0415
+
+    p = np.where(np.isfinite(zstat), 2 * stats.norm.sf(np.abs(zstat)), np.nan)
+    lo, hi = est - z * se, est + z * se
+    test = np.where(np.isfinite(p), "delta-z", "")
+    den_col = {
+        "aov": "paid_buyers",
+        "visitor_value": "visitors",
+        "visitor_value_net": "visitors",
+        "roas": "cost",
+    }.get(metric, f"n_{metric}")
+    weight = (
+        m[f"{den_col}_cur"].to_numpy(float) if f"{den_col}_cur" in m.columns else np.ones_like(cur)
+    )
+    return est, lo, hi, p, test, weight
 
 
 def movers(

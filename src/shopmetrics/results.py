@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from shopmetrics.audit import Audit, Exclusion
 from shopmetrics.display import frame_to_html, frame_to_markdown, plain
-from shopmetrics.engine import deps
+from shopmetrics.engine import convert
 from shopmetrics.flags.finding import Flag
 
 if TYPE_CHECKING:
@@ -57,14 +57,11 @@ class Result:
 
     def to_arrow(self) -> Any:
         """The result table as a ``pyarrow.Table``."""
-        import pyarrow as pa  # noqa: PLC0415
-
-        return pa.Table.from_pandas(self.table, preserve_index=False)
+        return convert.to_arrow(self.table)
 
     def to_polars(self) -> Any:
         """The result table as a ``polars.DataFrame`` (needs the ``polars`` extra)."""
-        pl = deps.need("polars", "to_polars()")
-        return pl.from_arrow(self.to_arrow())
+        return convert.to_polars(self.table)
 
     def to_dicts(self) -> list[dict[str, Any]]:
         """Rows as plain-typed dicts (JSON-ready)."""

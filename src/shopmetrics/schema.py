@@ -3,7 +3,8 @@
 Every public function takes ``columns={"their_name": "canonical_name"}``. Exports of
 Chinese store back-ends (生意参谋 and similar) load with no hand renaming through
 :data:`CHINESE_COLUMNS`, which metric functions apply automatically to headers they
-recognise.
+recognise. That export vocabulary and :func:`resolve_mapping` live in
+:mod:`shopmetrics.io.vocabulary` and are re-exported here.
 
 Examples:
     >>> from shopmetrics.schema import TABLES, resolve_mapping
@@ -15,11 +16,11 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from shopmetrics.errors import SchemaError
+from shopmetrics.io.vocabulary import CHINESE_COLUMNS, resolve_mapping
 
 __all__ = ["CHINESE_COLUMNS", "EVENT_TYPES", "TABLES", "TableSpec", "resolve_mapping"]
 
@@ -225,116 +226,3 @@ UNIQUE_COUNTS: tuple[str, ...] = (
     "paid_buyers",
 )
 """Traffic columns that are distinct counts: not additive across days or sources."""
-
-CHINESE_COLUMNS: dict[str, str] = {
-    # dates and dimensions
-    "日期": "date",
-    "统计日期": "date",
-    "时间": "ts",
-    "商品ID": "product_id",
-    "商品id": "product_id",
-    "宝贝ID": "product_id",
-    "流量来源": "source",
-    "来源": "source",
-    "访客ID": "visitor_id",
-    "买家ID": "buyer_id",
-    "买家昵称": "buyer_id",
-    "订单编号": "order_id",
-    "订单号": "order_id",
-    "子订单编号": "order_id",
-    "创建时间": "created_at",
-    "下单时间": "created_at",
-    "付款时间": "paid_at",
-    "支付时间": "paid_at",
-    "交易成功时间": "trade_success_at",
-    "评价时间": "rated_at",
-    "计划名称": "campaign",
-    "推广计划": "campaign",
-    "关键词": "keyword",
-    "终端": "device",
-    "设备": "device",
-    # traffic counts
-    "曝光量": "exposures",
-    "展现量": "exposures",
-    "点击量": "clicks",
-    "点击数": "clicks",
-    "访客数": "visitors",
-    "浏览量": "page_views",
-    "询盘人数": "inquirers",
-    "咨询人数": "inquirers",
-    "加购人数": "carters",
-    "收藏人数": "favoriters",
-    "下单买家数": "order_buyers",
-    "支付买家数": "paid_buyers",
-    "支付金额": "paid_amount",
-    "支付子订单数": "paid_orders",
-    "支付订单数": "paid_orders",
-    # money
-    "实付金额": "amount",
-    "订单金额": "amount",
-    "金额": "amount",
-    "退款金额": "refund_amount",
-    "退款时间": "refunded_at",
-    "花费": "cost",
-    "消耗": "cost",
-    "成本": "cost",
-    "购买数量": "quantity",
-    "数量": "quantity",
-    "订单状态": "status",
-    "是否预售": "is_presale",
-    "定金支付时间": "deposit_paid_at",
-    # ratings
-    "宝贝与描述相符": "item_score",
-    "描述相符": "item_score",
-    "卖家的服务态度": "service_score",
-    "服务态度": "service_score",
-    "物流服务的质量": "logistics_score",
-    "物流服务": "logistics_score",
-    "物流公司": "carrier",
-    "地区": "region",
-    # peers
-    "同行同层平均": "peer_avg",
-    "同行同层优秀": "peer_top10",
-    "行业最高": "peer_max",
-    "行业最低": "peer_min",
-    "指标": "metric",
-    "层级": "tier",
-    "类目": "category",
-}
-"""Chinese column headers of common store back-end exports → canonical names.
-
-Rate columns of an export (支付转化率, 点击率, ...) are derived figures: shopmetrics
-recomputes them from counts, so they are not mapped and are ignored when present.
-"""
-
-
-def resolve_mapping(present: Iterable[str], columns: Mapping[str, str] | None) -> dict[str, str]:
-    """Build the rename mapping for a table: the user's ``columns`` first, then Chinese headers.
-
-    Raises:
-        SchemaError: when the user's mapping names a column that is not in the table, or
-            two columns map to the same canonical name.
-    """
-    present = list(present)
-    mapping: dict[str, str] = {}
-    for src in present:
-        if columns is not None and src in columns:
-            mapping[src] = columns[src]
-        elif src in CHINESE_COLUMNS and CHINESE_COLUMNS[src] not in present:
-            mapping[src] = CHINESE_COLUMNS[src]
-    targets: dict[str, str] = {}
-    for src, dst in mapping.items():
-        if dst in targets:
-            msg = (
-                f"columns {targets[dst]!r} and {src!r} both map to {dst!r}; "
-                "keep one of them out of the mapping"
-            )
-            raise SchemaError(msg)
-        if dst in present and dst not in mapping:
-            msg = (
-                f"column {src!r} maps to {dst!r}, which the table already has; "
-                f"rename or drop one of them"
-            )
-            raise SchemaError(msg)
-        targets[dst] = src
-    return mapping

@@ -25,9 +25,10 @@ import narwhals.stable.v2 as nw
 
 from shopmetrics import engine
 from shopmetrics.display import frame_to_markdown, plain
+from shopmetrics.engine import checks
 from shopmetrics.errors import ColumnNotFoundError, ValidationError, missing_column_message
 from shopmetrics.flags.finding import Flag, sort_flags
-from shopmetrics.schema import EVENT_TYPES, NON_NEGATIVE, TABLES
+from shopmetrics.schema import EVENT_TYPES, NON_NEGATIVE, TABLES, UNIQUE_COUNTS, TableSpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -188,223 +189,272 @@ def validate(
 def _examples(
     frame: nw.LazyFrame[Any], cond: nw.Expr, cols: list[str]
 ) -> tuple[int, tuple[dict[str, Any], ...]]:
-    bad = frame.filter(cond)
-    n = int(engine.scalar(bad.select(nw.len()), "validate:count") or 0)
-    if n == 0:
-        return 0, ()
-    ex = engine.collect(bad.select(cols).head(N_EXAMPLES), "validate:examples")
-    return n, tuple({str(k): plain(v) for k, v in r.items()} for r in ex.to_dict("records"))
+    n, rows = checks.offending_rows(frame, cond, cols, N_EXAMPLES)
+    return n, _plain_rows(rows)
+
+
+def _plain_rows(rows: list[dict[Any, Any]]) -> tuple[dict[str, Any], ...]:
+    return tuple({str(k): plain(v) for k, v in r.items()} for r in rows)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Checked:
+    """One loaded table under check: what every kind of check reads."""
+
+    table: engine.Table
+    spec: TableSpec
+    schema: Mapping[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    @property
+    def names(self) -> list[str]:
+        return self.table.columns
+
+    def context(self, *cols: str) -> list[str]:
+        """The columns shown in examples: the table's ids, then ``cols``."""
+        ids = [c for c in ("order_id", "buyer_id", "visitor_id", "product_id") if c in self.names]
+        return list(dict.fromkeys([*ids, *cols]))
+
+    def offending(self, cond: nw.Expr, *cols: str) -> tuple[int, tuple[dict[str, Any], ...]]:
+        """Rows where ``cond`` holds, with examples showing ``cols``."""
+        return _examples(self.table.frame, cond, self.context(*cols))
 
 
 def _check_table(table: engine.Table, tz_kinds: dict[str, set[str]]) -> list[Flag]:
-    spec = TABLES[table.name]
-    names = table.columns
+    """Every kind of check on one table; none stops the others, so all problems are reported."""
+    t = _Checked(table, TABLES[table.name], table.frame.collect_schema())
+    return [
+        *_missing_columns(t),
+        *_time_columns(t, tz_kinds),
+        *_null_keys(t),
+        *_duplicate_rows(t),
+        *_negative_values(t),
+        *_scores_out_of_range(t),
+        *_paid_before_created(t),
+        *_unknown_events(t),
+        *_multi_day_uniques(t),
+    ]
+
+
+def _missing_columns(t: _Checked) -> list[Flag]:
+    """Required columns absent (named as the user's table names its columns)."""
+    present_user = [{v: k for k, v in t.table.renamed.items()}.get(c, c) for c in t.names]
     out: list[Flag] = []
-    present_user = [{v: k for k, v in table.renamed.items()}.get(c, c) for c in names]
-    for col in spec.required:
-        if col not in names:
-            err = ColumnNotFoundError(table.name, col, present_user)
+    for col in t.spec.required:
+        if col not in t.names:
+            err = ColumnNotFoundError(t.name, col, present_user)
             out.append(
                 Flag(
                     "missing_column",
                     "error",
-                    missing_column_message(table.name, col, present_user),
-                    table=table.name,
+                    missing_column_message(t.name, col, present_user),
+                    table=t.name,
                     column=col,
                     evidence={"present": present_user, "suggestion": err.suggestion},
                 )
             )
-    frame = table.frame
-    schema = frame.collect_schema()
-    id_cols = [c for c in ("order_id", "buyer_id", "visitor_id", "product_id") if c in names]
+    return out
 
-    def ctx(*cols: str) -> list[str]:
-        return list(dict.fromkeys([*id_cols, *cols]))
 
-    # time columns
-    for col in spec.time_columns():
-        if col not in names:
+def _time_columns(t: _Checked, tz_kinds: dict[str, set[str]]) -> list[Flag]:
+    """Naive or aware time columns (noted in ``tz_kinds``); text times must parse."""
+    out: list[Flag] = []
+    for col in t.spec.time_columns():
+        if col not in t.names:
             continue
-        dtype = schema[col]
+        dtype = t.schema[col]
         if isinstance(dtype, nw.Datetime):
-            tz_kinds.setdefault(table.name, set()).add("aware" if dtype.time_zone else "naive")
+            tz_kinds.setdefault(t.name, set()).add("aware" if dtype.time_zone else "naive")
         elif dtype == nw.Date:
-            tz_kinds.setdefault(table.name, set()).add("naive")
+            tz_kinds.setdefault(t.name, set()).add("naive")
         elif dtype in (nw.String, nw.Object):
-            out.extend(_check_text_times(table, col, tz_kinds))
-    # null keys
-    for col in spec.keys:
-        if col in names:
-            n, ex = _examples(frame, nw.col(col).is_null(), ctx(col))
+            out.extend(_check_text_times(t.table, col, tz_kinds))
+    return out
+
+
+def _null_keys(t: _Checked) -> list[Flag]:
+    """Key columns with nulls."""
+    out: list[Flag] = []
+    for col in t.spec.keys:
+        if col in t.names:
+            n, ex = t.offending(nw.col(col).is_null(), col)
             if n:
                 out.append(
                     Flag(
                         "null_keys",
                         "error",
-                        f"{table.name}: {n} rows have no {col!r}; fill it or drop those rows "
+                        f"{t.name}: {n} rows have no {col!r}; fill it or drop those rows "
                         "(they would otherwise be excluded and counted in the audit).",
-                        table=table.name,
+                        table=t.name,
                         column=col,
                         n_rows=n,
                         examples=ex,
                     )
                 )
-    # duplicates
-    for key in spec.unique:
-        if all(k in names for k in key):
-            dup = (
-                frame.group_by(list(key)).agg(nw.len().alias("copies")).filter(nw.col("copies") > 1)
-            )
-            n_keys = int(engine.scalar(dup.select(nw.len()), "validate:dups") or 0)
+    return out
+
+
+def _duplicate_rows(t: _Checked) -> list[Flag]:
+    """Unique keys (an order line, a rated order) that appear more than once."""
+    out: list[Flag] = []
+    for key in t.spec.unique:
+        if all(k in t.names for k in key):
+            n_keys, extra, rows = checks.repeated_keys(t.table.frame, list(key), N_EXAMPLES)
             if n_keys:
-                ex_frame = engine.collect(dup.sort(list(key)).head(N_EXAMPLES), "validate:dups")
-                extra = int(
-                    engine.scalar(dup.select((nw.col("copies") - 1).sum()), "validate:dups") or 0
-                )
                 out.append(
                     Flag(
                         "duplicate_rows",
                         "error",
-                        f"{table.name}: {n_keys} {key} values appear more than once ({extra} extra rows); "
+                        f"{t.name}: {n_keys} {key} values appear more than once ({extra} extra rows); "
                         "an order line must appear once. Drop exact duplicates (drop_duplicates) "
                         "or fix the export.",
-                        table=table.name,
+                        table=t.name,
                         column=",".join(key),
                         n_rows=extra,
-                        examples=tuple(
-                            {str(k): plain(v) for k, v in r.items()}
-                            for r in ex_frame.to_dict("records")
-                        ),
+                        examples=_plain_rows(rows),
                     )
                 )
-    # negative values
-    for col in NON_NEGATIVE.get(table.name, ()):
-        if col in names and schema[col].is_numeric():
-            n, ex = _examples(frame, nw.col(col) < 0, ctx(col))
+    return out
+
+
+def _negative_values(t: _Checked) -> list[Flag]:
+    """Amounts and counts below zero."""
+    out: list[Flag] = []
+    for col in NON_NEGATIVE.get(t.name, ()):
+        if col in t.names and t.schema[col].is_numeric():
+            n, ex = t.offending(nw.col(col) < 0, col)
             if n:
                 out.append(
                     Flag(
                         "negative_values",
                         "error",
-                        f"{table.name}: {n} rows have a negative {col!r}; refunds belong in "
+                        f"{t.name}: {n} rows have a negative {col!r}; refunds belong in "
                         "'refund_amount', not as negative amounts.",
-                        table=table.name,
+                        table=t.name,
                         column=col,
                         n_rows=n,
                         examples=ex,
                     )
                 )
-    # scores
-    if table.name == "ratings":
-        for col in ("item_score", "service_score", "logistics_score"):
-            if col in names and schema[col].is_numeric():
-                score = nw.col(col).cast(nw.Float64())
-                bad = ((score < 1) | (score > 5) | (score % 1 != 0)) & ~nw.col(col).is_null()
-                n, ex = _examples(frame, bad, ctx(col))
-                if n:
-                    out.append(
-                        Flag(
-                            "score_out_of_range",
-                            "error",
-                            f"ratings: {n} rows have {col!r} outside 1-5; they are rejected from "
-                            "DSR averages (counted in the audit).",
-                            table="ratings",
-                            column=col,
-                            n_rows=n,
-                            examples=ex,
-                        )
-                    )
-    # paid before created
-    if (
-        table.name == "orders"
-        and table.has("paid_at", "created_at")
-        and all(isinstance(schema[c], nw.Datetime) for c in ("paid_at", "created_at"))
-        and schema["paid_at"] == schema["created_at"]
-    ):
-        n, ex = _examples(
-            frame, nw.col("paid_at") < nw.col("created_at"), ctx("created_at", "paid_at")
-        )
-        if n:
-            out.append(
-                Flag(
-                    "paid_before_created",
-                    "error",
-                    f"orders: {n} rows were paid before they were created; the two columns are "
-                    "probably swapped or in different time zones.",
-                    table="orders",
-                    column="paid_at",
-                    n_rows=n,
-                    examples=ex,
-                )
-            )
-    # unknown events
-    if table.name == "events" and "event" in names:
-        counts = engine.collect(
-            frame.group_by("event").agg(nw.len().alias("rows")), "validate:events"
-        )
-        unknown = counts[~counts["event"].isin(EVENT_TYPES)]
-        if len(unknown):
-            n = int(unknown["rows"].sum())
-            values = sorted(str(v) for v in unknown["event"].tolist())
-            out.append(
-                Flag(
-                    "unknown_event",
-                    "error",
-                    f"events: {n} rows have event values outside {list(EVENT_TYPES)}: {values[:10]}. "
-                    "Map them to the canonical names (e.g. pv -> visit) or drop them; "
-                    "they are otherwise excluded and counted in the audit.",
-                    table="events",
-                    column="event",
-                    n_rows=n,
-                    examples=tuple({"event": v} for v in values[:N_EXAMPLES]),
-                )
-            )
-    # multi-day rows of unique counts
-    if (
-        table.name == "traffic"
-        and "date" in names
-        and isinstance(schema["date"], nw.Datetime | nw.Date)
-    ):
-        uniq = [
-            c
-            for c in (
-                "visitors",
-                "inquirers",
-                "carters",
-                "favoriters",
-                "order_buyers",
-                "paid_buyers",
-            )
-            if c in names
-        ]
-        if uniq:
-            days = engine.collect(
-                frame.select(nw.col("date")).unique().sort("date"), "validate:dates"
-            )
-            d = days["date"].dropna().sort_values()
-            gaps = d.diff().dropna().dt.days
-            if len(gaps) and gaps.min() >= 7:
+    return out
+
+
+def _scores_out_of_range(t: _Checked) -> list[Flag]:
+    """Ratings scores that are not whole numbers from 1 to 5."""
+    if t.name != "ratings":
+        return []
+    out: list[Flag] = []
+    for col in ("item_score", "service_score", "logistics_score"):
+        if col in t.names and t.schema[col].is_numeric():
+            score = nw.col(col).cast(nw.Float64())
+            bad = ((score < 1) | (score > 5) | (score % 1 != 0)) & ~nw.col(col).is_null()
+            n, ex = t.offending(bad, col)
+            if n:
                 out.append(
                     Flag(
-                        "multi_day_uniques",
-                        "warning",
-                        f"traffic: rows are {int(gaps.min())} days apart, so {uniq} are counts over "
-                        "several days; they cannot be summed further or split into days. If they "
-                        "are sums of daily counts, they overstate unique visitors.",
-                        table="traffic",
-                        column=",".join(uniq),
-                        n_rows=len(d),
-                        evidence={"min_gap_days": int(gaps.min())},
+                        "score_out_of_range",
+                        "error",
+                        f"ratings: {n} rows have {col!r} outside 1-5; they are rejected from "
+                        "DSR averages (counted in the audit).",
+                        table="ratings",
+                        column=col,
+                        n_rows=n,
+                        examples=ex,
                     )
                 )
     return out
+
+
+def _paid_before_created(t: _Checked) -> list[Flag]:
+    """Orders paid before they were created (checked when both are comparable datetimes)."""
+    if not (
+        t.name == "orders"
+        and t.table.has("paid_at", "created_at")
+        and all(isinstance(t.schema[c], nw.Datetime) for c in ("paid_at", "created_at"))
+        and t.schema["paid_at"] == t.schema["created_at"]
+    ):
+        return []
+    n, ex = t.offending(nw.col("paid_at") < nw.col("created_at"), "created_at", "paid_at")
+    if not n:
+        return []
+    return [
+        Flag(
+            "paid_before_created",
+            "error",
+            f"orders: {n} rows were paid before they were created; the two columns are "
+            "probably swapped or in different time zones.",
+            table="orders",
+            column="paid_at",
+            n_rows=n,
+            examples=ex,
+        )
+    ]
+
+
+def _unknown_events(t: _Checked) -> list[Flag]:
+    """Event values outside :data:`~shopmetrics.schema.EVENT_TYPES`."""
+    if t.name != "events" or "event" not in t.names:
+        return []
+    counts = checks.value_counts(t.table.frame, "event", "validate:events")
+    unknown = counts[~counts["event"].isin(EVENT_TYPES)]
+    if not len(unknown):
+        return []
+    n = int(unknown["rows"].sum())
+    values = sorted(str(v) for v in unknown["event"].tolist())
+    return [
+        Flag(
+            "unknown_event",
+            "error",
+            f"events: {n} rows have event values outside {list(EVENT_TYPES)}: {values[:10]}. "
+            "Map them to the canonical names (e.g. pv -> visit) or drop them; "
+            "they are otherwise excluded and counted in the audit.",
+            table="events",
+            column="event",
+            n_rows=n,
+            examples=tuple({"event": v} for v in values[:N_EXAMPLES]),
+        )
+    ]
+
+
+def _multi_day_uniques(t: _Checked) -> list[Flag]:
+    """A traffic export whose rows are a week or more apart: its unique counts span days."""
+    if not (
+        t.name == "traffic"
+        and "date" in t.names
+        and isinstance(t.schema["date"], nw.Datetime | nw.Date)
+    ):
+        return []
+    uniq = [c for c in UNIQUE_COUNTS if c in t.names]
+    if not uniq:
+        return []
+    d = checks.distinct_values(t.table.frame, "date", "validate:dates", sort=True)
+    d = d.dropna().sort_values()
+    gaps = d.diff().dropna().dt.days
+    if not (len(gaps) and gaps.min() >= 7):
+        return []
+    return [
+        Flag(
+            "multi_day_uniques",
+            "warning",
+            f"traffic: rows are {int(gaps.min())} days apart, so {uniq} are counts over "
+            "several days; they cannot be summed further or split into days. If they "
+            "are sums of daily counts, they overstate unique visitors.",
+            table="traffic",
+            column=",".join(uniq),
+            n_rows=len(d),
+            evidence={"min_gap_days": int(gaps.min())},
+        )
+    ]
 
 
 def _check_text_times(table: engine.Table, col: str, tz_kinds: dict[str, set[str]]) -> list[Flag]:
     """Text or object time columns: parse a copy of the values (validation only)."""
     import pandas as pd  # noqa: PLC0415
 
-    values = engine.collect(table.frame.select(col).unique(), f"validate:{col}")[col].dropna()
+    values = checks.distinct_values(table.frame, col, f"validate:{col}").dropna()
     out: list[Flag] = []
     bad: list[Any] = []
     kinds: set[str] = set()

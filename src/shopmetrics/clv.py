@@ -28,6 +28,11 @@ calibration period, and ``monetary_value`` the mean amount of the repeat purchas
 a buyer with none). Time is elapsed time in units of ``freq``: days, weeks of 7 days, or
 months of 365.25 / 12 days (not calendar weeks or months).
 
+Where the code is: :mod:`shopmetrics.engine.buyers` builds the summary in the engine,
+:mod:`shopmetrics.models.buy_till_you_die` holds the likelihoods, the expectations and the
+fitting (numpy in, estimates out), :mod:`shopmetrics.flags.customers` the flags; this
+module checks the options, runs those steps and holds the result, :class:`CustomerValue`.
+
 Examples:
     >>> import pandas as pd
     >>> import shopmetrics as sm
@@ -518,30 +523,20 @@ def customer_value(
     cfg = get_config()
     models = tuple(models)
     model = _transaction_model(freq, models)
-    if horizon is None:
-        horizon = DEFAULT_HORIZON[freq]
+    horizon = DEFAULT_HORIZON[freq] if horizon is None else horizon
     data = summarize(orders, calibration_end, observation_end, freq=freq, columns=columns, tz=tz)
     fits, flags = _fit_models(data, model, spend="gamma_gamma" in models, min_sample=cfg.min_sample)
-    meta = _meta(data, fits, freq, horizon, discount_rate, margin, cfg.confidence)
-    preliminary = CustomerValue(table=data.summary, fits=fits, meta=dict(meta))
-    table = _prediction_table(preliminary, horizon, discount_rate, margin)
-    for f in flags:
-        if "frequency_monetary_corr" in f.evidence:
-            meta["frequency_monetary_corr"] = f.evidence["frequency_monetary_corr"]
-    holdout = None
+    meta = _meta(data, fits, flags, freq, horizon, discount_rate, margin, cfg.confidence)
+    table = _prediction_table(data.summary, fits, dict(meta), horizon, discount_rate, margin)
+    holdout, holdout_flags = _holdout_check(fits[model], data, meta, cfg.min_sample)
     notes = list(data.notes)
-    if data.holdout_length > 0:
-        table["holdout_purchases"] = data.summary["holdout_purchases"].to_numpy()
-        holdout = _holdout_table(fits[model], data.summary, data.holdout_length)
-        flags += _holdout_flags(holdout, model, data, meta, cfg.min_sample)
-    else:
+    if holdout is None:
         notes.append("no holdout period: nothing after calibration_end to check predictions on")
-    logger.info(
-        "customer_value: %d buyers (%d repeat), models %s",
-        meta["buyers"],
-        meta["repeat_buyers"],
-        ", ".join(fits),
-    )
+    else:
+        table["holdout_purchases"] = data.summary["holdout_purchases"].to_numpy()
+    flags += holdout_flags
+    n, repeat = meta["buyers"], meta["repeat_buyers"]
+    logger.info("customer_value: %d buyers (%d repeat), models %s", n, repeat, ", ".join(fits))
     return CustomerValue(
         table=table.reset_index(drop=True),
         flags=sort_flags(flags),
@@ -656,15 +651,20 @@ def _fit_spend(summary: pd.DataFrame) -> tuple[ModelFit, list[Flag]]:
 def _meta(
     data: Summary,
     fits: Mapping[str, ModelFit],
+    flags: Sequence[Flag],
     freq: str,
     horizon: float,
     discount_rate: float,
     margin: float,
     confidence: float,
 ) -> dict[str, Any]:
-    """The result's ``meta``: the call's parameters and the counts of buyers."""
+    """The result's ``meta``: the call's parameters, the counts of buyers, the correlation.
+
+    ``frequency_monetary_corr`` (from the ``spend_frequency_correlation`` flag) only when
+    the spend model checked it.
+    """
     x = data.summary["frequency"].to_numpy(dtype=float)
-    return {
+    meta: dict[str, Any] = {
         "freq": freq,
         "unit_days": UNIT_DAYS[freq],
         "calibration_end": data.calibration_end,
@@ -678,12 +678,26 @@ def _meta(
         "margin": float(margin),
         "confidence": confidence,
     }
+    for f in flags:
+        if "frequency_monetary_corr" in f.evidence:
+            meta["frequency_monetary_corr"] = f.evidence["frequency_monetary_corr"]
+    return meta
 
 
 def _prediction_table(
-    cv: CustomerValue, horizon: float, discount_rate: float, margin: float
+    summary: pd.DataFrame,
+    fits: Mapping[str, ModelFit],
+    meta: Mapping[str, Any],
+    horizon: float,
+    discount_rate: float,
+    margin: float,
 ) -> pd.DataFrame:
-    """The summary with P(alive), expected purchases and, with a spend model, value."""
+    """The summary with P(alive), expected purchases and, with a spend model, value.
+
+    Computed by :meth:`CustomerValue.predict` and :meth:`CustomerValue.clv` of a result
+    over the bare summary, so the table and those methods agree.
+    """
+    cv = CustomerValue(table=summary, fits=fits, meta=meta)
     pred = cv.predict(float(horizon))
     table = cv.table[list(SUMMARY_COLUMNS)].copy()
     table["p_alive"] = pred["p_alive"].to_numpy()
@@ -700,21 +714,29 @@ def _definition(fits: Mapping[str, ModelFit]) -> str:
     return " + ".join(names[m] for m in fits) + "; paid orders, one purchase per buyer-day"
 
 
-def _holdout_flags(
-    holdout: pd.DataFrame, model: str, data: Summary, meta: dict[str, Any], min_sample: int
-) -> list[Flag]:
-    """Record the holdout totals in ``meta`` and flag a gap between them."""
+def _holdout_check(
+    fit: ModelFit, data: Summary, meta: dict[str, Any], min_sample: int
+) -> tuple[pd.DataFrame | None, list[Flag]]:
+    """Predicted against actual holdout purchases, and the flag when they part.
+
+    Records the totals in ``meta`` (``holdout_actual``, ``holdout_predicted``); ``(None,
+    [])`` without a holdout period.
+    """
+    if not data.holdout_length > 0:
+        return None, []
+    holdout = _holdout_table(fit, data.summary, data.holdout_length)
     actual = float(holdout["actual_total"].sum())
     predicted = float(holdout["predicted_total"].sum())
     meta["holdout_actual"] = actual
     meta["holdout_predicted"] = predicted
-    return detect.holdout_mismatch(
+    flags = detect.holdout_mismatch(
         actual,
         predicted,
-        model=model,
+        model=fit.model,
         period=(data.calibration_end, data.observation_end),
         min_sample=min_sample,
     )
+    return holdout, flags
 
 
 def _holdout_table(fit: ModelFit, summary: pd.DataFrame, length: float) -> pd.DataFrame:

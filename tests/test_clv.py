@@ -49,6 +49,8 @@ from scipy import integrate, special, stats
 import shopmetrics as sm
 from shopmetrics import clv
 from shopmetrics.errors import ColumnNotFoundError, DefinitionError, ShopmetricsError
+from shopmetrics.flags import customers
+from shopmetrics.models import buy_till_you_die
 
 DATA = Path(__file__).parent / "data"
 CAL_END = "1997-09-30"  # 39 weeks after 1997-01-01 (days 0 .. 272 inclusive)
@@ -593,7 +595,7 @@ def test_hessian_standard_errors_on_a_textbook_case(monkeypatch: pytest.MonkeyPa
         return float(np.sum(np.log(lam) - lam * y))
 
     monkeypatch.setitem(clv.MODELS, "exp", ("lam",))
-    fit = clv._maximize("exp", loglik, (1.0,), len(y))
+    fit = buy_till_you_die._maximize("exp", loglik, (1.0,), len(y))
     lam = 1 / y.mean()
     assert fit.params["lam"] == pytest.approx(lam, rel=1e-6)
     assert fit.standard_errors["lam"] == pytest.approx(lam / math.sqrt(len(y)), rel=1e-4)
@@ -619,7 +621,7 @@ def test_standard_errors_need_a_clearly_curved_likelihood(
         zu, zw = np.log(theta)
         return float(-0.5 * 100.0 * zu**2 - 0.5 * 100.0 * curvature * zw**2)
 
-    fit = clv._maximize("two", loglik, (1.5, 1.0), 100)
+    fit = buy_till_you_die._maximize("two", loglik, (1.5, 1.0), 100)
     se = fit.standard_errors
     if reported:
         assert se["w"] == pytest.approx(fit.params["w"] / math.sqrt(100.0 * curvature), rel=1e-3)
@@ -627,7 +629,7 @@ def test_standard_errors_need_a_clearly_curved_likelihood(
     else:
         assert math.isnan(se["u"])
         assert math.isnan(se["w"])
-        assert "standard_errors_unavailable" in {f.code for f in clv._fit_flags(fit)}
+        assert "standard_errors_unavailable" in {f.code for f in customers.fit_flags(fit)}
 
 
 def test_parameters_are_recovered_from_simulated_orders() -> None:

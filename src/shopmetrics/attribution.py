@@ -64,12 +64,12 @@ import numpy as np
 
 from shopmetrics import engine
 from shopmetrics.engine import Table
-from shopmetrics.engine.journeys import journeys_from_paths, journeys_from_tables
+from shopmetrics.engine.journeys import Journeys, journeys_from_paths, journeys_from_tables
 from shopmetrics.errors import DefinitionError, ShopmetricsError
 from shopmetrics.flags.finding import sort_flags
 from shopmetrics.flags.journeys import journey_flags
 from shopmetrics.models.heuristics import HEURISTICS, check_weights, credits
-from shopmetrics.models.markov import START, Chain, Journeys, State, removal_effects
+from shopmetrics.models.markov import START, Chain, State, removal_effects
 from shopmetrics.results import Result
 
 if TYPE_CHECKING:

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 import numpy as np
 
+from shopmetrics.audit import Audit, Exclusion
 from shopmetrics.engine import periods, tables
 from shopmetrics.errors import DefinitionError, ShopmetricsError
-from shopmetrics.results import Audit, Exclusion
 from shopmetrics.schema import EVENT_TYPES
 
 if TYPE_CHECKING:

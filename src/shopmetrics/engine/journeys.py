@@ -15,19 +15,17 @@ import dataclasses
 import datetime as dt
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
 import numpy as np
 
+from shopmetrics.audit import Audit, Exclusion
 from shopmetrics.display import plain
 from shopmetrics.engine.tables import Table, collect, join_ready
 from shopmetrics.errors import DefinitionError, SchemaError
-from shopmetrics.flags.finding import Flag
-from shopmetrics.flags.journeys import attribution_window, unattributed_conversions
-from shopmetrics.models.markov import START, Chain, Journeys, State, bump
-from shopmetrics.results import Audit, Exclusion
+from shopmetrics.models.markov import START, Chain, State, bump
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -98,7 +96,7 @@ def journeys_from_paths(table: Table, sep: str) -> Journeys:
     if n_null_counts:
         notes.append(f"{n_null_counts} paths rows have no conversions count; taken as 0")
     empty = (agg["path"].isna() | (agg["path"].fillna("").str.strip() == "")).to_numpy()
-    flags, excluded = _empty_paths(agg, conv, empty)
+    empty_held, excluded = _empty_paths(agg, conv, empty)
     parsed = _parse_paths(agg, ~empty, conv, value, nulls, sep=sep, has_ages=has_ages)
     touches, j_conv, j_val, null_paths = parsed
 
@@ -114,6 +112,7 @@ def journeys_from_paths(table: Table, sep: str) -> Journeys:
         "input": "paths",
         "nulls_given": has_nulls,
         "null_journeys": float(nulls[~empty].sum()),
+        "empty_paths": empty_held,
     }
     return Journeys(
         touches,
@@ -122,7 +121,6 @@ def journeys_from_paths(table: Table, sep: str) -> Journeys:
         "paths",
         null_chain,
         has_ages=has_ages,
-        flags=flags,
         audit=audit,
         meta=meta,
     )
@@ -176,17 +174,17 @@ def _check_path_counts(
 
 def _empty_paths(
     agg: pd.DataFrame, conv: npt.NDArray[np.float64], empty: npt.NDArray[np.bool_]
-) -> tuple[list[Flag], list[Exclusion]]:
-    """Rows with an empty path: excluded, and flagged when they hold conversions."""
-    flags: list[Flag] = []
+) -> tuple[tuple[int, float] | None, list[Exclusion]]:
+    """Rows with an empty path: excluded; their rows and conversions when they hold any."""
     excluded: list[Exclusion] = []
+    held: tuple[int, float] | None = None
     if empty.any():
         e_rows = int(agg.loc[empty, "rows"].sum())
         e_conv = float(conv[empty].sum())
         excluded.append(Exclusion("paths", "empty path", e_rows, f"{e_conv:g} conversions"))
         if e_conv:
-            flags.append(unattributed_conversions(e_rows, e_conv))
-    return flags, excluded
+            held = (e_rows, e_conv)
+    return held, excluded
 
 
 def _parse_paths(
@@ -300,7 +298,7 @@ def journeys_from_tables(
     touches_df, values = _touch_table(rows)
     total_value = float(values.sum()) + unmatched.value
     excluded, notes = _tables_audit(ev, ec, oc, channel, touch_events, by_session, window_days)
-    flags: list[Flag] = []
+    window_gap: dict[str, Any] | None = None
     if unmatched.orders:
         excluded.append(
             Exclusion(
@@ -311,17 +309,15 @@ def journeys_from_tables(
                 f"buyer in the {window_days:g} days before them",
             )
         )
-        flags.append(
-            attribution_window(
-                orders_without_touch=unmatched.orders,
-                orders=len(values) + unmatched.orders,
-                value_without_touch=unmatched.value,
-                value=total_value,
-                lines=unmatched.lines,
-                window_days=window_days,
-                examples=unmatched.examples,
-            )
-        )
+        window_gap = {
+            "orders_without_touch": unmatched.orders,
+            "orders": len(values) + unmatched.orders,
+            "value_without_touch": unmatched.value,
+            "value": total_value,
+            "lines": unmatched.lines,
+            "window_days": window_days,
+            "examples": unmatched.examples,
+        }
 
     def null_chain(order: int) -> Chain:
         return _null_chain_engine(touches, conv, window, order)
@@ -339,6 +335,7 @@ def journeys_from_tables(
         "orders": len(values) + unmatched.orders,
         "orders_without_touch": unmatched.orders,
         "value_without_touch": unmatched.value,
+        "window_gap": window_gap,
     }
     conversions = np.ones(len(values), dtype=np.float64)
     return Journeys(
@@ -348,7 +345,6 @@ def journeys_from_tables(
         "events",
         null_chain,
         has_ages=True,
-        flags=flags,
         audit=audit,
         meta=meta,
     )
@@ -585,3 +581,93 @@ def _null_chain_engine(
         if bool(is_last):
             bump(chain.nulls, state, float(n))
     return chain
+
+
+class Journeys:
+    """Converting journeys (one touch per row) and a source of non-converting ones.
+
+    Built by :func:`shopmetrics.attribution.attribute` from a paths table or from events +
+    orders (see :mod:`shopmetrics.engine.journeys`); reused by
+    :meth:`shopmetrics.attribution.AttributionResult.compare`. Not meant to be built by hand.
+
+    Attributes:
+        touches: One row per touch of a converting journey: ``journey`` (0..J-1),
+            ``pos`` (0-based, in time order), ``n`` (touches in the journey), ``channel``,
+            ``age_days`` (NaN when unknown). Sorted by ``journey``, ``pos``.
+        conversions: Conversions per journey (1 per order from events + orders).
+        amounts: Value per journey, or ``None`` when no value is known.
+        source: ``"paths"`` or ``"events"``.
+        audit: What was left out while building them, and why.
+        meta: The numbers behind the journeys' flags (``window_gap``: orders with no
+            touch in the window; ``empty_paths``: rows and conversions of empty paths),
+            which :func:`shopmetrics.flags.journeys.journey_flags` turns into flags.
+    """
+
+    def __init__(
+        self,
+        touches: pd.DataFrame,
+        conversions: npt.NDArray[np.float64],
+        amounts: npt.NDArray[np.float64] | None,
+        source: str,
+        null_chain: Callable[[int], Chain],
+        *,
+        has_ages: bool,
+        audit: Audit | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.touches = touches
+        self.conversions = conversions
+        self.amounts = amounts
+        self.source = source
+        self.has_ages = has_ages
+        self.audit = audit or Audit()
+        self.meta = dict(meta or {})
+        self._null_chain = null_chain
+        self._cache: dict[int, Chain] = {}
+        self._codes: tuple[list[str], npt.NDArray[np.intp]] | None = None
+
+    def channel_codes(self) -> tuple[list[str], npt.NDArray[np.intp]]:
+        """Sorted channel names of the touches, and each touch's index into them."""
+        if self._codes is None:
+            names, codes = np.unique(self.touches["channel"].to_numpy(str), return_inverse=True)
+            self._codes = [str(n) for n in names], np.asarray(codes, dtype=np.intp).ravel()
+        return self._codes
+
+    def __repr__(self) -> str:
+        return (
+            f"Journeys({len(self.conversions)} converting journeys, {len(self.touches)} touches, "
+            f"source={self.source!r})"
+        )
+
+    @property
+    def total_conversions(self) -> float:
+        """Conversions of all attributed journeys."""
+        return float(self.conversions.sum())
+
+    @property
+    def total_value(self) -> float:
+        """Value of all attributed journeys (NaN when no value is known)."""
+        return float(self.amounts.sum()) if self.amounts is not None else math.nan
+
+    def paths(self) -> list[tuple[State, float, float]]:
+        """Distinct converting paths as ``(channels, conversions, value)``, sorted."""
+        if len(self.touches) == 0:
+            return []
+        seqs = self.touches.groupby("journey", sort=True)["channel"].agg(tuple)
+        values = self.amounts if self.amounts is not None else np.zeros_like(self.conversions)
+        conv: dict[State, float] = {}
+        val: dict[State, float] = {}
+        for jid, seq in seqs.items():
+            key = tuple(str(c) for c in seq)
+            conv[key] = conv.get(key, 0.0) + float(self.conversions[int(jid)])  # type: ignore[call-overload]
+            val[key] = val.get(key, 0.0) + float(values[int(jid)])  # type: ignore[call-overload]
+        return [(k, conv[k], val[k]) for k in sorted(conv)]
+
+    def chain(self, order: int) -> Chain:
+        """The Markov chain of order ``order``: converting journeys plus non-converting ones."""
+        if order not in self._cache:
+            conv = Chain()
+            for path, n, _ in self.paths():
+                conv.add_path(path, n, 0.0, order)
+            self._cache[order] = conv.merge(self._null_chain(order))
+        return self._cache[order]

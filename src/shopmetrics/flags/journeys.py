@@ -17,7 +17,7 @@ from shopmetrics.config import get_config
 from shopmetrics.flags.finding import Flag
 
 if TYPE_CHECKING:
-    from shopmetrics.models.markov import Journeys
+    from shopmetrics.engine.journeys import Journeys
 
 __all__ = ["attribution_window", "journey_flags", "unattributed_conversions"]
 
@@ -71,7 +71,11 @@ def attribution_window(
 
 def journey_flags(journeys: Journeys, models: Iterable[str], order: int) -> list[Flag]:
     """The journeys' own flags, and those of attributing them under ``models``."""
-    flags = list(journeys.flags)
+    flags: list[Flag] = []
+    if (held := journeys.meta.get("empty_paths")) is not None:
+        flags.append(unattributed_conversions(*held))
+    if (gap := journeys.meta.get("window_gap")) is not None:
+        flags.append(attribution_window(**gap))
     total = journeys.total_conversions
     min_sample = get_config().min_sample
     if total == 0:

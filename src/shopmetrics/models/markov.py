@@ -4,7 +4,7 @@ A journey is a walk from the start state through channel states (the last ``orde
 channels seen) to one of two absorbing states, ``conversion`` or ``null``. :class:`Chain`
 holds the transition counts of many journeys; :func:`removal_effects` solves the chain
 for its conversion probability and, for each channel, the relative drop when every state
-containing it leads to ``null`` instead. :class:`Journeys` holds the journeys every
+containing it leads to ``null`` instead. :class:`~shopmetrics.engine.journeys.Journeys` holds the journeys every
 attribution model reads (built by :mod:`shopmetrics.engine.journeys`) and the chains of
 each order fitted to them.
 
@@ -19,19 +19,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from shopmetrics.flags.finding import Flag
-from shopmetrics.results import Audit
-
-if TYPE_CHECKING:
-    import numpy.typing as npt
-    import pandas as pd
-
-__all__ = ["START", "Chain", "Journeys", "State", "bump", "removal_effects"]
+__all__ = ["START", "Chain", "State", "bump", "removal_effects"]
 
 
 State = tuple[str, ...]
@@ -93,95 +86,6 @@ class Chain:
 def bump(counts: dict[Any, float], key: Any, weight: float) -> None:
     """Add ``weight`` to ``counts[key]`` (a transition, conversion or null count)."""
     counts[key] = counts.get(key, 0.0) + weight
-
-
-class Journeys:
-    """Converting journeys (one touch per row) and a source of non-converting ones.
-
-    Built by :func:`shopmetrics.attribution.attribute` from a paths table or from events +
-    orders (see :mod:`shopmetrics.engine.journeys`); reused by
-    :meth:`shopmetrics.attribution.AttributionResult.compare`. Not meant to be built by hand.
-
-    Attributes:
-        touches: One row per touch of a converting journey: ``journey`` (0..J-1),
-            ``pos`` (0-based, in time order), ``n`` (touches in the journey), ``channel``,
-            ``age_days`` (NaN when unknown). Sorted by ``journey``, ``pos``.
-        conversions: Conversions per journey (1 per order from events + orders).
-        amounts: Value per journey, or ``None`` when no value is known.
-        source: ``"paths"`` or ``"events"``.
-        flags, audit, notes: What was found and left out while building them.
-    """
-
-    def __init__(
-        self,
-        touches: pd.DataFrame,
-        conversions: npt.NDArray[np.float64],
-        amounts: npt.NDArray[np.float64] | None,
-        source: str,
-        null_chain: Callable[[int], Chain],
-        *,
-        has_ages: bool,
-        flags: Sequence[Flag] = (),
-        audit: Audit | None = None,
-        meta: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.touches = touches
-        self.conversions = conversions
-        self.amounts = amounts
-        self.source = source
-        self.has_ages = has_ages
-        self.flags = tuple(flags)
-        self.audit = audit or Audit()
-        self.meta = dict(meta or {})
-        self._null_chain = null_chain
-        self._cache: dict[int, Chain] = {}
-        self._codes: tuple[list[str], npt.NDArray[np.intp]] | None = None
-
-    def channel_codes(self) -> tuple[list[str], npt.NDArray[np.intp]]:
-        """Sorted channel names of the touches, and each touch's index into them."""
-        if self._codes is None:
-            names, codes = np.unique(self.touches["channel"].to_numpy(str), return_inverse=True)
-            self._codes = [str(n) for n in names], np.asarray(codes, dtype=np.intp).ravel()
-        return self._codes
-
-    def __repr__(self) -> str:
-        return (
-            f"Journeys({len(self.conversions)} converting journeys, {len(self.touches)} touches, "
-            f"source={self.source!r})"
-        )
-
-    @property
-    def total_conversions(self) -> float:
-        """Conversions of all attributed journeys."""
-        return float(self.conversions.sum())
-
-    @property
-    def total_value(self) -> float:
-        """Value of all attributed journeys (NaN when no value is known)."""
-        return float(self.amounts.sum()) if self.amounts is not None else math.nan
-
-    def paths(self) -> list[tuple[State, float, float]]:
-        """Distinct converting paths as ``(channels, conversions, value)``, sorted."""
-        if len(self.touches) == 0:
-            return []
-        seqs = self.touches.groupby("journey", sort=True)["channel"].agg(tuple)
-        values = self.amounts if self.amounts is not None else np.zeros_like(self.conversions)
-        conv: dict[State, float] = {}
-        val: dict[State, float] = {}
-        for jid, seq in seqs.items():
-            key = tuple(str(c) for c in seq)
-            conv[key] = conv.get(key, 0.0) + float(self.conversions[int(jid)])  # type: ignore[call-overload]
-            val[key] = val.get(key, 0.0) + float(values[int(jid)])  # type: ignore[call-overload]
-        return [(k, conv[k], val[k]) for k in sorted(conv)]
-
-    def chain(self, order: int) -> Chain:
-        """The Markov chain of order ``order``: converting journeys plus non-converting ones."""
-        if order not in self._cache:
-            conv = Chain()
-            for path, n, _ in self.paths():
-                conv.add_path(path, n, 0.0, order)
-            self._cache[order] = conv.merge(self._null_chain(order))
-        return self._cache[order]
 
 
 def removal_effects(chain: Chain) -> tuple[float, dict[str, float]]:

@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 import numpy as np
 
+from shopmetrics.audit import Exclusion
 from shopmetrics.config import get_config
+from shopmetrics.engine.counting import cents_of
 from shopmetrics.engine.periods import EPOCH, day_number
 from shopmetrics.engine.tables import collect, load
 from shopmetrics.errors import ShopmetricsError
-from shopmetrics.results import Exclusion
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -259,35 +260,37 @@ def _per_buyer(frame: nw.LazyFrame[Any], paid_col: str, cal_day: int, obs_day: i
     Collected and sorted by ``buyer_id``.
     """
     paid, has_buyer, has_amount = _valid(paid_col)
+    cents, rest = cents_of("amount")  # exact sums, the same whatever order rows come in
     days = (
         frame.filter(paid & has_buyer & has_amount)
-        .with_columns(
-            day_number(paid_col).alias("_day"),
-            nw.col("amount").cast(nw.Float64()).alias("_amount"),
-        )
+        .with_columns(day_number(paid_col).alias("_day"), cents.alias("_c"), rest.alias("_r"))
         .filter(nw.col("_day") <= nw.lit(obs_day))
         .group_by("buyer_id", "_day")
-        .agg(nw.col("_amount").sum().alias("_spend"), nw.len().alias("_rows"))
+        .agg(
+            nw.col("_c").sum().alias("_cents"),
+            nw.col("_r").sum().alias("_rest"),
+            nw.len().alias("_rows"),
+        )
     )
     first = days.group_by("buyer_id").agg(nw.col("_day").min().alias("_first"))
     in_cal = nw.col("_day") <= nw.lit(cal_day)
+    repeat = in_cal & (nw.col("_day") != nw.col("_first"))
     per_buyer = (
         days.join(first, on="buyer_id")
         .with_columns(
             in_cal.cast(nw.Int64()).alias("_n_cal"),
             (~in_cal).cast(nw.Int64()).alias("_n_hold"),
             nw.when(in_cal).then(nw.col("_day")).otherwise(nw.col("_first")).alias("_last_cal"),
-            nw.when(in_cal & (nw.col("_day") != nw.col("_first")))
-            .then(nw.col("_spend"))
-            .otherwise(nw.lit(0.0))
-            .alias("_repeat_spend"),
+            nw.when(repeat).then(nw.col("_cents")).otherwise(nw.lit(0, nw.Int64())).alias("_rc"),
+            nw.when(repeat).then(nw.col("_rest")).otherwise(nw.lit(0.0)).alias("_rr"),
         )
         .group_by("buyer_id")
         .agg(
             nw.col("_first").min(),
             nw.col("_n_cal").sum(),
             nw.col("_last_cal").max(),
-            nw.col("_repeat_spend").sum(),
+            nw.col("_rc").sum(),
+            nw.col("_rr").sum(),
             nw.col("_n_hold").sum(),
             nw.col("_rows").sum(),
         )
@@ -302,7 +305,8 @@ def _summary_frame(got: pd.DataFrame, cal_day: int, unit: float) -> pd.DataFrame
 
     first_day = got["_first"].to_numpy(dtype=float)
     frequency = got["_n_cal"].to_numpy(dtype="int64") - 1
-    repeat_spend = got["_repeat_spend"].to_numpy(dtype=float)
+    cents = got["_rc"].to_numpy(dtype="int64") + got["_rr"].to_numpy(dtype=float)
+    repeat_spend = cents / 100.0
     with np.errstate(invalid="ignore", divide="ignore"):
         monetary = np.where(frequency > 0, repeat_spend / np.maximum(frequency, 1), 0.0)
     return pd.DataFrame(

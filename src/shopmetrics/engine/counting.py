@@ -241,7 +241,7 @@ SUB_CENT_NOISE = 1e-6
 """A remainder below this many cents is floating-point noise of an amount in cents."""
 
 
-def _cents(col: str) -> tuple[nw.Expr, nw.Expr]:
+def cents_of(col: str) -> tuple[nw.Expr, nw.Expr]:
     """An amount as whole cents (Int64) and what is left below a cent (Float64, in cents).
 
     ``(cents + rest) / 100`` is the amount. Only a multiplication by 100 is done in the
@@ -303,7 +303,7 @@ def count_orders(
             )
         )
     base = orders.frame.filter(~bad)
-    cents, rest = _cents("amount")
+    cents, rest = cents_of("amount")
 
     def role(name: str, time_col: str, id_col: str, money: bool = False) -> nw.LazyFrame[Any]:
         part = base.filter(~nw.col(time_col).is_null())

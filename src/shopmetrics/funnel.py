@@ -32,8 +32,8 @@ from shopmetrics.config import get_config
 from shopmetrics.engine import FREQS, PERIOD, Freq, Table
 from shopmetrics.engine.counting import Counts, count_events, count_orders, sum_traffic
 from shopmetrics.errors import DefinitionError, SchemaError
-from shopmetrics.flags import detectors as flag_mod
 from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.flags.registry import detect_funnel
 from shopmetrics.metrics import COUNT_ORDER, DEFINITIONS, RATES
 from shopmetrics.results import Audit, Exclusion, Result
 from shopmetrics.stats import intervals, shrinkage
@@ -273,7 +273,7 @@ def funnel(
         table, (), Audit(rows_in, tuple(excluded), tuple(notes)), definition, meta
     )
     if detect:
-        flags = flag_mod.detect_funnel(result, events=ev, orders=od, traffic=tr)
+        flags = detect_funnel(result, events=ev, orders=od, traffic=tr)
         result = dataclasses.replace(result, flags=sort_flags(flags))
     return result
 

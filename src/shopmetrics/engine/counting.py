@@ -287,6 +287,44 @@ def count_orders(
     """
     by = list(by)
     keys = [*by, PERIOD]
+    base, rows_in, excluded = _order_audit(orders, by)
+    roles = {"order_buyers": _role(base, by, freq, start, end, "order_buyers", "created_at")}
+    if orders.has("paid_at"):
+        roles["paid_buyers"] = _role(
+            base, by, freq, start, end, "paid_buyers", "paid_at", money=True
+        )
+        roles["paid_orders"] = _role(
+            base, by, freq, start, end, "paid_orders", "paid_at", "order_id"
+        )
+    else:
+        excluded.append(
+            Exclusion("orders", "no paid_at column", rows_in["orders"], "payment metrics left out")
+        )
+    if orders.has("deposit_paid_at"):
+        roles["deposit_buyers"] = _role(
+            base, by, freq, start, end, "deposit_buyers", "deposit_paid_at"
+        )
+    raw = tables.collect(_per_group(list(roles.values()), list(roles), keys), "funnel:orders")
+    out = raw[by].reset_index(drop=True)
+    out[PERIOD] = raw[PERIOD].to_numpy().astype("int64")
+    for name in roles:
+        out[name] = raw[name].to_numpy().astype("int64")
+    if "paid_buyers" in roles:
+        num = {
+            k: raw[k].to_numpy(dtype="float64")
+            for k in ("_cents", "_rest", "_hh", "_hl", "_ll", "_rr")
+        }
+        out["paid_amount"] = (num["_cents"] + num["_rest"]) / 100
+        cents_sq = (num["_hh"] * _SPLIT + num["_hl"]) * _SPLIT + num["_ll"] + num["_rr"]
+        out["paid_amount_sq"] = cents_sq / 10_000
+    return Counts(out, keys, excluded, rows_in)
+
+
+def _order_audit(
+    orders: Table, by: list[str]
+) -> tuple[nw.LazyFrame[Any], dict[str, int], list[Exclusion]]:
+    """The audit pass of :func:`count_orders`: rows read, and the orders without an id,
+    a buyer or a grouping value left out (the frame returned is without them)."""
     null_cols = [c for c in ["order_id", "buyer_id", *by] if orders.has(c)]
     bad = nw.any_horizontal(*(nw.col(c).is_null() for c in null_cols), ignore_nulls=False)
     audit = tables.collect(
@@ -302,33 +340,44 @@ def count_orders(
                 "orders", f"null {', '.join(null_cols)}", n_bad, "excluded from order metrics"
             )
         )
-    base = orders.frame.filter(~bad)
+    return orders.frame.filter(~bad), rows_in, excluded
+
+
+def _role(
+    base: nw.LazyFrame[Any],
+    by: list[str],
+    freq: Freq,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    name: str,
+    time_col: str,
+    id_col: str = "buyer_id",
+    *,
+    money: bool = False,
+) -> nw.LazyFrame[Any]:
+    """The orders in one role (created, paid, deposit paid) as ``(by, period, _role, _id,
+    _cents, _rest)`` rows: the period of ``time_col``, the buyer or order id counted, and
+    with ``money`` the amount as cents and sub-cent rest (else zeros)."""
     cents, rest = _cents("amount")
+    part = base.filter(~nw.col(time_col).is_null())
+    if start is not None or end is not None:
+        part = part.filter(periods.between(time_col, start, end))
+    return part.select(
+        *(nw.col(k) for k in by),
+        periods.period_key(time_col, freq, base.implementation).cast(nw.Int64()).alias(PERIOD),
+        nw.lit(name).alias("_role"),
+        nw.col(id_col).cast(nw.String()).alias("_id"),
+        (cents if money else nw.lit(0, nw.Int64())).alias("_cents"),
+        (rest if money else nw.lit(0.0, nw.Float64())).alias("_rest"),
+    )
 
-    def role(name: str, time_col: str, id_col: str, money: bool = False) -> nw.LazyFrame[Any]:
-        part = base.filter(~nw.col(time_col).is_null())
-        if start is not None or end is not None:
-            part = part.filter(periods.between(time_col, start, end))
-        return part.select(
-            *(nw.col(k) for k in by),
-            periods.period_key(time_col, freq, base.implementation).cast(nw.Int64()).alias(PERIOD),
-            nw.lit(name).alias("_role"),
-            nw.col(id_col).cast(nw.String()).alias("_id"),
-            (cents if money else nw.lit(0, nw.Int64())).alias("_cents"),
-            (rest if money else nw.lit(0.0, nw.Float64())).alias("_rest"),
-        )
 
-    roles = {"order_buyers": role("order_buyers", "created_at", "buyer_id")}
-    if orders.has("paid_at"):
-        roles["paid_buyers"] = role("paid_buyers", "paid_at", "buyer_id", money=True)
-        roles["paid_orders"] = role("paid_orders", "paid_at", "order_id")
-    else:
-        excluded.append(
-            Exclusion("orders", "no paid_at column", rows_in["orders"], "payment metrics left out")
-        )
-    if orders.has("deposit_paid_at"):
-        roles["deposit_buyers"] = role("deposit_buyers", "deposit_paid_at", "buyer_id")
-    union = nw.concat(list(roles.values()), how="vertical")
+def _per_group(
+    parts: list[nw.LazyFrame[Any]], roles: list[str], keys: list[str]
+) -> nw.LazyFrame[Any]:
+    """Per group and period: the distinct ids of each role, the cents paid and the parts of
+    the sum over buyers of their squared amount (see :func:`count_orders`)."""
+    union = nw.concat(parts, how="vertical")
     # one row per (group, period, role, buyer or order): the distinct ids of each role
     per_id = union.group_by([*keys, "_role", "_id"]).agg(
         nw.col("_cents").sum(), nw.col("_rest").sum()
@@ -343,7 +392,7 @@ def count_orders(
         "_ll": lo * lo,
         "_rr": (c.cast(nw.Float64()) * 2 + r) * r,
     }
-    per_group = (
+    return (
         per_id.with_columns(
             *((nw.col("_role") == name).cast(nw.Int64()).alias(name) for name in roles),
             *(expr.alias(name) for name, expr in squares.items()),
@@ -356,20 +405,6 @@ def count_orders(
             *(nw.col(name).sum() for name in squares),
         )
     )
-    raw = tables.collect(per_group, "funnel:orders")
-    out = raw[by].reset_index(drop=True)
-    out[PERIOD] = raw[PERIOD].to_numpy().astype("int64")
-    for name in roles:
-        out[name] = raw[name].to_numpy().astype("int64")
-    if "paid_buyers" in roles:
-        num = {
-            k: raw[k].to_numpy(dtype="float64")
-            for k in ("_cents", "_rest", "_hh", "_hl", "_ll", "_rr")
-        }
-        out["paid_amount"] = (num["_cents"] + num["_rest"]) / 100
-        cents_sq = (num["_hh"] * _SPLIT + num["_hl"]) * _SPLIT + num["_ll"] + num["_rr"]
-        out["paid_amount_sq"] = cents_sq / 10_000
-    return Counts(out, keys, excluded, rows_in)
 
 
 def sum_traffic(

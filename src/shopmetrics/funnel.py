@@ -140,10 +140,7 @@ def funnel(
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
     inputs = _load(events, orders, traffic, by, definition, columns, tz)
     table, log, traffic_summed = _count(inputs, by, freq, definition, t0, t1)
-    if definition == "daily_mean" and freq != "D":
-        table = _daily_mean(table, by, freq, method)
-    else:
-        table = _add_rates(table, method, definition)
+    table = _rates(table, by, freq, method, definition)
     if total and by:
         table = _with_total(table, by, freq, {**args, "tz": tz, "ci_method": method})
     else:
@@ -357,6 +354,16 @@ def _fill_counts(table: pd.DataFrame) -> pd.DataFrame:
             else:
                 table[c] = table[c].astype("float64")
     return table
+
+
+def _rates(
+    table: pd.DataFrame, by: list[str], freq: Freq, method: str, definition: str
+) -> pd.DataFrame:
+    """Rates with their intervals: of the pooled counts, or for ``daily_mean`` (with a
+    ``freq`` longer than a day) the mean of the daily rates."""
+    if definition == "daily_mean" and freq != "D":
+        return _daily_mean(table, by, freq, method)
+    return _add_rates(table, method, definition)
 
 
 def _add_rates(table: pd.DataFrame, method: str, definition: str = "alibaba") -> pd.DataFrame:

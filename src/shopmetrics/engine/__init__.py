@@ -11,6 +11,9 @@ Modules:
     tables: load, collect, row counts, joins across engines.
     periods: period keys and labels, day numbers, minute differences, date arguments.
     counting: the one counting pass behind the funnel, traffic and value metrics.
+    spend: the spend table summed per group and period (traffic, visitor value).
+    paid_orders: queries over paid orders: credit by recorded source, one period's
+        orders as a native table, refunds, margins.
     deps: optional libraries and their install hints.
 """
 

@@ -418,7 +418,7 @@ def sum_traffic(
 
     Event counts add up. Unique counts (visitors, ...) add up only when every row is
     already one group at one day and the requested grain is that same grain; otherwise
-    the sums overstate them, which :func:`shopmetrics.flags.summed_uniques` reports.
+    the sums overstate them, which :func:`shopmetrics.flags.funnel.summed_uniques` reports.
     """
     excluded: list[Exclusion] = []
     rows_in = {"traffic": tables.count_rows(traffic)}

@@ -24,6 +24,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics import engine
@@ -31,11 +32,13 @@ from shopmetrics.compare import compare as compare_results
 from shopmetrics.config import get_config
 from shopmetrics.engine import FREQS, PERIOD, Freq, Table
 from shopmetrics.engine.counting import Counts, count_events, count_orders, sum_traffic
+from shopmetrics.engine.periods import parse_bound
 from shopmetrics.errors import DefinitionError, SchemaError
-from shopmetrics.flags import detectors as flag_mod
-from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.flags.finding import sort_flags
+from shopmetrics.flags.registry import detect_funnel
 from shopmetrics.metrics import COUNT_ORDER, DEFINITIONS, RATES
 from shopmetrics.results import Audit, Exclusion, Result
+from shopmetrics.schema import UNIQUE_COUNTS
 from shopmetrics.stats import intervals, shrinkage
 
 if TYPE_CHECKING:
@@ -66,11 +69,6 @@ class FunnelResult(Result):
     def display_columns(self) -> Sequence[str]:
         """Counts and rates (intervals are in the table and in conversions)."""
         return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high"))]
-
-
-def _parse_time(value: Any, name: str, tz: str | None = None) -> dt.datetime | None:
-    """An optional ``start`` / ``end`` argument (``None`` stays ``None``)."""
-    return None if value is None else engine.parse_instant(value, name, tz)
 
 
 def funnel(
@@ -131,27 +129,83 @@ def funnel(
         Metric dictionary ``shared/spec/metrics.md`` (Funnel, Presale, Statistics);
         Brown, Cai & DasGupta (2001) for the Wilson interval.
     """
+    args = dict(locals())  # the call as given: rerun for the comparison and the (all) rows
     if compare is not None:
-        return _with_comparison(
-            compare,
-            events,
-            orders,
-            traffic,
-            by,
-            freq,
-            start,
-            end,
-            tz,
-            columns,
-            definition,
-            peers=peers,
-            shrink=shrink,
-            total=total,
-            ci_method=ci_method,
-            detect=detect,
-        )
+        return _with_comparison(compare, args)
     cfg = get_config()
     by = [by] if isinstance(by, str) else list(by)
+    _check_options(events, traffic, freq, definition)
+    method = ci_method or cfg.ci_method
+    tz = tz or cfg.tz
+    t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
+    inputs = _load(events, orders, traffic, by, definition, columns, tz)
+    table, log, traffic_summed = _count(inputs, by, freq, definition, t0, t1)
+    table = _rates(table, by, freq, method, definition)
+    if total and by:
+        table = _with_total(table, by, freq, {**args, "tz": tz, "ci_method": method})
+    else:
+        table = _finish(table, by, freq)
+    if shrink:
+        table = _shrink(table, by)
+    if peers is not None:
+        table = _peers(table, peers, columns)
+    meta = {
+        "by": tuple(by),
+        "freq": freq,
+        "start": t0,
+        "end": t1,
+        "tz": tz,
+        "ci_method": method,
+        "confidence": cfg.confidence,
+        "min_sample": cfg.min_sample,
+        "source": "events" if inputs.events else "traffic",
+        "traffic_summed": traffic_summed,
+    }
+    result = FunnelResult(table, (), log.audit(), definition, meta)
+    if detect:
+        flags = detect_funnel(
+            result, events=inputs.events, orders=inputs.orders, traffic=inputs.traffic
+        )
+        result = dataclasses.replace(result, flags=sort_flags(flags))
+    return result
+
+
+@dataclasses.dataclass
+class _AuditLog:
+    """The audit of a funnel as its counts are made: rows read, rows left out, notes."""
+
+    notes: list[str]
+    excluded: list[Exclusion] = dataclasses.field(default_factory=list)
+    rows_in: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def absorb(self, c: Counts) -> None:
+        """Add the audit of one counting pass."""
+        self.excluded.extend(c.excluded)
+        self.rows_in.update(c.rows_in)
+        self.notes.extend(c.notes)
+
+    def audit(self) -> Audit:
+        return Audit(self.rows_in, tuple(self.excluded), tuple(self.notes))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Inputs:
+    """The loaded tables: ``events`` or ``traffic`` (one of them), and ``orders``."""
+
+    events: Table | None
+    traffic: Table | None
+    orders: Table | None
+
+    @property
+    def source(self) -> Table:
+        """The table the traffic counts come from."""
+        src = self.events or self.traffic
+        assert src is not None
+        return src
+
+
+def _check_options(events: Any, traffic: Any, freq: Freq, definition: str) -> None:
+    """The options that need no data: ``freq``, ``definition``, events or traffic."""
     if freq not in FREQS:
         raise DefinitionError.unknown("freq", freq, ["None", "D", "W", "M"])
     if definition not in DEFINITIONS:
@@ -162,15 +216,21 @@ def funnel(
     if events is not None and traffic is not None:
         msg = "give either events= or traffic=, not both (they would count the same visits twice)"
         raise SchemaError(msg)
-    method = ci_method or cfg.ci_method
-    tz = tz or cfg.tz
-    t0, t1 = _parse_time(start, "start", tz), _parse_time(end, "end", tz)
 
+
+def _load(
+    events: Any,
+    orders: Any,
+    traffic: Any,
+    by: list[str],
+    definition: str,
+    columns: Mapping[str, str] | None,
+    tz: str | None,
+) -> _Inputs:
+    """Load the tables given and check the columns the funnel needs of each."""
     ev = engine.load(events, "events", columns, tz) if events is not None else None
     tr = engine.load(traffic, "traffic", columns, tz) if traffic is not None else None
     od = engine.load(orders, "orders", columns, tz) if orders is not None else None
-    src = ev or tr
-    assert src is not None
     if ev is not None:
         ev.require("ts", "visitor_id", "event", purpose="the funnel")
         ev.require(*by, purpose="grouping (by=)")
@@ -182,114 +242,91 @@ def funnel(
     if definition == "shopify" and (ev is None or not ev.has("session_id") or od is None):
         msg = "definition='shopify' needs events with a 'session_id' column and orders"
         raise SchemaError(msg)
+    return _Inputs(ev, tr, od)
 
-    notes = [src.tz_note, f"definition: {definition} ({DEFINITIONS[definition]})"]
-    excluded: list[Exclusion] = []
-    rows_in: dict[str, int] = {}
 
+def _count(
+    inputs: _Inputs,
+    by: list[str],
+    freq: Freq,
+    definition: str,
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
+) -> tuple[pd.DataFrame, _AuditLog, dict[str, Any] | None]:
+    """The counts per group and period (daily for ``daily_mean``), with their audit.
+
+    Traffic counts from the events (or the export), order counts merged beside them (an
+    export's own order columns give way to them), converting sessions for Shopify; and
+    whether unique counts of an export were summed over rows (``traffic_summed``).
+    """
+    ev, od = inputs.events, inputs.orders
+    log = _AuditLog(
+        [inputs.source.tz_note, f"definition: {definition} ({DEFINITIONS[definition]})"]
+    )
     count_freq: Freq = "D" if definition == "daily_mean" and freq != "D" else freq
     if ev is not None:
         traffic_counts = count_events(ev, by, count_freq, t0, t1, sessions=definition == "shopify")
     else:
-        assert tr is not None
-        traffic_counts = sum_traffic(tr, by, count_freq, t0, t1)
-    _absorb(traffic_counts, excluded, rows_in, notes)
+        assert inputs.traffic is not None
+        traffic_counts = sum_traffic(inputs.traffic, by, count_freq, t0, t1)
+    log.absorb(traffic_counts)
     table = traffic_counts.table
-    traffic_summed = _summed_info(table) if tr is not None else None
-
-    order_by = by
+    traffic_summed = _summed_info(table) if inputs.traffic is not None else None
     if od is not None:
-        missing = [c for c in by if not od.has(c)]
-        if missing:
-            notes.append(f"orders have no {missing} column(s): order and payment metrics left out")
-            excluded.append(
-                Exclusion("orders", f"no {missing} column", 0, "order metrics not computed")
-            )
-            od_counts = None
-        else:
-            od_counts = count_orders(od, order_by, count_freq, t0, t1)
-            _absorb(od_counts, excluded, rows_in, notes)
-            both = [
-                c
-                for c in od_counts.table.columns
-                if c in table.columns and c not in traffic_counts.keys
-            ]
-            if both:  # an export with order counts, and the orders themselves: the orders win
-                notes.append(f"traffic columns {both} replaced by the same counts from orders")
-                table = table.drop(columns=both)
-            table = table.merge(od_counts.table, on=traffic_counts.keys, how="outer")
+        table = _merge_orders(table, traffic_counts.keys, od, by, count_freq, t0, t1, log)
     if definition == "shopify" and ev is not None and od is not None:
         table = table.merge(
             _converting_sessions(ev, od, by, count_freq, t0, t1),
             on=traffic_counts.keys,
             how="outer",
         )
-
-    table = _fill_counts(table)
-    if definition == "daily_mean" and freq != "D":
-        table = _daily_mean(table, by, freq, method)
-    else:
-        table = _add_rates(table, method, definition)
-    if total and by:
-        tot = funnel(
-            events,
-            orders,
-            traffic,
-            by=(),
-            freq=freq,
-            start=start,
-            end=end,
-            tz=tz,
-            columns=columns,
-            definition=definition,
-            ci_method=method,
-            detect=False,
-        ).table
-        for c in by:
-            tot[c] = "(all)"
-        table = _finish(table, by, freq)
-        table = _concat(table, tot[[c for c in table.columns if c in tot.columns]])
-    else:
-        table = _finish(table, by, freq)
-    if shrink:
-        table = _shrink(table, by)
-    if peers is not None:
-        table = _peers(table, peers, columns)
-
-    meta = {
-        "by": tuple(by),
-        "freq": freq,
-        "start": t0,
-        "end": t1,
-        "tz": tz,
-        "ci_method": method,
-        "confidence": cfg.confidence,
-        "min_sample": cfg.min_sample,
-        "source": "events" if ev else "traffic",
-        "traffic_summed": traffic_summed,
-    }
-    flags: list[Flag] = []
-    result = FunnelResult(
-        table, (), Audit(rows_in, tuple(excluded), tuple(notes)), definition, meta
-    )
-    if detect:
-        flags = flag_mod.detect_funnel(result, events=ev, orders=od, traffic=tr)
-        result = dataclasses.replace(result, flags=sort_flags(flags))
-    return result
+    return _fill_counts(table), log, traffic_summed
 
 
-def _absorb(
-    c: Counts, excluded: list[Exclusion], rows_in: dict[str, int], notes: list[str]
-) -> None:
-    excluded.extend(c.excluded)
-    rows_in.update(c.rows_in)
-    notes.extend(c.notes)
+def _merge_orders(
+    table: pd.DataFrame,
+    keys: list[str],
+    od: Table,
+    by: list[str],
+    freq: Freq,
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
+    log: _AuditLog,
+) -> pd.DataFrame:
+    """The order and payment counts merged beside the traffic counts (none when the
+    orders lack a grouping column)."""
+    missing = [c for c in by if not od.has(c)]
+    if missing:
+        log.notes.append(f"orders have no {missing} column(s): order and payment metrics left out")
+        log.excluded.append(
+            Exclusion("orders", f"no {missing} column", 0, "order metrics not computed")
+        )
+        return table
+    od_counts = count_orders(od, by, freq, t0, t1)
+    log.absorb(od_counts)
+    both = [c for c in od_counts.table.columns if c in table.columns and c not in keys]
+    if both:  # an export with order counts, and the orders themselves: the orders win
+        log.notes.append(f"traffic columns {both} replaced by the same counts from orders")
+        table = table.drop(columns=both)
+    return table.merge(od_counts.table, on=keys, how="outer")
+
+
+def _with_total(
+    table: pd.DataFrame, by: list[str], freq: Freq, args: dict[str, Any]
+) -> pd.DataFrame:
+    """The finished table with an ``(all)`` row per period: the funnel rerun without
+    ``by`` (uniques recounted over all groups, not summed)."""
+    tot = funnel(
+        **{**args, "by": (), "peers": None, "shrink": False, "total": False, "detect": False}
+    ).table
+    for c in by:
+        tot[c] = "(all)"
+    table = _finish(table, by, freq)
+    return _concat(table, tot[[c for c in table.columns if c in tot.columns]])
 
 
 def _summed_info(table: pd.DataFrame) -> dict[str, Any] | None:
     """Whether unique counts of a traffic export were added over several rows."""
-    from shopmetrics.schema import UNIQUE_COUNTS  # noqa: PLC0415
-
     uniq = [c for c in UNIQUE_COUNTS if c in table.columns]
     if not uniq or "_rows" not in table.columns:
         return None
@@ -317,6 +354,16 @@ def _fill_counts(table: pd.DataFrame) -> pd.DataFrame:
             else:
                 table[c] = table[c].astype("float64")
     return table
+
+
+def _rates(
+    table: pd.DataFrame, by: list[str], freq: Freq, method: str, definition: str
+) -> pd.DataFrame:
+    """Rates with their intervals: of the pooled counts, or for ``daily_mean`` (with a
+    ``freq`` longer than a day) the mean of the daily rates."""
+    if definition == "daily_mean" and freq != "D":
+        return _daily_mean(table, by, freq, method)
+    return _add_rates(table, method, definition)
 
 
 def _add_rates(table: pd.DataFrame, method: str, definition: str = "alibaba") -> pd.DataFrame:
@@ -469,8 +516,6 @@ def _converting_sessions(
     ev: Table, od: Table, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None
 ) -> pd.DataFrame:
     """Sessions (with a visit) in which the visitor created an order (Shopify definition)."""
-    import narwhals.stable.v2 as nw  # noqa: PLC0415
-
     ev_frame, od_frame, _ = engine.join_ready(ev.frame, od.frame, "funnel (shopify sessions)")
     frame = ev_frame.filter(nw.col("event") == "visit")
     if t0 is not None or t1 is not None:
@@ -494,21 +539,13 @@ def _converting_sessions(
     return engine.collect(conv, "funnel:converting_sessions")
 
 
-def _with_comparison(
-    how: str,
-    events: Any,
-    orders: Any,
-    traffic: Any,
-    by: Sequence[str] | str,
-    freq: Freq,
-    start: Any,
-    end: Any,
-    tz: str | None,
-    columns: Mapping[str, str] | None,
-    definition: str,
-    **options: Any,
-) -> FunnelResult:
-    """The funnel with ``.comparison``: its last period against the one before."""
+def _with_comparison(how: str, args: dict[str, Any]) -> FunnelResult:
+    """The funnel with ``.comparison``: its last period against the one before.
+
+    ``args`` are the funnel's arguments as given; with ``start``, the funnel is computed
+    from the period before it and the rows before ``start`` dropped after the comparison.
+    """
+    freq, start = args["freq"], args["start"]
     allowed = {"previous_week": "W", "previous_period": freq}
     if how not in allowed:
         raise DefinitionError.unknown("compare", how, allowed)
@@ -519,26 +556,14 @@ def _with_comparison(
     if freq != allowed[how] and how == "previous_week":
         msg = f"compare='previous_week' needs freq='W', got {freq!r}"
         raise SchemaError(msg)
-    t0 = _parse_time(start, "start")
+    t0 = parse_bound(start, "start")
     wide_start = None
     if t0 is not None:
         key = engine.period_key_of(t0, freq)
         wide_start = engine.period_start(
             key - 1 if freq in (None, "M") else key - (7 if freq == "W" else 1), freq
         )
-    result = funnel(
-        events,
-        orders,
-        traffic,
-        by,
-        freq,
-        wide_start or start,
-        end,
-        tz,
-        columns,
-        definition,
-        **options,
-    )
+    result = funnel(**{**args, "compare": None, "freq": freq, "start": wide_start or start})
     periods = sorted(result.table["period"].unique())
     comparison = compare_results(result) if len(periods) >= 2 else None
     if t0 is not None and wide_start is not None:

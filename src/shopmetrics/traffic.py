@@ -23,10 +23,17 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics import engine
+from shopmetrics.attribution import attribute
 from shopmetrics.config import get_config
-from shopmetrics.engine import PERIOD, Freq
+from shopmetrics.engine import PERIOD, Freq, paid_orders
+from shopmetrics.engine.periods import parse_bound
+from shopmetrics.engine.spend import load_spend, sum_spend
 from shopmetrics.errors import DefinitionError, SchemaError
 from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.flags.spend import ROI_NAMES as ROI_NAMES  # noqa: PLC0414 - re-export
+from shopmetrics.flags.spend import SALES_NAMES as SALES_NAMES  # noqa: PLC0414 - re-export
+from shopmetrics.flags.spend import roas_named_roi, spend_flags
+from shopmetrics.funnel import FunnelResult, funnel
 from shopmetrics.results import Audit, Exclusion, Result
 from shopmetrics.stats import intervals, shrinkage
 
@@ -171,9 +178,64 @@ def traffic_sources(
         Metric dictionary, "Paid traffic and ROI"; the ROAS interval treats attributed
         sales as a compound Poisson sum (variance Σ amount² over buyers), cost fixed.
     """
-    from shopmetrics.funnel import _parse_time, funnel  # noqa: PLC0415
-
     by = [by] if isinstance(by, str) else list(by)
+    _check_options(by, attribution)
+    paid_names = frozenset(paid_sources) if paid_sources is not None else PAID_SOURCES
+    base, table, dedup = _by_source(events, traffic, by, freq, start, end, tz, columns, detect)
+    flags: list[Flag] = [f for f in base.flags if f.code != "small_sample"]
+    excluded, rows_in = list(base.audit.excluded), dict(base.audit.rows_in)
+    keys = [*by, "period"]
+    t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
+    if orders is not None:
+        att, att_flags, att_ex, att_rows = _attributed(
+            events, orders, by, freq, attribution, window_days, t0, t1, tz, columns, margin
+        )
+        flags += att_flags
+        excluded += att_ex
+        rows_in.update(att_rows)
+        table = _with_attributed(table.merge(att, on=keys, how="outer"))
+    if spend is not None:
+        sp = load_spend(spend, by, columns, tz)
+        sums = sum_spend(sp, by, freq, t0, t1)
+        excluded += sums.excluded
+        rows_in.update(sums.rows_in)
+        flags += roas_named_roi(sp, t0, t1)
+        table = _with_cost_ratios(table.merge(sums.table, on=keys, how="outer"))
+        flags += spend_flags(table, paid_names)
+    table["is_paid"] = table["source"].astype(str).isin(paid_names)
+    if "roas" in table.columns and len(by) > 1:
+        table = _advice(table, min_clicks)
+    table = table.drop(columns=[c for c in table.columns if c.endswith("_sq")])
+    meta = {
+        **base.meta,
+        "attribution": attribution,
+        "window_days": window_days,
+        "margin": margin,
+        "dedup_visitors": {str(k): int(v) for k, v in dedup.items()},
+        "paid_sources": sorted(paid_names),
+    }
+    notes = (*base.audit.notes, _SHARE_NOTE)
+    audit = Audit(rows_in, tuple(excluded), tuple(dict.fromkeys(notes)))
+    table = table.sort_values(keys, kind="stable").reset_index(drop=True)
+    return TrafficResult(table, sort_flags(flags), audit, base.definition, meta)
+
+
+_SHARE_NOTE = (
+    "visitor_share: shares of de-duplicated visitors; a visitor "
+    "reached through two sources counts in both, so shares add to more than 100%"
+)
+
+_ATTRIBUTED = (
+    "attributed_orders",
+    "attributed_buyers",
+    "attributed_amount",
+    "attributed_amount_sq",
+    "attributed_profit",
+)
+"""The columns of orders credited to a source (``_sq``: Σ amount² over buyers)."""
+
+
+def _check_options(by: list[str], attribution: str) -> None:
     if not by or by[0] != "source":
         msg = (
             f"traffic_sources groups by source first; got by={by!r}. Use by=('source', 'campaign')."
@@ -181,8 +243,21 @@ def traffic_sources(
         raise SchemaError(msg)
     if attribution not in MODELS:
         raise DefinitionError.unknown("attribution", attribution, MODELS)
-    paid_names = frozenset(paid_sources) if paid_sources is not None else PAID_SOURCES
 
+
+def _by_source(
+    events: Any,
+    traffic: Any,
+    by: list[str],
+    freq: Freq,
+    start: Any,
+    end: Any,
+    tz: str | None,
+    columns: Mapping[str, str] | None,
+    detect: bool,
+) -> tuple[FunnelResult, pd.DataFrame, dict[Any, Any]]:
+    """The funnel per source, its table with ``visitor_share``, and the de-duplicated
+    visitors per period the shares are of (the funnel over all sources)."""
     base = funnel(
         events,
         None,
@@ -196,16 +271,6 @@ def traffic_sources(
         detect=detect,
     )
     table = base.to_pandas()
-    flags: list[Flag] = [f for f in base.flags if f.code != "small_sample"]
-    excluded = list(base.audit.excluded)
-    rows_in = dict(base.audit.rows_in)
-    notes = [
-        *base.audit.notes,
-        (
-            "visitor_share: shares of de-duplicated visitors; a visitor "
-            "reached through two sources counts in both, so shares add to more than 100%"
-        ),
-    ]
     total = funnel(
         events,
         None,
@@ -223,86 +288,59 @@ def traffic_sources(
         if "visitors" in total.columns
         else {}
     )
-    keys = [*by, "period"]
     if "visitors" in table.columns:
         table["visitor_share"] = table["visitors"] / table["period"].map(dedup).astype(float)
+    return base, table, dedup
 
-    t0, t1 = _parse_time(start, "start", tz), _parse_time(end, "end", tz)
-    if orders is not None:
-        att, att_flags, att_ex, att_rows = _attributed(
-            events, orders, by, freq, attribution, window_days, t0, t1, tz, columns, margin
-        )
-        flags += att_flags
-        excluded += att_ex
-        rows_in.update(att_rows)
-        table = table.merge(att, on=keys, how="outer")
-        for c in (
-            "attributed_orders",
-            "attributed_buyers",
-            "attributed_amount",
-            "attributed_amount_sq",
-            "attributed_profit",
-        ):
-            if c in table.columns:
-                table[c] = table[c].fillna(0.0)
-        if "visitors" in table.columns:
-            x, n = table["attributed_buyers"].to_numpy(float), table["visitors"].to_numpy(float)
-            table["payment_conversion"] = intervals.rate(x, n)
-            lo, hi = intervals.proportion_ci(np.minimum(np.round(x), n), n)
-            table["payment_conversion_ci_low"], table["payment_conversion_ci_high"] = lo, hi
-            table["visitor_value"] = intervals.rate(table["attributed_amount"], n)
-    if spend is not None:
-        sp = _spend(spend, by, freq, t0, t1, tz, columns)
-        excluded += sp.pop("excluded")
-        rows_in["spend"] = sp.pop("rows")
-        flags += sp.pop("flags")
-        table = table.merge(sp["table"], on=keys, how="outer")
-        table["cost"] = table["cost"].fillna(0.0)
-        clicks = table["spend_clicks"] if "spend_clicks" in table.columns else table.get("clicks")
-        exposures = (
-            table["spend_exposures"]
-            if "spend_exposures" in table.columns
-            else table.get("exposures")
-        )
-        if clicks is not None:
-            table["cpc"] = intervals.rate(table["cost"], clicks.fillna(0))
-        if exposures is not None:
-            table["cpm"] = 1000 * intervals.rate(table["cost"], exposures.fillna(0))
-        if "visitors" in table.columns:
-            table["visitor_cost"] = intervals.rate(table["cost"], table["visitors"].fillna(0))
-        if "attributed_amount" in table.columns:
-            cost = table["cost"].to_numpy(float)
-            table["cpa"] = intervals.rate(cost, table["attributed_buyers"].to_numpy(float))
-            roas = intervals.rate(table["attributed_amount"], cost)
-            z = intervals._z(get_config().confidence)
-            half = (
-                z
-                * np.sqrt(table["attributed_amount_sq"].to_numpy(float))
-                / np.where(cost > 0, cost, np.nan)
-            )
-            table["roas"], table["roas_ci_low"], table["roas_ci_high"] = (
-                roas,
-                np.maximum(roas - half, 0),
-                roas + half,
-            )
-            if "attributed_profit" in table.columns:
-                table["roi"] = intervals.rate(table["attributed_profit"] - cost, cost)
-        flags += _spend_flags(table, paid_names)
-    table["is_paid"] = table["source"].astype(str).isin(paid_names)
-    if "roas" in table.columns and len(by) > 1:
-        table = _advice(table, min_clicks)
-    table = table.drop(columns=[c for c in table.columns if c.endswith("_sq")])
-    table = table.sort_values(keys, kind="stable").reset_index(drop=True)
-    meta = {
-        **base.meta,
-        "attribution": attribution,
-        "window_days": window_days,
-        "margin": margin,
-        "dedup_visitors": {str(k): int(v) for k, v in dedup.items()},
-        "paid_sources": sorted(paid_names),
-    }
-    audit = Audit(rows_in, tuple(excluded), tuple(dict.fromkeys(notes)))
-    return TrafficResult(table, sort_flags(flags), audit, base.definition, meta)
+
+def _with_attributed(table: pd.DataFrame) -> pd.DataFrame:
+    """Attributed columns filled with zeros where a source had no orders; conversion and
+    visitor value from the attributed buyers and amount."""
+    for c in _ATTRIBUTED:
+        if c in table.columns:
+            table[c] = table[c].fillna(0.0)
+    if "visitors" in table.columns:
+        x, n = table["attributed_buyers"].to_numpy(float), table["visitors"].to_numpy(float)
+        table["payment_conversion"] = intervals.rate(x, n)
+        lo, hi = intervals.proportion_ci(np.minimum(np.round(x), n), n)
+        table["payment_conversion_ci_low"], table["payment_conversion_ci_high"] = lo, hi
+        table["visitor_value"] = intervals.rate(table["attributed_amount"], n)
+    return table
+
+
+def _with_cost_ratios(table: pd.DataFrame) -> pd.DataFrame:
+    """CPC, CPM and cost per visitor from the cost; with attributed orders CPA, ROAS (with
+    its interval) and, with a profit, ROI."""
+    table["cost"] = table["cost"].fillna(0.0)
+    clicks = table["spend_clicks"] if "spend_clicks" in table.columns else table.get("clicks")
+    exposures = (
+        table["spend_exposures"] if "spend_exposures" in table.columns else table.get("exposures")
+    )
+    if clicks is not None:
+        table["cpc"] = intervals.rate(table["cost"], clicks.fillna(0))
+    if exposures is not None:
+        table["cpm"] = 1000 * intervals.rate(table["cost"], exposures.fillna(0))
+    if "visitors" in table.columns:
+        table["visitor_cost"] = intervals.rate(table["cost"], table["visitors"].fillna(0))
+    if "attributed_amount" not in table.columns:
+        return table
+    cost = table["cost"].to_numpy(float)
+    table["cpa"] = intervals.rate(cost, table["attributed_buyers"].to_numpy(float))
+    roas = intervals.rate(table["attributed_amount"], cost)
+    z = intervals._z(get_config().confidence)
+    half = (
+        z
+        * np.sqrt(table["attributed_amount_sq"].to_numpy(float))
+        / np.where(cost > 0, cost, np.nan)
+    )
+    table["roas"], table["roas_ci_low"], table["roas_ci_high"] = (
+        roas,
+        np.maximum(roas - half, 0),
+        roas + half,
+    )
+    if "attributed_profit" in table.columns:
+        table["roi"] = intervals.rate(table["attributed_profit"] - cost, cost)
+    return table
 
 
 def _attributed(
@@ -319,250 +357,82 @@ def _attributed(
     margin: float | None,
 ) -> tuple[pd.DataFrame, list[Flag], list[Exclusion], dict[str, int]]:
     """Paid orders credited to sources (and campaign / keyword) per period of payment."""
-    import pandas as pd  # noqa: PLC0415
-
     od = engine.load(orders, "orders", columns, tz)
     od.require(
         "order_id", "buyer_id", "created_at", "amount", "paid_at", purpose="attributed orders"
     )
     rows = {"orders": engine.count_rows(od)}
-    frame = od.frame.filter(~nw.col("paid_at").is_null())
-    if t0 is not None or t1 is not None:
-        frame = frame.filter(engine.between("paid_at", t0, t1))
-    profit = None
-    if margin is not None:
-        profit = nw.col("amount") * margin
-    elif od.has("cost"):
-        profit = nw.col("amount") - nw.col("cost").fill_null(0)
+    frame = paid_orders.paid_between(od, t0, t1)
+    profit = paid_orders.profit_expr(od, margin)
     flags: list[Flag] = []
     excluded: list[Exclusion] = []
-    keys = [*by, PERIOD]
     if model == "recorded":
         missing = [c for c in by if not od.has(c)]
         if missing:
             msg = f"orders: attribution='recorded' needs column(s) {missing} in orders"
             raise SchemaError(msg)
-        frame = frame.with_columns(engine.period_key("paid_at", freq).alias(PERIOD))
-        if profit is not None:
-            frame = frame.with_columns(profit.alias("_profit"))
-        per_buyer = (
-            frame.group_by([*keys, "buyer_id"])
-            .agg(
-                nw.col("amount").sum().alias("amt"),
-                nw.col("order_id").n_unique().alias("o"),
-                *([nw.col("_profit").sum().alias("profit")] if profit is not None else []),
-            )
-            .with_columns((nw.col("amt") * nw.col("amt")).alias("amt_sq"))
-        )
-        out = engine.collect(
-            per_buyer.group_by(keys).agg(
-                nw.col("o").sum().alias("attributed_orders"),
-                nw.len().alias("attributed_buyers"),
-                nw.col("amt").sum().alias("attributed_amount"),
-                nw.col("amt_sq").sum().alias("attributed_amount_sq"),
-                *(
-                    [nw.col("profit").sum().alias("attributed_profit")]
-                    if profit is not None
-                    else []
-                ),
-            ),
-            "traffic:recorded",
-        )
+        out = paid_orders.recorded_credit(frame, by, freq, profit)
     else:
-        from shopmetrics.attribution import attribute  # noqa: PLC0415
-
-        if events is None:
-            msg = f"attribution={model!r} needs events= to build the journeys; use attribution='recorded'"
-            raise SchemaError(msg)
-        # one attribution per period (orders of the period, touches up to window_days before)
-        paid = engine.collect(
-            frame.with_columns(engine.period_key("paid_at", freq).alias(PERIOD))
-            .select(PERIOD)
-            .unique(),
-            "traffic:periods",
+        out = _modelled(
+            events, frame, by, freq, model, window_days, columns, profit, flags, excluded
         )
-        parts = []
-        for key in sorted(int(k) for k in paid[PERIOD]):
-            p0 = engine.period_start(key, freq) if freq else t0
-            p1 = engine.period_end(key, freq) if freq else t1
-            sel = frame if freq is None else frame.filter(engine.between("paid_at", p0, p1))
-            res = attribute(
-                events=events,
-                orders=sel.to_native(),
-                model=model,
-                window_days=window_days,
-                channel=by[0],
-                columns=columns,
-            )
-            df = res.to_pandas().rename(
-                columns={
-                    "channel": by[0],
-                    "conversions": "attributed_orders",
-                    "value": "attributed_amount",
-                }
-            )
-            df[PERIOD] = key
-            flags += list(res.flags)
-            excluded += list(res.audit.excluded)
-            parts.append(df)
-        out = (
-            pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[by[0], PERIOD])
-        )
-        out["attributed_buyers"] = out.get("attributed_orders", 0.0)
-        out["attributed_amount_sq"] = np.nan
-        if profit is not None and "attributed_amount" in out.columns:
-            total_amt = float(engine.scalar(frame.select(nw.col("amount").sum())) or 0.0)
-            total_profit = float(engine.scalar(frame.select(profit.sum())) or 0.0)
-            out["attributed_profit"] = out["attributed_amount"] * (
-                total_profit / total_amt if total_amt else np.nan
-            )
-        out = out[
-            [
-                c
-                for c in out.columns
-                if c
-                in (
-                    *keys,
-                    "attributed_orders",
-                    "attributed_buyers",
-                    "attributed_amount",
-                    "attributed_amount_sq",
-                    "attributed_profit",
-                )
-            ]
-        ]
-        for extra in by[1:]:
-            out[extra] = "(all)"
     out["period"] = [engine.period_label(int(k), freq) for k in out[PERIOD]]
     return out.drop(columns=[PERIOD]), flags, excluded, rows
 
 
-def _spend(
-    spend: Any,
+def _modelled(
+    events: Any,
+    frame: nw.LazyFrame[Any],
     by: list[str],
     freq: Freq,
-    t0: dt.datetime | None,
-    t1: dt.datetime | None,
-    tz: str | None,
+    model: str,
+    window_days: int,
     columns: Mapping[str, str] | None,
-) -> dict[str, Any]:
-    sp = engine.load(spend, "spend", columns, tz)
-    sp.require("date", "source", "cost", purpose="spend")
-    missing = [c for c in by if not sp.has(c)]
-    if missing:
-        msg = f"spend: column(s) {missing} needed for by={by!r} are not in the spend table"
+    profit: nw.Expr | None,
+    flags: list[Flag],
+    excluded: list[Exclusion],
+) -> pd.DataFrame:
+    """Paid orders credited by an attribution model, one attribution per period of payment
+    (the orders of the period, touches up to ``window_days`` before); the model's flags
+    and exclusions are added to ``flags`` and ``excluded``."""
+    import pandas as pd  # noqa: PLC0415
+
+    if events is None:
+        msg = (
+            f"attribution={model!r} needs events= to build the journeys; use attribution='recorded'"
+        )
         raise SchemaError(msg)
-    rows = engine.count_rows(sp)
-    excluded: list[Exclusion] = []
-    frame = sp.frame
-    if t0 is not None or t1 is not None:
-        inside = engine.between("date", t0, t1)
-        n_out = engine.count_rows(sp, ~inside)
-        if n_out:
-            excluded.append(Exclusion("spend", "outside range", n_out, "date outside [start, end)"))
-        frame = frame.filter(inside)
-    keys = [*by, PERIOD]
-    frame = frame.with_columns(engine.period_key("date", freq).alias(PERIOD))
-    aggs = [nw.col("cost").sum().alias("cost")]
-    aggs += [nw.col(c).sum().alias(f"spend_{c}") for c in ("exposures", "clicks") if sp.has(c)]
-    sales_col = next((c for c in sp.columns if c.lower() in SALES_NAMES), None)
-    roi_col = next((c for c in sp.columns if c.lower() in ROI_NAMES), None)
-    if sales_col is not None:
-        aggs.append(nw.col(sales_col).sum().alias("_reported_sales"))
-    out = engine.collect(frame.group_by(keys).agg(*aggs), "traffic:spend")
-    out["period"] = [engine.period_label(int(k), freq) for k in out[PERIOD]]
-    flags = _roi_column_flag(frame, roi_col, sales_col) if roi_col is not None else []
-    out = out.drop(columns=[c for c in out.columns if c == "_reported_sales"])
-    return {"table": out.drop(columns=[PERIOD]), "excluded": excluded, "rows": rows, "flags": flags}
-
-
-ROI_NAMES = frozenset({"roi", "投入产出比", "投资回报率"})
-SALES_NAMES = frozenset({"sales", "gmv", "revenue", "成交金额", "总成交金额", "attributed_amount"})
-
-
-def _roi_column_flag(frame: nw.LazyFrame[Any], roi_col: str, sales_col: str | None) -> list[Flag]:
-    """``roas_named_roi``: a spend column called ROI that is sales / cost, not profit / cost.
-
-    With a sales column beside it, the rows are compared: when the "ROI" equals
-    sales / cost (within 2%) on nearly every row, it is ROAS. Without one, values that
-    are never below zero and centre above 1 cannot be profit / cost of a typical ad plan
-    and are flagged as probably ROAS.
-    """
-    cols = [roi_col, "cost", *([sales_col] if sales_col else [])]
-    sample = engine.collect(frame.select(cols).filter(nw.col("cost") > 0).head(5000), "traffic:roi")
-    if len(sample) == 0:
-        return []
-    roi = sample[roi_col].astype(float)
-    if sales_col is not None:
-        ratio = sample[sales_col].astype(float) / sample["cost"].astype(float)
-        match = float(((roi - ratio).abs() <= 0.02 * ratio.abs().clip(lower=1e-9)).mean())
-        if match < 0.95:
-            return []
-        why = f"on {match:.0%} of rows it equals {sales_col} / cost"
-    else:
-        if (roi < 0).any() or float(roi.median()) <= 1:
-            return []
-        why = "it is never negative and its median is above 1, as sales / cost is"
-    return [
-        Flag(
-            "roas_named_roi",
-            "warning",
-            f"spend column {roi_col!r} is sales / cost ({why}): that is ROAS (投入产出比), "
-            "not ROI. shopmetrics reports it as roas and computes roi = (gross profit - cost) / "
-            "cost only from a margin or the orders' cost.",
-            table="spend",
-            column=roi_col,
-            evidence={"median": float(roi.median())},
-            instead={"column": "roas"},
+    parts = []
+    for key in paid_orders.payment_periods(frame, freq):
+        res = attribute(
+            events=events,
+            orders=paid_orders.orders_of_period(frame, key, freq),
+            model=model,
+            window_days=window_days,
+            channel=by[0],
+            columns=columns,
         )
-    ]
-
-
-def _spend_flags(table: pd.DataFrame, paid: frozenset[str]) -> list[Flag]:
-    out: list[Flag] = []
-    vis = table["visitors"].fillna(0) if "visitors" in table.columns else None
-    if vis is None:
-        return out
-    no_traffic = table[(table["cost"] > 0) & (vis == 0)]
-    if len(no_traffic):
-        out.append(
-            Flag(
-                "spend_without_traffic",
-                "warning",
-                f"{len(no_traffic)} rows have spend but no tracked visitors: the tracking of that "
-                "source is missing, or its source name differs between the spend and events tables.",
-                table="spend",
-                n_rows=len(no_traffic),
-                examples=tuple(
-                    {
-                        "source": str(r["source"]),
-                        "period": str(r["period"]),
-                        "cost": float(r["cost"]),
-                    }
-                    for r in no_traffic.head(5).to_dict("records")
-                ),
-            )
+        df = res.to_pandas().rename(
+            columns={
+                "channel": by[0],
+                "conversions": "attributed_orders",
+                "value": "attributed_amount",
+            }
         )
-    free_riders = table[table["source"].astype(str).isin(paid) & (table["cost"] == 0) & (vis > 0)]
-    if len(free_riders):
-        out.append(
-            Flag(
-                "traffic_without_spend",
-                "warning",
-                f"{len(free_riders)} rows of paid sources have visitors but no spend: the spend table "
-                "is incomplete, so CPC and ROAS of those rows cannot be computed.",
-                table="spend",
-                n_rows=len(free_riders),
-                examples=tuple(
-                    {
-                        "source": str(r["source"]),
-                        "period": str(r["period"]),
-                        "visitors": int(r["visitors"]),
-                    }
-                    for r in free_riders.head(5).to_dict("records")
-                ),
-            )
+        df[PERIOD] = key
+        flags += list(res.flags)
+        excluded += list(res.audit.excluded)
+        parts.append(df)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[by[0], PERIOD])
+    out["attributed_buyers"] = out.get("attributed_orders", 0.0)
+    out["attributed_amount_sq"] = np.nan
+    if profit is not None and "attributed_amount" in out.columns:
+        out["attributed_profit"] = out["attributed_amount"] * paid_orders.profit_share(
+            frame, profit
         )
+    out = out[[c for c in out.columns if c in (*by, PERIOD, *_ATTRIBUTED)]]
+    for extra in by[1:]:
+        out[extra] = "(all)"
     return out
 
 

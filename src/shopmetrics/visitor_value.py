@@ -25,9 +25,14 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics import engine
-from shopmetrics.engine import PERIOD, Freq
+from shopmetrics.engine import PERIOD, Freq, Table, paid_orders
+from shopmetrics.engine.paid_orders import REFUND_WINDOW_DAYS as REFUND_WINDOW_DAYS  # noqa: PLC0414 - re-export
+from shopmetrics.engine.periods import parse_bound
+from shopmetrics.engine.spend import load_spend, sum_spend
 from shopmetrics.errors import SchemaError
 from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.flags.value import aov_flags, refund_inflated
+from shopmetrics.funnel import funnel
 from shopmetrics.results import Audit, Result
 from shopmetrics.stats import intervals
 
@@ -35,8 +40,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["VisitorValueResult", "cohorts", "decompose", "repurchase", "visitor_value"]
-
-REFUND_WINDOW_DAYS = 30
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -103,8 +106,6 @@ def visitor_value(
         interval of a mean over buyers (aov) and over visitors (visitor value, zero for
         non-buyers) from counts, sums and sums of squares.
     """
-    from shopmetrics.funnel import _parse_time, funnel  # noqa: PLC0415
-
     if orders is None:
         msg = "visitor_value needs orders= (paid amounts); none was given"
         raise SchemaError(msg)
@@ -121,65 +122,88 @@ def visitor_value(
         columns=columns,
         detect=detect,
     )
-    keep = [
-        *by,
-        "period",
-        "period_start",
-        "visitors",
-        "paid_buyers",
-        "paid_orders",
-        "paid_amount",
-        "payment_conversion",
-        "payment_conversion_ci_low",
-        "payment_conversion_ci_high",
-        "aov",
-        "aov_ci_low",
-        "aov_ci_high",
-        "visitor_value",
-        "visitor_value_ci_low",
-        "visitor_value_ci_high",
-        "small_sample",
-    ]
     table = base.to_pandas()
-    table = table[[c for c in keep if c in table.columns]]
-    t0, t1 = _parse_time(start, "start", tz), _parse_time(end, "end", tz)
+    table = table[[c for c in (*by, *_KEEP) if c in table.columns]]
+    t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
     od = engine.load(orders, "orders", columns, tz)
     flags: list[Flag] = list(base.flags)
     keys = [*by, "period"]
     notes = list(base.audit.notes)
     if od.has("refund_amount"):
-        ref = _refunds(od, by, freq, t0, t1)
-        table = table.merge(ref, on=keys, how="left")
-        table["refund_amount"] = table["refund_amount"].fillna(0.0)
-        table["visitor_value_net"] = intervals.rate(
-            table["paid_amount"] - table["refund_amount"], table["visitors"]
-        )
-        notes.append(
-            "refund_amount: refunds recorded so far on amounts paid in the period; "
-            "visitor_value is gross of refunds (as 生意参谋), visitor_value_net after them"
-        )
-        if od.has("refunded_at") and od.has("paid_at") and freq is not None:
-            table = table.merge(_refund_rate_30d(od, by, table, freq), on=keys, how="left")
-        flags += _refund_flag(table, by)
+        table = _with_refunds(table, od, by, freq, t0, t1, notes)
+        flags += refund_inflated(table, by)
     if spend is not None:
-        from shopmetrics.traffic import _spend  # noqa: PLC0415
-
-        sp = _spend(spend, by, freq, t0, t1, tz, columns)
-        table = table.merge(sp["table"][[*keys, "cost"]], on=keys, how="left")
+        sums = sum_spend(load_spend(spend, by, columns, tz), by, freq, t0, t1)
+        table = table.merge(sums.table[[*keys, "cost"]], on=keys, how="left")
         table["cost"] = table["cost"].fillna(0.0)
         table["visitor_cost"] = intervals.rate(table["cost"], table["visitors"])
+    table = _with_profit(table, od, margin, notes)
+    if detect:
+        flags += aov_flags(od, by, freq, t0, t1)
+    meta = {**base.meta, "margin": margin}
+    audit = Audit(base.audit.rows_in, base.audit.excluded, tuple(dict.fromkeys(notes)))
+    return VisitorValueResult(table, sort_flags(flags), audit, base.definition, meta)
+
+
+_KEEP = (
+    "period",
+    "period_start",
+    "visitors",
+    "paid_buyers",
+    "paid_orders",
+    "paid_amount",
+    "payment_conversion",
+    "payment_conversion_ci_low",
+    "payment_conversion_ci_high",
+    "aov",
+    "aov_ci_low",
+    "aov_ci_high",
+    "visitor_value",
+    "visitor_value_ci_low",
+    "visitor_value_ci_high",
+    "small_sample",
+)
+"""The funnel's columns visitor value keeps, after the ``by`` columns."""
+
+
+def _with_refunds(
+    table: pd.DataFrame,
+    od: Table,
+    by: list[str],
+    freq: Freq,
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
+    notes: list[str],
+) -> pd.DataFrame:
+    """Refunds on the amounts paid, visitor value net of them and (with ``refunded_at``
+    and a ``freq``) the platform's 30-day refund rate."""
+    keys = [*by, "period"]
+    table = table.merge(paid_orders.refunds(od, by, freq, t0, t1), on=keys, how="left")
+    table["refund_amount"] = table["refund_amount"].fillna(0.0)
+    table["visitor_value_net"] = intervals.rate(
+        table["paid_amount"] - table["refund_amount"], table["visitors"]
+    )
+    notes.append(
+        "refund_amount: refunds recorded so far on amounts paid in the period; "
+        "visitor_value is gross of refunds (as 生意参谋), visitor_value_net after them"
+    )
+    if od.has("refunded_at") and od.has("paid_at") and freq is not None:
+        lines = paid_orders.refund_lines_30d(od, by, table, freq)
+        lines["refund_rate_30d"] = intervals.rate(lines["refunds_30d"], lines["paid_lines_30d"])
+        table = table.merge(lines, on=keys, how="left")
+    return table
+
+
+def _with_profit(
+    table: pd.DataFrame, od: Table, margin: float | None, notes: list[str]
+) -> pd.DataFrame:
+    """``visitor_profit``: visitor value times the margin (given, or the store's from the
+    orders' cost column), less the cost per visitor when there is spend."""
     profit_share = None
     if margin is not None:
         profit_share = float(margin)
     elif od.has("cost"):
-        tot = engine.collect(
-            od.frame.filter(~nw.col("paid_at").is_null()).select(
-                nw.col("amount").sum().alias("a"), nw.col("cost").sum().alias("c")
-            ),
-            "value:cost",
-        )
-        a = float(tot["a"].iloc[0] or 0)
-        profit_share = (a - float(tot["c"].iloc[0] or 0)) / a if a else None
+        profit_share = paid_orders.store_margin(od)
         notes.append(
             f"visitor_profit from the orders' cost column (store-wide margin {profit_share:.1%})"
             if profit_share is not None
@@ -189,173 +213,7 @@ def visitor_value(
         table["visitor_profit"] = table["visitor_value"] * profit_share
         if "visitor_cost" in table.columns:
             table["visitor_profit"] = table["visitor_profit"] - table["visitor_cost"]
-    if detect:
-        flags += _aov_flags(od, by, freq, t0, t1, table)
-    meta = {**base.meta, "margin": margin}
-    audit = Audit(base.audit.rows_in, base.audit.excluded, tuple(dict.fromkeys(notes)))
-    return VisitorValueResult(table, sort_flags(flags), audit, base.definition, meta)
-
-
-def _refunds(
-    od: engine.Table, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None
-) -> pd.DataFrame:
-    frame = od.frame.filter(~nw.col("paid_at").is_null())
-    if t0 is not None or t1 is not None:
-        frame = frame.filter(engine.between("paid_at", t0, t1))
-    frame = frame.with_columns(
-        engine.period_key("paid_at", freq).alias(PERIOD),
-        nw.col("refund_amount").fill_null(0).alias("refund_amount"),
-    )
-    out = engine.collect(
-        frame.group_by([*by, PERIOD]).agg(nw.col("refund_amount").sum().alias("refund_amount")),
-        "value:refunds",
-    )
-    out["period"] = [engine.period_label(int(k), freq) for k in out[PERIOD]]
-    return out.drop(columns=[PERIOD])
-
-
-def _refund_rate_30d(
-    od: engine.Table, by: list[str], table: pd.DataFrame, freq: Freq
-) -> pd.DataFrame:
-    """Refunded lines / paid lines in the 30 days to each period's end (platform definition)."""
-    import pandas as pd  # noqa: PLC0415
-
-    rows = []
-    for label, start in sorted(set(zip(table["period"], table["period_start"], strict=True))):
-        end = _period_end_from_start(start, freq)
-        lo = end - dt.timedelta(days=REFUND_WINDOW_DAYS)
-        paid = od.frame.filter(engine.between("paid_at", lo, end))
-        refunded = od.frame.filter(
-            engine.between("refunded_at", lo, end) & (nw.col("refund_amount").fill_null(0) > 0)
-        )
-        p = engine.collect(
-            paid.group_by(by).agg(nw.len().alias("paid_lines_30d"))
-            if by
-            else paid.select(nw.len().alias("paid_lines_30d")),
-            "value:paid30",
-        )
-        r = engine.collect(
-            refunded.group_by(by).agg(nw.len().alias("refunds_30d"))
-            if by
-            else refunded.select(nw.len().alias("refunds_30d")),
-            "value:ref30",
-        )
-        m = p.merge(r, on=by, how="outer") if by else pd.concat([p, r], axis=1)
-        m["period"] = label
-        rows.append(m)
-    out = pd.concat(rows, ignore_index=True).fillna({"paid_lines_30d": 0, "refunds_30d": 0})
-    out["refund_rate_30d"] = intervals.rate(out["refunds_30d"], out["paid_lines_30d"])
-    return out
-
-
-def _period_end_from_start(start: Any, freq: Freq) -> dt.datetime:
-    s: dt.datetime = start.to_pydatetime() if hasattr(start, "to_pydatetime") else start
-    if freq == "D":
-        return s + dt.timedelta(days=1)
-    if freq == "W":
-        return s + dt.timedelta(days=7)
-    year, month = (s.year + 1, 1) if s.month == 12 else (s.year, s.month + 1)
-    return dt.datetime(year, month, 1)
-
-
-def _refund_flag(table: pd.DataFrame, by: list[str]) -> list[Flag]:
-    t = table[(table["paid_amount"] > 0)]
-    share = t["refund_amount"] / t["paid_amount"]
-    bad = t[share > 0.3]
-    if len(bad) == 0:
-        return []
-    return [
-        Flag(
-            "refund_inflated",
-            "warning",
-            f"{len(bad)} rows have more than 30% of their paid amount refunded: gross visitor value "
-            "overstates what the traffic earned; read visitor_value_net.",
-            subject={"rows": len(bad)},
-            n_rows=len(bad),
-            examples=tuple(
-                {
-                    **{c: str(r[c]) for c in [*by, "period"]},
-                    "visitor_value": float(r["visitor_value"]),
-                    "visitor_value_net": float(r["visitor_value_net"]),
-                }
-                for _, r in bad.head(5).iterrows()
-            ),
-            instead={"column": "visitor_value_net"},
-        )
-    ]
-
-
-def _aov_flags(
-    od: engine.Table,
-    by: list[str],
-    freq: Freq,
-    t0: dt.datetime | None,
-    t1: dt.datetime | None,
-    table: pd.DataFrame,
-) -> list[Flag]:
-    """single_buyer_dominates (aov driven by a few buyers) and currency_units (cents vs yuan)."""
-    frame = od.frame.filter(~nw.col("paid_at").is_null())
-    if t0 is not None or t1 is not None:
-        frame = frame.filter(engine.between("paid_at", t0, t1))
-    frame = frame.with_columns(engine.period_key("paid_at", freq).alias(PERIOD))
-    keys = [*by, PERIOD]
-    per_buyer = frame.group_by([*keys, "buyer_id"]).agg(nw.col("amount").sum().alias("amt"))
-    top = engine.collect(
-        per_buyer.group_by(keys).agg(
-            nw.col("amt").max().alias("top"),
-            nw.col("amt").sum().alias("tot"),
-            nw.col("amt").median().alias("median_buyer_amount"),
-            nw.len().alias("n"),
-        ),
-        "value:top_buyer",
-    )
-    out: list[Flag] = []
-    dom = top[(top["n"] >= 5) & (top["top"] > 0.5 * top["tot"])]
-    if len(dom):
-        out.append(
-            Flag(
-                "single_buyer_dominates",
-                "warning",
-                f"in {len(dom)} rows one buyer paid more than half of the amount: aov and visitor value "
-                "rest on that buyer; the median spend per buyer is the steadier figure.",
-                n_rows=len(dom),
-                examples=tuple(
-                    {
-                        **{c: str(r[c]) for c in by},
-                        "period": engine.period_label(int(r[PERIOD]), freq),
-                        "top_buyer_share": float(r["top"] / r["tot"]),
-                        "median_buyer_amount": float(r["median_buyer_amount"]),
-                    }
-                    for _, r in dom.head(5).iterrows()
-                ),
-                instead={"median_buyer_amount": "per row, see examples"},
-            )
-        )
-    amounts = engine.collect(
-        frame.select(
-            nw.col("amount").median().alias("med"),
-            nw.col("amount").max().alias("mx"),
-            (nw.col("amount") % 1 != 0).cast(nw.Int64()).sum().alias("frac"),
-            nw.len().alias("n"),
-        ),
-        "value:amounts",
-    )
-    med, mx = float(amounts["med"].iloc[0] or 0), float(amounts["mx"].iloc[0] or 0)
-    frac, n = float(amounts["frac"].iloc[0] or 0), float(amounts["n"].iloc[0] or 0)
-    if n >= 20 and med > 0 and mx > 100 * med and frac / n < 0.05:
-        out.append(
-            Flag(
-                "currency_units",
-                "warning",
-                f"the largest amount ({mx:,.0f}) is over 100 times the median ({med:,.2f}) and amounts are "
-                "whole numbers: some amounts look like cents (分) next to amounts in yuan (元). Convert "
-                "them to one unit before reading aov.",
-                table="orders",
-                column="amount",
-                evidence={"median": med, "max": mx},
-            )
-        )
-    return out
+    return table
 
 
 def decompose(result: VisitorValueResult, current: str, previous: str) -> pd.DataFrame:

@@ -13,6 +13,13 @@ Modules:
     counting: the one counting pass behind the funnel, traffic and value metrics.
     journeys: attribution journeys from a paths table or from events + orders.
     series: a daily series from a pandas Series or a table (for anomalies).
+    spend: the spend table summed per group and period (traffic, visitor value).
+    paid_orders: queries over paid orders: credit by recorded source, one period's
+        orders as a native table, refunds, margins.
+    buyers: the per-buyer purchase summary behind customer value.
+    experiments: A/B test events counted per variant (and day).
+    checks: the queries behind validation's checks.
+    convert: results as pyarrow or polars tables.
     deps: optional libraries and their install hints.
 """
 

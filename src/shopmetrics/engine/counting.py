@@ -287,76 +287,24 @@ def count_orders(
     """
     by = list(by)
     keys = [*by, PERIOD]
-    null_cols = [c for c in ["order_id", "buyer_id", *by] if orders.has(c)]
-    bad = nw.any_horizontal(*(nw.col(c).is_null() for c in null_cols), ignore_nulls=False)
-    audit = tables.collect(
-        orders.frame.select(nw.len().alias("rows"), bad.cast(nw.Int64()).sum().alias("bad")),
-        "orders:audit",
-    )
-    rows_in = {"orders": int(audit["rows"].iloc[0]) if len(audit) else 0}
-    n_bad = int(audit["bad"].fillna(0).iloc[0]) if len(audit) else 0
-    excluded: list[Exclusion] = []
-    if n_bad:
-        excluded.append(
-            Exclusion(
-                "orders", f"null {', '.join(null_cols)}", n_bad, "excluded from order metrics"
-            )
-        )
-    base = orders.frame.filter(~bad)
-    cents, rest = cents_of("amount")
-
-    def role(name: str, time_col: str, id_col: str, money: bool = False) -> nw.LazyFrame[Any]:
-        part = base.filter(~nw.col(time_col).is_null())
-        if start is not None or end is not None:
-            part = part.filter(periods.between(time_col, start, end))
-        return part.select(
-            *(nw.col(k) for k in by),
-            periods.period_key(time_col, freq, base.implementation).cast(nw.Int64()).alias(PERIOD),
-            nw.lit(name).alias("_role"),
-            nw.col(id_col).cast(nw.String()).alias("_id"),
-            (cents if money else nw.lit(0, nw.Int64())).alias("_cents"),
-            (rest if money else nw.lit(0.0, nw.Float64())).alias("_rest"),
-        )
-
-    roles = {"order_buyers": role("order_buyers", "created_at", "buyer_id")}
+    base, rows_in, excluded = _order_audit(orders, by)
+    roles = {"order_buyers": _role(base, by, freq, start, end, "order_buyers", "created_at")}
     if orders.has("paid_at"):
-        roles["paid_buyers"] = role("paid_buyers", "paid_at", "buyer_id", money=True)
-        roles["paid_orders"] = role("paid_orders", "paid_at", "order_id")
+        roles["paid_buyers"] = _role(
+            base, by, freq, start, end, "paid_buyers", "paid_at", money=True
+        )
+        roles["paid_orders"] = _role(
+            base, by, freq, start, end, "paid_orders", "paid_at", "order_id"
+        )
     else:
         excluded.append(
             Exclusion("orders", "no paid_at column", rows_in["orders"], "payment metrics left out")
         )
     if orders.has("deposit_paid_at"):
-        roles["deposit_buyers"] = role("deposit_buyers", "deposit_paid_at", "buyer_id")
-    union = nw.concat(list(roles.values()), how="vertical")
-    # one row per (group, period, role, buyer or order): the distinct ids of each role
-    per_id = union.group_by([*keys, "_role", "_id"]).agg(
-        nw.col("_cents").sum(), nw.col("_rest").sum()
-    )
-    # (c + r)² = c² + (2c + r) r with c = h * 2**16 + l: integer sums, exact on every engine
-    c, r = nw.col("_cents"), nw.col("_rest")
-    hi = c.abs() // _SPLIT
-    lo = c.abs() - hi * _SPLIT
-    squares = {
-        "_hh": hi * hi,
-        "_hl": hi * lo * 2,
-        "_ll": lo * lo,
-        "_rr": (c.cast(nw.Float64()) * 2 + r) * r,
-    }
-    per_group = (
-        per_id.with_columns(
-            *((nw.col("_role") == name).cast(nw.Int64()).alias(name) for name in roles),
-            *(expr.alias(name) for name, expr in squares.items()),
+        roles["deposit_buyers"] = _role(
+            base, by, freq, start, end, "deposit_buyers", "deposit_paid_at"
         )
-        .group_by(keys)
-        .agg(
-            *(nw.col(name).sum() for name in roles),
-            nw.col("_cents").sum(),
-            nw.col("_rest").sum(),
-            *(nw.col(name).sum() for name in squares),
-        )
-    )
-    raw = tables.collect(per_group, "funnel:orders")
+    raw = tables.collect(_per_group(list(roles.values()), list(roles), keys), "funnel:orders")
     out = raw[by].reset_index(drop=True)
     out[PERIOD] = raw[PERIOD].to_numpy().astype("int64")
     for name in roles:
@@ -372,6 +320,93 @@ def count_orders(
     return Counts(out, keys, excluded, rows_in)
 
 
+def _order_audit(
+    orders: Table, by: list[str]
+) -> tuple[nw.LazyFrame[Any], dict[str, int], list[Exclusion]]:
+    """The audit pass of :func:`count_orders`: rows read, and the orders without an id,
+    a buyer or a grouping value left out (the frame returned is without them)."""
+    null_cols = [c for c in ["order_id", "buyer_id", *by] if orders.has(c)]
+    bad = nw.any_horizontal(*(nw.col(c).is_null() for c in null_cols), ignore_nulls=False)
+    audit = tables.collect(
+        orders.frame.select(nw.len().alias("rows"), bad.cast(nw.Int64()).sum().alias("bad")),
+        "orders:audit",
+    )
+    rows_in = {"orders": int(audit["rows"].iloc[0]) if len(audit) else 0}
+    n_bad = int(audit["bad"].fillna(0).iloc[0]) if len(audit) else 0
+    excluded: list[Exclusion] = []
+    if n_bad:
+        excluded.append(
+            Exclusion(
+                "orders", f"null {', '.join(null_cols)}", n_bad, "excluded from order metrics"
+            )
+        )
+    return orders.frame.filter(~bad), rows_in, excluded
+
+
+def _role(
+    base: nw.LazyFrame[Any],
+    by: list[str],
+    freq: Freq,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    name: str,
+    time_col: str,
+    id_col: str = "buyer_id",
+    *,
+    money: bool = False,
+) -> nw.LazyFrame[Any]:
+    """The orders in one role (created, paid, deposit paid) as ``(by, period, _role, _id,
+    _cents, _rest)`` rows: the period of ``time_col``, the buyer or order id counted, and
+    with ``money`` the amount as cents and sub-cent rest (else zeros)."""
+    cents, rest = cents_of("amount")
+    part = base.filter(~nw.col(time_col).is_null())
+    if start is not None or end is not None:
+        part = part.filter(periods.between(time_col, start, end))
+    return part.select(
+        *(nw.col(k) for k in by),
+        periods.period_key(time_col, freq, base.implementation).cast(nw.Int64()).alias(PERIOD),
+        nw.lit(name).alias("_role"),
+        nw.col(id_col).cast(nw.String()).alias("_id"),
+        (cents if money else nw.lit(0, nw.Int64())).alias("_cents"),
+        (rest if money else nw.lit(0.0, nw.Float64())).alias("_rest"),
+    )
+
+
+def _per_group(
+    parts: list[nw.LazyFrame[Any]], roles: list[str], keys: list[str]
+) -> nw.LazyFrame[Any]:
+    """Per group and period: the distinct ids of each role, the cents paid and the parts of
+    the sum over buyers of their squared amount (see :func:`count_orders`)."""
+    union = nw.concat(parts, how="vertical")
+    # one row per (group, period, role, buyer or order): the distinct ids of each role
+    per_id = union.group_by([*keys, "_role", "_id"]).agg(
+        nw.col("_cents").sum(), nw.col("_rest").sum()
+    )
+    # (c + r)² = c² + (2c + r) r with c = h * 2**16 + l: integer sums, exact on every engine
+    c, r = nw.col("_cents"), nw.col("_rest")
+    hi = c.abs() // _SPLIT
+    lo = c.abs() - hi * _SPLIT
+    squares = {
+        "_hh": hi * hi,
+        "_hl": hi * lo * 2,
+        "_ll": lo * lo,
+        "_rr": (c.cast(nw.Float64()) * 2 + r) * r,
+    }
+    return (
+        per_id.with_columns(
+            *((nw.col("_role") == name).cast(nw.Int64()).alias(name) for name in roles),
+            *(expr.alias(name) for name, expr in squares.items()),
+        )
+        .group_by(keys)
+        .agg(
+            *(nw.col(name).sum() for name in roles),
+            nw.col("_cents").sum(),
+            nw.col("_rest").sum(),
+            *(nw.col(name).sum() for name in squares),
+        )
+    )
+
+
 def sum_traffic(
     traffic: Table,
     by: Sequence[str],
@@ -383,7 +418,7 @@ def sum_traffic(
 
     Event counts add up. Unique counts (visitors, ...) add up only when every row is
     already one group at one day and the requested grain is that same grain; otherwise
-    the sums overstate them, which :func:`shopmetrics.flags.summed_uniques` reports.
+    the sums overstate them, which :func:`shopmetrics.flags.funnel.summed_uniques` reports.
     """
     excluded: list[Exclusion] = []
     rows_in = {"traffic": tables.count_rows(traffic)}

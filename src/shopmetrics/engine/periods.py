@@ -63,6 +63,12 @@ def parse_instant(value: Any, name: str, tz: str | None = None) -> dt.datetime:
     return out
 
 
+def parse_bound(value: Any, name: str, tz: str | None = None) -> dt.datetime | None:
+    """An optional ``start`` / ``end`` argument: ``None`` stays ``None``, anything else
+    goes through :func:`parse_instant`."""
+    return None if value is None else parse_instant(value, name, tz)
+
+
 def day_number(col: str) -> nw.Expr:
     """Days since 1970-01-01 of a naive local timestamp column (an integer).
 

@@ -1,0 +1,186 @@
+"""Detectors that read the funnel's own table (counts and rates per group and period).
+
+- ``small_sample``: denominators under ``config.min_sample``.
+- ``impossible_rate``: clicks > exposures, buyers > visitors, ... (join or tracking error).
+- ``summed_uniques``: unique counts of a ``traffic`` export summed across days or groups.
+- ``mix_shift``: the total rate moves against every segment's rate (Simpson's paradox).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from shopmetrics.config import get_config
+from shopmetrics.flags.finding import Flag
+from shopmetrics.results import Result
+from shopmetrics.stats.mix import mix_decomposition
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["impossible_rate", "mix_shift", "mix_shift_flag", "small_sample", "summed_uniques"]
+
+
+def _subject(row: Any, by: tuple[str, ...]) -> dict[str, Any]:
+    subject = {c: str(row[c]) for c in by}
+    subject["period"] = str(row["period"])
+    return subject
+
+
+def small_sample(result: Result) -> list[Flag]:
+    """Rows whose denominator is under ``config.min_sample`` (one flag listing them)."""
+    t = result.table
+    if "small_sample" not in t.columns or not t["small_sample"].any():
+        return []
+    cfg = get_config()
+    bad = t[t["small_sample"]]
+    den = "visitors" if "visitors" in t.columns else "exposures"
+    examples = tuple(
+        {**_subject(r, result.by), den: int(r[den])}
+        for _, r in bad.sort_values(den, kind="stable").head(5).iterrows()
+    )
+    return [
+        Flag(
+            "small_sample",
+            "info",
+            f"{len(bad)} of {len(t)} rows have fewer than {cfg.min_sample} {den}; their rates have "
+            "wide intervals — read the interval, not the point, and rank with the *_shrunk columns "
+            "(shrink=True).",
+            subject={"rows": len(bad)},
+            n_rows=len(bad),
+            examples=examples,
+            evidence={"min_sample": cfg.min_sample, "denominator": den},
+        )
+    ]
+
+
+_IMPOSSIBLE = (
+    ("clicks", "exposures"),
+    ("inquirers", "visitors"),
+    ("carters", "visitors"),
+    ("favoriters", "visitors"),
+    ("order_buyers", "visitors"),
+    ("paid_buyers", "visitors"),
+)
+
+
+def impossible_rate(result: Result) -> list[Flag]:
+    """Numerators above their denominators: a join or tracking error, not a great week."""
+    t = result.table
+    out: list[Flag] = []
+    for num, den in _IMPOSSIBLE:
+        if num not in t.columns or den not in t.columns:
+            continue
+        bad = t[(t[num] > t[den]) & (t[den] >= 0)]
+        if by := result.by:
+            bad = bad[bad[by[0]] != "(all)"]
+        if len(bad) == 0:
+            continue
+        out.append(
+            Flag(
+                "impossible_rate",
+                "warning",
+                f"{len(bad)} rows have {num} > {den} (a rate above 100%): buyers or clicks are "
+                f"recorded without the {den} that must precede them — usually a tracking gap, a join "
+                "on the wrong key, or orders attributed to a group the visits were not.",
+                subject={"numerator": num, "denominator": den},
+                n_rows=len(bad),
+                examples=tuple(
+                    {**_subject(r, result.by), num: int(r[num]), den: int(r[den])}
+                    for _, r in bad.head(5).iterrows()
+                ),
+            )
+        )
+    return out
+
+
+def summed_uniques(result: Result) -> list[Flag]:
+    """Unique counts of a traffic export added across days or groups overstate them."""
+    info = result.meta.get("traffic_summed")
+    if not info:
+        return []
+    cols = info["columns"]
+    return [
+        Flag(
+            "summed_uniques",
+            "warning",
+            f"{cols} were added over up to {info['max_rows']} export rows per result row "
+            f"({info['why']}); a visitor who came on two days or through two groups is counted "
+            "twice, so these are upper bounds and rates built on them are understated. Export the "
+            "unique counts at the grain you report, or pass raw events.",
+            subject={"columns": cols},
+            n_rows=int(info["rows_affected"]),
+            evidence=info,
+            instead={"source": "a back-end export at this grain, or events="},
+        )
+    ]
+
+
+def mix_shift(result: Result) -> list[Flag]:
+    """The total rate moved mostly because traffic moved between segments (mix), not rates.
+
+    Between the last two periods, the change of the pooled payment conversion over the
+    segments is split into a mix and a rate effect
+    (:func:`shopmetrics.stats.mix.mix_decomposition`). Flagged when the mix effect alone is
+    beyond the noise of the total change (2 standard errors) and larger than the rate
+    effect — or, Simpson's paradox, when the total moves against every segment.
+    """
+
+    by, t = result.by, result.table
+    if len(by) != 1 or result.meta.get("freq") is None or "payment_conversion" not in t.columns:
+        return []
+    periods = sorted(t.loc[t[by[0]] != "(all)", "period"].unique())
+    if len(periods) < 2:
+        return []
+    flag = mix_shift_flag(t, by[0], str(periods[-2]), str(periods[-1]))
+    return [] if flag is None else [flag]
+
+
+def mix_shift_flag(table: pd.DataFrame, by: str, previous: str, current: str) -> Flag | None:
+    """The ``mix_shift`` flag from :func:`mix_decomposition` (used by the funnel's detectors)."""
+    d = mix_decomposition(table, by, previous, current)
+    tot = d.iloc[-1]
+    segs = d.iloc[:-1]
+    delta = float(tot["rate_cur"] - tot["rate_prev"])
+    seg = table[table[by] != "(all)"]
+    va = float(seg.loc[seg["period"] == previous, "visitors"].sum())
+    vb = float(seg.loc[seg["period"] == current, "visitors"].sum())
+    if not va or not vb:
+        return None
+    pooled = float(seg.loc[seg["period"].isin([previous, current]), "paid_buyers"].sum()) / (
+        va + vb
+    )
+    se = float(np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / va + 1 / vb)))
+    mix, rate_eff = float(tot["mix_effect"]), float(tot["rate_effect"])
+    simpson = bool(tot["simpson"])
+    if not (simpson or (abs(mix) > 2 * se and abs(mix) > abs(rate_eff))):
+        return None
+    lead = (
+        f"payment conversion of all {by}s moved {delta:+.2%} from {previous} to {current} while every "
+        f"{by} moved the other way (Simpson's paradox)"
+        if simpson
+        else f"payment conversion of all {by}s moved {delta:+.2%} from {previous} to {current}, of which "
+        f"{mix:+.2%} is mix (traffic moving between {by}s) and {rate_eff:+.2%} the {by}s' own rates"
+    )
+    return Flag(
+        "mix_shift",
+        "warning",
+        lead
+        + ". Judge each segment by its own rate; the total moved because of where the traffic came from.",
+        subject={"by": by, "from": previous, "to": current},
+        evidence={
+            "total_change": delta,
+            "mix_effect": mix,
+            "rate_effect": rate_eff,
+            "se_total_change": se,
+            "share_change": dict(
+                zip(segs[by], (segs["share_cur"] - segs["share_prev"]).tolist(), strict=True)
+            ),
+            "rate_change": dict(
+                zip(segs[by], (segs["rate_cur"] - segs["rate_prev"]).tolist(), strict=True)
+            ),
+        },
+        instead={"rate_effect": rate_eff},
+    )

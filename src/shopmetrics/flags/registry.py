@@ -1,0 +1,61 @@
+"""Which detectors run for a result: the registry of the funnel's misleading-data flags.
+
+A :class:`~shopmetrics.flags.finding.Flag` has the same shape as a validation problem: a
+reason ``code``, a ``severity``, the ``subject`` (product, source, period, ...), a
+``message``, the ``evidence`` numbers and the figure to use ``instead``.
+
+The funnel's detectors, grouped by the table they read (each tested on data with its
+trap and on data without):
+
+- :mod:`shopmetrics.flags.funnel` (the funnel's own table): ``small_sample``,
+  ``impossible_rate``, ``summed_uniques`` (with a ``traffic`` export), ``mix_shift``.
+- :mod:`shopmetrics.flags.events`: ``tracking_gap`` (a day with (almost) no events while
+  its neighbours have many) and ``bot_traffic`` (visitors with abnormal event counts in a
+  day; rates with and without them).
+- :mod:`shopmetrics.flags.orders`: ``presale_zero_payment``, ``order_brushing`` (刷单),
+  ``immature_period``.
+
+:func:`detect_funnel` runs those its inputs allow. Traffic and visitor value add their
+own (:mod:`shopmetrics.flags.spend`, :mod:`shopmetrics.flags.value`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from shopmetrics.flags.events import bot_traffic, tracking_gap, visitor_day_histogram
+from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.flags.funnel import impossible_rate, mix_shift, small_sample, summed_uniques
+from shopmetrics.flags.orders import immature_period, order_brushing, presale_zero_payment
+
+if TYPE_CHECKING:
+    from shopmetrics.engine import Table
+    from shopmetrics.results import Result
+
+__all__ = ["detect_funnel"]
+
+
+def detect_funnel(
+    result: Result,
+    *,
+    events: Table | None = None,
+    orders: Table | None = None,
+    traffic: Table | None = None,
+) -> list[Flag]:
+    """Run every funnel detector that its inputs allow."""
+    t0, t1 = result.meta.get("start"), result.meta.get("end")
+    out: list[Flag] = []
+    out += small_sample(result)
+    out += impossible_rate(result)
+    out += mix_shift(result)
+    if traffic is not None:
+        out += summed_uniques(result)
+    if events is not None:
+        hist = visitor_day_histogram(events, t0, t1)  # one pass shared by both detectors
+        out += tracking_gap(events, t0, t1, orders=orders, hist=hist)
+        out += bot_traffic(events, t0, t1, hist=hist)
+    if orders is not None:
+        out += presale_zero_payment(result, orders, events)
+        out += order_brushing(orders, events, t0, t1)
+        out += immature_period(orders, t0, t1)
+    return list(sort_flags(out))

@@ -15,12 +15,12 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
+from shopmetrics.audit import Exclusion
 from shopmetrics.engine import periods, tables
 from shopmetrics.engine.counting import Counts
 from shopmetrics.engine.periods import PERIOD, Freq
 from shopmetrics.engine.tables import Table
 from shopmetrics.errors import SchemaError
-from shopmetrics.results import Exclusion
 
 __all__ = ["load_spend", "sum_spend"]
 

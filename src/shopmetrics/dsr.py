@@ -30,6 +30,14 @@ worked out exactly in numpy (a rating stops counting on the day the cap-th ratin
 an earlier trade-success time arrives). Daily aggregates give the rolling series by
 cumulative sums and window differences, without recomputing the window per period.
 
+Where the code is: this module holds the result types and the entry points, as named
+steps. The queries over the ratings and orders (rules, audit, peers) are in
+:mod:`shopmetrics.engine.ratings`; the monthly cap and the sums, as
+:class:`~shopmetrics.stats.aggregates.Aggregates`, in :mod:`shopmetrics.engine.rating_sums`;
+the result's tables in :mod:`shopmetrics.dsr_tables`; the statistics in
+:mod:`shopmetrics.stats` (``intervals``, ``mean_shrinkage``, ``multivariate``, ``scores``);
+the flags in :mod:`shopmetrics.flags.ratings`.
+
 Examples:
     >>> import pandas as pd
     >>> import shopmetrics as sm
@@ -60,33 +68,36 @@ from shopmetrics.config import get_config
 from shopmetrics.dsr_tables import (
     add_peers,
     correlation,
+    current_sums,
     departing_dimension,
     departures,
     distribution,
     last_period,
+    low_table,
     mark_small_samples,
     order_columns,
     score_table,
+    sums_before,
 )
 from shopmetrics.engine import FREQS, Freq, period_start
 from shopmetrics.engine.rating_sums import (
+    Capped,
     Keyed,
-    collect_heavy,
-    counted_at,
+    apply_cap,
     daily_sums,
-    drop_days,
+    rows_count,
     series_sums,
     window_daily,
     window_sums,
 )
 from shopmetrics.engine.ratings import (  # noqa: F401 - CHINESE_NAMES, ... re-exported
     CHINESE_NAMES,
-    DAY,
     DIMENSIONS,
     RATING_DEADLINE_DAYS,
     SCORE_COLUMNS,
-    SHOWN_COLUMNS,
     Prep,
+    Rules,
+    audit_window,
     day_date,
     day_index,
     load_peers,
@@ -94,7 +105,6 @@ from shopmetrics.engine.ratings import (  # noqa: F401 - CHINESE_NAMES, ... re-e
     parse_day,
     parse_time,
     prepare,
-    window_counts,
 )
 from shopmetrics.errors import DefinitionError, ShopmetricsError
 from shopmetrics.flags.finding import sort_flags
@@ -105,7 +115,7 @@ from shopmetrics.flags.ratings import (  # noqa: F401 - the BRUSH_* constants re
     BRUSH_P_VALUE,
     detect_ratings,
 )
-from shopmetrics.results import Audit, Exclusion, Result
+from shopmetrics.results import Audit, Result
 from shopmetrics.stats import intervals
 from shopmetrics.stats.aggregates import Aggregates
 from shopmetrics.stats.scores import check_stars, fives_needed, vs_peers
@@ -194,35 +204,8 @@ class DSRResult(Result):
 
     # what-if ---------------------------------------------------------
     def _current(self) -> pd.DataFrame:
-        """Per group and dimension: counted ratings and their star sum at ``as_of``.
-
-        Summed from :attr:`daily` (exact star sums, not ``score × n``).
-        """
-        import pandas as pd  # noqa: PLC0415
-
-        by = list(self.by)
-        base = self.shop if not by else last_period(self.table, by)
-        keys = base[by].reset_index(drop=True)
-        sums = [f"{k}_{d}" for d in DIMENSIONS for k in ("n", "sum")]
-        daily = self.daily
-        if by and len(daily):
-            tot = keys.merge(
-                daily.groupby(by, dropna=False, sort=False)[sums].sum().reset_index(),
-                on=by,
-                how="left",
-            )
-        else:
-            tot = pd.DataFrame(
-                {c: [float(daily[c].sum()) if len(daily) else 0.0] * len(keys) for c in sums}
-            )
-        rows = []
-        for d in DIMENSIONS:
-            part = keys.copy()
-            part["dimension"] = d
-            part["n"] = tot[f"n_{d}"].fillna(0).to_numpy(dtype=float)
-            part["total"] = tot[f"sum_{d}"].fillna(0).to_numpy(dtype=float)
-            rows.append(part)
-        return pd.concat(rows, ignore_index=True)
+        """Per group and dimension: counted ratings and their star sum at ``as_of``."""
+        return current_sums(list(self.by), self.table, self.shop, self.daily)
 
     def fives_needed(self, target: float, *, by_date: Any = None) -> pd.DataFrame:
         """How many 5-star ratings each score needs to reach ``target``.
@@ -265,23 +248,7 @@ class DSRResult(Result):
                 msg = f"by_date={by_date!r} is before as_of={self.as_of}; choose a later day"
                 raise ShopmetricsError(msg)
             keep_from = day - win + 1
-        left_n = np.zeros(len(cur))
-        left_s = np.zeros(len(cur))
-        daily = self.daily
-        old = daily[daily["day"] < period_start(keep_from, "D")] if len(daily) else daily
-        if len(old):
-            by = list(self.by)
-            for d in DIMENSIONS:
-                sums = [f"n_{d}", f"sum_{d}"]
-                idx = np.flatnonzero((cur["dimension"] == d).to_numpy())
-                if by:
-                    agg = old.groupby(by, dropna=False, sort=False)[sums].sum().reset_index()
-                    merged = cur.iloc[idx][by].merge(agg, on=by, how="left")
-                    left_n[idx] = merged[sums[0]].fillna(0).to_numpy(dtype=float)
-                    left_s[idx] = merged[sums[1]].fillna(0).to_numpy(dtype=float)
-                else:
-                    left_n[idx] = float(old[sums[0]].sum())
-                    left_s[idx] = float(old[sums[1]].sum())
+        left_n, left_s = sums_before(cur, self.daily, list(self.by), period_start(keep_from, "D"))
         n_at = cur["n"].to_numpy(dtype=float) - left_n
         s_at = cur["total"].to_numpy(dtype=float) - left_s
         need = fives_needed(s_at, n_at, float(target))
@@ -481,98 +448,40 @@ def dsr(
         >>> bool(1 <= row["item"] <= 5 and row["item_ci_low"] <= row["item"] <= row["item_ci_high"])
         True
     """
-    cfg = get_config()
     by = [by] if isinstance(by, str) else list(by)
-    _check_options(freq, partial, window_days, max_per_buyer_month, default_score)
-    tz = tz or cfg.tz
-    prep = prepare(
-        ratings,
-        orders,
-        by=by,
-        columns=columns,
-        tz=tz,
-        cap=max_per_buyer_month,
-        partial=partial,
-        reject_unpaid=reject_unpaid,
-        default_score=default_score,
-    )
-    asof = _as_of(prep, as_of, tz, note=True)
-    start = asof - window_days + 1
-    prep.notes.append(
-        f"window: ratings given from {day_date(start)} 00:00 to {day_date(asof)} 24:00 "
-        f"({window_days} days, both ends inclusive), by rated_at"
-    )
-    cap = _apply_cap(prep, by, start, asof)
-    window = window_sums(prep, cap.heavy, cap.counted_now, by, start, asof)
-    shop_sums = window.agg.total()
-    # daily sums: for the series (all days up to as_of) or the window only
-    day_lo = prep.first_day if (freq is not None and prep.first_day is not None) else start
-    daily = daily_sums(prep, by, min(day_lo, start), asof)
-    table, dep = _score_table(prep, window, shop_sums, daily, cap, by, freq, shrink, start, asof)
-    shop = score_table(Keyed(_one_row(), shop_sums))
-    for t in (table, shop):
-        mark_small_samples(t, cfg.min_sample)
-    if by and freq is None:
-        table["departing_dimension"] = departing_dimension(table, dep, by)
-    if peers is not None:
-        table, shop = _with_peers(table, shop, peers, columns, by, prep.notes)
-    table = order_columns(table, by, freq)
-    shop = _shop_window(shop, start, asof)
-    _final_notes(prep, orders, cap)
+    rules = _rules(freq, window_days, max_per_buyer_month, partial, reject_unpaid, default_score)
+    tz = tz or get_config().tz
+    prep = prepare(ratings, orders, by=by, columns=columns, tz=tz, rules=rules)
+    span = _span(prep, as_of, tz, window_days)
+    sums = _sum_ratings(prep, by, span, freq)
+    frames = _frames(prep, sums, by, freq, span, shrink, peers, columns)
     result = DSRResult(
-        table,
+        frames.pop("table"),
         (),
-        Audit(prep.rows_in, tuple(prep.excluded), tuple(prep.notes)),
-        _definition(max_per_buyer_month, partial, reject_unpaid, default_score),
-        _meta(
-            prep,
-            by=by,
-            freq=freq,
-            asof=asof,
-            start=start,
-            window_days=window_days,
-            cap=max_per_buyer_month,
-            partial=partial,
-            reject_unpaid=reject_unpaid,
-            default_score=default_score,
-            tz=tz,
-        ),
-        distribution=distribution(window, by),
-        correlation=correlation(shop_sums),
-        departures=dep,
-        daily=window_daily(
-            daily=daily, heavy=cap.heavy, counted=cap.counted_now, by=by, start=start, asof=asof
-        ),
-        shop=shop,
+        _audit(prep, sums.cap),
+        rules.definition(),
+        _meta(prep, by=by, freq=freq, span=span, rules=rules, tz=tz),
+        **frames,
     )
-    if detect:
-        flags = detect_ratings(
-            last=last_period(table, by),
-            by=by,
-            window_days=window_days,
-            prep=prep,
-            heavy=cap.heavy,
-            counted_now=cap.counted_now,
-            start=start,
-            asof=asof,
-            shop=shop_sums,
-            shown={d: float(shop[d].iloc[0]) for d in DIMENSIONS},
-        )
-        result = dataclasses.replace(result, flags=sort_flags(flags))
-    logger.debug("dsr: %d rows, as_of %s, %d flags", len(table), day_date(asof), len(result.flags))
+    result = _with_flags(result, prep, sums, span) if detect else result
+    logger.debug(
+        "dsr: %d rows, as_of %s, %d flags", len(result.table), result.as_of, len(result.flags)
+    )
     return result
 
 
 # ---------------------------------------------------------------- the steps of dsr
 
 
-def _check_options(
+def _rules(
     freq: Freq,
-    partial: str,
     window_days: int,
-    max_per_buyer_month: int | None,
+    cap: int | None,
+    partial: str,
+    reject_unpaid: bool,
     default_score: float | None,
-) -> None:
+) -> Rules:
+    """Check the options (the message names the keyword); the platform rules chosen."""
     if freq not in FREQS:
         raise DefinitionError.unknown("freq", freq, ["None", "D", "W", "M"])
     if partial not in ("rated_only", "drop"):
@@ -580,14 +489,13 @@ def _check_options(
     if not isinstance(window_days, int) or window_days < 1:
         msg = f"window_days must be a whole number of days >= 1, got {window_days!r}"
         raise ShopmetricsError(msg)
-    if max_per_buyer_month is not None and (
-        not isinstance(max_per_buyer_month, int) or max_per_buyer_month < 1
-    ):
-        msg = f"max_per_buyer_month must be None or an integer >= 1, got {max_per_buyer_month!r}"
+    if cap is not None and (not isinstance(cap, int) or cap < 1):
+        msg = f"max_per_buyer_month must be None or an integer >= 1, got {cap!r}"
         raise ShopmetricsError(msg)
     if default_score is not None and not 1 <= default_score <= 5:
         msg = f"default_score must be between 1 and 5, got {default_score!r}"
         raise ShopmetricsError(msg)
+    return Rules(cap, partial, reject_unpaid, default_score)
 
 
 def _as_of(prep: Prep, as_of: Any, tz: str | None, *, note: bool = False) -> int:
@@ -605,183 +513,166 @@ def _as_of(prep: Prep, as_of: Any, tz: str | None, *, note: bool = False) -> int
 
 
 @dataclasses.dataclass(frozen=True)
-class _Capped:
-    """The over-cap-month rows up to ``as_of``, the day each stops counting, which count."""
+class _Span:
+    """The window: days ``start`` to ``asof``, both inclusive (day numbers)."""
 
-    heavy: pd.DataFrame
-    drop: Any
-    counted_now: Any
+    start: int
+    asof: int
 
-
-def _apply_cap(prep: Prep, by: list[str], start: int, asof: int) -> _Capped:
-    """Audit the rows outside the window, then apply the monthly cap to the heavy rows."""
-    outside = window_counts(prep, start, asof)
-    if outside["after"]:
-        prep.excluded.append(
-            Exclusion("ratings", "after_as_of", outside["after"], f"rated after {day_date(asof)}")
-        )
-    if outside["before"]:
-        prep.excluded.append(
-            Exclusion(
-                "ratings", "before_window", outside["before"], f"rated before {day_date(start)}"
-            )
-        )
-    if prep.synthetic:
-        prep.notes.append(
-            f"{outside['syn_in']} unrated paid trades fall in the window with the default score"
-        )
-    window = asof - start + 1
-    heavy = collect_heavy(prep, by, asof, skip=outside["heavy"] == 0)
-    drop = drop_days(heavy, prep.cap) if prep.cap is not None else np.full(len(heavy), np.inf)
-    counted_now = counted_at(heavy, drop, asof, window)
-    over = counted_at(heavy, np.full(len(heavy), np.inf), asof, window) & ~counted_now
-    syn = heavy["_syn"].to_numpy(dtype=bool) if len(heavy) else np.zeros(0, bool)
-    if int((over & ~syn).sum()):
-        prep.excluded.append(
-            Exclusion(
-                "ratings",
-                "over_monthly_cap",
-                int((over & ~syn).sum()),
-                f"beyond the first {prep.cap} ratings of the buyer in a natural month "
-                "(by trade-success time)",
-            )
-        )
-    if int((over & syn).sum()):
-        prep.notes.append(
-            f"{int((over & syn).sum())} default-score trades are beyond the monthly cap"
-        )
-    return _Capped(heavy, drop, counted_now)
+    @property
+    def days(self) -> int:
+        return self.asof - self.start + 1
 
 
-def _one_row() -> pd.DataFrame:
-    import pandas as pd  # noqa: PLC0415
+def _span(prep: Prep, as_of: Any, tz: str | None, window_days: int) -> _Span:
+    asof = _as_of(prep, as_of, tz, note=True)
+    span = _Span(asof - window_days + 1, asof)
+    prep.notes.append(
+        f"window: ratings given from {day_date(span.start)} 00:00 to {day_date(asof)} 24:00 "
+        f"({window_days} days, both ends inclusive), by rated_at"
+    )
+    return span
 
-    return pd.DataFrame(index=[0])
+
+@dataclasses.dataclass(frozen=True)
+class _Sums:
+    """The summed ratings: the cap's rows, the window per group and for the shop, by day."""
+
+    cap: Capped
+    window: Keyed
+    shop: Aggregates
+    daily: Keyed
 
 
-def _score_table(
+def _sum_ratings(prep: Prep, by: list[str], span: _Span, freq: Freq) -> _Sums:
+    n_heavy = audit_window(prep, span.start, span.asof)
+    cap = apply_cap(prep, by, span.start, span.asof, n_heavy=n_heavy)
+    window = window_sums(prep, cap.heavy, cap.counted_now, by, span.start, span.asof)
+    # daily sums: for the series (all days up to as_of) or the window only
+    first = span.start
+    if freq is not None and prep.first_day is not None:
+        first = min(prep.first_day, span.start)
+    daily = daily_sums(prep, by, first, span.asof)
+    return _Sums(cap, window, window.agg.total(), daily)
+
+
+def _frames(
     prep: Prep,
-    window: Keyed,
-    shop_sums: Aggregates,
-    daily: Keyed,
-    cap: _Capped,
+    sums: _Sums,
     by: list[str],
     freq: Freq,
+    span: _Span,
     shrink: bool,
-    start: int,
-    asof: int,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The score table (one window, or the series with ``freq``) and the departures."""
-    import pandas as pd  # noqa: PLC0415
-
-    table = score_table(window, shrink=bool(by and shrink))
-    dep = departures(table, shop_sums, by) if by else pd.DataFrame()
-    if freq is None:
-        complete = prep.first_day is not None and prep.first_day <= start
-        table.insert(len(by), "window_first_day", pd.Timestamp(day_date(start)))
-        table.insert(len(by) + 1, "window_last_day", pd.Timestamp(day_date(asof)))
-        table.insert(len(by) + 2, "window_complete", complete)
-        return table, dep
-    series = series_sums(
-        daily=daily,
-        heavy=cap.heavy,
-        drop=cap.drop,
-        by=by,
-        freq=freq,
-        window=asof - start + 1,
-        asof=asof,
-        first_day=prep.first_day,
-    )
-    return score_table(series), dep
-
-
-def _with_peers(
-    table: pd.DataFrame,
-    shop: pd.DataFrame,
     peers: Any,
     columns: Mapping[str, str] | None,
-    by: list[str],
-    notes: list[str],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    peer_table = load_peers(peers, columns, by, notes)
-    table = add_peers(table, peer_table)
-    if not by or all(c not in peer_table.columns for c in by):
-        shop = add_peers(shop, peer_table)
-    return table, shop
-
-
-def _shop_window(shop: pd.DataFrame, start: int, asof: int) -> pd.DataFrame:
+) -> dict[str, pd.DataFrame]:
+    """The frames of the result: ``table`` (one window, or the series with ``freq``),
+    ``shop``, ``departures``, ``distribution``, ``correlation`` and ``daily``."""
     import pandas as pd  # noqa: PLC0415
 
-    if "window_first_day" not in shop.columns:
-        shop.insert(0, "window_first_day", pd.Timestamp(day_date(start)))
-        shop.insert(1, "window_last_day", pd.Timestamp(day_date(asof)))
-    return order_columns(shop, [], None)
+    table = score_table(sums.window, shrink=bool(by and shrink))
+    dep = departures(table, sums.shop, by) if by else pd.DataFrame()
+    if freq is None:
+        complete = prep.first_day is not None and prep.first_day <= span.start
+        table.insert(len(by), "window_first_day", pd.Timestamp(day_date(span.start)))
+        table.insert(len(by) + 1, "window_last_day", pd.Timestamp(day_date(span.asof)))
+        table.insert(len(by) + 2, "window_complete", complete)
+    else:
+        table = score_table(
+            series_sums(
+                daily=sums.daily,
+                heavy=sums.cap.heavy,
+                drop=sums.cap.drop,
+                by=by,
+                freq=freq,
+                window=span.days,
+                asof=span.asof,
+                first_day=prep.first_day,
+            )
+        )
+    shop = score_table(Keyed(pd.DataFrame(index=[0]), sums.shop))
+    min_sample = get_config().min_sample
+    for t in (table, shop):
+        mark_small_samples(t, min_sample)
+    if by and freq is None:
+        table["departing_dimension"] = departing_dimension(table, dep, by)
+    if peers is not None:
+        peer_table = load_peers(peers, columns, by, prep.notes)
+        table = add_peers(table, peer_table)
+        if not by or all(c not in peer_table.columns for c in by):
+            shop = add_peers(shop, peer_table)
+    shop.insert(0, "window_first_day", pd.Timestamp(day_date(span.start)))
+    shop.insert(1, "window_last_day", pd.Timestamp(day_date(span.asof)))
+    return {
+        "table": order_columns(table, by, freq),
+        "distribution": distribution(sums.window, by),
+        "correlation": correlation(sums.shop),
+        "departures": dep,
+        "daily": window_daily(
+            daily=sums.daily,
+            heavy=sums.cap.heavy,
+            counted=sums.cap.counted_now,
+            by=by,
+            start=span.start,
+            asof=span.asof,
+        ),
+        "shop": order_columns(shop, [], None),
+    }
 
 
-def _final_notes(prep: Prep, orders: Any, cap: _Capped) -> None:
-    if orders is None:
-        prep.notes.append(
+def _audit(prep: Prep, cap: Capped) -> Audit:
+    """Where the rows went, with the last notes (no orders, rows capped one by one)."""
+    notes = list(prep.notes)
+    if not prep.has_orders:
+        notes.append(
             "no orders given: ratings of unpaid trades cannot be rejected, brushing not checked"
         )
     if len(cap.heavy):
-        prep.notes.append(
+        notes.append(
             f"{len(cap.heavy)} ratings belong to buyer-months with more than {prep.cap} ratings; "
             "the cap was applied to them row by row"
         )
-
-
-def _definition(
-    max_per_buyer_month: int | None,
-    partial: str,
-    reject_unpaid: bool,
-    default_score: float | None,
-) -> str:
-    """``"alibaba"``, or the rules changed from it."""
-    rules = []
-    if max_per_buyer_month != 3:
-        rules.append(f"max_per_buyer_month={max_per_buyer_month}")
-    if partial != "rated_only":
-        rules.append(f"partial={partial!r}")
-    if not reject_unpaid:
-        rules.append("reject_unpaid=False")
-    if default_score is not None:
-        rules.append(f"default_score={default_score}")
-    return "alibaba" if not rules else "alibaba, modified: " + ", ".join(rules)
+    return Audit(prep.rows_in, tuple(prep.excluded), tuple(notes))
 
 
 def _meta(
-    prep: Prep,
-    *,
-    by: list[str],
-    freq: Freq,
-    asof: int,
-    start: int,
-    window_days: int,
-    cap: int | None,
-    partial: str,
-    reject_unpaid: bool,
-    default_score: float | None,
-    tz: str | None,
+    prep: Prep, *, by: list[str], freq: Freq, span: _Span, rules: Rules, tz: str | None
 ) -> dict[str, Any]:
     cfg = get_config()
     return {
         "by": tuple(by),
         "freq": freq,
-        "as_of": day_date(asof),
-        "window_days": window_days,
-        "window_first_day": day_date(start),
-        "window_last_day": day_date(asof),
+        "as_of": day_date(span.asof),
+        "window_days": span.days,
+        "window_first_day": day_date(span.start),
+        "window_last_day": day_date(span.asof),
         "data_first_day": None if prep.first_day is None else day_date(prep.first_day),
         "data_last_day": None if prep.last_day is None else day_date(prep.last_day),
-        "max_per_buyer_month": cap,
-        "partial": partial,
-        "reject_unpaid": reject_unpaid,
-        "default_score": default_score,
+        "max_per_buyer_month": rules.cap,
+        "partial": rules.partial,
+        "reject_unpaid": rules.reject_unpaid,
+        "default_score": rules.default_score,
         "tz": tz,
         "confidence": cfg.confidence,
         "min_sample": cfg.min_sample,
     }
+
+
+def _with_flags(result: DSRResult, prep: Prep, sums: _Sums, span: _Span) -> DSRResult:
+    """The result with the flags on its input (:mod:`shopmetrics.flags.ratings`)."""
+    flags = detect_ratings(
+        last=last_period(result.table, list(result.by)),
+        by=result.by,
+        window_days=span.days,
+        prep=prep,
+        heavy=sums.cap.heavy,
+        counted_now=sums.cap.counted_now,
+        start=span.start,
+        asof=span.asof,
+        shop=sums.shop,
+        shown={d: float(result.shop[d].iloc[0]) for d in DIMENSIONS},
+    )
+    return dataclasses.replace(result, flags=sort_flags(flags))
 
 
 # ---------------------------------------------------------------- alerts
@@ -841,21 +732,12 @@ def low_ratings(
         msg = f"threshold must be 1, 2, 3 or 4 stars, got {threshold!r}"
         raise ShopmetricsError(msg)
     tz = tz or get_config().tz
-    prep = prepare(
-        ratings,
-        orders,
-        by=[],
-        columns=columns,
-        tz=tz,
-        cap=max_per_buyer_month,
-        partial="rated_only",
-        reject_unpaid=True,
-        default_score=None,
-    )
+    rules = Rules(cap=max_per_buyer_month)
+    prep = prepare(ratings, orders, by=[], columns=columns, tz=tz, rules=rules)
     asof = _as_of(prep, as_of, tz)
     t0 = period_start(asof - 6, "D") if since is None else parse_time(since, "since", tz)
     rows = low_rows(prep, dims, threshold, t0, asof)
-    table = _low_table(rows, dims, threshold, _counts_now(prep, rows, asof, window_days))
+    table = low_table(rows, dims, threshold, rows_count(prep, rows, asof, window_days))
     notes = [
         *prep.notes,
         (
@@ -875,43 +757,3 @@ def low_ratings(
     return LowRatings(
         table, (), Audit(prep.rows_in, tuple(prep.excluded), tuple(notes)), "alibaba", meta
     )
-
-
-def _counts_now(prep: Prep, rows: pd.DataFrame, asof: int, window_days: int) -> Any:
-    """Whether each low rating counts in the DSR at ``as_of`` (in the window, within the cap)."""
-    heavy = collect_heavy(prep, [], asof)
-    counted: dict[Any, bool] = {}
-    if len(heavy) and prep.cap is not None:
-        drop = drop_days(heavy, prep.cap)
-        counted = dict(
-            zip(
-                heavy["_oid"].tolist(),
-                counted_at(heavy, drop, asof, window_days).tolist(),
-                strict=True,
-            )
-        )
-    start = asof - window_days + 1
-    in_win = (rows[DAY].to_numpy(dtype=np.int64) >= start) if len(rows) else np.zeros(0, bool)
-    ok = [
-        bool(w) and ((not bool(h)) or counted.get(o, False))
-        for w, h, o in zip(in_win, rows["_heavy"].tolist(), rows["_oid"].tolist(), strict=True)
-    ]
-    return np.array(ok, dtype=bool)
-
-
-def _low_table(rows: pd.DataFrame, dims: list[str], threshold: int, counts: Any) -> pd.DataFrame:
-    """The alert's rows, newest first (ties by order id)."""
-    shown = [c for c in SHOWN_COLUMNS if c in rows.columns]
-    table = rows[["rated_at", "order_id", "buyer_id", *shown]].copy()
-    for d in DIMENSIONS:
-        table[d] = rows[f"_{d}"].to_numpy(dtype=float)
-    table["low_dimensions"] = [
-        ", ".join(d for d in dims if r[f"_{d}"] == r[f"_{d}"] and r[f"_{d}"] <= threshold)
-        for _, r in rows.iterrows()
-    ]
-    table["counts"] = counts
-    table["_oid"] = rows["_oid"].to_numpy()
-    table = table.sort_values(["rated_at", "_oid"], ascending=[False, True], kind="stable").drop(
-        columns="_oid"
-    )
-    return table.reset_index(drop=True)

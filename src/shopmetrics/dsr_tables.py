@@ -15,7 +15,7 @@ import numpy as np
 
 from shopmetrics.config import get_config
 from shopmetrics.engine.rating_sums import PAIRS, Keyed
-from shopmetrics.engine.ratings import DIMENSIONS
+from shopmetrics.engine.ratings import DIMENSIONS, SHOWN_COLUMNS
 from shopmetrics.stats import intervals, multiplicity
 from shopmetrics.stats.aggregates import Aggregates
 from shopmetrics.stats.mean_shrinkage import shrink_normal
@@ -266,3 +266,84 @@ def order_columns(table: pd.DataFrame, by: list[str], freq: Freq) -> pd.DataFram
         cols.extend(c for c in block if c in table.columns)
     cols += [c for c in ("small_sample", "departing_dimension") if c in table.columns]
     return table[cols].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- what-if sums
+
+
+def current_sums(
+    by: list[str], table: pd.DataFrame, shop: pd.DataFrame, daily: pd.DataFrame
+) -> pd.DataFrame:
+    """Per group and dimension: counted ratings ``n`` and their star sum ``total``.
+
+    Summed from a result's ``daily`` table (exact star sums, not ``score × n``), for the
+    groups of the last period of ``table`` (the shop row without ``by``).
+    """
+    import pandas as pd  # noqa: PLC0415
+
+    base = shop if not by else last_period(table, by)
+    keys = base[by].reset_index(drop=True)
+    sums = [f"{k}_{d}" for d in DIMENSIONS for k in ("n", "sum")]
+    if by and len(daily):
+        tot = keys.merge(
+            daily.groupby(by, dropna=False, sort=False)[sums].sum().reset_index(),
+            on=by,
+            how="left",
+        )
+    else:
+        tot = pd.DataFrame(
+            {c: [float(daily[c].sum()) if len(daily) else 0.0] * len(keys) for c in sums}
+        )
+    rows = []
+    for d in DIMENSIONS:
+        part = keys.copy()
+        part["dimension"] = d
+        part["n"] = tot[f"n_{d}"].fillna(0).to_numpy(dtype=float)
+        part["total"] = tot[f"sum_{d}"].fillna(0).to_numpy(dtype=float)
+        rows.append(part)
+    return pd.concat(rows, ignore_index=True)
+
+
+def sums_before(
+    cur: pd.DataFrame, daily: pd.DataFrame, by: list[str], before: Any
+) -> tuple[Any, Any]:
+    """Per row of :func:`current_sums`, the ratings (and star sum) of ``daily`` before
+    the instant ``before``: those that will have left the window."""
+    left_n = np.zeros(len(cur))
+    left_s = np.zeros(len(cur))
+    old = daily[daily["day"] < before] if len(daily) else daily
+    if not len(old):
+        return left_n, left_s
+    for d in DIMENSIONS:
+        sums = [f"n_{d}", f"sum_{d}"]
+        idx = np.flatnonzero((cur["dimension"] == d).to_numpy())
+        if by:
+            agg = old.groupby(by, dropna=False, sort=False)[sums].sum().reset_index()
+            merged = cur.iloc[idx][by].merge(agg, on=by, how="left")
+            left_n[idx] = merged[sums[0]].fillna(0).to_numpy(dtype=float)
+            left_s[idx] = merged[sums[1]].fillna(0).to_numpy(dtype=float)
+        else:
+            left_n[idx] = float(old[sums[0]].sum())
+            left_s[idx] = float(old[sums[1]].sum())
+    return left_n, left_s
+
+
+# ---------------------------------------------------------------- low ratings
+
+
+def low_table(rows: pd.DataFrame, dims: list[str], threshold: int, counts: Any) -> pd.DataFrame:
+    """The low-ratings list from the collected rows, newest first (ties by order id)."""
+    shown = [c for c in SHOWN_COLUMNS if c in rows.columns]
+    table = rows[["rated_at", "order_id", "buyer_id", *shown]].copy()
+    for d in DIMENSIONS:
+        table[d] = rows[f"_{d}"].to_numpy(dtype=float)
+    table["low_dimensions"] = [
+        ", ".join(d for d in dims if r[f"_{d}"] == r[f"_{d}"] and r[f"_{d}"] <= threshold)
+        for _, r in rows.iterrows()
+    ]
+    table["counts"] = counts
+    table["_oid"] = rows["_oid"].to_numpy()
+    table = table.sort_values(["rated_at", "_oid"], ascending=[False, True], kind="stable").drop(
+        columns="_oid"
+    )
+    return table.reset_index(drop=True)

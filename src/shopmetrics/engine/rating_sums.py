@@ -5,7 +5,8 @@ ratings count whenever they are in the window: their stars are summed in the eng
 per group (and day), and only the sums come back (:func:`engine_sums`). Ratings of
 buyer-months over the cap — rare: repeat buyers and brushing — are collected row by
 row (:func:`collect_heavy`); :func:`drop_days` works out the day each stops counting
-and :func:`counted_at` which of them count at a given day; their sums are made in
+and :func:`counted_at` which of them count at a given day (:func:`apply_cap` does it
+all at ``as_of``, :func:`rows_count` for a list of ratings); their sums are made in
 numpy (:func:`rating_units`) and added to the engine's, group by group
 (:func:`combine`). Daily sums give the rolling series by cumulative sums and window
 differences (:func:`series_sums`), without recomputing the window per period.
@@ -28,6 +29,7 @@ import numpy as np
 from shopmetrics.engine.periods import EPOCH, Freq, period_end, period_label, period_start
 from shopmetrics.engine.ratings import DAY, DIMENSIONS, Prep, day_date, score
 from shopmetrics.engine.tables import collect
+from shopmetrics.results import Exclusion
 from shopmetrics.stats.aggregates import Aggregates
 from shopmetrics.stats.scores import STARS
 
@@ -210,6 +212,67 @@ def counted_at(heavy: pd.DataFrame, drop: Any, day: int, window: int) -> Any:
     """Which over-cap-month ratings count at ``day`` (in its window, not yet dropped)."""
     d = heavy[DAY].to_numpy(dtype=float)
     return (d >= day - window + 1) & (d <= day) & (day < drop)
+
+
+@dataclasses.dataclass(frozen=True)
+class Capped:
+    """The over-cap-month rows up to ``as_of``, the day each stops counting, which count."""
+
+    heavy: pd.DataFrame
+    drop: Any
+    counted_now: Any
+
+
+def apply_cap(prep: Prep, by: list[str], start: int, asof: int, *, n_heavy: int) -> Capped:
+    """The monthly cap on the over-cap-month rows, at ``as_of`` (window from ``start``).
+
+    The real ratings it leaves out of the window become an exclusion, the default-score
+    rows a note. ``n_heavy`` (the engine's count of those rows) 0 skips the collection.
+    """
+    window = asof - start + 1
+    heavy = collect_heavy(prep, by, asof, skip=n_heavy == 0)
+    drop = drop_days(heavy, prep.cap) if prep.cap is not None else np.full(len(heavy), np.inf)
+    counted_now = counted_at(heavy, drop, asof, window)
+    over = counted_at(heavy, np.full(len(heavy), np.inf), asof, window) & ~counted_now
+    syn = heavy["_syn"].to_numpy(dtype=bool) if len(heavy) else np.zeros(0, bool)
+    if int((over & ~syn).sum()):
+        prep.excluded.append(
+            Exclusion(
+                "ratings",
+                "over_monthly_cap",
+                int((over & ~syn).sum()),
+                f"beyond the first {prep.cap} ratings of the buyer in a natural month "
+                "(by trade-success time)",
+            )
+        )
+    if int((over & syn).sum()):
+        prep.notes.append(
+            f"{int((over & syn).sum())} default-score trades are beyond the monthly cap"
+        )
+    return Capped(heavy, drop, counted_now)
+
+
+def rows_count(prep: Prep, rows: pd.DataFrame, asof: int, window_days: int) -> Any:
+    """Whether each collected rating counts in the DSR at ``as_of`` (in the window of
+    ``window_days``, within the monthly cap)."""
+    heavy = collect_heavy(prep, [], asof)
+    counted: dict[Any, bool] = {}
+    if len(heavy) and prep.cap is not None:
+        drop = drop_days(heavy, prep.cap)
+        counted = dict(
+            zip(
+                heavy["_oid"].tolist(),
+                counted_at(heavy, drop, asof, window_days).tolist(),
+                strict=True,
+            )
+        )
+    start = asof - window_days + 1
+    in_win = (rows[DAY].to_numpy(dtype=np.int64) >= start) if len(rows) else np.zeros(0, bool)
+    ok = [
+        bool(w) and ((not bool(h)) or counted.get(o, False))
+        for w, h, o in zip(in_win, rows["_heavy"].tolist(), rows["_oid"].tolist(), strict=True)
+    ]
+    return np.array(ok, dtype=bool)
 
 
 # ---------------------------------------------------------------- by day and period

@@ -5,7 +5,7 @@ platform's rejection rules as flag columns, runs the one audit pass (rows, reaso
 data range) and marks the buyer-months over the monthly cap (``_heavy``), whose
 ratings are later collected row by row (:mod:`shopmetrics.engine.rating_sums`). The
 other queries over the prepared ratings: the rows outside the window
-(:func:`window_counts`), the low ratings of an alert (:func:`low_rows`), and the
+(:func:`audit_window`), the low ratings of an alert (:func:`low_rows`), and the
 peer benchmarks beside them (:func:`load_peers`). Days are whole numbers counted
 from :data:`~shopmetrics.engine.periods.EPOCH` (``_day``), cut in the store's time zone.
 """
@@ -112,6 +112,36 @@ def _opt_int(value: Any) -> int | None:
 # ---------------------------------------------------------------- preparation
 
 
+@dataclasses.dataclass(frozen=True)
+class Rules:
+    """The platform rules applied, each a keyword of :func:`shopmetrics.dsr.dsr`.
+
+    Attributes:
+        cap: ``max_per_buyer_month`` (``None``: no monthly cap).
+        partial: ``"rated_only"`` or ``"drop"``.
+        reject_unpaid: Reject ratings of trades in ``orders`` that were never paid.
+        default_score: The score of an unrated paid trade (``None``: none, the rule).
+    """
+
+    cap: int | None = 3
+    partial: str = "rated_only"
+    reject_unpaid: bool = True
+    default_score: float | None = None
+
+    def definition(self) -> str:
+        """``"alibaba"``, or ``"alibaba, modified: ..."`` naming the rules changed."""
+        rules = []
+        if self.cap != 3:
+            rules.append(f"max_per_buyer_month={self.cap}")
+        if self.partial != "rated_only":
+            rules.append(f"partial={self.partial!r}")
+        if not self.reject_unpaid:
+            rules.append("reject_unpaid=False")
+        if self.default_score is not None:
+            rules.append(f"default_score={self.default_score}")
+        return "alibaba" if not rules else "alibaba, modified: " + ", ".join(rules)
+
+
 @dataclasses.dataclass
 class Prep:
     """The ratings behind the boundary, with the rules applied lazily.
@@ -150,12 +180,10 @@ def prepare(
     by: list[str],
     columns: Mapping[str, str] | None,
     tz: str | None,
-    cap: int | None,
-    partial: str,
-    reject_unpaid: bool,
-    default_score: float | None,
+    rules: Rules,
 ) -> Prep:
     """Load the ratings (and orders), apply the platform rules and audit the rows."""
+    default_score = rules.default_score
     rt, od = _load(ratings, orders, by, columns, tz)
     if default_score is not None and od is None:
         msg = "default_score needs orders= (the paid trades that were not rated)"
@@ -176,7 +204,7 @@ def prepare(
     frame = _rating_columns(rt_frame, rt.columns, by, has_ts=has_ts)
     if od_frame is not None:
         frame = _with_payments(frame, od_frame)
-    reasons = _reasons(unpaid=od is not None and reject_unpaid, partial=partial)
+    reasons = _reasons(unpaid=od is not None and rules.reject_unpaid, partial=rules.partial)
     frame = _with_rule_columns(frame, reasons, has_ts=has_ts)
     stats, first_day, last_day = _audit_pass(frame, len(reasons), has_ts=has_ts, orders=od)
     excluded = [
@@ -197,12 +225,12 @@ def prepare(
             f"{default_score} in all three dimensions, dated {RATING_DEADLINE_DAYS} days after "
             "payment (NOT the platform rule, which gives unrated trades no score)"
         )
-    eligible = _with_cap(frame.filter(nw.col("_eligible")), cap)
+    eligible = _with_cap(frame.filter(nw.col("_eligible")), rules.cap)
     return Prep(
         rt,
         eligible,
         by,
-        cap,
+        rules.cap,
         rows_in,
         excluded,
         notes,
@@ -470,10 +498,12 @@ def add_default_rows(
 # ---------------------------------------------------------------- queries on the prepared rows
 
 
-def window_counts(prep: Prep, start: int, asof: int) -> dict[str, int]:
-    """Rows rated after ``as_of`` / before the window (real ratings), default-score rows in
-    the window, and over-cap rows up to ``as_of`` (``after``, ``before``, ``syn_in``,
-    ``heavy``)."""
+def audit_window(prep: Prep, start: int, asof: int) -> int:
+    """Audit the ratings outside the window (days ``start`` to ``asof``).
+
+    Real ratings after ``as_of`` or before the window become exclusions; default-score
+    rows in the window a note. Returns the number of over-cap-month rows up to ``as_of``.
+    """
     win = (nw.col(DAY) >= start) & (nw.col(DAY) <= asof)
     outside = collect(
         prep.eligible.with_columns(
@@ -489,12 +519,21 @@ def window_counts(prep: Prep, start: int, asof: int) -> dict[str, int]:
         ),
         "dsr:outside",
     )
-    return {
-        "after": to_int(outside["_after"].iloc[0]),
-        "before": to_int(outside["_before"].iloc[0]),
-        "syn_in": to_int(outside["_syn_in"].iloc[0]),
-        "heavy": to_int(outside["_n_heavy"].iloc[0]),
-    }
+    n_after, n_before = to_int(outside["_after"].iloc[0]), to_int(outside["_before"].iloc[0])
+    if n_after:
+        prep.excluded.append(
+            Exclusion("ratings", "after_as_of", n_after, f"rated after {day_date(asof)}")
+        )
+    if n_before:
+        prep.excluded.append(
+            Exclusion("ratings", "before_window", n_before, f"rated before {day_date(start)}")
+        )
+    if prep.synthetic:
+        prep.notes.append(
+            f"{to_int(outside['_syn_in'].iloc[0])} unrated paid trades fall in the window with "
+            "the default score"
+        )
+    return to_int(outside["_n_heavy"].iloc[0])
 
 
 def low_rows(

@@ -58,7 +58,7 @@ def pearson(cov: Any, n: float, i: int, j: int, z: float) -> tuple[float, float,
     Examples:
         >>> cov = np.array([[1.6667, 3.6667], [3.6667, 8.6667]])
         >>> [round(v, 4) for v in pearson(cov, 40, 0, 1, 1.96)]
-        [0.9648, 0.9338, 0.9814]
+        [0.9648, 0.9339, 0.9813]
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         r = (

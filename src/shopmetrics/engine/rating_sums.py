@@ -398,6 +398,8 @@ def series_sums(
             per_end.append(units.take(m).regroup(g[m], n_groups))
         sums = sums + Aggregates.stack(per_end)
     frame = _series_keys(groups, by, keys, ends, freq, window, first_day)
+    if not n_groups:
+        return Keyed(frame, Aggregates.zeros(names, 0))
     return Keyed(frame, Aggregates.concat([sums.take(gi) for gi in range(n_groups)]))
 
 
@@ -431,4 +433,6 @@ def _series_keys(
         for c in by:
             frame.insert(by.index(c), c, [groups[c].iloc[gi]] * len(keys))
         rows.append(frame)
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if not rows:
+        return pd.DataFrame({c: [] for c in [*by, "period", "period_start"]})
+    return pd.concat(rows, ignore_index=True)

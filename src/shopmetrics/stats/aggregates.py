@@ -1,4 +1,9 @@
-"""One mergeable aggregate type for means, variances and ratio metrics."""
+"""One mergeable aggregate type for means, variances and ratio metrics.
+
+:class:`Aggregates` holds, per group, the number of units and named sums; groups are
+merged (``+``, :meth:`~Aggregates.regroup`, :meth:`~Aggregates.total`), selected and
+stacked, and rolled over consecutive days (:meth:`~Aggregates.windows`).
+"""
 
 from __future__ import annotations
 
@@ -110,10 +115,8 @@ class Aggregates:
             >>> both.n.tolist(), both.sums["x"].tolist()
             ([2.0, 1.0], [3.0, 5.0])
         """
-        first = parts[0]
-        for other in parts[1:]:
-            first._check_names(other)
-        return Aggregates(
+        first = _first(parts)
+        return cls(
             np.concatenate([p.n for p in parts]),
             {k: np.concatenate([p.sums[k] for p in parts]) for k in first.sums},
         )
@@ -128,10 +131,8 @@ class Aggregates:
             >>> Aggregates.stack([day1, day2]).sums["x"].tolist()
             [[3.0, 4.0], [5.0, 0.0]]
         """
-        first = parts[0]
-        for other in parts[1:]:
-            first._check_names(other)
-        return Aggregates(
+        first = _first(parts)
+        return cls(
             np.stack([p.n for p in parts], axis=-1),
             {k: np.stack([p.sums[k] for p in parts], axis=-1) for k in first.sums},
         )
@@ -169,7 +170,7 @@ class Aggregates:
         idx = (
             tuple(np.asarray(c, dtype=np.int64) for c in codes)
             if isinstance(codes, tuple)
-            else (np.asarray(codes, dtype=np.int64))
+            else np.asarray(codes, dtype=np.int64)
         )
 
         def add(v: Array) -> Array:
@@ -190,7 +191,7 @@ class Aggregates:
         return Aggregates(self.n.sum(axis=0), {k: v.sum(axis=0) for k, v in self.sums.items()})
 
     def windows(self, ends: Any, length: int) -> Aggregates:
-        """Sums over windows of ``length`` consecutive steps, one window per element of ``ends``.
+        """Sums over windows of ``length`` consecutive steps, one per element of ``ends``.
 
         The last axis holds consecutive steps (days); the window ending at step ``e``
         covers steps ``e - length + 1`` to ``e`` (the part of it on the axis). It is the
@@ -271,6 +272,16 @@ class Aggregates:
 
     def __repr__(self) -> str:
         return f"Aggregates(groups={self.n.size}, sums={sorted(self.sums)})"
+
+
+def _first(parts: Sequence[Aggregates]) -> Aggregates:
+    """The first of ``parts``, once every part has the same sums."""
+    if not parts:
+        msg = "no aggregates to put together"
+        raise ValueError(msg)
+    for other in parts[1:]:
+        parts[0]._check_names(other)
+    return parts[0]
 
 
 def _zero_nan(values: Any) -> Array:

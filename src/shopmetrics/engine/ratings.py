@@ -165,7 +165,6 @@ class Prep:
     brushing_ready: bool
     synthetic: bool
     stats: dict[str, int] = dataclasses.field(default_factory=dict)
-    heavy_n: int = 0
 
 
 def score(d: str) -> nw.Expr:

@@ -41,22 +41,24 @@ LAYERS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (6, ("shopmetrics.funnel", "shopmetrics.dsr", "shopmetrics.traffic",
          "shopmetrics.visitor_value", "shopmetrics.attribution", "shopmetrics.clv",
          "shopmetrics.compare", "shopmetrics.ab", "shopmetrics.anomaly",
-         "shopmetrics.validation")),
+         "shopmetrics.validation", "shopmetrics.dsr_tables")),
     (7, ("shopmetrics.report",)),
-    (8, ("shopmetrics.cli", "shopmetrics.weekly", "shopmetrics.datasets", "shopmetrics")),
+    (8, ("shopmetrics.cli", "shopmetrics.weekly", "shopmetrics.datasets", "=shopmetrics")),
 )  # fmt: skip
-"""Each module's layer: the first entry whose prefix matches, most specific entries first."""
+"""Each module's layer: the longest matching entry (``a.b`` matches ``a.b`` and its
+submodules, ``a.b.`` only its submodules, ``=a`` only ``a`` itself)."""
 
 
 def layer_of(module: str) -> int:
     best: tuple[int, int] | None = None  # (prefix length, layer)
     for layer, prefixes in LAYERS:
         for p in prefixes:
-            hit = (
-                module == p
-                or (p.endswith(".") and module.startswith(p))
-                or (not p.endswith(".") and module.startswith(p + "."))
-            )
+            if p.startswith("="):
+                hit = module == p[1:]
+            elif p.endswith("."):
+                hit = module.startswith(p)
+            else:
+                hit = module == p or module.startswith(p + ".")
             if hit and (best is None or len(p) > best[0]):
                 best = (len(p), layer)
     if best is None:

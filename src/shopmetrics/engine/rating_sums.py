@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 import numpy as np
 
+from shopmetrics.audit import Exclusion
 from shopmetrics.engine.periods import EPOCH, Freq, period_end, period_label, period_start
 from shopmetrics.engine.ratings import DAY, DIMENSIONS, Prep, day_date, score
 from shopmetrics.engine.tables import collect
-from shopmetrics.results import Exclusion
 from shopmetrics.stats.aggregates import Aggregates
 from shopmetrics.stats.scores import STARS
 

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 import numpy as np
 
+from shopmetrics.audit import Exclusion
 from shopmetrics.engine.periods import EPOCH, day_number, parse_instant, period_key
 from shopmetrics.engine.tables import Table, collect, count_rows, join_ready, load
 from shopmetrics.errors import SchemaError
-from shopmetrics.results import Exclusion
 
 if TYPE_CHECKING:
     import pandas as pd

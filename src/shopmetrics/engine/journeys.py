@@ -23,6 +23,7 @@ import numpy as np
 
 from shopmetrics.audit import Audit, Exclusion
 from shopmetrics.display import plain
+from shopmetrics.engine.counting import cents_of
 from shopmetrics.engine.tables import Table, collect, join_ready
 from shopmetrics.errors import DefinitionError, SchemaError
 from shopmetrics.models.markov import START, Chain, State, bump
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 # internal column names (prefixed so they never clash with a user's columns)
 _VID, _TS, _CH = "_sm_visitor", "_sm_ts", "_sm_channel"
 _OID, _BID, _CAT, _VAL, _LINES = "_sm_order", "_sm_buyer", "_sm_created", "_sm_value", "_sm_lines"
+_VC, _VR = "_sm_value_cents", "_sm_value_rest"
 _PREV, _LAST, _END, _NEXT = "_sm_prev", "_sm_last_order", "_sm_end", "_sm_next"
 
 _TOUCH_COLUMNS = {
@@ -393,15 +395,25 @@ def _audit_counts(
 
 def _conversions(orders: nw.LazyFrame[Any], bid: nw.Expr) -> nw.LazyFrame[Any]:
     """One row per order: buyer, time, value, lines and the buyer's previous order time."""
+    cents, rest = cents_of("amount")  # exact totals below, whatever order rows come in
     conv = (
         orders.select(
             nw.col("order_id").alias(_OID),
             bid.alias(_BID),
             nw.col("created_at").alias(_CAT),
             nw.col("amount").alias(_VAL),
+            cents.alias(_VC),
+            rest.alias(_VR),
         )
         .group_by(_OID)
-        .agg(nw.col(_BID).min(), nw.col(_CAT).min(), nw.col(_VAL).sum(), nw.len().alias(_LINES))
+        .agg(
+            nw.col(_BID).min(),
+            nw.col(_CAT).min(),
+            nw.col(_VAL).sum(),
+            nw.col(_VC).sum(),
+            nw.col(_VR).sum(),
+            nw.len().alias(_LINES),
+        )
     )
     times = (
         conv.select(_BID, _CAT)
@@ -433,7 +445,8 @@ def _unmatched(conv: nw.LazyFrame[Any], joined: nw.LazyFrame[Any]) -> _Unmatched
         missing.select(
             nw.len().alias("orders"),
             nw.col(_LINES).sum().alias("lines"),
-            nw.col(_VAL).sum().alias("value"),
+            nw.col(_VC).sum().alias("cents"),
+            nw.col(_VR).sum().alias("rest"),
         ),
         "attribution:orders_without_touch",
     ).iloc[0]
@@ -452,7 +465,8 @@ def _unmatched(conv: nw.LazyFrame[Any], joined: nw.LazyFrame[Any]) -> _Unmatched
         "attribution:orders_without_touch_examples",
     )
     examples = tuple({str(k): plain(v) for k, v in r.items()} for r in ex.to_dict("records"))
-    return _Unmatched(n_missing, _int(mc["lines"]), _float(mc["value"]), examples)
+    value = (_int(mc["cents"]) + _float(mc["rest"])) / 100
+    return _Unmatched(n_missing, _int(mc["lines"]), value, examples)
 
 
 def _touch_table(rows: pd.DataFrame) -> tuple[pd.DataFrame, npt.NDArray[np.float64]]:

@@ -288,7 +288,10 @@ def _brushing_flag(
                 "buyer_id": str(r.buyer_id),
                 "rated_at": str(r.rated_at),
             }
-            for r in rows.head(5).itertuples(index=False)
+            # the first five in time, whatever order the engine returned them in
+            for r in rows.sort_values(["rated_at", "order_id"], kind="mergesort")
+            .head(5)
+            .itertuples(index=False)
         ),
         evidence={
             "days": day_list,

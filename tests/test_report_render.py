@@ -32,8 +32,9 @@ from hypothesis import strategies as st
 import shopmetrics as sm
 from shopmetrics.flags import Flag
 from shopmetrics.report import charts as _charts
+from shopmetrics.report import excel as _excel
+from shopmetrics.report import format as _format
 from shopmetrics.report import labels as _i18n
-from shopmetrics.report import render as _render
 
 EVIL = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x","click")'
@@ -193,8 +194,8 @@ def test_headline_changes_computed_by_hand() -> None:
     assert h.rel_change == pytest.approx(150 / 1650)  # 0.090909...
     rate = sm.Headline("payment_conversion", 0.045, previous=0.05)
     assert rate.change == pytest.approx(-0.005)
-    assert _render.fmt_change(rate) == "-0.50 pp"  # 4.5% - 5.0% = -0.5 percentage points
-    assert _render.fmt_rel(rate.rel_change) == "-10.0%"  # -0.005 / 0.05
+    assert _format.fmt_change(rate) == "-0.50 pp"  # 4.5% - 5.0% = -0.5 percentage points
+    assert _format.fmt_rel(rate.rel_change) == "-10.0%"  # -0.005 / 0.05
     zero = sm.Headline("visitors", 10, previous=0)
     assert zero.change == 10
     assert zero.rel_change is None  # 10 / 0 is undefined, not infinite
@@ -619,11 +620,11 @@ def test_excel_sheet_names_valid_and_unique(tmp_path: Path) -> None:
 
 def test_excel_value_neutralises_every_trigger() -> None:
     for text in ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"]:
-        value, _ = _render.excel_value(text)
+        value, _ = _excel.excel_value(text)
         assert value.startswith("'"), text
-    assert _render.excel_value("P001") == ("P001", None)
-    assert _render.excel_value(float("nan")) == (None, None)
-    assert _render.excel_value(3) == (3, "#,##0")
+    assert _excel.excel_value("P001") == ("P001", None)
+    assert _excel.excel_value(float("nan")) == (None, None)
+    assert _excel.excel_value(3) == (3, "#,##0")
 
 
 # ------------------------------------------------------------------ browser

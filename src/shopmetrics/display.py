@@ -128,7 +128,7 @@ def frame_to_markdown(df: pd.DataFrame, max_rows: int = 50) -> str:
 
 # ----------------------------------------------------------------- HTML
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Characters XML does not allow: dropped from every value a template writes."""
 
 
@@ -140,10 +140,11 @@ def drop_control(value: Any) -> Any:
     """
     if isinstance(value, Markup):
         return value
-    return _CONTROL.sub("", str(value))
+    return CONTROL_CHARS.sub("", str(value))
 
 
 _TABLE_TEMPLATE = (
+    "{% macro table(headers, rows, numeric, caption, more) %}"
     '<div class="table-wrap" role="region" aria-label="{{ caption or "table" }}" tabindex="0">'
     "<table>"
     "{% if caption %}<caption>{{ caption }}</caption>{% endif %}"
@@ -160,10 +161,15 @@ _TABLE_TEMPLATE = (
     "</tr>{% endfor %}"
     "</tbody></table></div>"
     '{% if more %}<p class="more">{{ more }}</p>{% endif %}'
+    "{% endmacro %}"
 )
 """The table markup: a captioned table in a wrapper that scrolls sideways on a phone."""
 
-_TABLE = jinja2.Environment(autoescape=True, finalize=drop_control).from_string(_TABLE_TEMPLATE)
+_TABLE_MACRO = (
+    jinja2.Environment(autoescape=True, finalize=drop_control)
+    .from_string(_TABLE_TEMPLATE)
+    .module.table  # type: ignore[attr-defined]
+)
 
 
 def html_table(
@@ -182,11 +188,13 @@ def html_table(
         numeric: Per column, whether it is right-aligned (``class="num"``); none by default.
         caption: Shown above the table, and its accessible name.
         more: A line under the table (e.g. how many rows are not shown); none when empty.
+
+    Returns:
+        The markup (safe to put in a template as it is).
     """
     flags = list(numeric) or [False] * len(headers)
-    return Markup(
-        _TABLE.render(headers=headers, rows=rows, numeric=flags, caption=caption, more=more)
-    )
+    out: Markup = _TABLE_MACRO(headers, rows, flags, caption, more)
+    return out
 
 
 def frame_to_html(df: pd.DataFrame, max_rows: int = 50) -> str:

@@ -31,10 +31,10 @@ from hypothesis import strategies as st
 
 import shopmetrics as sm
 from shopmetrics.flags import Flag
-from shopmetrics.report import charts as _charts
 from shopmetrics.report import excel as _excel
 from shopmetrics.report import format as _format
 from shopmetrics.report import labels as _i18n
+from shopmetrics.report import svg as _svg
 
 EVIL = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x","click")'
@@ -381,7 +381,7 @@ def test_html_charts_are_accessible_wellformed_svg(report: sm.Report, page: str)
         root = ET.fromstring(svg)  # well-formed XML, or this raises
         assert root.get("role") == "img"
         assert root.get("aria-label") == chart.title
-        assert root.get("viewBox", "").startswith(f"0 0 {_charts.WIDTH} ")
+        assert root.get("viewBox", "").startswith(f"0 0 {_svg.WIDTH} ")
         assert "max-width:100%" in (root.get("style") or "")
         assert root.find(f"{SVG_NS}title").text == chart.title
         assert root.find(f"{SVG_NS}desc").text
@@ -414,9 +414,9 @@ def test_bar_lengths_are_proportional_to_values() -> None:
     values = [50000, 2500, 1800, 81]
     chart = sm.BarChart("Funnel", labels=["a", "b", "c", "d"], values=values)
     widths = [float(r.get("width") or 0) for r in _rects(chart.to_svg())]
-    ticks = _charts.nice_ticks(0, 50000)
+    ticks = _svg.nice_ticks(0, 50000)
     assert ticks == [0.0, 10000.0, 20000.0, 30000.0, 40000.0, 50000.0]  # step 10^4 (hand)
-    plot = _charts.WIDTH - 14.0 - 10.0  # x1 - x0 of the bar chart
+    plot = _svg.WIDTH - 14.0 - 10.0  # x1 - x0 of the bar chart
     for w, v in zip(widths, values, strict=True):
         assert w == pytest.approx(max(v / 50000 * plot, 0.5), abs=0.06)  # 1-decimal rounding
 
@@ -431,9 +431,9 @@ def test_negative_bars_go_left_of_zero_and_whiskers_span_the_interval() -> None:
         metric="rel_visitors",
     )
     root = ET.fromstring(chart.to_svg())
-    ticks = _charts.nice_ticks(-0.12, 0.18)
+    ticks = _svg.nice_ticks(-0.12, 0.18)
     assert ticks == [-0.15, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2]  # step 0.05 (hand)
-    x0, x1 = 10.0, _charts.WIDTH - 14.0
+    x0, x1 = 10.0, _svg.WIDTH - 14.0
 
     def xmap(v: float) -> float:
         return x0 + (v + 0.15) / 0.35 * (x1 - x0)
@@ -493,7 +493,7 @@ def test_line_chart_dashes_the_peer_series() -> None:
     ],
 )
 def test_nice_ticks_hand_examples(lo: float, hi: float, expected: list[float]) -> None:
-    assert _charts.nice_ticks(lo, hi) == pytest.approx(expected)
+    assert _svg.nice_ticks(lo, hi) == pytest.approx(expected)
 
 
 @settings(max_examples=200, deadline=None)
@@ -504,7 +504,7 @@ def test_nice_ticks_hand_examples(lo: float, hi: float, expected: list[float]) -
 def test_nice_ticks_cover_the_range_with_round_steps(lo: float, span: float) -> None:
     assume(span >= 1e-6 * max(1.0, abs(lo)))  # a chart's range is not below float noise
     hi = lo + span
-    ticks = _charts.nice_ticks(lo, hi)
+    ticks = _svg.nice_ticks(lo, hi)
     step = ticks[1] - ticks[0]
     assert ticks[0] <= lo + 1e-9 * step  # covers the range, up to float noise in a step
     assert ticks[-1] >= hi - 1e-9 * step

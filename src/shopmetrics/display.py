@@ -191,6 +191,11 @@ def html_table(
 
     Returns:
         The markup (safe to put in a template as it is).
+
+    Examples:
+        >>> out = html_table(["product"], [["<b>P1</b>"]], caption="Top")
+        >>> "<caption>Top</caption>" in out, "<td>&lt;b&gt;P1&lt;/b&gt;</td>" in out
+        (True, True)
     """
     flags = list(numeric) or [False] * len(headers)
     out: Markup = _TABLE_MACRO(headers, rows, flags, caption, more)
@@ -198,7 +203,7 @@ def html_table(
 
 
 def frame_to_html(df: pd.DataFrame, max_rows: int = 50) -> str:
-    """An HTML table with every cell escaped (untrusted names stay text)."""
+    """An HTML table with every cell escaped (untrusted names stay text), via :func:`html_table`."""
     cols = [str(c) for c in df.columns]
     rows = [
         [format_value(c, v) for c, v in zip(cols, row, strict=True)]

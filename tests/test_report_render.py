@@ -31,9 +31,10 @@ from hypothesis import strategies as st
 
 import shopmetrics as sm
 from shopmetrics.flags import Flag
-from shopmetrics.report import charts as _charts
+from shopmetrics.report import excel as _excel
+from shopmetrics.report import format as _format
 from shopmetrics.report import labels as _i18n
-from shopmetrics.report import render as _render
+from shopmetrics.report import svg as _svg
 
 EVIL = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x","click")'
@@ -193,8 +194,8 @@ def test_headline_changes_computed_by_hand() -> None:
     assert h.rel_change == pytest.approx(150 / 1650)  # 0.090909...
     rate = sm.Headline("payment_conversion", 0.045, previous=0.05)
     assert rate.change == pytest.approx(-0.005)
-    assert _render.fmt_change(rate) == "-0.50 pp"  # 4.5% - 5.0% = -0.5 percentage points
-    assert _render.fmt_rel(rate.rel_change) == "-10.0%"  # -0.005 / 0.05
+    assert _format.fmt_change(rate) == "-0.50 pp"  # 4.5% - 5.0% = -0.5 percentage points
+    assert _format.fmt_rel(rate.rel_change) == "-10.0%"  # -0.005 / 0.05
     zero = sm.Headline("visitors", 10, previous=0)
     assert zero.change == 10
     assert zero.rel_change is None  # 10 / 0 is undefined, not infinite
@@ -380,7 +381,7 @@ def test_html_charts_are_accessible_wellformed_svg(report: sm.Report, page: str)
         root = ET.fromstring(svg)  # well-formed XML, or this raises
         assert root.get("role") == "img"
         assert root.get("aria-label") == chart.title
-        assert root.get("viewBox", "").startswith(f"0 0 {_charts.WIDTH} ")
+        assert root.get("viewBox", "").startswith(f"0 0 {_svg.WIDTH} ")
         assert "max-width:100%" in (root.get("style") or "")
         assert root.find(f"{SVG_NS}title").text == chart.title
         assert root.find(f"{SVG_NS}desc").text
@@ -413,9 +414,9 @@ def test_bar_lengths_are_proportional_to_values() -> None:
     values = [50000, 2500, 1800, 81]
     chart = sm.BarChart("Funnel", labels=["a", "b", "c", "d"], values=values)
     widths = [float(r.get("width") or 0) for r in _rects(chart.to_svg())]
-    ticks = _charts.nice_ticks(0, 50000)
+    ticks = _svg.nice_ticks(0, 50000)
     assert ticks == [0.0, 10000.0, 20000.0, 30000.0, 40000.0, 50000.0]  # step 10^4 (hand)
-    plot = _charts.WIDTH - 14.0 - 10.0  # x1 - x0 of the bar chart
+    plot = _svg.WIDTH - 14.0 - 10.0  # x1 - x0 of the bar chart
     for w, v in zip(widths, values, strict=True):
         assert w == pytest.approx(max(v / 50000 * plot, 0.5), abs=0.06)  # 1-decimal rounding
 
@@ -430,9 +431,9 @@ def test_negative_bars_go_left_of_zero_and_whiskers_span_the_interval() -> None:
         metric="rel_visitors",
     )
     root = ET.fromstring(chart.to_svg())
-    ticks = _charts.nice_ticks(-0.12, 0.18)
+    ticks = _svg.nice_ticks(-0.12, 0.18)
     assert ticks == [-0.15, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2]  # step 0.05 (hand)
-    x0, x1 = 10.0, _charts.WIDTH - 14.0
+    x0, x1 = 10.0, _svg.WIDTH - 14.0
 
     def xmap(v: float) -> float:
         return x0 + (v + 0.15) / 0.35 * (x1 - x0)
@@ -492,7 +493,7 @@ def test_line_chart_dashes_the_peer_series() -> None:
     ],
 )
 def test_nice_ticks_hand_examples(lo: float, hi: float, expected: list[float]) -> None:
-    assert _charts.nice_ticks(lo, hi) == pytest.approx(expected)
+    assert _svg.nice_ticks(lo, hi) == pytest.approx(expected)
 
 
 @settings(max_examples=200, deadline=None)
@@ -503,7 +504,7 @@ def test_nice_ticks_hand_examples(lo: float, hi: float, expected: list[float]) -
 def test_nice_ticks_cover_the_range_with_round_steps(lo: float, span: float) -> None:
     assume(span >= 1e-6 * max(1.0, abs(lo)))  # a chart's range is not below float noise
     hi = lo + span
-    ticks = _charts.nice_ticks(lo, hi)
+    ticks = _svg.nice_ticks(lo, hi)
     step = ticks[1] - ticks[0]
     assert ticks[0] <= lo + 1e-9 * step  # covers the range, up to float noise in a step
     assert ticks[-1] >= hi - 1e-9 * step
@@ -619,11 +620,11 @@ def test_excel_sheet_names_valid_and_unique(tmp_path: Path) -> None:
 
 def test_excel_value_neutralises_every_trigger() -> None:
     for text in ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"]:
-        value, _ = _render.excel_value(text)
+        value, _ = _excel.excel_value(text)
         assert value.startswith("'"), text
-    assert _render.excel_value("P001") == ("P001", None)
-    assert _render.excel_value(float("nan")) == (None, None)
-    assert _render.excel_value(3) == (3, "#,##0")
+    assert _excel.excel_value("P001") == ("P001", None)
+    assert _excel.excel_value(float("nan")) == (None, None)
+    assert _excel.excel_value(3) == (3, "#,##0")
 
 
 # ------------------------------------------------------------------ browser

@@ -1,11 +1,16 @@
 """The weekly report: its model, labels, charts and renderings (HTML, Markdown, Excel).
 
 Modules:
-    document: :class:`Report`, :class:`Headline`, :class:`Section`: what a report holds.
+    model: :class:`Headline`, :class:`Section` and the report's content: what a report holds.
+    document: :class:`Report`: the content with its renderings.
     weekly: :func:`~shopmetrics.report.weekly.weekly_report`, from the tables to a report.
+    sections: one builder per section of the weekly report.
     labels: every word a reader sees, in English and Chinese.
-    charts: the inline SVG charts.
-    render: HTML, Markdown and Excel renderings.
+    charts: the inline SVG charts; svg: their drawing pieces (axes, ticks, escaping).
+    format: display text shared by the renderings (cells, headline figures, flags).
+    html: the HTML page, from the Jinja2 templates in ``templates/``.
+    markdown: the Markdown rendering.
+    excel: the Excel workbook.
 """
 
 from shopmetrics.report.charts import BarChart, Chart, LineChart, Series, TrendChart

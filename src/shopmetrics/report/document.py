@@ -37,14 +37,10 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from shopmetrics.report import render
+from shopmetrics.report import excel, html, markdown
 from shopmetrics.report.charts import BarChart, Chart, LineChart, Series, TrendChart
 from shopmetrics.report.model import Headline, ReportContent, Section, _write
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "BarChart",
@@ -80,7 +76,7 @@ class Report(ReportContent):
         Returns:
             The HTML document.
         """
-        out = render.render_html(self, lang or self.lang, max_rows=max_rows)
+        out = html.render_html(self, lang or self.lang, max_rows=max_rows)
         if path is not None:
             _write(path, out)
         return out
@@ -99,7 +95,7 @@ class Report(ReportContent):
             lang: ``"en"`` or ``"zh"``; the report's ``lang`` by default.
             max_rows: Rows shown per table (the rest are counted).
         """
-        out = render.render_markdown(self, lang or self.lang, max_rows=max_rows)
+        out = markdown.render_markdown(self, lang or self.lang, max_rows=max_rows)
         if path is not None:
             _write(path, out)
         return out
@@ -114,8 +110,8 @@ class Report(ReportContent):
         Returns:
             The path written.
         """
-        render.write_excel(self, Path(path), lang or self.lang)
+        excel.write_excel(self, Path(path), lang or self.lang)
         return Path(path)
 
     def _repr_html_(self) -> str:
-        return render.render_html(self, self.lang, max_rows=20, fragment=True)
+        return html.render_html(self, self.lang, max_rows=20, fragment=True)

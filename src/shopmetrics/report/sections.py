@@ -1,0 +1,556 @@
+"""The sections of the weekly report: one builder per section, from the week's figures.
+
+:func:`~shopmetrics.report.weekly.weekly_report` reads the tables, runs the store's funnel
+once and gathers what every section needs into a :class:`Week`; each builder here then
+adds what only its section needs and returns a :class:`Part` (its section, the headline
+figures it contributes, the flags it found). The builders assume their tables were
+given; which sections appear is decided in ``weekly.py``.
+
+Builders, in report order: :func:`headline_figures`, :func:`trend_section`,
+:func:`funnel_section`, :func:`traffic_part`, :func:`products_section`,
+:func:`dsr_part`, :func:`value_part`. A new section is a new builder here and one
+call in ``weekly_report``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from shopmetrics import engine
+from shopmetrics.anomaly import anomalies
+from shopmetrics.compare import movers
+from shopmetrics.dsr import dsr, low_ratings
+from shopmetrics.flags.detectors import mix_shift_flag
+from shopmetrics.funnel import funnel
+from shopmetrics.metrics import COUNT_ORDER, PROPORTIONS
+from shopmetrics.report.charts import BarChart, LineChart, Series, TrendChart
+from shopmetrics.report.model import Headline, Section
+from shopmetrics.stats.mix import mix_decomposition
+from shopmetrics.traffic import traffic_sources
+from shopmetrics.visitor_value import visitor_value
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from shopmetrics.compare import ComparisonResult
+    from shopmetrics.engine import Table
+    from shopmetrics.flags.finding import Flag
+    from shopmetrics.funnel import FunnelResult
+
+
+@dataclasses.dataclass(frozen=True)
+class Week:
+    """The inputs of the report and the figures every section reads (each computed once).
+
+    Attributes:
+        events: Raw events, or ``None`` (a traffic export was given).
+        orders: Order lines, or ``None``.
+        traffic: The daily traffic export, or ``None`` (raw events were given).
+        spend: Paid-traffic cost, or ``None``.
+        columns: ``{their_name: canonical_name}`` for every table.
+        tz: Store time zone.
+        week: The ISO week reported, ``"2026-W47"``.
+        start: Its Monday, 00:00.
+        end: The Monday after, 00:00.
+        table: The loaded events (or traffic export), to ask which columns it has.
+        two_weeks: The options every weekly metric gets: this week and the one before.
+        weekly: The store's funnel over the two weeks (its detectors ran once, here).
+        comp: Week over week comparison of ``weekly``; ``None`` with one week of data.
+        cur: This week's row of ``weekly`` (a one-row frame).
+        previous: The week before's row, or ``None``.
+    """
+
+    events: Any
+    orders: Any
+    traffic: Any
+    spend: Any
+    columns: Mapping[str, str] | None
+    tz: str | None
+    week: str
+    start: dt.datetime
+    end: dt.datetime
+    table: Table
+    two_weeks: dict[str, Any]
+    weekly: FunnelResult
+    comp: ComparisonResult | None
+    cur: pd.DataFrame
+    previous: pd.Series | None
+
+    @property
+    def current(self) -> pd.Series:
+        """This week's row of the store's funnel."""
+        return self.cur.iloc[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """What one builder adds to the report: a section, headline figures, flags."""
+
+    section: Section | None = None
+    headline: tuple[Headline, ...] = ()
+    flags: tuple[Flag, ...] = ()
+
+
+def _significant(comp: ComparisonResult | None, metric: str) -> bool | None:
+    if comp is None:
+        return None
+    t = comp.table
+    row = t[t["metric"] == metric]
+    if len(row) == 0 or not np.isfinite(row["p_value"].iloc[0]):
+        return None
+    return bool(row["significant"].iloc[0])
+
+
+def headline_figures(wk: Week) -> list[Headline]:
+    """The store's figures of the week, with last week's and whether the change is significant."""
+    wt, c, p = wk.weekly.table, wk.current, wk.previous
+
+    def head(name: str, **kw: Any) -> list[Headline]:
+        if name not in wt.columns:
+            return []
+        return [
+            Headline(
+                name,
+                c[name],
+                previous=None if p is None else p[name],
+                significant=_significant(wk.comp, name),
+                ci_low=c.get(f"{name}_ci_low"),
+                ci_high=c.get(f"{name}_ci_high"),
+                **kw,
+            )
+        ]
+
+    return [
+        *head("visitors"),
+        *head("payment_conversion"),
+        *head("aov", unit="¥"),
+        *head("visitor_value", unit="¥"),
+        *head("paid_amount", unit="¥"),
+    ]
+
+
+def trend_section(daily: FunnelResult) -> Section | None:
+    """Daily visitors against their expected band (STL); ``None`` under two weeks of days."""
+    dt_table = daily.table
+    if "visitors" not in dt_table.columns or len(dt_table) < 14:
+        return None
+    series = dt_table.set_index("period_start")["visitors"].astype(float)
+    an = anomalies(series)
+    at = an.table
+    return Section(
+        "trend",
+        intro="Daily visitors against the band expected from the trend and the weekly pattern "
+        "(STL, robust); days outside the band are worth a look, a quiet weekend is not.",
+        charts=[
+            TrendChart(
+                "Daily visitors",
+                x=list(at["date"].dt.date),
+                y=at["value"].tolist(),
+                low=at["band_low"].tolist(),
+                high=at["band_high"].tolist(),
+                expected=at["expected"].tolist(),
+                y_label="visitors",
+                metric="visitors",
+            )
+        ],
+        tables=[
+            (
+                "Days outside the expected band",
+                an.flagged()[["date", "value", "expected", "band_low", "band_high", "kind"]],
+            )
+        ],
+        flags=list(an.flags),
+    )
+
+
+def funnel_section(wk: Week) -> Section:
+    """The funnel of the week and the week before, the tests of each change, the peers."""
+    wt, c, weekly, comp = wk.weekly.table, wk.current, wk.weekly, wk.comp
+    steps = [
+        s
+        for s in ("visitors", "carters", "favoriters", "inquirers", "order_buyers", "paid_buyers")
+        if s in wt.columns
+    ]
+    session_cols = ("sessions", "converting_sessions", "session_conversion")
+    core = ["period", *(k for k in COUNT_ORDER if k in wt.columns and k not in session_cols)]
+    tables: list[tuple[str, Any]] = [("This week and last", wt[core])]
+    if comp is not None:
+        tables += _comparison_tables(comp)
+    peer_tbl = _peer_table(wk.cur)
+    if peer_tbl is not None:
+        tables.append(("Against peers (同行同层平均)", peer_tbl))
+    return Section(
+        "funnel",
+        intro=f"Week {wk.week} against the week before; rates with "
+        f"{int(weekly.meta['confidence'] * 100)}% intervals ({weekly.meta['ci_method']}); "
+        f"{weekly.definition} definition; changes tested with "
+        f"{comp.meta['correction'] if comp is not None else 'no'} correction across metrics.",
+        tables=tables,
+        charts=[
+            BarChart(
+                f"Funnel {wk.week}: unique visitors at each step",
+                labels=steps,
+                values=[float(c[s]) for s in steps],
+                metric="visitors",
+            )
+        ],
+        notes=list(weekly.audit.notes),
+    )
+
+
+_SOURCE_COLUMNS = (
+    "source",
+    "visitors",
+    "visitor_share",
+    "payment_conversion",
+    "attributed_buyers",
+    "attributed_amount",
+    "visitor_value",
+    "cost",
+    "cpc",
+    "visitor_cost",
+    "cpa",
+    "roas",
+    "roas_ci_low",
+    "roas_ci_high",
+    "roi",
+)
+"""The columns of the traffic sources table, in order (those the result has)."""
+
+
+def traffic_part(wk: Week) -> Part:
+    """Traffic sources and return on spend; ROAS of the paid sources as a headline figure.
+
+    Orders are attributed to the source they record, or else to the last click.
+    """
+    od = engine.load(wk.orders, "orders", wk.columns, wk.tz)
+    model = "recorded" if od.has("source") else "last_click"
+    tr = traffic_sources(
+        wk.events, wk.orders, wk.spend, attribution=model, detect=False, **wk.two_weeks
+    )  # detect=False: the detectors ran once, on the weekly funnel
+    tt = tr.table
+    this = tt[tt["period"] == wk.week]
+    keep = [k for k in _SOURCE_COLUMNS if k in this.columns]
+    charts = []
+    headline = []
+    if "roas" in this.columns:
+        paid = this[this["cost"] > 0]
+        if len(paid):
+            charts.append(
+                _interval_bars(
+                    "ROAS by paid source (sales / cost)", paid, "source", "roas", reference=1.0
+                )
+            )
+            headline.append(_roas_headline(paid, tt[(tt["period"] != wk.week) & (tt["cost"] > 0)]))
+    split = tr.free_vs_paid()
+    growth = tr.paid_vs_free_line()
+    section = Section(
+        "traffic",
+        intro=f"Orders attributed by {model.replace('_', ' ')}; visitor shares do not add "
+        "to 100% (a visitor can come through several sources).",
+        tables=[("Sources this week", this[keep]), ("Free vs paid", split)],
+        charts=charts,
+        notes=[*tr.audit.notes[-1:], *([growth] if growth else [])],
+    )
+    # spend / attribution flags only
+    return Part(section, headline=tuple(headline), flags=tuple(tr.flags))
+
+
+def _roas_headline(paid: pd.DataFrame, prev_paid: pd.DataFrame) -> Headline:
+    """Sales over cost of the paid sources, this week and the week before."""
+    cost = float(paid["cost"].sum())
+    amount = float(paid["attributed_amount"].sum())
+    prev_roas = (
+        float(prev_paid["attributed_amount"].sum() / prev_paid["cost"].sum())
+        if len(prev_paid) and prev_paid["cost"].sum()
+        else None
+    )
+    return Headline(
+        "roas",
+        amount / cost if cost else None,
+        previous=prev_roas,
+        fmt="number",
+        note='sales / cost of paid sources (the back-end\'s "ROI")',
+    )
+
+
+_MOVER_COLUMNS = (
+    "product_id",
+    "previous",
+    "current",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "p_adjusted",
+    "effect_on_total",
+    "direction",
+    "explained_by",
+)
+"""The columns of the movers table, in order (those the result has)."""
+
+
+def products_section(wk: Week) -> Section:
+    """Products whose payment conversion moved significantly; presale products' honest figures."""
+    by_product = funnel(wk.events, wk.orders, by="product_id", detect=False, **wk.two_weeks)
+    # the store-level detectors already looked at every product: reuse their flags
+    by_product = dataclasses.replace(by_product, flags=wk.weekly.flags)
+    if by_product.table["period"].nunique() >= 2:
+        mv = movers(by_product, top=10)
+    else:  # one week of data: nothing to compare with
+        import pandas as pd  # noqa: PLC0415
+
+        mv = pd.DataFrame(
+            columns=["product_id", "previous", "current", "diff", "diff_ci_low", "diff_ci_high"]
+        )
+    charts = []
+    if len(mv):
+        charts.append(
+            _interval_bars(
+                "Movers: payment conversion change",
+                mv,
+                "product_id",
+                "diff",
+                metric="payment_conversion",
+            )
+        )
+    presale = [f for f in by_product.flags if f.code == "presale_zero_payment"]
+    presale_tbl = _presale_table(presale)
+    return Section(
+        "products",
+        intro="Products whose payment conversion moved significantly (Benjamini-Hochberg across "
+        "all products), ranked by their effect on the store's conversion.",
+        tables=[
+            ("Significant movers", mv[[k for k in _MOVER_COLUMNS if k in mv.columns]]),
+            *(
+                [("Presale products: use these figures", presale_tbl)]
+                if presale_tbl is not None
+                else []
+            ),
+        ],
+        charts=charts,
+    )
+
+
+_DSR_DIMENSIONS = ("item", "service", "logistics")
+
+
+def dsr_part(wk: Week, ratings: Any, dsr_peers: Any) -> Part:
+    """DSR by week with the peer comparison and the week's new low ratings; DSR headlines."""
+    as_of = wk.end - dt.timedelta(seconds=1)
+    ds = dsr(
+        ratings, wk.orders, as_of=as_of, peers=dsr_peers, freq="W", columns=wk.columns, tz=wk.tz
+    )
+    dtab = ds.table
+    row = dtab.iloc[-1]
+    prow = dtab.iloc[-2] if len(dtab) >= 2 else None
+    headline = tuple(
+        Headline(
+            f"dsr_{dim}",
+            row[dim],
+            previous=None if prow is None else prow[dim],
+            fmt="number",
+            ci_low=row.get(f"{dim}_ci_low"),
+            ci_high=row.get(f"{dim}_ci_high"),
+        )
+        for dim in _DSR_DIMENSIONS
+    )
+    recent = dtab.tail(12)
+    lines = [Series(dim, recent[dim].tolist()) for dim in _DSR_DIMENSIONS]
+    if "item_peer_avg" in recent.columns:
+        lines.append(Series("peer average (item)", recent["item_peer_avg"].tolist(), dashed=True))
+    low = low_ratings(
+        ratings, since=wk.start, orders=wk.orders, as_of=as_of, columns=wk.columns, tz=wk.tz
+    )
+    by_week = [
+        c
+        for c in recent.columns
+        if c == "period"
+        or (
+            c.startswith(("item", "service", "logistics", "n_"))
+            and not c.endswith(("_ci_low", "_ci_high"))
+        )
+    ]
+    section = Section(
+        "dsr",
+        intro=f"Scores over the {ds.meta.get('window_days', 180)} days to {as_of:%Y-%m-%d}; "
+        "vs_peers is the platform's normalised comparison, rel_diff the plain one.",
+        tables=[
+            ("DSR by week", recent[by_week]),
+            ("New low ratings this week", low.to_pandas()),
+        ],
+        charts=[
+            LineChart("DSR over time", x=recent["period"].tolist(), series=lines, metric="item")
+        ],
+        notes=list(ds.audit.notes),
+    )
+    return Part(section, headline=headline, flags=tuple(ds.flags))
+
+
+_MIX_NAMES = {
+    "share_prev": "visitor_share_prev",
+    "share_cur": "visitor_share_cur",
+    "rate_prev": "conversion_rate_prev",
+    "rate_cur": "conversion_rate_cur",
+    "mix_effect": "mix_effect_rate",
+    "rate_effect": "rate_effect_rate",
+}
+"""Mix decomposition columns renamed so that rates show as percentages."""
+
+
+def value_part(wk: Week) -> Part:
+    """Visitor value = conversion × AOV, week over week; by source, traffic mix vs own rates.
+
+    Nothing with one week of data.
+    """
+    by = "source" if wk.events is not None and wk.table.has("source") else ()
+    vv = visitor_value(
+        wk.events, wk.orders, traffic=wk.traffic, by=by, detect=False, **wk.two_weeks
+    )
+    periods = sorted(vv.table["period"].unique())
+    if len(periods) < 2:
+        return Part()
+    mix_flags = []
+    if by:  # the by-source split is where a mix shift shows
+        found = mix_shift_flag(vv.table, "source", periods[-2], periods[-1])
+        mix_flags = [found] if found is not None else []
+    dec = vv.decompose(periods[-1], periods[-2])
+    tables = [("Visitor value decomposition", dec)]
+    if by:
+        mix = mix_decomposition(vv.table, "source", periods[-2], periods[-1])
+        tables.append(
+            (
+                "Payment conversion: traffic mix vs each source's own rate",
+                mix.rename(columns=_MIX_NAMES),
+            )
+        )
+    section = Section(
+        "value",
+        intro="Δlog(visitor value) = Δlog(conversion) + Δlog(AOV) per source; the (total) rows "
+        "split the store's change into traffic mix and each source's own figures.",
+        tables=tables,
+        flags=mix_flags,
+    )
+    return Part(section, flags=tuple(mix_flags))
+
+
+def _interval_bars(
+    title: str,
+    frame: pd.DataFrame,
+    label: str,
+    value: str,
+    *,
+    metric: str = "",
+    reference: float | None = None,
+) -> BarChart:
+    """Bars of ``value`` per ``label`` with their ``<value>_ci_low/high`` whiskers."""
+    return BarChart(
+        title,
+        labels=frame[label].astype(str).tolist(),
+        values=frame[value].tolist(),
+        low=frame[f"{value}_ci_low"].tolist(),
+        high=frame[f"{value}_ci_high"].tolist(),
+        reference=reference,
+        metric=metric or value,
+    )
+
+
+def _comparison_tables(comp: ComparisonResult) -> list[tuple[str, pd.DataFrame]]:
+    """Week-over-week rows split into rates (shown as percentages) and other figures."""
+
+    t = comp.to_pandas()
+    is_rate = t["metric"].isin(list(PROPORTIONS))
+    rates = t[is_rate].rename(
+        columns={
+            "previous": "previous_rate",
+            "current": "current_rate",
+            "diff": "change_rate",
+            "diff_ci_low": "change_rate_ci_low",
+            "diff_ci_high": "change_rate_ci_high",
+        }
+    )
+    cols_r = [
+        "metric",
+        "previous_rate",
+        "current_rate",
+        "change_rate",
+        "change_rate_ci_low",
+        "change_rate_ci_high",
+        "p_adjusted",
+        "significant",
+    ]
+    cols_o = [
+        "metric",
+        "previous",
+        "current",
+        "diff",
+        "diff_ci_low",
+        "diff_ci_high",
+        "rel_change",
+        "p_adjusted",
+        "significant",
+    ]
+    out = [("Week over week: rates", rates[cols_r].reset_index(drop=True))]
+    other = t[~is_rate]
+    if len(other):
+        out.append(("Week over week: counts and values", other[cols_o].reset_index(drop=True)))
+    return out
+
+
+def _peer_table(cur: pd.DataFrame) -> pd.DataFrame | None:
+    """This week against the peer averages; rates carry a ``_rate`` suffix so they show as %."""
+    import pandas as pd  # noqa: PLC0415
+
+    rows = []
+    row = cur.iloc[0]
+    for col in cur.columns:
+        if col.endswith("_peer_avg"):
+            m = col.removesuffix("_peer_avg")
+            suffix = "_rate" if m in PROPORTIONS else ""
+            rows.append(
+                {
+                    "metric": m,
+                    f"value{suffix}": row[m],
+                    f"peer_avg{suffix}": row[col],
+                    "vs_peer_ratio": row.get(f"{m}_vs_peer_ratio"),
+                    "beyond_interval": row.get(f"{m}_beyond_ci"),
+                }
+            )
+    if not rows:
+        return None
+    # one column per kind of figure: rates (as %) first, money figures after
+    out = pd.DataFrame(rows)
+    for a, b in (("value_rate", "value"), ("peer_avg_rate", "peer_avg")):
+        if a in out.columns and b in out.columns:
+            out[b] = out[b].where(out[a].isna(), None)
+    return out
+
+
+def _presale_table(flags: list[Flag]) -> pd.DataFrame | None:
+    import pandas as pd  # noqa: PLC0415
+
+    if not flags:
+        return None
+    rows = [
+        {
+            **{k: str(v) for k, v in f.subject.items()},
+            **{
+                k: f.evidence.get(k)
+                for k in (
+                    "visitors",
+                    "order_buyers",
+                    "paid_buyers",
+                    "deposit_buyers",
+                    "payment_conversion",
+                    "order_conversion",
+                    "deposit_conversion",
+                )
+            },
+        }
+        for f in flags
+    ]
+    return pd.DataFrame(rows)

@@ -1,26 +1,29 @@
 """shopmetrics: a store's operating numbers from its raw tables, with intervals and honest flags.
 
-Modules:
+Public modules (the metric families):
     funnel: exposures, clicks, visitors, inquiries, carts, orders, payments and their rates
         with intervals (``sm.funnel``).
-    flags: the misleading-data detectors every result runs (presale, bots, brushing, ...).
     dsr: DSR seller ratings under the platform rules, peers, alerts (``sm.dsr``).
-    traffic: traffic sources, spend, ROAS / ROI, attribution, paid-plan advice
-        (``sm.traffic_sources``, ``sm.attribute``).
+    traffic: traffic sources, spend, ROAS / ROI, paid-plan advice (``sm.traffic_sources``).
     visitor_value: visitor value, AOV, repurchase, refunds (``sm.visitor_value``).
-    compare: period comparisons, significant movers, A/B tests (``sm.compare``,
-        ``sm.movers``, ``sm.ab_test``).
-    report: the weekly report in HTML / Markdown / Excel (``sm.weekly_report``).
-    weekly: one call from the tables to the weekly report (``sm.weekly_report``).
     attribution: multi-touch attribution, first/last click to exact Markov (``sm.attribute``).
     clv: customer lifetime value, BG/NBD, Pareto/NBD and Gamma-Gamma (``sm.customer_value``).
+    compare: period comparisons, significant movers, mix decomposition (``sm.compare``,
+        ``sm.movers``).
     ab: A/B tests with sample-ratio checks, power and always-valid p-values (``sm.ab_test``).
     anomaly: seasonality-aware anomaly detection on daily series (``sm.anomalies``).
     validation: table contracts checked all at once (``sm.validate``).
-    schema: the six input tables, canonical columns, Chinese export headers.
+    report: the weekly report, its sections and renderings (``sm.weekly_report``).
+
+The rest, by concern (docs/architecture.md says what may import what):
+    metrics, schema: the metric dictionary and the table contracts in code.
+    results, audit, display: result records, their audit, how values are shown.
+    engine: the boundary to pandas, pyarrow, polars, DuckDB and PySpark.
+    stats, models: statistics and fitted models on small aggregates.
+    flags: the Flag record and the misleading-data detectors.
+    io: store exports (back-end headers).
     datasets: the demo store with planted traps (``sm.datasets.make_store``).
-    config: tunable defaults with a thread-safe context manager.
-    errors: the exception and warning tree.
+    config, errors: tunable defaults; the exception and warning tree.
 
 Importing shopmetrics is light: it loads numpy and narwhals; pandas, scipy, statsmodels,
 plotting and engine libraries load on first use. Metric functions whose module has the

@@ -25,7 +25,7 @@ from shopmetrics import engine
 from shopmetrics.anomaly import anomalies
 from shopmetrics.compare import movers
 from shopmetrics.dsr import dsr, low_ratings
-from shopmetrics.flags.detectors import mix_shift_flag
+from shopmetrics.flags.funnel import mix_shift_flag
 from shopmetrics.funnel import funnel
 from shopmetrics.metrics import COUNT_ORDER, PROPORTIONS
 from shopmetrics.report.charts import BarChart, LineChart, Series, TrendChart

@@ -23,12 +23,23 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def _is_missing(value: Any) -> bool:
-    """NaT / NA / NaN (which compare unequal to themselves)."""
+def is_missing(value: Any) -> bool:
+    """An empty cell: ``None``, NaN (any float kind), pandas' ``NA`` or ``NaT``.
+
+    The one test of missing values the package uses (NaN and NaT are the values that
+    compare unequal to themselves; ``pd.NA`` refuses to compare at all).
+
+    Examples:
+        >>> import math
+        >>> [is_missing(v) for v in (None, math.nan, 0.0, "", "x")]
+        [True, True, False, False, False]
+    """
+    if value is None:
+        return True
     try:
-        return bool(value != value)  # noqa: PLR0124 - the portable NaT/NaN test
-    except (TypeError, ValueError):
-        return False
+        return bool(value != value)  # noqa: PLR0124 - the portable NaN / NaT test
+    except (TypeError, ValueError):  # pd.NA: its comparisons are NA, which has no truth value
+        return type(value).__name__ == "NAType"
 
 
 def _is_na_type(value: Any) -> bool:
@@ -44,7 +55,7 @@ def _plain_float(value: Any) -> float | None:
 def _plain_isoformat(value: Any) -> Any:
     """A date-like value of another library (``isoformat`` duck type)."""
     try:
-        return None if _is_missing(value) else value.isoformat()
+        return None if is_missing(value) else value.isoformat()
     except (TypeError, ValueError):
         return str(value)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shopmetrics.config import get_config
+from shopmetrics.display import is_missing
 from shopmetrics.engine.rating_sums import PAIRS, Keyed
 from shopmetrics.engine.ratings import DIMENSIONS, SHOWN_COLUMNS
 from shopmetrics.stats import intervals, multiplicity
@@ -49,16 +50,6 @@ def last_period(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     if not by:
         return table.tail(1)
     return table.groupby(by, dropna=False, sort=False).tail(1)
-
-
-def _missing(value: Any) -> bool:
-    """``None``, NaN, ``pd.NA`` or ``NaT``."""
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # noqa: PLR0124 - NaN / NaT are not equal to themselves
-    except TypeError:  # pd.NA
-        return True
 
 
 def score_table(sums: Keyed, *, shrink: bool = False) -> pd.DataFrame:
@@ -216,7 +207,7 @@ def departing_dimension(table: pd.DataFrame, dep: pd.DataFrame, by: list[str]) -
     if len(best) == 0:
         return [None] * len(table)
     merged = table[by].merge(best[[*by, "dimension"]], on=by, how="left")
-    return [None if _missing(v) else str(v) for v in merged["dimension"].tolist()]
+    return [None if is_missing(v) else str(v) for v in merged["dimension"].tolist()]
 
 
 def add_peers(table: pd.DataFrame, peers: pd.DataFrame) -> pd.DataFrame:

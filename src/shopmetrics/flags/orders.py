@@ -17,7 +17,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics import engine
-from shopmetrics.display import _is_missing
+from shopmetrics.display import is_missing
 from shopmetrics.engine import PERIOD
 from shopmetrics.engine.counting import count_events, count_orders
 from shopmetrics.flags.finding import Flag
@@ -227,7 +227,7 @@ def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | Non
     if t0 is not None or t1 is not None:
         frame = frame.filter(engine.between("created_at", t0, t1))
     last = engine.scalar(frame.select(nw.col("created_at").max()), "flags:last_order")
-    if last is None or _is_missing(last):
+    if last is None or is_missing(last):
         return []
     lag_h = engine.minutes_between("paid_at", "created_at", frame.implementation) // 60
     hist = engine.collect(

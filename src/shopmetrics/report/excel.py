@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shopmetrics.display import is_percent, plain
+from shopmetrics.display import is_missing, is_percent, plain
 from shopmetrics.engine import deps
 from shopmetrics.report import labels
 from shopmetrics.report.format import (
     cell_text,
     col_name,
-    is_missing,
     is_number,
     kv,
     meta_items,

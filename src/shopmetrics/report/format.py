@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shopmetrics.display import format_value, plain
+from shopmetrics.display import format_value, is_missing, plain
 from shopmetrics.report import labels
 
 if TYPE_CHECKING:
@@ -39,15 +38,6 @@ def cell_text(col: str, value: Any) -> str:
     if isinstance(value, list | tuple | dict):
         return json.dumps(plain(value), ensure_ascii=False)
     return format_value(col, value)
-
-
-def is_missing(value: Any) -> bool:
-    """``None``, a float NaN, or pandas' ``NA`` / ``NaT``: an empty cell."""
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return type(value).__name__ in ("NAType", "NaTType")
 
 
 def is_number(value: Any) -> bool:

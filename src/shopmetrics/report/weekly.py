@@ -40,7 +40,7 @@ import narwhals.stable.v2 as nw
 
 from shopmetrics import engine
 from shopmetrics.compare import compare
-from shopmetrics.display import _is_missing
+from shopmetrics.display import is_missing
 from shopmetrics.errors import SchemaError, ShopmetricsError
 from shopmetrics.funnel import funnel
 from shopmetrics.report import sections
@@ -93,7 +93,7 @@ def _last_instant(table: engine.Table, src_name: str) -> dt.datetime:
     """The latest timestamp (events) or day (traffic export) in the data."""
     col = "ts" if src_name == "events" else "date"
     last = engine.scalar(table.frame.select(nw.col(col).max()), "weekly:last")
-    if last is None or _is_missing(last):
+    if last is None or is_missing(last):
         msg = f"{src_name} is empty: no {col} to find the week from"
         raise SchemaError(msg)
     out: dt.datetime = last.to_pydatetime() if hasattr(last, "to_pydatetime") else last

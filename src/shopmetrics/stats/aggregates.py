@@ -270,6 +270,15 @@ class Aggregates:
             self._sum(f"{num}*{den}"),
         )
 
+    def ratio_ci(
+        self, num: str, den: str | None = None, confidence: float | None = None
+    ) -> tuple[Array, Array, Array]:
+        """:meth:`ratio` with its normal (delta-method) interval: ``(r, low, high)``."""
+        r, var = self.ratio(num, den)
+        z = z_crit(confidence or get_config().confidence)
+        se = np.sqrt(var)
+        return r, r - z * se, r + z * se
+
     def __repr__(self) -> str:
         return f"Aggregates(groups={self.n.size}, sums={sorted(self.sums)})"
 

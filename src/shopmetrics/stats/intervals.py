@@ -135,27 +135,3 @@ def ratio_var(
         cxy = (xy - nn * mx * my) / (nn - 1)
         var = np.maximum((vy - 2 * r * cxy + r**2 * vx) / (nn * mx**2), 0.0)
     return r, np.where(np.isfinite(r), var, np.nan)
-
-
-def ratio_ci(
-    n: Any,
-    sum_num: Any,
-    sum_den: Any,
-    sum_num2: Any,
-    sum_den2: Any,
-    sum_cross: Any,
-    confidence: float | None = None,
-) -> tuple[Array, Array, Array]:
-    """Ratio of sums ``Σy / Σx`` over ``n`` units with a delta-method interval.
-
-    ``Var(R) ≈ (Var(y) - 2R Cov(x, y) + R² Var(x)) / (n x̄²)``.
-
-    References:
-        Deng, Knoblich & Lu (2018), "Applying the Delta Method in Metric Analytics",
-        KDD; tea-tasting ``aggr.py::ratio_var``.
-    """
-    confidence = confidence or get_config().confidence
-    r, var = ratio_var(n, sum_num, sum_den, sum_num2, sum_den2, sum_cross)
-    se = np.sqrt(var)
-    z = _z(confidence)
-    return r, r - z * se, r + z * se

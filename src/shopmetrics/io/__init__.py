@@ -1,0 +1,1 @@
+"""Files and store exports: readers, encodings, export vocabularies."""

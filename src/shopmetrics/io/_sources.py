@@ -267,9 +267,11 @@ def _open_excel(path: Path, sheet: str | int | None, fmt: str) -> Source:
     names: list[str] = book.sheet_names
     chosen = _choose_sheet(path, names, sheet)
     lossy: list[int] = []
-    rows: list[Row] = []
-    for values in book.get_sheet_by_name(chosen).iter_rows():
-        rows.append([_cell_text(v, lossy, j) for j, v in enumerate(values)])
+    worksheet = book.get_sheet_by_name(chosen)
+    top, left = worksheet.start or (0, 0)
+    rows: list[Row] = [[] for _ in range(top)]  # keep the sheet's row numbers
+    for values in worksheet.iter_rows():
+        rows.append([None] * left + [_cell_text(v, lossy, j) for j, v in enumerate(values)])
     while rows and not any(c is not None for c in rows[-1]):
         rows.pop()
     if not rows:

@@ -201,7 +201,7 @@ def to_canonical(
     if export.table != "order_lines":
         frame = frame.drop(columns=helpers)
     return Canonical(
-        export.table if export.name != "taobao_items" else "order_lines",
+        export.table,
         export.name,
         frame.reset_index(drop=True),
         dict(rec.mapping),

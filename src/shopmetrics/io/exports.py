@@ -147,7 +147,8 @@ class ExportKind:
     Attributes:
         name: Registry key (``"taobao_orders"``).
         title: What the back-end calls it.
-        table: The canonical table it feeds (``orders``, ``traffic``, ``spend``, ``ratings``).
+        table: The canonical table it feeds (``orders``, ``traffic``, ``spend``, ``ratings``;
+            ``order_lines`` for line items that need their order report).
         grain: What one row is.
         columns: The known columns.
         signatures: Header sets (any one, all of its headers present) that identify it.
@@ -357,7 +358,7 @@ TAOBAO_ORDERS = ExportKind(
 TAOBAO_ITEMS = ExportKind(
     name="taobao_items",
     title="淘宝/天猫 宝贝报表 (ExportOrderDetailList, order lines)",
-    table="orders",
+    table="order_lines",  # joined with the order report into ``orders`` (convert.join_lines)
     grain="order × item line",
     columns=(
         _c("order_id", "订单编号", value="id"),
@@ -563,10 +564,10 @@ def _choose(columns: Sequence[str], hint: str) -> ExportKind | None:
     keys = {header_key(c) for c in columns}
     ranked = []
     for order, kind in enumerate(KINDS.values()):
-        if not _qualifies(kind, keys):
+        hinted = any(h in hint for h in kind.hints)
+        if not _qualifies(kind, keys) or (kind.hints and not hinted):
             continue
         matched = len(keys & set(kind.by_key()))
-        hinted = any(h in hint for h in kind.hints)
         ranked.append((matched, hinted, -order, kind))
     if not ranked:
         return None

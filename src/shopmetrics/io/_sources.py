@@ -27,6 +27,7 @@ import datetime as dt
 import html.parser
 import math
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,25 +110,14 @@ class Source:
         last: Exception | None = None
         for encoding in _fallbacks(self.encoding or "utf-8"):
             try:
-                df = pd.read_csv(
-                    self.path,
-                    sep=self.sep,
-                    encoding=encoding,
-                    skiprows=header,
-                    header=0,
-                    dtype=str,
-                    keep_default_na=False,
-                    na_values=[""],
-                    index_col=False,  # rows ending in a delimiter (宝贝报表) keep their columns
-                    skip_blank_lines=True,
-                )
+                df = self._parse(encoding, header, len(raw))
             except UnicodeDecodeError as exc:
                 last = exc
                 continue
             except pd.errors.ParserError as exc:
                 msg = (
                     f"cannot split the rows below the header (row {header + 1}) into its "
-                    f"{len(raw)} columns: {exc}. Check the delimiter, or quote cells that contain it"
+                    f"{len(raw)} columns: {str(exc).strip()}. Check the delimiter, or quote cells that contain it"
                 )
                 raise ReadError(self.path, "malformed", msg) from exc
             if encoding != self.encoding:
@@ -145,8 +135,41 @@ class Source:
         raise ReadError(self.path, "encoding", msg)
 
 
+    def _parse(self, encoding: str, header: int, width: int) -> pd.DataFrame:
+        """pandas' C parser, every cell text; rows longer than the header only if the extra
+        cells are empty (宝贝报表 rows end with a delimiter)."""
+        options: dict[str, Any] = {
+            "sep": self.sep,
+            "encoding": encoding,
+            "dtype": str,
+            "keep_default_na": False,
+            "na_values": [""],
+            "index_col": False,
+            "skip_blank_lines": True,
+        }
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            try:
+                return pd.read_csv(self.path, skiprows=header, header=0, **options)
+            except pd.errors.ParserWarning:
+                pass
+        names = list(range(width + 64))
+        df = pd.read_csv(self.path, skiprows=header + 1, header=None, names=names, **options)
+        extra = df.iloc[:, width:].notna().any(axis=1).to_numpy()
+        if extra.any():
+            row = header + 2 + int(extra.argmax())
+            msg = (
+                f"row {row} has more cells than the header (row {header + 1}, {width} "
+                "columns); check the delimiter, or quote cells that contain it"
+            )
+            raise ReadError(self.path, "malformed", msg)
+        return df.iloc[:, :width]
+
+
 def _fallbacks(encoding: str) -> tuple[str, ...]:
-    return {"utf-8": ("utf-8", "gb18030"), "gbk": ("gbk", "gb18030")}.get(encoding, (encoding,))
+    return {"utf-8": ("utf-8", "gbk", "gb18030"), "gbk": ("gbk", "gb18030")}.get(
+        encoding, (encoding,)
+    )
 
 
 def _frame_of_rows(rows: list[Row], header: int) -> tuple[list[str | None], pd.DataFrame]:

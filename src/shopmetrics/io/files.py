@@ -243,7 +243,8 @@ def _headers(raw: Sequence[str | None], known: frozenset[str]) -> tuple[list[str
 def find_header(head: Sequence[Row], kind: str | None = None) -> int:
     """Index of the header among the first rows: the row with the most known headers.
 
-    Without two known headers anywhere, the first row as wide as the widest is taken.
+    Without two known headers in a row, the first row of two or more cells is taken (title
+    rows have one).
 
     Examples:
         >>> find_header([["生意参谋-商品效果"], ["统计日期：2026-11-01"], [], ["商品ID", "商品访客数"]])
@@ -259,9 +260,7 @@ def find_header(head: Sequence[Row], kind: str | None = None) -> int:
     if best >= 0:
         return best
     widths = [sum(1 for c in r if c) for r in head[:SCAN_ROWS]]
-    if not widths or max(widths) < 2:
-        return 0 if widths and max(widths) == 1 else -1
-    return widths.index(max(widths))
+    return next((i for i, w in enumerate(widths) if w >= 2), -1)
 
 
 def _unwrap(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:

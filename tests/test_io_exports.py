@@ -60,7 +60,13 @@ def _key(table: str, row: dict[str, Any]) -> tuple[Any, ...]:
     out = []
     for n in names:
         v = row.get(n)
-        out.append(None if v is None or (isinstance(v, float) and math.isnan(v)) else str(pd.Timestamp(v).date()) if n == "date" else str(v))
+        out.append(
+            None
+            if v is None or (isinstance(v, float) and math.isnan(v))
+            else str(pd.Timestamp(v).date())
+            if n == "date"
+            else str(v)
+        )
     return tuple(out)
 
 
@@ -127,7 +133,8 @@ def test_order_status_and_presale_semantics() -> None:
     assert len(presale) == 3
     deposit_only = presale[presale["status_text"] == "等待买家付款"]  # 尾款 unpaid
     assert len(deposit_only) == 1
-    assert deposit_only["paid_at"].isna().all() and deposit_only["deposit_paid_at"].notna().all()
+    assert deposit_only["paid_at"].isna().all()
+    assert deposit_only["deposit_paid_at"].notna().all()
     assert (deposit_only["status"] == "unpaid").all()
 
 
@@ -148,15 +155,21 @@ def test_a_columns_key_must_be_in_the_table() -> None:
     assert "订单付款时间" in str(err.value)  # the columns present are listed
     # a table whose header carries a trailing space: a key without it still maps
     raw = read.data.rename(columns={"订单付款时间": "订单付款时间 ", "订单编号": "订单号码"})
-    got = to_canonical(raw, kind="taobao_orders", columns={"订单付款时间": "paid_at", "订单号码": "order_id"})
+    got = to_canonical(
+        raw, kind="taobao_orders", columns={"订单付款时间": "paid_at", "订单号码": "order_id"}
+    )
     assert got.mapping["订单付款时间 "] == "paid_at"
     assert got.data["paid_at"].notna().sum() == 9
 
 
 def test_headers_match_whitespace_width_and_synonym_insensitively() -> None:
-    kind, mapping, _, _ = recognise(["订单编号", "实付款（元） ", "货品标题", "Offer  ID", "宝贝数量"])
-    assert kind is not None and kind.name == "ali1688_orders"
-    assert mapping["实付款（元） "] == "amount" and mapping["Offer  ID"] == "product_id"
+    kind, mapping, _, _ = recognise(
+        ["订单编号", "实付款（元） ", "货品标题", "Offer  ID", "宝贝数量"]
+    )
+    assert kind is not None
+    assert kind.name == "ali1688_orders"
+    assert mapping["实付款（元） "] == "amount"
+    assert mapping["Offer  ID"] == "product_id"
     assert header_key("宝贝ID") == header_key("商品ID")
 
 
@@ -170,7 +183,8 @@ def test_rates_running_totals_and_unknowns_are_ignored_with_reasons() -> None:
     got = _load("sycm_product_daily.xlsx")
     assert got.ignored["商品支付转化率"].startswith("derived")
     assert got.ignored["年累计支付金额"].startswith("running total")
-    assert "visitors" in got.data.columns and "商品支付转化率" in got.data.columns
+    assert "visitors" in got.data.columns
+    assert "商品支付转化率" in got.data.columns
 
 
 def test_no_kind_maps_two_headers_of_different_columns_to_one_key() -> None:
@@ -184,7 +198,9 @@ def test_no_kind_maps_two_headers_of_different_columns_to_one_key() -> None:
 
 
 def test_payment_state_without_a_payment_time_column_reads_the_status() -> None:
-    status = pd.Series(["交易成功", "买家已付款，等待卖家发货", "等待买家付款", "交易关闭", "新状态"])
+    status = pd.Series(
+        ["交易成功", "买家已付款，等待卖家发货", "等待买家付款", "交易关闭", "新状态"]
+    )
     assert semantics.payment_state(status, None).tolist()[:3] == ["paid", "paid", "unpaid"]
     assert semantics.unknown_statuses(status).tolist() == [False] * 4 + [True]
 
@@ -192,9 +208,13 @@ def test_payment_state_without_a_payment_time_column_reads_the_status() -> None:
 def test_inspect_says_what_it_recognised_and_excludes() -> None:
     found = inspect(DATA / "sycm_source.csv")
     text = str(found)
-    assert "sycm_source" in text and "header on row 6" in text and "utf-8-sig" in text
-    assert "6 summary rows" in text and "3 subtotal rows" in text
+    assert "sycm_source" in text
+    assert "header on row 6" in text
+    assert "utf-8-sig" in text
+    assert "6 summary rows" in text
+    assert "3 subtotal rows" in text
     assert "访客数环比: change against the previous period" in text
     assert "<li>" in found._repr_html_()
     spend = inspect(DATA / "直通车_计划报表_20261101_20261103.csv")
-    assert spend.kind == "ztc_spend" and spend.error is None
+    assert spend.kind == "ztc_spend"
+    assert spend.error is None

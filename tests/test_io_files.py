@@ -53,7 +53,8 @@ def test_a_tab_guard_and_spaces_are_trimmed(tmp_path: Path) -> None:
     assert r.data.iloc[0].tolist() == ["3412345678901234567", "tb1", "12.00"]
     assert r.files[0].format == "csv"
     tsv = read_table(_write(tmp_path, "orders.tsv", text.replace(",", "\t")))
-    assert tsv.files[0].format == "tsv" and tsv.data.shape == (1, 3)
+    assert tsv.files[0].format == "tsv"
+    assert tsv.data.shape == (1, 3)
 
 
 def test_the_header_is_found_below_title_rows_and_the_title_period_kept(tmp_path: Path) -> None:
@@ -65,7 +66,8 @@ def test_the_header_is_found_below_title_rows_and_the_title_period_kept(tmp_path
     assert r.header_row == 5
     assert [str(d.date()) for d in r.title_period] == ["2026-04-13", "2026-04-19"]
     assert r.data["商品ID"].tolist() == ["1", "2"]
-    assert r.summary_rows == 1 and r.files[0].note_rows == 1
+    assert r.summary_rows == 1
+    assert r.files[0].note_rows == 1
     assert {e.reason: e.rows for e in r.exclusions()} == {"summary_row": 1, "note_row": 1}
     assert r.excluded["_row"].tolist() == [6, 9]
 
@@ -84,7 +86,8 @@ def test_a_period_in_the_file_name_is_used_when_the_title_has_none(tmp_path: Pat
 def test_a_tab_separated_text_file_named_xls(tmp_path: Path) -> None:
     text = "订单编号\t买家会员名\t买家实际支付金额\n3412345678901234567\ttb1\t12.00\n"
     r = read_table(_write(tmp_path, "ExportOrderList.xls", text, "gbk"))
-    assert r.files[0].format == "xls-text" and r.encoding == "gbk"
+    assert r.files[0].format == "xls-text"
+    assert r.encoding == "gbk"
     assert r.data.iloc[0, 0] == "3412345678901234567"
 
 
@@ -103,7 +106,8 @@ def test_real_xls_html_xls_xlsx_and_parquet_read_as_text(tmp_path: Path) -> None
 def test_a_folder_concatenates_and_counts_each_file() -> None:
     r = read_table(DATA / "sycm_product_weeks")
     assert [f.rows for f in r.files] == [3, 3]
-    assert len(r.data) == 6 and r.summary_rows == 2
+    assert len(r.data) == 6
+    assert r.summary_rows == 2
     assert r.encoding == "utf-8-sig, gbk"
     periods = r.row_periods()
     assert periods[0] != periods[-1]
@@ -152,7 +156,8 @@ def test_a_folder_that_mixes_kinds(tmp_path: Path) -> None:
     _write(tmp_path, "a.csv", ORDERS)
     _write(tmp_path, "b.csv", "商品ID,商品访客数\n1,4\n")
     err = _fails(tmp_path, "mixed_kinds")
-    assert "a.csv" in str(err) and "b.csv" in str(err)
+    assert "a.csv" in str(err)
+    assert "b.csv" in str(err)
 
 
 def test_undecodable_bytes(tmp_path: Path) -> None:
@@ -174,7 +179,8 @@ def test_gbk_bytes_past_the_first_block_fall_back(tmp_path: Path) -> None:
     body = "order_id,amount\n" + "1,2.00\n" * 20000
     path.write_bytes(body.encode() + "3,中文\n".encode("gbk"))
     r = read_table(path)
-    assert r.data.iloc[-1, 1] == "中文" and r.encoding == "gbk"
+    assert r.data.iloc[-1, 1] == "中文"
+    assert r.encoding == "gbk"
     assert any("64 KiB" in n for n in r.files[0].notes)
 
 

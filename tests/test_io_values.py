@@ -43,7 +43,9 @@ def test_formatted_numbers(text: str, kind: str, want: float) -> None:
 @pytest.mark.parametrize("text", ["", "-", "--", "—", " ", None, float("nan")])
 def test_missing_markers(text: object) -> None:
     p = parse_numbers([text, "1"], kind="count")
-    assert p.values.isna().tolist() == [True, False] and p.missing == 1 and p.ok
+    assert p.values.isna().tolist() == [True, False]
+    assert p.missing == 1
+    assert p.ok
 
 
 @pytest.mark.parametrize(
@@ -60,18 +62,26 @@ def test_missing_markers(text: object) -> None:
         (["5分"], "money", "not_a_number"),
     ],
 )
-def test_each_problem_is_reported_with_rows_and_examples(texts: list[str], kind: str, reason: str) -> None:
+def test_each_problem_is_reported_with_rows_and_examples(
+    texts: list[str], kind: str, reason: str
+) -> None:
     p = parse_numbers(texts, column="支付金额", kind=kind)  # type: ignore[arg-type]
     assert [q.reason for q in p.problems] == [reason]
     problem = p.problems[0]
-    assert problem.column == "支付金额" and "支付金额" in str(problem)
-    assert problem.examples[0] in texts and problem.rows[0] == texts.index(problem.examples[0])
+    assert problem.column == "支付金额"
+    assert "支付金额" in str(problem)
+    assert problem.examples[0] in texts
+    assert problem.rows[0] == texts.index(problem.examples[0])
     assert p.values.isna().iloc[problem.rows[0]]  # never a silent number
 
 
 def test_all_problems_of_a_column_at_once() -> None:
     p = parse_numbers(["x", "2.5", "3%", "4"], column="访客数", kind="count")
-    assert {q.reason for q in p.problems} == {"not_a_number", "not_a_whole_number", "rate_in_amount"}
+    assert {q.reason for q in p.problems} == {
+        "not_a_number",
+        "not_a_whole_number",
+        "rate_in_amount",
+    }
     assert p.values.tolist()[3] == 4
 
 
@@ -97,13 +107,15 @@ def test_parse_number_raises_on_bad_text() -> None:
 )
 def test_dates_and_times(text: str, want: str) -> None:
     p = parse_times([text])
-    assert p.ok and str(p.values.iloc[0]) == want
+    assert p.ok
+    assert str(p.values.iloc[0]) == want
 
 
 @pytest.mark.parametrize("text", ["2026-13-01", "2026111", "soon", "2026-11-01 25:00", "20261301"])
 def test_bad_dates_are_problems(text: str) -> None:
     p = parse_times(["2026-11-01", text], column="订单付款时间")
-    assert p.problems[0].reason == "not_a_date" and p.problems[0].rows == (1,)
+    assert p.problems[0].reason == "not_a_date"
+    assert p.problems[0].rows == (1,)
 
 
 def test_title_periods() -> None:
@@ -129,7 +141,9 @@ def _render_money(c: int, style: int) -> str:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(-(10**13), 10**13), st.integers(0, 5)), min_size=1, max_size=40))
+@given(
+    st.lists(st.tuples(st.integers(-(10**13), 10**13), st.integers(0, 5)), min_size=1, max_size=40)
+)
 def test_money_rendered_as_formatted_text_parses_back_exactly(cells: list[tuple[int, int]]) -> None:
     texts = [_render_money(c, s) for c, s in cells]
     got = parse_numbers(texts, kind="money")
@@ -144,7 +158,8 @@ def test_counts_with_separators_and_wan_parse_back_exactly(cells: list[tuple[int
         return f"{Decimal(n).scaleb(-4).normalize():f}万" if wan else f"{n:,}"
 
     got = parse_numbers([render(n, w) for n, w in cells], kind="count")
-    assert got.ok and got.values.tolist() == [n for n, _ in cells]
+    assert got.ok
+    assert got.values.tolist() == [n for n, _ in cells]
 
 
 @settings(max_examples=200, deadline=None)
@@ -152,13 +167,16 @@ def test_counts_with_separators_and_wan_parse_back_exactly(cells: list[tuple[int
 def test_percentages_parse_to_the_nearest_fraction(basis_points: list[int]) -> None:
     texts = [f"{Decimal(b) / 100:.2f}%" for b in basis_points]
     got = parse_numbers(texts, kind="rate")
-    assert got.ok and got.values.tolist() == [float(Decimal(b) / 10000) for b in basis_points]
+    assert got.ok
+    assert got.values.tolist() == [float(Decimal(b) / 10000) for b in basis_points]
 
 
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(2099, 12, 31)), st.integers(0, 3)),
+        st.tuples(
+            st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(2099, 12, 31)), st.integers(0, 3)
+        ),
         min_size=1,
         max_size=30,
     )
@@ -173,8 +191,11 @@ def test_times_rendered_in_each_form_parse_back(cells: list[tuple[dt.datetime, i
         ][style]
 
     got = parse_times([render(t, s) for t, s in cells])
-    want = [t.replace(microsecond=0) if s < 3 else dt.datetime(t.year, t.month, t.day) for t, s in cells]
-    assert got.ok and [v.to_pydatetime() for v in got.values] == want
+    want = [
+        t.replace(microsecond=0) if s < 3 else dt.datetime(t.year, t.month, t.day) for t, s in cells
+    ]
+    assert got.ok
+    assert [v.to_pydatetime() for v in got.values] == want
 
 
 def test_the_same_numbers_on_every_engine(constructor: object) -> None:

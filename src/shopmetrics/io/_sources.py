@@ -129,11 +129,9 @@ class Source:
             df.columns = pd.RangeIndex(df.shape[1])
             return raw[: df.shape[1]], df
         msg = (
-            f"bytes that are neither UTF-8 nor GB18030 ({last}); "
-            "re-export the file as UTF-8 or GBK"
+            f"bytes that are neither UTF-8 nor GB18030 ({last}); re-export the file as UTF-8 or GBK"
         )
         raise ReadError(self.path, "encoding", msg)
-
 
     def _parse(self, encoding: str, header: int, width: int) -> pd.DataFrame:
         """pandas' C parser, every cell text; rows longer than the header only if the extra
@@ -150,11 +148,15 @@ class Source:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
             try:
-                return pd.read_csv(self.path, skiprows=header, header=0, **options)
+                whole: pd.DataFrame = pd.read_csv(self.path, skiprows=header, header=0, **options)
             except pd.errors.ParserWarning:
                 pass
+            else:
+                return whole
         names = list(range(width + 64))
-        df = pd.read_csv(self.path, skiprows=header + 1, header=None, names=names, **options)
+        df: pd.DataFrame = pd.read_csv(
+            self.path, skiprows=header + 1, header=None, names=names, **options
+        )
         extra = df.iloc[:, width:].notna().any(axis=1).to_numpy()
         if extra.any():
             row = header + 2 + int(extra.argmax())
@@ -163,7 +165,8 @@ class Source:
                 "columns); check the delimiter, or quote cells that contain it"
             )
             raise ReadError(self.path, "malformed", msg)
-        return df.iloc[:, :width]
+        kept: pd.DataFrame = df.iloc[:, :width]
+        return kept
 
 
 def _fallbacks(encoding: str) -> tuple[str, ...]:
@@ -208,9 +211,9 @@ def decode_prefix(path: Path, data: bytes, *, complete: bool) -> tuple[str, str]
 def _sniff_text(path: Path, text: str) -> str:
     """``html`` or a delimiter for text content."""
     start = text.lstrip()[:2048].lower()
-    if start.startswith("<") and ("<table" in text[:1 << 20].lower() or "<html" in start):
+    if start.startswith("<") and ("<table" in text[: 1 << 20].lower() or "<html" in start):
         return "html"
-    lines = [ln for ln in text.splitlines()[:SCAN_ROWS * 2] if ln.strip()]
+    lines = [ln for ln in text.splitlines()[: SCAN_ROWS * 2] if ln.strip()]
     tabs = sum(ln.count("\t") for ln in lines)
     commas = sum(ln.count(",") for ln in lines)
     if path.suffix.lower() == ".tsv" or tabs > commas:
@@ -240,7 +243,7 @@ def open_source(path: Path, sheet: str | int | None = None) -> Source:
     if kind == "html":
         return _open_html(path, data if complete else path.read_bytes())
     fmt = {".xls": "xls-text", ".tsv": "tsv"}.get(suffix, "tsv" if kind == "\t" else "csv")
-    lines = text.splitlines()[:SCAN_ROWS] if complete else text.splitlines()[: SCAN_ROWS]
+    lines = text.splitlines()[:SCAN_ROWS]
     head = [_split(line, kind) for line in lines]
     return Source(path, fmt, encoding, head, sep=kind)
 
@@ -293,8 +296,11 @@ def _open_excel(path: Path, sheet: str | int | None, fmt: str) -> Source:
     worksheet = book.get_sheet_by_name(chosen)
     top, left = worksheet.start or (0, 0)
     rows: list[Row] = [[] for _ in range(top)]  # keep the sheet's row numbers
-    for values in worksheet.iter_rows():
-        rows.append([None] * left + [_cell_text(v, lossy, j) for j, v in enumerate(values)])
+    pad: Row = [None] * left
+    rows.extend(
+        pad + [_cell_text(v, lossy, j) for j, v in enumerate(values)]
+        for values in worksheet.iter_rows()
+    )
     while rows and not any(c is not None for c in rows[-1]):
         rows.pop()
     if not rows:
@@ -333,7 +339,9 @@ def _open_parquet(path: Path) -> Source:
 
 def _as_text(s: pd.Series) -> pd.Series:
     if pd.api.types.is_float_dtype(s.dtype):
-        return s.map(lambda v: None if pd.isna(v) else (str(int(v)) if v.is_integer() else repr(v))).astype("str")
+        return s.map(
+            lambda v: None if pd.isna(v) else (str(int(v)) if v.is_integer() else repr(v))
+        ).astype("str")
     return s.astype("str")
 
 

@@ -93,7 +93,9 @@ def _user_mapping(present: list[str], columns: Mapping[str, str]) -> dict[str, s
             from shopmetrics.errors import suggest  # noqa: PLC0415
 
             hint = suggest(given, present)
-            msg = f"columns= names {given!r}, which is not in the table. Columns present: {present}."
+            msg = (
+                f"columns= names {given!r}, which is not in the table. Columns present: {present}."
+            )
             if hint:
                 msg += f" Did you mean {hint!r}?"
             raise SchemaError(msg)
@@ -106,7 +108,8 @@ def _recognition(
 ) -> tuple[ExportKind, Recognition]:
     present = [str(c) for c in data.columns]
     rec = recognise(present, kind=kind, hint=hint)
-    if rec.kind is None:
+    chosen = rec.kind
+    if chosen is None:
         heads = ", ".join(present[:12])
         msg = (
             f"not a known export (headers: {heads}); pass kind= (one of "
@@ -117,8 +120,8 @@ def _recognition(
         mapping = {h: t for h, t in rec.mapping.items() if t not in columns.values()}
         mapping.update(_user_mapping(present, columns))
         ignored = {h: r for h, r in rec.ignored.items() if h not in mapping}
-        rec = Recognition(rec.kind, mapping, ignored, rec.did_you_mean)
-    return rec.kind, rec
+        rec = Recognition(chosen, mapping, ignored, rec.did_you_mean)
+    return chosen, rec
 
 
 def _parse(
@@ -142,7 +145,7 @@ def _parse(
             if value == "id":
                 problems.extend(_lossy_ids(header, text))
             continue
-        out[target] = parsed.values
+        out[target] = parsed.values  # noqa: PD011 - Parsed.values, not a pandas attribute
         problems.extend(parsed.problems)
     return pd.DataFrame(out, index=pd.RangeIndex(len(data))), problems
 
@@ -265,7 +268,9 @@ def _levels(frame: pd.DataFrame, export: ExportKind) -> tuple[pd.DataFrame, list
     return frame[~sub].reset_index(drop=True), [gone]
 
 
-def _order_lines(frame: pd.DataFrame, export: ExportKind, problems: list[ValueProblem]) -> pd.DataFrame:
+def _order_lines(
+    frame: pd.DataFrame, export: ExportKind, problems: list[ValueProblem]
+) -> pd.DataFrame:
     """Order-level cells onto every line; the order amount taken once and allocated."""
     frame = frame.copy()
     if frame["order_id"].isna().iloc[:1].any():
@@ -279,7 +284,11 @@ def _order_lines(frame: pd.DataFrame, export: ExportKind, problems: list[ValuePr
             if differs.any():
                 rows = np.flatnonzero(differs.to_numpy())
                 examples = tuple(str(v) for v in frame[col].iloc[rows[:3]])
-                problems.append(ValueProblem(col, "order_level_differs", len(rows), tuple(map(int, rows[:5])), examples))
+                problems.append(
+                    ValueProblem(
+                        col, "order_level_differs", len(rows), tuple(map(int, rows[:5])), examples
+                    )
+                )
             frame[col] = first
     if "amount" in frame.columns:
         weight = None
@@ -300,7 +309,11 @@ def _orders(frame: pd.DataFrame, problems: list[ValueProblem]) -> pd.DataFrame:
         if unknown.any():
             rows = np.flatnonzero(unknown)
             examples = tuple(dict.fromkeys(status.iloc[rows[:20]].tolist()))[:3]
-            problems.append(ValueProblem("status", "unknown_status", len(rows), tuple(map(int, rows[:5])), examples))
+            problems.append(
+                ValueProblem(
+                    "status", "unknown_status", len(rows), tuple(map(int, rows[:5])), examples
+                )
+            )
         frame["status_text"] = status
     stages = frame.get("presale_stages")
     deposit = frame.get("deposit_order_id")
@@ -328,9 +341,17 @@ def join_lines(orders: Canonical, lines: Canonical) -> Canonical:
     if orders.table != "orders" or lines.table != "order_lines":
         msg = "join_lines(orders, lines) takes an order report and a 宝贝报表 (line items)"
         raise SchemaError(msg)
-    order_cols = [c for c in orders.data.columns if c not in ("product_id", "product_name", "quantity")]
-    line_cols = [c for c in ("order_id", "product_id", "product_name", "quantity", "unit_price") if c in lines.data.columns]
-    merged = lines.data[line_cols].merge(orders.data[order_cols], on="order_id", how="left", indicator=True)
+    order_cols = [
+        c for c in orders.data.columns if c not in ("product_id", "product_name", "quantity")
+    ]
+    line_cols = [
+        c
+        for c in ("order_id", "product_id", "product_name", "quantity", "unit_price")
+        if c in lines.data.columns
+    ]
+    merged = lines.data[line_cols].merge(
+        orders.data[order_cols], on="order_id", how="left", indicator=True
+    )
     orphan = merged["_merge"] == "left_only"
     merged = merged[~orphan]
     lone = orders.data[~orders.data["order_id"].isin(lines.data["order_id"])][order_cols]
@@ -340,11 +361,24 @@ def join_lines(orders: Canonical, lines: Canonical) -> Canonical:
     merged["order_amount"] = merged["amount"]
     merged["amount"] = sem.allocate(merged["order_id"], merged["amount"], weight)
     if "refund_amount" in merged.columns:
-        merged["refund_amount"] = sem.allocate(merged["order_id"], merged["refund_amount"].fillna(0.0), weight)
+        merged["refund_amount"] = sem.allocate(
+            merged["order_id"], merged["refund_amount"].fillna(0.0), weight
+        )
     excluded = list(orders.excluded) + list(lines.excluded)
     if orphan.any():
-        excluded.append(Exclusion("orders", "line_without_order", int(orphan.sum()), "order_id not in the order report"))
-    notes = (*orders.notes, *lines.notes, "amount = 买家实际支付金额 allocated over the lines by 价格 × 购买数量")
+        excluded.append(
+            Exclusion(
+                "orders",
+                "line_without_order",
+                int(orphan.sum()),
+                "order_id not in the order report",
+            )
+        )
+    notes = (
+        *orders.notes,
+        *lines.notes,
+        "amount = 买家实际支付金额 allocated over the lines by 价格 × 购买数量",
+    )
     return Canonical(
         "orders",
         orders.kind,

@@ -371,8 +371,8 @@ TAOBAO_ITEMS = ExportKind(
     ),
     signatures=(("订单编号", "标题", "购买数量"),),
     notes=(
-        "no line amount: the order report's 买家实际支付金额 is allocated over the lines "
-        "(by price × quantity, to the cent), never summed from the lines",
+        ("no line amount: the order report's 买家实际支付金额 is allocated over the lines "
+        "(by price × quantity, to the cent), never summed from the lines"),
     ),
 )  # fmt: skip
 
@@ -406,8 +406,8 @@ ALI1688_ORDERS = ExportKind(
     signatures=(("订单编号", "实付款(元)", "货品标题"), ("订单编号", "Offer ID")),
     notes=(
         "continuation lines with a blank 订单编号 take the order's id and order-level cells",
-        "实付款 is an order amount: taken once per order and allocated over its lines "
-        "(by 单价 × 数量, to the cent), whether it is repeated on every line or not",
+        ("实付款 is an order amount: taken once per order and allocated over its lines "
+        "(by 单价 × 数量, to the cent), whether it is repeated on every line or not"),
         _ORDER_STATUS_NOTE,
     ),
 )  # fmt: skip
@@ -592,9 +592,7 @@ def _generic(columns: Sequence[str]) -> Recognition:
     return Recognition(None, mapping, ignored, {})
 
 
-def recognise(
-    columns: Iterable[str], *, kind: str | None = None, hint: str = ""
-) -> Recognition:
+def recognise(columns: Iterable[str], *, kind: str | None = None, hint: str = "") -> Recognition:
     """Recognise the export kind of a table from its headers, and map its columns.
 
     Args:
@@ -631,7 +629,9 @@ def recognise(
         elif spec.canonical is None:
             ignored[col] = spec.reason
         elif spec.canonical in taken:
-            ignored[col] = f"duplicate: {spec.canonical!r} already comes from {taken[spec.canonical]!r}"
+            ignored[col] = (
+                f"duplicate: {spec.canonical!r} already comes from {taken[spec.canonical]!r}"
+            )
         else:
             mapping[col] = taken[spec.canonical] = spec.canonical
     return Recognition(chosen, mapping, ignored, did_you_mean)

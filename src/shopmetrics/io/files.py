@@ -283,14 +283,15 @@ def _unwrap(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
 
 def _summary_mask(df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """Rows whose first column or a source-level column is a summary label."""
-    columns = [c for c in df.columns[:1]] + [c for c in df.columns[1:] if is_level_header(c)]
+    columns = list(df.columns[:1]) + [c for c in df.columns[1:] if is_level_header(c)]
     mask = np.zeros(len(df), dtype=bool)
     labels: list[str] = [""] * len(df)
     for col in columns:
         norm = df[col].str.replace(r"[\s:：]+$", "", regex=True)
         hit = norm.isin(SUMMARY_LABELS).fillna(False).to_numpy(dtype=bool) & ~mask
+        cells = norm.to_numpy(dtype=object)
         for i in np.flatnonzero(hit):
-            labels[i] = str(norm.iat[i])
+            labels[i] = str(cells[i])
         mask |= hit
     return mask, labels
 
@@ -301,10 +302,10 @@ def _note_mask(df: pd.DataFrame) -> np.ndarray:
     if df.shape[1] < 3:
         return mask
     filled = df.notna().sum(axis=1).to_numpy()
+    first = df.iloc[:, 0].to_numpy(dtype=object)
     i = len(df) - 1
-    while i >= 0 and filled[i] == 1 and pd.isna(df.iat[i, 0]) is False:
-        first = str(df.iat[i, 0])
-        if not any(ch.isalpha() and not ch.isascii() for ch in first):
+    while i >= 0 and filled[i] == 1 and isinstance(first[i], str):
+        if not any(ch.isalpha() and not ch.isascii() for ch in first[i]):
             break
         mask[i] = True
         i -= 1
@@ -320,7 +321,9 @@ def _title_period(title: Sequence[str], path: Path) -> tuple[Period | None, str 
     return found, ("period taken from the file name" if found else None)
 
 
-def _read_one(path: Path, *, kind: str | None, sheet: str | int | None) -> tuple[FileRead, pd.DataFrame, pd.DataFrame]:
+def _read_one(
+    path: Path, *, kind: str | None, sheet: str | int | None
+) -> tuple[FileRead, pd.DataFrame, pd.DataFrame]:
     source = open_source(path, sheet)
     return _table_of(source, kind)
 
@@ -412,7 +415,7 @@ def read_table(
     for file in files:
         record, body, dropped = _read_one(file, kind=kind, sheet=sheet)
         hint = " ".join([file.name, *record.title])
-        kinds.append(kind or _kind_name(body.columns, hint))
+        kinds.append(kind or _kind_name(list(body.columns), hint))
         records.append(record)
         frames.append(body)
         excluded.append(dropped)

@@ -8,8 +8,8 @@ Examples:
     >>> import pathlib, tempfile
     >>> from shopmetrics.io.inspect import inspect
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "直通车_计划报表.csv"
-    >>> _ = p.write_text("日期,计划名字,展现量,点击量,花费,点击率\\n2026-11-01,计划A,\\"1,000\\",50,\\"120.50\\",5.00%\\n",
-    ...                  encoding="gbk")
+    >>> text = "日期,计划名字,展现量,点击量,花费,点击率\\n2026-11-01,计划A,\\"1,000\\",50,120.50,5.00%\\n"
+    >>> _ = p.write_text(text, encoding="gbk")
     >>> print(inspect(p))  # doctest: +ELLIPSIS
     直通车_计划报表.csv: 直通车 推广报表 (spend report) [ztc_spend] -> table 'spend'
       grain: 日期 × 场景 × 计划 [× 单元] × 主体 [× 词 | × 人群]
@@ -77,7 +77,8 @@ class Inspection:
         """(section, lines) pairs shared by the text and HTML views."""
         kind = KINDS.get(self.kind or "")
         read = [
-            f"{f.format}" + (f", encoding {f.encoding}" if f.encoding else "")
+            f"{f.format}"
+            + (f", encoding {f.encoding}" if f.encoding else "")
             + (f", sheet {f.sheet!r}" if f.sheet else "")
             + f", header on row {f.header_row}, {f.rows} rows"
             + (f" ({Path(f.path).name})" if len(self.read.files) > 1 else "")
@@ -92,7 +93,10 @@ class Inspection:
             ("columns used", [f"{h} -> {c}" for h, c in self.mapping.items()]),
             ("ignored", [f"{h}: {r}" for h, r in self.ignored.items()]),
             ("did you mean", [f"{h!r} -> {g!r}" for h, g in self.did_you_mean.items()]),
-            ("rows excluded", [f"{e.rows} {e.reason.replace('_', ' ')}s ({e.detail})" for e in self.excluded]),
+            (
+                "rows excluded",
+                [f"{e.rows} {e.reason.replace('_', ' ')}s ({e.detail})" for e in self.excluded],
+            ),
             ("cells that do not parse", [str(p) for p in self.problems]),
             ("semantics", [f"- {n}" for n in (kind.notes if kind else ())]),
             ("notes", [f"- {n}" for n in self.read.notes()[len(self.read.files) :]]),
@@ -123,7 +127,9 @@ class Inspection:
         return "\n".join(out)
 
     def __repr__(self) -> str:
-        return f"<Inspection {Path(self.path).name}: {self.kind}, {len(self.mapping)} columns mapped>"
+        return (
+            f"<Inspection {Path(self.path).name}: {self.kind}, {len(self.mapping)} columns mapped>"
+        )
 
     def _repr_html_(self) -> str:
         parts = [f"<h4>{html.escape(self._heading())}</h4>"]
@@ -168,4 +174,3 @@ def inspect(
         canonical.excluded,
         canonical.problems,
     )
-

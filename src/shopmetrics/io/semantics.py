@@ -192,6 +192,9 @@ def subtotal_rows(path: pd.Series, keys: pd.DataFrame | None) -> np.ndarray:
             parts = p.split(" > ")
             parents.update((g, " > ".join(parts[:k])) for k in range(1, len(parts)))
     return np.array(
-        [isinstance(p, str) and (g, p) in parents for g, p in zip(group, path.tolist(), strict=True)],
+        [
+            isinstance(p, str) and (g, p) in parents
+            for g, p in zip(group, path.tolist(), strict=True)
+        ],
         dtype=bool,
     )

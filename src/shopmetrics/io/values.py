@@ -51,7 +51,9 @@ NumberKind = Literal["number", "count", "money", "rate", "score"]
 MISSING: frozenset[str] = frozenset({"", "-", "--", "—", "——", "－", "－－"})
 """Cell texts that mean "no value" (``0`` is a value)."""
 
-_FORMATTED = r"(?:[+-]?[¥￥]?|[¥￥][+-])(?:\d{1,3}(?:[,，]\d{3})+|\d+)(?:\.\d*)?(?:[eE][+-]?\d+)?元?"
+_FORMATTED = (
+    r"(?:[+-]?[¥￥]?|[¥￥][+-])(?:\d{1,3}(?:[,，]\d{3})+|\d+)(?:\.\d*)?(?:[eE][+-]?\d+)?元?"
+)
 _ONE = re.compile(
     r"(?P<sign>[+-]?)[¥￥$]?(?P<sign2>[+-]?)"
     r"(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE](?P<exp>[+-]?\d+))?"
@@ -157,7 +159,7 @@ def parse_number(text: str | None, *, kind: NumberKind = "number") -> float | No
     p = parse_numbers([text], kind=kind)
     if p.problems:
         raise ValueError(str(p.problems[0]))
-    value = p.values.iloc[0]
+    value = p.values.iloc[0]  # noqa: PD011 - Parsed.values
     return None if pd.isna(value) else float(value)
 
 
@@ -223,8 +225,9 @@ def parse_numbers(
     units = np.full(len(text), "", dtype=object)
     todo = np.flatnonzero(~done & text.notna().to_numpy())
     bad = np.zeros(len(text), dtype=bool)
+    cells = text.to_numpy(dtype=object)
     for i in todo:
-        value, unit = _one(str(text.iat[i]), kind)
+        value, unit = _one(str(cells[i]), kind)
         if value is None:
             bad[i] = True
         else:
@@ -278,7 +281,9 @@ def _apply_formats(result: pd.Series, text: pd.Series, formats: Sequence[str]) -
     """Fill ``result``'s NaT cells from ``text`` with the formats, best first on a sample."""
     todo = result.isna() & text.notna()
     sample = text[todo].head(200)
-    hits = {f: int(pd.to_datetime(sample, format=f, errors="coerce").notna().sum()) for f in formats}
+    hits = {
+        f: int(pd.to_datetime(sample, format=f, errors="coerce").notna().sum()) for f in formats
+    }
     for fmt in sorted(formats, key=lambda f: -hits[f]):
         todo = result.isna() & text.notna()
         if not todo.any():
@@ -316,7 +321,7 @@ def parse_times(values: Iterable[Any], *, column: str = "value") -> Parsed:
 
 def _date(text: str) -> pd.Timestamp | None:
     parsed = parse_times([text])
-    value = parsed.values.iloc[0]
+    value = parsed.values.iloc[0]  # noqa: PD011 - Parsed.values
     return None if parsed.problems or pd.isna(value) else pd.Timestamp(value)
 
 

@@ -115,9 +115,9 @@ def write_product_xlsx() -> None:
     ws.append([])
     ws.append(PRODUCT_HEADERS)
     ws.append(summary_row(PRODUCT_HEADERS, "总计"))
-    for row in cells:
-        row = list(row)
-        row[7] = int(row[7].replace(",", ""))  # 商品访客数 as an Excel number, like the xlsx download
+    for cell_row in cells:
+        row = list(cell_row)
+        row[7] = int(row[7].replace(",", ""))  # 商品访客数: an Excel number, as in the download
         ws.append(row)
     wb.save(HERE / "sycm_product_daily.xlsx")
     record("sycm_product_daily.xlsx", kind="sycm_product", table="traffic", format="xlsx",
@@ -144,10 +144,9 @@ def write_product_xls() -> None:
     for j, h in enumerate(headers):
         sheet.write(4, j, h)
     for i, row in enumerate([summary_row(headers, "合计"), *[r[1:] for r in cells]], start=5):
-        for j, value in enumerate(row):
-            if j == 6 and i > 5:  # 商品访客数: a BIFF number
-                value = float(str(value).replace(",", ""))
-            sheet.write(i, j, value)
+        for j, cell in enumerate(row):
+            is_number = j == 6 and i > 5  # 商品访客数: a BIFF number
+            sheet.write(i, j, float(str(cell).replace(",", "")) if is_number else cell)
     book.save(str(HERE / "sycm_product_week.xls"))
     record("sycm_product_week.xls", kind="sycm_product", table="traffic", format="xls",
            encoding=None, header_row=5, summary_rows=1, rows=truth)  # fmt: skip
@@ -167,7 +166,9 @@ def write_product_html_xls() -> None:
     out.write(f'<tr><td colspan="{span}">统计日期：{week[0]:%Y%m%d}至{week[1]:%Y%m%d}</td></tr>\n')
     out.write("<tr>" + "".join(f"<th>{h}</th>" for h in headers) + "</tr>\n")
     for row in cells:
-        out.write("<tr>" + "".join(f"<td>{'' if c is None else c}</td>" for c in row[1:]) + "</tr>\n")
+        out.write(
+            "<tr>" + "".join(f"<td>{'' if c is None else c}</td>" for c in row[1:]) + "</tr>\n"
+        )
     out.write("</table></body></html>\n")
     (HERE / "sycm_product_week_html.xls").write_bytes(out.getvalue().encode("gb18030"))
     record("sycm_product_week_html.xls", kind="sycm_product", table="traffic", format="xls-html",
@@ -178,7 +179,10 @@ def write_product_folder() -> None:
     folder = HERE / "sycm_product_weeks"
     folder.mkdir(exist_ok=True)
     rows: list[dict[str, Any]] = []
-    weeks = [(dt.date(2026, 10, 18), dt.date(2026, 10, 24)), (dt.date(2026, 10, 25), dt.date(2026, 10, 31))]
+    weeks = [
+        (dt.date(2026, 10, 18), dt.date(2026, 10, 24)),
+        (dt.date(2026, 10, 25), dt.date(2026, 10, 31)),
+    ]
     for (start, end), encoding in zip(weeks, ["utf-8-sig", "gbk"], strict=True):
         truth, cells = product_rows([None])
         for t in truth:
@@ -326,7 +330,9 @@ def order_table() -> list[dict[str, Any]]:
 def order_truth(o: dict[str, Any]) -> dict[str, Any]:
     balance_unpaid = "尾款:未付款" in o["stages"]
     paid_at = None if balance_unpaid or o["paid"] is None else o["paid"]
-    status = "unpaid" if paid_at is None else ("refunded" if o["status_text"] == "交易关闭" else "paid")
+    status = (
+        "unpaid" if paid_at is None else ("refunded" if o["status_text"] == "交易关闭" else "paid")
+    )
     presale = bool(o["stages"] or o["deposit"])
     return {
         "order_id": o["order_id"], "buyer_id": o["buyer_id"],
@@ -505,8 +511,24 @@ def write_wxt() -> None:
     for day in DAYS:
         for scene, plan in (("关键词推广", "关键词-围巾"), ("精准人群推广", "人群-拉新")):
             imp, clicks, cost = RNG.randint(500, 60000), RNG.randint(5, 400), cents(10, 900)
-            ws.append([int(day.strftime("%Y%m%d")), "101", scene, "2001", plan, PRODUCTS[0][0],
-                       PRODUCTS[0][1], imp, clicks, float(cost), pct(clicks, imp), "0.00", "0", "0.00"])
+            ws.append(
+                [
+                    int(day.strftime("%Y%m%d")),
+                    "101",
+                    scene,
+                    "2001",
+                    plan,
+                    PRODUCTS[0][0],
+                    PRODUCTS[0][1],
+                    imp,
+                    clicks,
+                    float(cost),
+                    pct(clicks, imp),
+                    "0.00",
+                    "0",
+                    "0.00",
+                ]
+            )
             truth.append({"date": day.isoformat(), "source": scene, "campaign": plan,
                           "product_id": PRODUCTS[0][0], "exposures": imp, "clicks": clicks,
                           "cost": float(cost)})  # fmt: skip

@@ -145,6 +145,15 @@ class Source:
             "index_col": False,
             "skip_blank_lines": True,
         }
+        fast = {k: v for k, v in options.items() if k not in ("index_col", "skip_blank_lines")}
+        try:  # pandas' pyarrow engine: multi-threaded, Arrow strings; strict about row widths
+            quick: pd.DataFrame = pd.read_csv(
+                self.path, skiprows=header, header=0, engine="pyarrow", **fast
+            )
+        except Exception:  # noqa: BLE001, S110 - any refusal: the C parser below decides
+            pass
+        else:
+            return quick
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
             try:

@@ -287,7 +287,7 @@ def _summary_mask(df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     mask = np.zeros(len(df), dtype=bool)
     labels: list[str] = [""] * len(df)
     for col in columns:
-        norm = df[col].str.replace(r"[\s:：]+$", "", regex=True)
+        norm = df[col].str.rstrip(" :：\t")
         hit = norm.isin(SUMMARY_LABELS).fillna(False).to_numpy(dtype=bool) & ~mask
         cells = norm.to_numpy(dtype=object)
         for i in np.flatnonzero(hit):
@@ -301,10 +301,12 @@ def _note_mask(df: pd.DataFrame) -> np.ndarray:
     mask = np.zeros(len(df), dtype=bool)
     if df.shape[1] < 3:
         return mask
-    filled = df.notna().sum(axis=1).to_numpy()
+    tail = max(0, len(df) - 20)  # footnotes sit at the very end: look at the last rows only
+    filled = np.zeros(len(df), dtype=np.int64)
+    filled[tail:] = df.iloc[tail:].notna().sum(axis=1).to_numpy()
     first = df.iloc[:, 0].to_numpy(dtype=object)
     i = len(df) - 1
-    while i >= 0 and filled[i] == 1 and isinstance(first[i], str):
+    while i >= tail and filled[i] == 1 and isinstance(first[i], str):
         if not any(ch.isalpha() and not ch.isascii() for ch in first[i]):
             break
         mask[i] = True

@@ -15,7 +15,6 @@ Examples:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -68,9 +67,8 @@ CLOSED: frozenset[str] = frozenset({"交易关闭", "交易被淘宝关闭"})
 
 def normalise_status(status: pd.Series) -> pd.Series:
     """Width-fold a status and drop its spaces (``买家已付款，等待卖家发货`` → ``…,…``)."""
-    return status.map(
-        lambda s: s if pd.isna(s) else re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(s)))
-    ).astype("str")
+    text = status.astype("str")
+    return text.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
 
 
 def unknown_statuses(status: pd.Series) -> np.ndarray:

@@ -46,7 +46,7 @@ def write_export(path: Path, rows: int) -> None:
     has_paid = rng.random(rows) < 0.8
     amount = rng.integers(100, 100_000, rows) / 100
     status = np.where(has_paid, "交易成功", "等待买家付款")
-    frame = pd.DataFrame({h: "" for h in HEADERS}, index=range(rows))
+    frame = pd.DataFrame(dict.fromkeys(HEADERS, ""), index=range(rows))
     frame["订单编号"] = [f'="{3412345678901234567 - i}"' for i in range(rows)]
     frame["买家会员名"] = [f"tb{i % 200_000}" for i in range(rows)]
     frame["买家实际支付金额"] = np.char.mod("%.2f", amount)
@@ -89,7 +89,7 @@ def main() -> None:
             lambda: pd.read_csv(path, encoding="gbk", dtype=str),
         )
         if importlib.util.find_spec("polars"):
-            import polars as pl
+            import polars as pl  # noqa: PLC0415 - optional
 
             utf8 = Path(tmp) / "utf8.csv"
             utf8.write_bytes(path.read_bytes().decode("gbk").encode("utf-8"))

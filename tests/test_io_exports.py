@@ -211,8 +211,8 @@ def test_inspect_says_what_it_recognised_and_excludes() -> None:
     assert "sycm_source" in text
     assert "header on row 6" in text
     assert "utf-8-sig" in text
-    assert "6 summary rows" in text
-    assert "3 subtotal rows" in text
+    assert "summary rows: 6" in text
+    assert "subtotal rows: 3" in text
     assert "访客数环比: change against the previous period" in text
     assert "<li>" in found._repr_html_()
     spend = inspect(DATA / "直通车_计划报表_20261101_20261103.csv")

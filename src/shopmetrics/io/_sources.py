@@ -150,7 +150,7 @@ class Source:
             quick: pd.DataFrame = pd.read_csv(
                 self.path, skiprows=header, header=0, engine="pyarrow", **fast
             )
-        except Exception:  # noqa: BLE001, S110 - any refusal: the C parser below decides
+        except Exception:  # noqa: S110 - any refusal: the C parser below decides
             pass
         else:
             return quick

@@ -95,7 +95,7 @@ class Inspection:
             ("did you mean", [f"{h!r} -> {g!r}" for h, g in self.did_you_mean.items()]),
             (
                 "rows excluded",
-                [f"{e.rows} {e.reason.replace('_', ' ')}s ({e.detail})" for e in self.excluded],
+                [f"{e.reason.replace('_', ' ')}s: {e.rows} ({e.detail})" for e in self.excluded],
             ),
             ("cells that do not parse", [str(p) for p in self.problems]),
             ("semantics", [f"- {n}" for n in (kind.notes if kind else ())]),

@@ -218,3 +218,42 @@ def test_inspect_says_what_it_recognised_and_excludes() -> None:
     spend = inspect(DATA / "直通车_计划报表_20261101_20261103.csv")
     assert spend.kind == "ztc_spend"
     assert spend.error is None
+
+
+def test_counts_written_as_text_add_up_as_numbers_and_bad_cells_are_named() -> None:
+    text = pd.DataFrame(
+        {
+            "统计日期": ["2026-11-01", "2026-11-02", "2026-11-03"],
+            "商品ID": ["600100200301"] * 3,
+            "商品访客数": ["120", "130", "一百"],
+            "支付金额": ["1,234.00", "3.45%", "-"],
+        }
+    )
+    got = to_canonical(text)
+    assert got.data["visitors"].sum() == 250  # never "120130"
+    problems = {p.column: p for p in got.problems}
+    assert problems["商品访客数"].reason == "not_a_number"
+    assert problems["商品访客数"].rows == (2,)
+    assert problems["支付金额"].reason == "rate_in_amount"
+    assert "支付金额" in str(problems["支付金额"])
+
+
+def test_ids_resaved_by_excel_as_numbers_are_flagged() -> None:
+    text = pd.DataFrame(
+        {
+            "订单编号": ["3.41234567890123E+18", "3412345678901234567"],
+            "买家实际支付金额": ["1.00", "2.00"],
+        }
+    )
+    got = to_canonical(text)
+    assert [p.reason for p in got.problems] == ["id_as_number"]
+    assert got.problems[0].column == "订单编号" and got.problems[0].rows == (0,)
+
+
+def test_an_unknown_table_or_kind_is_an_error_that_says_what_to_do(tmp_path: Path) -> None:
+    from shopmetrics.errors import DefinitionError
+
+    with pytest.raises(SchemaError, match="kind="):
+        to_canonical(pd.DataFrame({"foo": ["1"], "bar": ["2"]}))
+    with pytest.raises(DefinitionError, match="taobao_orders"):
+        read_table(DATA / "taobao_orders.csv", kind="taobao_order")

@@ -62,6 +62,7 @@ from shopmetrics.io._sources import (
 )
 from shopmetrics.io.exports import (
     SUMMARY_LABELS,
+    get_kind,
     header_key,
     is_level_header,
     known_header_keys,
@@ -264,20 +265,25 @@ def find_header(head: Sequence[Row], kind: str | None = None) -> int:
 
 
 def _unwrap(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Trim every cell and remove Excel guards: ``="…"``, a leading ``'`` (tabs are trimmed)."""
+    """Trim every cell and remove Excel guards: ``="…"``, a leading ``'`` (tabs are trimmed).
+
+    Two string kernels per column in the common case (trim, first character); the guard
+    and blank-cell work runs only on columns that need it.
+    """
     counts: dict[str, int] = {}
     out = {}
     for col in df.columns:
         s = df[col].str.strip()
-        guarded = s.str.startswith(("=", "'")).fillna(False)
-        if guarded.any():
-            eq = guarded & s.str.fullmatch(r'="[^"]*"').fillna(False)
-            quote = guarded & s.str.startswith("'").fillna(False)
-            s = s.mask(eq, s.str.slice(2, -1)).mask(quote, s.str.slice(1)).str.strip()
-            n = int(eq.sum() + quote.sum())
-            if n:
-                counts[str(col)] = n
-        out[col] = s.mask(s == "")
+        first = s.str.slice(0, 1)
+        marks = first.isin(["=", "'", ""]).to_numpy(dtype=bool)
+        if marks.any():
+            eq = s.str.fullmatch(r'="[^"]*"').fillna(False).to_numpy(dtype=bool)
+            quote = (first == "'").fillna(False).to_numpy(dtype=bool)
+            if eq.any() or quote.any():
+                s = s.mask(eq, s.str.slice(2, -1)).mask(quote, s.str.slice(1)).str.strip()
+                counts[str(col)] = int(eq.sum() + quote.sum())
+            s = s.mask(s == "")
+        out[col] = s
     return pd.DataFrame(out, index=df.index), counts
 
 
@@ -407,6 +413,8 @@ def read_table(
         ('3412345678901234567', 'utf-8-sig', {'订单编号': 1})
     """
     path = Path(path)
+    if kind is not None:
+        get_kind(kind)  # an unknown kind is a DefinitionError with the known ones
     if not path.exists():
         raise ReadError(path, "not_found", f"no such file or folder: {str(path)!r}")
     files = list_folder(path) if path.is_dir() else [path]

@@ -247,7 +247,8 @@ def test_ids_resaved_by_excel_as_numbers_are_flagged() -> None:
     )
     got = to_canonical(text)
     assert [p.reason for p in got.problems] == ["id_as_number"]
-    assert got.problems[0].column == "订单编号" and got.problems[0].rows == (0,)
+    assert got.problems[0].column == "订单编号"
+    assert got.problems[0].rows == (0,)
 
 
 def test_an_unknown_table_or_kind_is_an_error_that_says_what_to_do(tmp_path: Path) -> None:

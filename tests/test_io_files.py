@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import zipfile
 from pathlib import Path
 
@@ -12,6 +13,10 @@ from shopmetrics.errors import ShopmetricsError
 from shopmetrics.io.files import ReadError, find_header, read_table
 
 DATA = Path(__file__).parent / "data" / "exports"
+needs_calamine = pytest.mark.skipif(
+    importlib.util.find_spec("python_calamine") is None,
+    reason="reading Excel needs python-calamine (the excel extra)",
+)
 
 ORDERS = (
     "订单编号,买家会员名,订单创建时间,订单付款时间 ,买家实际支付金额,订单状态,联系手机\n"
@@ -91,6 +96,7 @@ def test_a_tab_separated_text_file_named_xls(tmp_path: Path) -> None:
     assert r.data.iloc[0, 0] == "3412345678901234567"
 
 
+@needs_calamine
 def test_real_xls_html_xls_xlsx_and_parquet_read_as_text(tmp_path: Path) -> None:
     assert read_table(DATA / "sycm_product_week.xls").files[0].format == "xls"
     assert read_table(DATA / "sycm_product_week_html.xls").files[0].format == "xls-html"
@@ -205,6 +211,7 @@ def test_a_zip_or_a_fake_xlsx(tmp_path: Path) -> None:
     _fails(_write(tmp_path, "fake.xlsx", "not really"), "format")
 
 
+@needs_calamine
 def test_a_missing_sheet(tmp_path: Path) -> None:
     with pytest.raises(ReadError, match="sheets") as err:
         read_table(DATA / "ali1688_orders.xlsx", sheet="nope")

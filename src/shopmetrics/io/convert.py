@@ -196,6 +196,8 @@ def to_canonical(
     notes.append(f"export kind: {export.name} ({export.title}); grain: {export.grain}")
     frame, more = _apply(export, frame, read, source, problems)
     excluded.extend(more)
+    if "date" in frame.columns and "date" not in rec.mapping.values():
+        notes.append("date: the period of each file's title rows (the table has no date column)")
     for col in extras:
         if col not in frame.columns:
             frame[col] = data[col].reset_index(drop=True).reindex(frame.index)

@@ -163,12 +163,15 @@ def inspect(
             str(path), rec.kind.name if rec.kind else None, rec.kind.table if rec.kind else None,
             read, rec.mapping, rec.ignored, rec.did_you_mean, read.exclusions(), (), str(exc),
         )  # fmt: skip
+    mapping = dict(canonical.mapping)
+    if "date" in canonical.data.columns and "date" not in mapping.values():
+        mapping["(period of the title rows)"] = "date"
     return Inspection(
         str(path),
         canonical.kind,
         canonical.table,
         read,
-        canonical.mapping,
+        mapping,
         canonical.ignored,
         rec.did_you_mean,
         canonical.excluded,

@@ -1,0 +1,393 @@
+"""A read export to a canonical table: columns mapped, text parsed, semantics applied.
+
+:func:`to_canonical` turns a :class:`~shopmetrics.io.files.ReadResult` (or a text table)
+into the table a metric takes (``orders``, ``traffic``, ``spend``, ``ratings``): headers
+mapped by the export kind's vocabulary, every known column parsed
+(:mod:`shopmetrics.io.values`), the kind's semantics applied
+(:mod:`shopmetrics.io.semantics`), and everything that did not parse or was left out
+reported, not dropped silently.
+
+Examples:
+    >>> import pandas as pd
+    >>> from shopmetrics.io.convert import to_canonical
+    >>> text = pd.DataFrame({"订单编号": ["3412345678901234567", "3412345678901234568"],
+    ...                      "买家会员名": ["tb1", "tb2"],
+    ...                      "订单创建时间": ["2026-11-01 10:00:00", "2026-11-01 11:00:00"],
+    ...                      "订单付款时间 ": ["2026-11-01 10:05:00", None],
+    ...                      "买家实际支付金额": ["1,234.00", "99.00"],
+    ...                      "订单状态": ["交易成功", "等待买家付款"]})
+    >>> c = to_canonical(text)
+    >>> c.table, c.kind
+    ('orders', 'taobao_orders')
+    >>> c.data[["order_id", "amount", "status"]]
+                  order_id  amount  status
+    0  3412345678901234567  1234.0    paid
+    1  3412345678901234568    99.0  unpaid
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shopmetrics.audit import Audit, Exclusion
+from shopmetrics.errors import SchemaError
+from shopmetrics.io import semantics as sem
+from shopmetrics.io.exports import (
+    HELPERS,
+    KINDS,
+    ExportKind,
+    Recognition,
+    header_key,
+    recognise,
+)
+from shopmetrics.io.files import ReadResult
+from shopmetrics.io.values import ValueProblem, parse_numbers, parse_times
+
+__all__ = ["Canonical", "join_lines", "to_canonical"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
+class Canonical:
+    """A canonical table made from an export.
+
+    Attributes:
+        table: ``orders``, ``traffic``, ``spend``, ``ratings`` (``order_lines`` for a
+            宝贝报表 before :func:`join_lines`).
+        kind: The export kind.
+        data: Canonical columns, parsed (ids and text as strings, counts ``Int64``, money
+            and scores ``float64``, times ``datetime64[ns]``), plus extra columns kept.
+        mapping: Header → canonical column used.
+        ignored: Header → why it was not used.
+        problems: Cells that did not parse (their values are missing in ``data``).
+        excluded: Rows left out (summary rows, subtotals, lines without an order).
+        notes: What was done, for the audit.
+    """
+
+    table: str
+    kind: str | None
+    data: pd.DataFrame
+    mapping: dict[str, str]
+    ignored: dict[str, str]
+    problems: tuple[ValueProblem, ...]
+    excluded: tuple[Exclusion, ...]
+    notes: tuple[str, ...]
+
+    def audit(self) -> Audit:
+        """The audit record: rows in, rows excluded, notes."""
+        kept = len(self.data) + sum(e.rows for e in self.excluded)
+        return Audit({self.table: kept}, self.excluded, self.notes)
+
+
+def _user_mapping(present: list[str], columns: Mapping[str, str]) -> dict[str, str]:
+    """The user's ``columns=`` keyed by the table's own headers (space- and width-insensitive)."""
+    by_key = {header_key(c): c for c in present}
+    out = {}
+    for given, target in columns.items():
+        found = given if given in present else by_key.get(header_key(given))
+        if found is None:
+            from shopmetrics.errors import suggest  # noqa: PLC0415
+
+            hint = suggest(given, present)
+            msg = (
+                f"columns= names {given!r}, which is not in the table. Columns present: {present}."
+            )
+            if hint:
+                msg += f" Did you mean {hint!r}?"
+            raise SchemaError(msg)
+        out[found] = target
+    return out
+
+
+def _recognition(
+    data: pd.DataFrame, kind: str | None, hint: str, columns: Mapping[str, str] | None
+) -> tuple[ExportKind, Recognition]:
+    present = [str(c) for c in data.columns]
+    rec = recognise(present, kind=kind, hint=hint)
+    chosen = rec.kind
+    if chosen is None:
+        heads = ", ".join(present[:12])
+        msg = (
+            f"not a known export (headers: {heads}); pass kind= (one of "
+            f"{sorted(KINDS)}) or map the columns with columns="
+        )
+        raise SchemaError(msg)
+    if columns:
+        mapping = {h: t for h, t in rec.mapping.items() if t not in columns.values()}
+        mapping.update(_user_mapping(present, columns))
+        ignored = {h: r for h, r in rec.ignored.items() if h not in mapping}
+        rec = Recognition(chosen, mapping, ignored, rec.did_you_mean)
+    return chosen, rec
+
+
+def _parse(
+    kind: ExportKind, data: pd.DataFrame, mapping: Mapping[str, str]
+) -> tuple[pd.DataFrame, list[ValueProblem]]:
+    """Canonical columns parsed by the value kind of their spec."""
+    specs = {c.canonical: c for c in kind.columns if c.canonical}
+    out: dict[str, Any] = {}
+    problems: list[ValueProblem] = []
+    for header, target in mapping.items():
+        spec = specs.get(target)
+        value = spec.value if spec else "text"
+        text = data[header].reset_index(drop=True)
+        if value in ("count", "money", "rate", "score", "running"):
+            number = {"money": "money", "running": "money"}.get(value, value)
+            parsed = parse_numbers(text, column=header, kind=number)  # type: ignore[arg-type]
+        elif value in ("time", "date"):
+            parsed = parse_times(text, column=header)
+        else:
+            out[target] = text
+            if value == "id":
+                problems.extend(_lossy_ids(header, text))
+            continue
+        out[target] = parsed.values  # noqa: PD011 - Parsed.values, not a pandas attribute
+        problems.extend(parsed.problems)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(data))), problems
+
+
+def _lossy_ids(header: str, text: pd.Series) -> list[ValueProblem]:
+    """Ids Excel re-saved as numbers (``1.23E+17``, ``…00.00``): cannot be recovered."""
+    bad = text.str.fullmatch(r"\d+(\.\d+)?[eE]\+?\d+|\d+\.0+").fillna(False).to_numpy(dtype=bool)
+    if not bad.any():
+        return []
+    rows = np.flatnonzero(bad)
+    examples = tuple(dict.fromkeys(text.iloc[rows[:20]].tolist()))[:3]
+    return [ValueProblem(header, "id_as_number", len(rows), tuple(map(int, rows[:5])), examples)]
+
+
+def to_canonical(
+    read: ReadResult | pd.DataFrame,
+    *,
+    kind: str | None = None,
+    source: str | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> Canonical:
+    """Map, parse and interpret an export.
+
+    Args:
+        read: What :func:`~shopmetrics.io.files.read_table` returned, or a table of text.
+        kind: The export kind, when recognition should not decide.
+        source: ``source`` of every row of a spend report without a 场景 column (default:
+            the kind's, e.g. 直通车).
+        columns: The user's own mapping (header → canonical name); each key must be a
+            column of the table (spaces and width do not matter).
+
+    Raises:
+        SchemaError: for an unrecognised export, a ``columns=`` key not in the table, or a
+            spend report without a source.
+    """
+    data = read.data if isinstance(read, ReadResult) else read
+    hint = ""
+    if isinstance(read, ReadResult):
+        hint = " ".join([read.path, *(t for f in read.files for t in f.title)])
+    export, rec = _recognition(data, kind, hint, columns)
+    frame, problems = _parse(export, data, rec.mapping)
+    extras = [c for c in data.columns if c not in rec.mapping]
+    excluded: list[Exclusion] = []
+    notes: list[str] = []
+    if isinstance(read, ReadResult):
+        excluded.extend(read.exclusions(export.table))
+        notes.extend(read.notes())
+    notes.append(f"export kind: {export.name} ({export.title}); grain: {export.grain}")
+    frame, more = _apply(export, frame, read, source, problems)
+    excluded.extend(more)
+    if "date" in frame.columns and "date" not in rec.mapping.values():
+        notes.append("date: the period of each file's title rows (the table has no date column)")
+    for col in extras:
+        if col not in frame.columns:
+            frame[col] = data[col].reset_index(drop=True).reindex(frame.index)
+    notes.extend(export.notes)
+    helpers = [c for c in frame.columns if c in HELPERS]
+    if export.table != "order_lines":
+        frame = frame.drop(columns=helpers)
+    return Canonical(
+        export.table,
+        export.name,
+        frame.reset_index(drop=True),
+        dict(rec.mapping),
+        dict(rec.ignored),
+        tuple(problems),
+        tuple(excluded),
+        tuple(notes),
+    )
+
+
+def _apply(
+    export: ExportKind,
+    frame: pd.DataFrame,
+    read: ReadResult | pd.DataFrame,
+    source: str | None,
+    problems: list[ValueProblem],
+) -> tuple[pd.DataFrame, list[Exclusion]]:
+    excluded: list[Exclusion] = []
+    if export.table in ("traffic", "spend") and "date" not in frame.columns:
+        frame = _date_from_title(frame, read)
+    if any(c.startswith("source_level_") for c in frame.columns):
+        frame, excluded = _levels(frame, export)
+    if export.table == "spend" and "source" not in frame.columns:
+        chosen = source or export.default_source
+        if chosen is None:
+            msg = (
+                f"{export.title}: no 场景名字 column and no channel in the title or file name; "
+                "pass source='直通车' (or '引力魔方', '万相台') once"
+            )
+            raise SchemaError(msg)
+        frame["source"] = chosen
+    if export.order_level:
+        frame = _order_lines(frame, export, problems)
+    if export.table == "orders":
+        frame = _orders(frame, problems)
+    return frame, excluded
+
+
+def _date_from_title(frame: pd.DataFrame, read: ReadResult | pd.DataFrame) -> pd.DataFrame:
+    periods = read.row_periods() if isinstance(read, ReadResult) else []
+    if not periods or any(p is None for p in periods):
+        return frame
+    frame = frame.copy()
+    frame["date"] = pd.Series([p[0] for p in periods if p], dtype="datetime64[ns]")
+    if any(p[0] != p[1] for p in periods if p):
+        frame["period_end"] = pd.Series([p[1] for p in periods if p], dtype="datetime64[ns]")
+    return frame
+
+
+def _levels(frame: pd.DataFrame, export: ExportKind) -> tuple[pd.DataFrame, list[Exclusion]]:
+    levels = [frame[c] for c in sorted(c for c in frame.columns if c.startswith("source_level_"))]
+    deepest, path = sem.source_paths(levels)
+    frame = frame.assign(source=deepest, source_path=path)
+    keys = frame[[c for c in ("date", "product_id", "keyword") if c in frame.columns]]
+    sub = sem.subtotal_rows(path, keys)
+    if not sub.any():
+        return frame, []
+    gone = Exclusion(
+        export.table, "subtotal_row", int(sub.sum()), "parent sources whose children are present"
+    )
+    return frame[~sub].reset_index(drop=True), [gone]
+
+
+def _order_lines(
+    frame: pd.DataFrame, export: ExportKind, problems: list[ValueProblem]
+) -> pd.DataFrame:
+    """Order-level cells onto every line; the order amount taken once and allocated."""
+    frame = frame.copy()
+    if frame["order_id"].isna().iloc[:1].any():
+        problems.append(ValueProblem("order_id", "line_without_order", 1, (0,), ("",)))
+    order = frame["order_id"].ffill()
+    frame["order_id"] = order
+    for col in export.order_level:
+        if col in frame.columns and col != "order_id":
+            first = frame[col].groupby(order).transform("first")
+            differs = frame[col].notna() & (frame[col] != first)
+            if differs.any():
+                rows = np.flatnonzero(differs.to_numpy())
+                examples = tuple(str(v) for v in frame[col].iloc[rows[:3]])
+                problems.append(
+                    ValueProblem(
+                        col, "order_level_differs", len(rows), tuple(map(int, rows[:5])), examples
+                    )
+                )
+            frame[col] = first
+    if "amount" in frame.columns:
+        weight = None
+        if "unit_price" in frame.columns and "quantity" in frame.columns:
+            weight = frame["unit_price"].astype("float64") * frame["quantity"].astype("float64")
+        frame["order_amount"] = frame["amount"]
+        frame["amount"] = sem.allocate(order, frame["amount"], weight)
+    return frame
+
+
+def _orders(frame: pd.DataFrame, problems: list[ValueProblem]) -> pd.DataFrame:
+    """Payment state, presale flags and refunds of an order table."""
+    frame = frame.copy()
+    status = frame["status"] if "status" in frame.columns else None
+    paid_at = frame["paid_at"] if "paid_at" in frame.columns else None
+    if status is not None:
+        unknown = sem.unknown_statuses(status)
+        if unknown.any():
+            rows = np.flatnonzero(unknown)
+            examples = tuple(dict.fromkeys(status.iloc[rows[:20]].tolist()))[:3]
+            problems.append(
+                ValueProblem(
+                    "status", "unknown_status", len(rows), tuple(map(int, rows[:5])), examples
+                )
+            )
+        frame["status_text"] = status
+    stages = frame.get("presale_stages")
+    deposit = frame.get("deposit_order_id")
+    if stages is not None or deposit is not None:
+        flag, balance_unpaid = sem.presale_flags(stages, deposit, len(frame))
+        frame["is_presale"] = flag
+        if paid_at is not None:
+            frame["deposit_paid_at"] = paid_at.where(pd.Series(flag.to_numpy()))
+            paid_at = paid_at.mask(pd.Series(balance_unpaid))
+            frame["paid_at"] = paid_at
+    if status is not None or paid_at is not None:
+        frame["status"] = sem.payment_state(status, paid_at)
+        if "refund_amount" not in frame.columns and "amount" in frame.columns:
+            frame["refund_amount"] = frame["amount"].where(frame["status"] == "refunded", 0.0)
+    return frame
+
+
+def join_lines(orders: Canonical, lines: Canonical) -> Canonical:
+    """宝贝报表 lines with their 订单报表 orders: one canonical ``orders`` table of lines.
+
+    Each order's 买家实际支付金额 is allocated over its lines by 价格 × 购买数量, to the
+    cent; lines whose order is not in the order report are excluded and counted; an
+    order without lines stays as one line without a product.
+    """
+    if orders.table != "orders" or lines.table != "order_lines":
+        msg = "join_lines(orders, lines) takes an order report and a 宝贝报表 (line items)"
+        raise SchemaError(msg)
+    order_cols = [
+        c for c in orders.data.columns if c not in ("product_id", "product_name", "quantity")
+    ]
+    line_cols = [
+        c
+        for c in ("order_id", "product_id", "product_name", "quantity", "unit_price")
+        if c in lines.data.columns
+    ]
+    merged = lines.data[line_cols].merge(
+        orders.data[order_cols], on="order_id", how="left", indicator=True
+    )
+    orphan = merged["_merge"] == "left_only"
+    merged = merged[~orphan]
+    lone = orders.data[~orders.data["order_id"].isin(lines.data["order_id"])][order_cols]
+    merged = pd.concat([merged.drop(columns="_merge"), lone], ignore_index=True, sort=False)
+    merged = merged.sort_values("order_id", kind="stable").reset_index(drop=True)
+    weight = merged["unit_price"].astype("float64") * merged["quantity"].astype("float64")
+    merged["order_amount"] = merged["amount"]
+    merged["amount"] = sem.allocate(merged["order_id"], merged["amount"], weight)
+    if "refund_amount" in merged.columns:
+        merged["refund_amount"] = sem.allocate(
+            merged["order_id"], merged["refund_amount"].fillna(0.0), weight
+        )
+    excluded = list(orders.excluded) + list(lines.excluded)
+    if orphan.any():
+        excluded.append(
+            Exclusion(
+                "orders",
+                "line_without_order",
+                int(orphan.sum()),
+                "order_id not in the order report",
+            )
+        )
+    notes = (
+        *orders.notes,
+        *lines.notes,
+        "amount = 买家实际支付金额 allocated over the lines by 价格 × 购买数量",
+    )
+    return Canonical(
+        "orders",
+        orders.kind,
+        merged.drop(columns=["unit_price"]),
+        {**lines.mapping, **orders.mapping},
+        {**lines.ignored, **orders.ignored},
+        orders.problems + lines.problems,
+        tuple(excluded),
+        notes,
+    )

@@ -594,7 +594,7 @@ def test_short_periods_keep_the_traps_that_fit() -> None:
     [{"days": 0}, {"products": 0}, {"visitors_per_day": 0}, {"start": "2026-09-28 00:00+08:00"}],
 )
 def test_bad_arguments(kwargs: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match="must be positive|naive store-local"):
+    with pytest.raises(ValueError, match=r"must be positive|naive store-local"):
         make_store(**kwargs)  # type: ignore[arg-type]
 
 

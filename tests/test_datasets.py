@@ -441,7 +441,7 @@ def test_trap_records(store: Store) -> None:
     assert store.trap("presale_zero_payment").subject == {"product_id": "P007"}
     assert store.trap("bot_traffic").subject["product_id"] == "P018"
     assert store.trap("order_brushing").subject["product_id"] == "P013"
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match="nope"):
         store.trap("nope")
 
 
@@ -594,7 +594,7 @@ def test_short_periods_keep_the_traps_that_fit() -> None:
     [{"days": 0}, {"products": 0}, {"visitors_per_day": 0}, {"start": "2026-09-28 00:00+08:00"}],
 )
 def test_bad_arguments(kwargs: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"must be positive|naive store-local"):
         make_store(**kwargs)  # type: ignore[arg-type]
 
 

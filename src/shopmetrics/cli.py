@@ -44,6 +44,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from shopmetrics.errors import MissingDependencyError, ShopmetricsError, ValidationError, suggest
+
 __all__ = ["Progress", "main"]
 
 _LOG = logging.getLogger(__name__)
@@ -254,7 +256,6 @@ def _existing(path: Path, what: str) -> Path:
 
 
 def _table_paths(items: Sequence[str]) -> dict[str, Path]:
-    from shopmetrics.errors import suggest  # noqa: PLC0415
 
     tables: dict[str, Path] = {}
     for item in items:
@@ -333,7 +334,7 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str], progress: Progress) -> int
 
 
 def _cmd_validate(args: argparse.Namespace, out: IO[str], progress: Progress) -> int:
-    from shopmetrics.validation import validate  # noqa: PLC0415
+    from shopmetrics.validation import validate  # noqa: PLC0415 - loads the engine; not for --help
 
     tables = _table_paths(args.paths)
     mapping = _read_mapping(args.columns)
@@ -362,9 +363,8 @@ def _validation_text(report: Any) -> str:
 
 
 def _cmd_report(args: argparse.Namespace, out: IO[str], progress: Progress) -> int:
-    from shopmetrics.errors import ValidationError  # noqa: PLC0415
     from shopmetrics.report.weekly import weekly_report  # noqa: PLC0415 - heavy; not for --help
-    from shopmetrics.validation import validate  # noqa: PLC0415
+    from shopmetrics.validation import validate  # noqa: PLC0415 - loads the engine; not for --help
 
     fmt = REPORT_FORMATS.get(args.out.suffix.lower())
     if fmt is None:
@@ -423,7 +423,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     commands = {"demo": _cmd_demo, "validate": _cmd_validate, "report": _cmd_report}
     progress = Progress(sys.stderr)
-    from shopmetrics.errors import MissingDependencyError, ShopmetricsError  # noqa: PLC0415
 
     try:
         return commands[args.command](args, sys.stdout, progress)

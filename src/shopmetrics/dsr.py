@@ -432,7 +432,7 @@ def dsr(
         ShopmetricsError: a bad ``as_of`` / ``window_days`` / cap, or no rating time at all.
 
     References:
-        Metric dictionary ``shared/spec/metrics.md`` (DSR): score = sum of a dimension's
+        Metric dictionary (docs/metrics.md), DSR: score = sum of a dimension's
         ratings in the window / their number (worked example 19×5 + 1×1 → 4.8); first 3
         ratings per buyer and natural month by trade-success time; no default score;
         industry comparison (4.71234 − 4.61234) / (4.91234 − 4.61234) = 33.33%.

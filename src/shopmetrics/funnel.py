@@ -126,7 +126,7 @@ def funnel(
         DefinitionError: unknown ``definition``, ``freq`` or ``ci_method``.
 
     References:
-        Metric dictionary ``shared/spec/metrics.md`` (Funnel, Presale, Statistics);
+        Metric dictionary (docs/metrics.md): Funnel, Presale, Statistics;
         Brown, Cai & DasGupta (2001) for the Wilson interval.
     """
     args = dict(locals())  # the call as given: rerun for the comparison and the (all) rows

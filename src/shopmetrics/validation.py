@@ -18,13 +18,14 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
 
 from shopmetrics import engine
-from shopmetrics.display import frame_to_markdown, plain
+from shopmetrics.display import frame_to_html, frame_to_markdown, plain
 from shopmetrics.engine import checks
 from shopmetrics.errors import ColumnNotFoundError, ValidationError, missing_column_message
 from shopmetrics.flags.finding import Flag, sort_flags
@@ -93,8 +94,6 @@ class ValidationReport:
 
     def to_json(self, **kwargs: Any) -> str:
         """:meth:`to_dict` as JSON (``ensure_ascii=False`` by default)."""
-        import json  # noqa: PLC0415
-
         kwargs.setdefault("ensure_ascii", False)
         return json.dumps(self.to_dict(), **kwargs)
 
@@ -116,8 +115,6 @@ class ValidationReport:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        from shopmetrics.display import frame_to_html  # noqa: PLC0415
-
         return frame_to_html(self.to_pandas().drop(columns=["examples"]))
 
 

@@ -10,6 +10,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from shopmetrics.display import plain
+
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 
@@ -44,8 +46,6 @@ class Flag:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-typed dict (JSON-ready)."""
-        from shopmetrics.display import plain  # noqa: PLC0415
-
         return {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     def __str__(self) -> str:

@@ -9,16 +9,8 @@ CLV, and the maximum-likelihood machinery (:class:`ModelFit`). It knows nothing 
 tables or engines: :mod:`shopmetrics.engine.buyers` builds the histories and
 :mod:`shopmetrics.clv` turns the estimates into a result.
 
-Models:
-    ``"bgnbd"``: BG/NBD (Fader, Hardie & Lee 2005). Purchases follow a Poisson process
-        with gamma-distributed rates (``r``, ``alpha``); after each purchase a buyer drops
-        out with a beta-distributed probability (``a``, ``b``).
-    ``"pareto_nbd"``: Pareto/NBD (Schmittlein, Morrison & Colombo 1987). Same purchase
-        process; lifetimes are exponential with gamma-distributed rates (``s``, ``beta``),
-        so a buyer can drop out at any time, not only right after a purchase.
-    ``"gamma_gamma"``: the Gamma-Gamma spend model (Fader, Hardie & Lee 2005; Fader &
-        Hardie 2013): each buyer's spend per purchase is gamma with shape ``p`` and a
-        scale that varies across buyers as a gamma (``q``, ``v``).
+The models (BG/NBD, Pareto/NBD, Gamma-Gamma) and their assumptions are described in
+:mod:`shopmetrics.clv`, the public module.
 
 Fitting maximises the log-likelihood over the log-parameters (L-BFGS-B, then a
 Nelder-Mead polish); standard errors come from statsmodels' numerical Hessian, reported

@@ -1,6 +1,6 @@
 """Labels for metric and column names, section titles and report text, in English and Chinese.
 
-The Chinese names are the ones the metric dictionary (``shared/spec/metrics.md``) gives,
+The Chinese names are the ones the metric dictionary (docs/metrics.md) gives,
 as store back-ends (生意参谋 / 1688) show them. A name with no label falls back to the
 raw column name, so a new column never breaks a report; derived columns are labelled
 from their base metric (``payment_conversion_ci_low`` → "Payment conversion, CI low" /

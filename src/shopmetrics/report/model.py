@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from shopmetrics import display
 from shopmetrics.display import plain
 from shopmetrics.errors import ShopmetricsError
 from shopmetrics.flags.finding import Flag, sort_flags
@@ -98,9 +99,7 @@ class Headline:
         """Whether the value is a proportion shown as a percentage."""
         if self.fmt:
             return self.fmt == "percent"
-        from shopmetrics.display import is_percent  # noqa: PLC0415
-
-        return is_percent(self.name)
+        return display.is_percent(self.name)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-typed dict."""

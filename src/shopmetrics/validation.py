@@ -231,6 +231,11 @@ class _Checked:
         ids = [c for c in ("order_id", "buyer_id", "visitor_id", "product_id") if c in self.names]
         return list(dict.fromkeys([*ids, *cols]))
 
+    def label(self, col: str) -> str:
+        """``col`` as messages name it: with the table's own header when it was renamed."""
+        theirs = [k for k, v in self.table.renamed.items() if v == col and k != col]
+        return f"{col!r} ({theirs[0]})" if theirs else repr(col)
+
     def number(self, col: str) -> nw.Expr | None:
         """``col`` as a ``Float64`` expression: numbers as they are, text read by
         :func:`~shopmetrics.engine.checks.text_numbers` (``None`` when absent or neither)."""
@@ -482,7 +487,9 @@ def _column_types(t: _Checked) -> list[_Rule]:
         trouble = _type_trouble(kind, dtype)
         if trouble is not None:
             fix = _TYPE_FIXES.get(kind, "flatten it to one value a row")
-            message = f"{t.name}: $n rows of {col!r} hold {trouble}, e.g. $ex; {col!r} holds "
+            message = (
+                f"{t.name}: $n rows of {t.label(col)} hold {trouble}, e.g. $ex; {col!r} holds "
+            )
             rules.append(
                 _Rule(
                     "wrong_type",
@@ -499,7 +506,7 @@ def _column_types(t: _Checked) -> list[_Rule]:
                     "float_ids",
                     col,
                     ~nw.col(col).is_null() & ~nw.col(col).is_nan(),
-                    f"{t.name}: $n ids in {col!r} are floats, e.g. $ex; ids through float lose "
+                    f"{t.name}: $n ids in {t.label(col)} are floats, e.g. $ex; ids through float lose "
                     "digits (19-digit order ids merge, leading zeros vanish) and print as "
                     "'123.0'. Read the column as text (dtype=str, or shopmetrics.io.read_table).",
                     severity="warning",
@@ -514,7 +521,7 @@ def _not_a_number(t: _Checked, col: str, kind: str) -> _Rule:
         "not_a_number",
         col,
         checks.text_numbers(col).bad,
-        f"{t.name}: $n rows have {col!r} text that is not a number, e.g. $ex; {what} must "
+        f"{t.name}: $n rows have {t.label(col)} text that is not a number, e.g. $ex; {what} must "
         "read as a number (thousands separators, ¥ / ￥ / 元, and '-' or blank for missing "
         "are accepted). Fix the cells, or read the export with shopmetrics.io (read_table, "
         f"to_canonical), which also reads 万 / 亿; a percentage is a rate, never {what}.",
@@ -568,7 +575,7 @@ def _negative_values(t: _Checked) -> list[_Rule]:
         if value is not None:
             left_out = _EXCLUDED["orders"] if (t.name, col) == ("orders", "amount") else ""
             message = (
-                f"{t.name}: $n rows have a negative {col!r}, e.g. $ex; refunds belong in "
+                f"{t.name}: $n rows have a negative {t.label(col)}, e.g. $ex; refunds belong in "
                 "'refund_amount', not as negative amounts."
             )
             rules.append(_Rule("negative_values", col, value < 0, message + left_out))
@@ -582,7 +589,7 @@ def _whole_counts(t: _Checked) -> list[_Rule]:
         value = t.number(col) if kind == "int" else None
         if value is not None and not t.schema[col].is_integer():
             message = (
-                f"{t.name}: $n rows have a {col!r} that is not a whole number, e.g. $ex; "
+                f"{t.name}: $n rows have a {t.label(col)} that is not a whole number, e.g. $ex; "
                 f"{col!r} is a count. Round it or fix the export."
             )
             bad = (value % 1 != 0) & ~value.is_nan()
@@ -597,7 +604,7 @@ def _scores_out_of_range(t: _Checked) -> list[_Rule]:
         score = t.number(col) if kind == "score" else None
         if score is not None:
             message = (
-                f"{t.name}: $n rows have {col!r} outside 1-5, e.g. $ex; they are rejected "
+                f"{t.name}: $n rows have {t.label(col)} outside 1-5, e.g. $ex; they are rejected "
                 "from DSR averages (counted in the audit)."
             )
             bad = ((score < 1) | (score > 5) | (score % 1 != 0)) & ~score.is_nan()

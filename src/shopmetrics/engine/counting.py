@@ -394,32 +394,22 @@ def _order_audit(
     with the same values in every column the metrics read (the same download twice) is
     counted once, its extra copies counted in the audit; a line repeated with different
     values (two amounts for one line) is left out altogether, every copy counted: which
-    copy is right is unknown, and keeping one would depend on row order. One collect.
+    copy is right is unknown, and keeping one would depend on row order. One collect; the
+    lines are deduplicated in the counting pass only when the audit found repeated ones.
     """
     # values.text_problems(orders.frame, orders)  # issue 14: engine/values.py (another helper), not yet there
     null_cols = [c for c in ["order_id", "buyer_id", *by] if orders.has(c)]
     reasons = _row_reasons(orders, null_cols)
     frame = orders.frame
     kept = frame
-    for cond in reasons.values():
-        kept = kept.filter(~cond)
+    if reasons:
+        kept = frame.filter(~nw.any_horizontal(*reasons.values(), ignore_nulls=True))
     key = order_line_key(orders.columns)
     used = [c for c in dict.fromkeys([*key, *by, *ORDER_METRIC_COLUMNS]) if orders.has(c)]
-    lines = kept.group_by(used).agg(nw.len().alias("_copies"))
-    per_key = lines.group_by(key).agg(
-        nw.len().alias("_versions"), nw.col("_copies").sum().alias("_rows")
-    )
-    repeated = nw.col("_versions") > 1
     counts = frame.select(
         nw.len().alias("rows"),
         *(c.cast(nw.Int64()).sum().alias(f"_r{i}") for i, c in enumerate(reasons.values())),
-    ).join(
-        per_key.select(
-            nw.when(~repeated).then(nw.col("_rows") - 1).otherwise(0).sum().alias("_copies"),
-            nw.when(repeated).then(nw.col("_rows")).otherwise(0).sum().alias("_conflicting"),
-        ),
-        how="cross",
-    )
+    ).join(_repeated_lines(kept, key, used), how="cross")
     raw = tables.collect(counts, "orders:audit")
     got = {k: _int(raw[k].iloc[0]) if len(raw) else 0 for k in raw.columns}
     rows_in = {"orders": got["rows"]}
@@ -436,12 +426,43 @@ def _order_audit(
         for reason, n in left.items()
         if n
     ]
+    lines = kept.select(used).unique()
     if left["conflicting duplicate order line"]:
         alone = lines.with_columns(nw.len().over(*key).alias("_versions"))
         return alone.filter(nw.col("_versions") == 1).select(used), rows_in, excluded
     if left["duplicate order line"]:
-        return lines.select(used), rows_in, excluded
+        return lines, rows_in, excluded
     return kept, rows_in, excluded
+
+
+def _repeated_lines(kept: nw.LazyFrame[Any], key: list[str], used: list[str]) -> nw.LazyFrame[Any]:
+    """One row: ``_copies``, the extra copies of lines repeated with the same values, and
+    ``_conflicting``, the rows of lines repeated with different values.
+
+    Only the repeated keys are looked at closely: the keys are counted (a null
+    ``product_id`` is a key value like any other, hence the text sentinel for the join),
+    and the rows of keys on more than one row are grouped by every column used.
+    """
+    marks = [f"_k{i}" for i in range(len(key))]
+    keyed = kept.with_columns(
+        nw.col(c).cast(nw.String()).fill_null("\x00").alias(m)
+        for c, m in zip(key, marks, strict=True)
+    )
+    repeated = (
+        keyed.group_by(marks).agg(nw.len().alias("_n")).filter(nw.col("_n") > 1).select(marks)
+    )
+    versions = (
+        keyed.join(repeated, on=marks, how="semi")
+        .group_by(used)
+        .agg(nw.len().alias("_n"))
+        .group_by(key)
+        .agg(nw.len().alias("_versions"), nw.col("_n").sum().alias("_rows"))
+    )
+    one = nw.col("_versions") == 1
+    return versions.select(
+        nw.when(one).then(nw.col("_rows") - 1).otherwise(0).sum().alias("_copies"),
+        nw.when(~one).then(nw.col("_rows")).otherwise(0).sum().alias("_conflicting"),
+    )
 
 
 def _int(value: Any) -> int:

@@ -7,10 +7,14 @@ pass (no more collects), with the same numbers on every engine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 
 import shopmetrics as sm
 from shopmetrics import engine as _engine
@@ -195,3 +199,53 @@ def test_the_demo_store_has_no_such_rows_and_keeps_its_numbers(store: sm.dataset
     by_product = paid.groupby("product_id")["amount"].sum()
     got = result.to_pandas().groupby("product_id")["paid_amount"].sum()
     np.testing.assert_allclose(got.loc[by_product.index], by_product.to_numpy(), rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def to_spark(tmp_path_factory: pytest.TempPathFactory) -> Callable[[pd.DataFrame], Any]:
+    """Tables handed to Spark as Parquet (the session of tests/test_spark.py, if running)."""
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    folder = tmp_path_factory.mktemp("spark_exclusions")
+
+    def convert(frame: pd.DataFrame) -> Any:
+        path = folder / f"t{len(list(folder.iterdir()))}.parquet"
+        pq.write_table(
+            pa.Table.from_pandas(frame, preserve_index=False), path, coerce_timestamps="us"
+        )
+        return spark.read.parquet(str(path))
+
+    return convert
+
+
+@pytest.mark.spark
+def test_exclusions_on_spark_equal_the_pandas_funnel(
+    to_spark: Callable[[pd.DataFrame], Any],
+) -> None:
+    clean = _orders(20)
+    dirty = pd.concat([clean, clean.iloc[[0, 0, 5]]], ignore_index=True)
+    dirty.loc[1, "实付金额"] = -1.0
+    dirty.loc[2, "付款时间"] = dirty.loc[2, "创建时间"] - pd.Timedelta(hours=1)
+    dirty = pd.concat([dirty, clean.iloc[[9]].assign(实付金额=1.0)], ignore_index=True)
+    with _engine.collect_spy() as spy:
+        got = _funnel(dirty, to_spark)
+    want = _funnel(dirty, lambda df: df)
+    pd.testing.assert_frame_equal(_table(got), _table(want))
+    assert (
+        _left_out(got)
+        == _left_out(want)
+        == {
+            "negative amount": 1,
+            "paid before created": 1,
+            "duplicate order line": 3,
+            "conflicting duplicate order line": 2,
+        }
+    )
+    assert [w for w, _ in spy] == ["funnel:events", "orders:audit", "funnel:orders"]

@@ -8,9 +8,12 @@ missing, Chinese headers.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import shopmetrics as sm
@@ -244,3 +247,27 @@ def test_plain_numbers_read_as_the_export_reader_reads_them(text: str) -> None:
     got = _engine.collect(table.frame.select(rule.value.alias("v"), rule.bad.alias("bad")))
     assert not bool(got["bad"].iloc[0])
     assert float(got["v"].iloc[0]) == pytest.approx(parse_numbers([text]).values.iloc[0])
+
+
+@pytest.mark.spark
+def test_validation_on_spark_equals_pandas(tmp_path: Path) -> None:
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[1]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    export = _product_export()
+    path = tmp_path / "export.parquet"
+    pq.write_table(pa.Table.from_pandas(export, preserve_index=False), path)
+    got = sm.validate(traffic=spark.read.parquet(str(path)))
+    want = sm.validate(traffic=export)
+    assert [p.to_dict() for p in got.problems] == [p.to_dict() for p in want.problems]
+    assert {p.code for p in got.problems} == {
+        "not_a_number",
+        "negative_values",
+        "not_a_whole_number",
+    }

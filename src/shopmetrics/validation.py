@@ -13,6 +13,13 @@ Examples:
     ['duplicate_rows', 'missing_column', 'negative_values']
     >>> report.ok
     False
+
+    Text as exports write it is read the same way on every engine:
+
+    >>> export = pd.DataFrame({"日期": ["2026-11-01", "20261102"], "访客数": ["1,391", "3.45%"],
+    ...                        "支付金额": ["￥1,234.00", "-"]})
+    >>> [(p.code, p.column, p.n_rows) for p in sm.validate(traffic=export).problems]
+    [('not_a_number', 'visitors', 1)]
 """
 
 from __future__ import annotations
@@ -160,9 +167,20 @@ def validate(
     Returns:
         A :class:`ValidationReport`.
 
-    Reason codes: ``missing_column``, ``unparseable_time``, ``mixed_time_zones``,
-    ``null_keys``, ``duplicate_rows``, ``negative_values``, ``score_out_of_range``,
-    ``paid_before_created``, ``unknown_event``, ``multi_day_uniques``.
+    Every known column is checked by its kind (``kinds`` of
+    :class:`~shopmetrics.schema.TableSpec`): counts, amounts and scores must be numbers or text
+    that reads as one (``12,345``, ``￥1,234.00``, ``0元``; ``-``, ``--``, ``—`` or blank for
+    missing), times datetimes or text dates (``2026-11-01``, ``20261101``,
+    ``2026年11月01日``, with a time), ``is_presale`` true / false. The row checks of a
+    table run in one pass; each problem gives its rows and up to five examples.
+
+    Reason codes: ``missing_column``, ``wrong_type``, ``not_a_number``,
+    ``not_a_whole_number``, ``unparseable_time``, ``mixed_time_zones``, ``null_keys``,
+    ``duplicate_rows``, ``negative_values``, ``score_out_of_range``,
+    ``paid_before_created``, ``unknown_event``, ``multi_day_uniques`` (errors but the last),
+    ``float_ids`` and ``unchecked_column`` (warnings). The order metrics leave out (and
+    count in their audit) the duplicated lines, negative amounts and payments before
+    creation found here.
     """
     given = {
         "events": events,

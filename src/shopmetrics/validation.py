@@ -574,8 +574,8 @@ def _duplicate_rows(t: _Checked) -> list[Flag]:
                         "duplicate_rows",
                         "error",
                         f"{t.name}: {n_keys} {key} values appear more than once ({extra} extra rows); "
-                        f"{_ONCE[t.name]} Drop exact duplicates (drop_duplicates) or fix the export."
-                        + _EXCLUDED.get(t.name, ""),
+                        f"{_ONCE.get(t.name, 'a key must appear once.')} Drop exact duplicates "
+                        "(drop_duplicates) or fix the export." + _EXCLUDED.get(t.name, ""),
                         table=t.name,
                         column=",".join(key),
                         n_rows=extra,

@@ -13,12 +13,20 @@ Examples:
     ['duplicate_rows', 'missing_column', 'negative_values']
     >>> report.ok
     False
+
+    Text as exports write it is read the same way on every engine:
+
+    >>> export = pd.DataFrame({"日期": ["2026-11-01", "20261102"], "访客数": ["1,391", "3.45%"],
+    ...                        "支付金额": ["￥1,234.00", "-"]})
+    >>> [(p.code, p.column, p.n_rows) for p in sm.validate(traffic=export).problems]
+    [('not_a_number', 'visitors', 1)]
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import string
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +35,9 @@ import narwhals.stable.v2 as nw
 from shopmetrics import engine
 from shopmetrics.display import frame_to_html, frame_to_markdown, plain
 from shopmetrics.engine import checks
+from shopmetrics.engine.counting import order_line_key
 from shopmetrics.errors import ColumnNotFoundError, ValidationError, missing_column_message
-from shopmetrics.flags.finding import Flag, sort_flags
+from shopmetrics.flags.finding import Flag, Severity, sort_flags
 from shopmetrics.schema import EVENT_TYPES, NON_NEGATIVE, TABLES, UNIQUE_COUNTS, TableSpec
 
 if TYPE_CHECKING:
@@ -40,6 +49,17 @@ Problem = Flag
 """A validation problem: the same record as a flag (see :class:`shopmetrics.flags.Flag`)."""
 
 N_EXAMPLES = 5
+
+_ONCE: dict[str, str] = {
+    "orders": "an order line (order_id and product_id, or order_id without product_id) "
+    "must appear once.",
+    "ratings": "a trade is rated once.",
+}
+
+_EXCLUDED: dict[str, str] = {
+    "orders": " Order metrics leave these rows out and count them in the audit (an exact "
+    "copy of a line counts once; copies that differ are all left out).",
+}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -144,9 +164,20 @@ def validate(
     Returns:
         A :class:`ValidationReport`.
 
-    Reason codes: ``missing_column``, ``unparseable_time``, ``mixed_time_zones``,
-    ``null_keys``, ``duplicate_rows``, ``negative_values``, ``score_out_of_range``,
-    ``paid_before_created``, ``unknown_event``, ``multi_day_uniques``.
+    Every known column is checked by its kind (``kinds`` of
+    :class:`~shopmetrics.schema.TableSpec`): counts, amounts and scores must be numbers or text
+    that reads as one (``12,345``, ``￥1,234.00``, ``0元``; ``-``, ``--``, ``—`` or blank for
+    missing), times datetimes or text dates (``2026-11-01``, ``20261101``,
+    ``2026年11月01日``, with a time), ``is_presale`` true / false. The row checks of a
+    table run in one pass; each problem gives its rows and up to five examples.
+
+    Reason codes: ``missing_column``, ``wrong_type``, ``not_a_number``,
+    ``not_a_whole_number``, ``unparseable_time``, ``mixed_time_zones``, ``null_keys``,
+    ``duplicate_rows``, ``negative_values``, ``score_out_of_range``,
+    ``paid_before_created``, ``unknown_event``, ``multi_day_uniques`` (errors but the last),
+    ``float_ids`` and ``unchecked_column`` (warnings). The order metrics leave out (and
+    count in their audit) the duplicated lines, negative amounts and payments before
+    creation found here.
     """
     given = {
         "events": events,
@@ -215,25 +246,118 @@ class _Checked:
         ids = [c for c in ("order_id", "buyer_id", "visitor_id", "product_id") if c in self.names]
         return list(dict.fromkeys([*ids, *cols]))
 
-    def offending(self, cond: nw.Expr, *cols: str) -> tuple[int, tuple[dict[str, Any], ...]]:
-        """Rows where ``cond`` holds, with examples showing ``cols``."""
-        return _examples(self.table.frame, cond, self.context(*cols))
+    def label(self, col: str) -> str:
+        """``col`` as messages name it: with the table's own header when it was renamed."""
+        theirs = [k for k, v in self.table.renamed.items() if v == col and k != col]
+        return f"{col!r} ({theirs[0]})" if theirs else repr(col)
+
+    def number(self, col: str) -> nw.Expr | None:
+        """``col`` as a ``Float64`` expression: numbers as they are, text read by
+        :func:`~shopmetrics.engine.checks.text_numbers` (``None`` when absent or neither)."""
+        if col not in self.names:
+            return None
+        dtype = self.schema[col]
+        if dtype.is_numeric():
+            return nw.col(col).cast(nw.Float64())
+        if dtype == nw.String:
+            return checks.text_numbers(col).value
+        return None
 
 
 def _check_table(table: engine.Table, tz_kinds: dict[str, set[str]]) -> list[Flag]:
-    """Every kind of check on one table; none stops the others, so all problems are reported."""
+    """Every kind of check on one table; none stops the others, so all problems are reported.
+
+    The row-level checks (nulls, types, text that does not parse, ranges, order of times)
+    are counted together in one pass over the table; examples are fetched for the ones
+    that find rows.
+    """
     t = _Checked(table, TABLES[table.name], table.frame.collect_schema())
+    rules = [
+        *_null_keys(t),
+        *_column_types(t),
+        *_negative_values(t),
+        *_whole_counts(t),
+        *_scores_out_of_range(t),
+        *_paid_before_created(t),
+    ]
     return [
         *_missing_columns(t),
         *_time_columns(t, tz_kinds),
-        *_null_keys(t),
+        *_run(t, rules),
         *_duplicate_rows(t),
-        *_negative_values(t),
-        *_scores_out_of_range(t),
-        *_paid_before_created(t),
         *_unknown_events(t),
         *_multi_day_uniques(t),
     ]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Rule:
+    """A row-level check: the rows where ``cond`` hold a problem of ``code`` in ``column``.
+
+    ``message`` is a :class:`string.Template`: ``$n`` becomes the number of rows found,
+    ``$ex`` a few of their values.
+    """
+
+    code: str
+    column: str
+    cond: nw.Expr
+    message: str
+    severity: Severity = "error"
+    show: tuple[str, ...] = ()
+
+
+def _run(t: _Checked, rules: list[_Rule]) -> list[Flag]:
+    """Count every rule's rows in one pass; a problem (with examples) per rule that finds any.
+
+    Should the engine refuse an expression (a column type no rule foresaw), each rule is
+    counted on its own and the ones that cannot run are reported, naming their column.
+    """
+    frame = t.table.frame
+    try:
+        counts: list[int | None] = list(
+            checks.count_where(frame, [r.cond for r in rules], f"validate:{t.name}")
+        )
+    except Exception:  # an engine's own error type (polars, DuckDB, ...): retried one by one
+        counts = [_count_one(frame, r) for r in rules]
+    out: list[Flag] = []
+    for rule, n in zip(rules, counts, strict=True):
+        if n is None:
+            out.append(_unchecked(t, rule))
+        elif n:
+            cols = t.context(rule.column, *rule.show)
+            ex = _plain_rows(checks.example_rows(frame, rule.cond, cols, N_EXAMPLES))
+            values = [r.get(rule.column) for r in ex][:3]
+            text = string.Template(rule.message).safe_substitute(n=n, ex=values)
+            out.append(
+                Flag(
+                    rule.code,
+                    rule.severity,
+                    text,
+                    table=t.name,
+                    column=rule.column,
+                    n_rows=n,
+                    examples=ex,
+                )
+            )
+    return out
+
+
+def _count_one(frame: nw.LazyFrame[Any], rule: _Rule) -> int | None:
+    try:
+        return checks.count_where(frame, [rule.cond], f"validate:{rule.column}")[0]
+    except Exception:  # the engine's own error type, reported as an unchecked column
+        return None
+
+
+def _unchecked(t: _Checked, rule: _Rule) -> Flag:
+    return Flag(
+        "unchecked_column",
+        "warning",
+        f"{t.name}: column {rule.column!r} ({t.schema.get(rule.column)}) could not be checked "
+        f"for {rule.code}; give it a plain type (numbers, text or datetimes).",
+        table=t.name,
+        column=rule.column,
+    )
 
 
 def _missing_columns(t: _Checked) -> list[Flag]:
@@ -259,6 +383,7 @@ def _missing_columns(t: _Checked) -> list[Flag]:
 def _time_columns(t: _Checked, tz_kinds: dict[str, set[str]]) -> list[Flag]:
     """Naive or aware time columns (noted in ``tz_kinds``); text times must parse."""
     out: list[Flag] = []
+    text: list[str] = []
     for col in t.spec.time_columns():
         if col not in t.names:
             continue
@@ -267,37 +392,177 @@ def _time_columns(t: _Checked, tz_kinds: dict[str, set[str]]) -> list[Flag]:
             tz_kinds.setdefault(t.name, set()).add("aware" if dtype.time_zone else "naive")
         elif dtype == nw.Date:
             tz_kinds.setdefault(t.name, set()).add("naive")
-        elif dtype in (nw.String, nw.Object):
-            out.extend(_check_text_times(t.table, col, tz_kinds))
+        elif dtype == nw.String:
+            text.append(col)
+        elif dtype == nw.Object:
+            out.extend(_check_object_times(t.table, col, tz_kinds))
+    if text:
+        out.extend(_check_text_times(t, text, tz_kinds))
     return out
 
 
-def _null_keys(t: _Checked) -> list[Flag]:
-    """Key columns with nulls."""
+def _check_text_times(t: _Checked, cols: list[str], tz_kinds: dict[str, set[str]]) -> list[Flag]:
+    """Text time columns, all in one pass: the cells that are not a date or time as the
+    back-ends write them (:data:`~shopmetrics.engine.checks.TIME_PATTERN`), and whether
+    the times carry a UTC offset (aware) or not (naive)."""
+    parts = {c: checks.text_times(c) for c in cols}
+    conds = [cond for c in cols for cond in parts[c]]
+    counts = checks.count_where(t.table.frame, conds, f"validate:{t.name}:times")
     out: list[Flag] = []
-    for col in t.spec.keys:
-        if col in t.names:
-            n, ex = t.offending(nw.col(col).is_null(), col)
-            if n:
-                out.append(
-                    Flag(
-                        "null_keys",
-                        "error",
-                        f"{t.name}: {n} rows have no {col!r}; fill it or drop those rows "
-                        "(they would otherwise be excluded and counted in the audit).",
-                        table=t.name,
-                        column=col,
-                        n_rows=n,
-                        examples=ex,
-                    )
-                )
+    for i, col in enumerate(cols):
+        n_bad, n_aware, n_naive = counts[3 * i : 3 * i + 3]
+        kinds = {k for k, n in (("aware", n_aware), ("naive", n_naive)) if n}
+        tz_kinds.setdefault(t.name, set()).update(kinds)
+        if len(kinds) > 1:
+            out.append(_mixed_zones(t.name, col))
+        if n_bad:
+            ex = _plain_rows(
+                checks.example_rows(t.table.frame, parts[col][0], t.context(col), N_EXAMPLES)
+            )
+            out.append(_unparseable_time(t.name, col, n_bad, [r[col] for r in ex], ex))
     return out
+
+
+def _mixed_zones(table: str, col: str) -> Flag:
+    return Flag(
+        "mixed_time_zones",
+        "error",
+        f"{table}: column {col!r} mixes naive and time-zone-aware timestamps; make them all "
+        "one kind.",
+        table=table,
+        column=col,
+    )
+
+
+def _unparseable_time(
+    table: str, col: str, n: int, bad: list[Any], examples: tuple[dict[str, Any], ...]
+) -> Flag:
+    return Flag(
+        "unparseable_time",
+        "error",
+        f"{table}: {n} rows have {col!r} values that are not timestamps, e.g. {bad[:3]}; "
+        "use ISO 8601 (2026-11-23 14:05:00) or parse the column before passing it.",
+        table=table,
+        column=col,
+        n_rows=n,
+        examples=examples,
+    )
+
+
+_KIND_WORDS: dict[str, str] = {
+    "num": "amounts",
+    "int": "counts",
+    "score": "scores 1-5",
+    "time": "dates or times",
+    "bool": "true / false",
+    "id": "ids",
+    "str": "labels",
+}
+
+_TYPE_FIXES: dict[str, str] = {
+    "num": "pass numbers (int or float) or text such as '12,345.00'",
+    "int": "pass whole numbers or text such as '12,345'",
+    "score": "pass the scores as numbers 1-5",
+    "time": "pass datetimes or text such as '2026-11-23 14:05:00' (epoch seconds: "
+    "pd.to_datetime(column, unit='s'))",
+    "bool": "pass true / false (e.g. table[column] == '是')",
+}
+
+
+def _type_trouble(kind: str, dtype: Any) -> str | None:
+    """Why a column of ``dtype`` cannot hold values of ``kind`` (``None`` when it can).
+
+    Text is checked cell by cell elsewhere; pandas ``object`` columns are let through (their
+    cells may be any Python value: the cells are what counts).
+    """
+    if dtype == nw.Object:
+        return None
+    if isinstance(dtype, nw.List | nw.Array | nw.Struct):
+        return "nested values"
+    numeric_ok = dtype.is_numeric() or dtype == nw.String
+    wrong = {
+        "num": not numeric_ok,
+        "int": not numeric_ok,
+        "score": not numeric_ok,
+        "time": not (isinstance(dtype, nw.Datetime) or dtype in (nw.Date, nw.String)),
+        "bool": dtype != nw.Boolean,
+    }
+    return f"{dtype} values" if wrong.get(kind) else None
+
+
+def _column_types(t: _Checked) -> list[_Rule]:
+    """Columns whose type cannot hold their kind (a datetime in an amount, numbers in a time
+    column, text in a true/false column), text in number columns that does not read as a
+    number, and ids stored as floats."""
+    rules: list[_Rule] = []
+    for col, kind in t.spec.kinds.items():
+        if col not in t.names:
+            continue
+        dtype = t.schema[col]
+        trouble = _type_trouble(kind, dtype)
+        if trouble is not None:
+            fix = _TYPE_FIXES.get(kind, "flatten it to one value a row")
+            message = (
+                f"{t.name}: $n rows of {t.label(col)} hold {trouble}, e.g. $ex; {col!r} holds "
+            )
+            rules.append(
+                _Rule(
+                    "wrong_type",
+                    col,
+                    ~nw.col(col).is_null(),
+                    message + _KIND_WORDS[kind] + ": " + fix + ".",
+                )
+            )
+        elif kind in ("num", "int", "score") and dtype == nw.String:
+            rules.append(_not_a_number(t, col, kind))
+        elif kind == "id" and dtype.is_float():
+            rules.append(
+                _Rule(
+                    "float_ids",
+                    col,
+                    ~nw.col(col).is_null() & ~nw.col(col).is_nan(),
+                    f"{t.name}: $n ids in {t.label(col)} are floats, e.g. $ex; ids through float lose "
+                    "digits (19-digit order ids merge, leading zeros vanish) and print as "
+                    "'123.0'. Read the column as text (dtype=str, or shopmetrics.io.read_table).",
+                    severity="warning",
+                )
+            )
+    return rules
+
+
+def _not_a_number(t: _Checked, col: str, kind: str) -> _Rule:
+    what = {"num": "an amount", "int": "a count", "score": "a score"}[kind]
+    return _Rule(
+        "not_a_number",
+        col,
+        checks.text_numbers(col).bad,
+        f"{t.name}: $n rows have {t.label(col)} text that is not a number, e.g. $ex; {what} must "
+        "read as a number (thousands separators, ¥ / ￥ / 元, and '-' or blank for missing "
+        "are accepted). Fix the cells, or read the export with shopmetrics.io (read_table, "
+        f"to_canonical), which also reads 万 / 亿; a percentage is a rate, never {what}.",
+    )
+
+
+def _null_keys(t: _Checked) -> list[_Rule]:
+    """Key columns with nulls."""
+    return [
+        _Rule(
+            "null_keys",
+            col,
+            nw.col(col).is_null(),
+            f"{t.name}: $n rows have no {col!r}; fill it or drop those rows "
+            "(they would otherwise be excluded and counted in the audit).",
+        )
+        for col in t.spec.keys
+        if col in t.names
+    ]
 
 
 def _duplicate_rows(t: _Checked) -> list[Flag]:
     """Unique keys (an order line, a rated order) that appear more than once."""
     out: list[Flag] = []
-    for key in t.spec.unique:
+    keys = [tuple(order_line_key(t.names))] if t.name == "orders" else t.spec.unique
+    for key in keys:
         if all(k in t.names for k in key):
             n_keys, extra, rows = checks.repeated_keys(t.table.frame, list(key), N_EXAMPLES)
             if n_keys:
@@ -306,8 +571,8 @@ def _duplicate_rows(t: _Checked) -> list[Flag]:
                         "duplicate_rows",
                         "error",
                         f"{t.name}: {n_keys} {key} values appear more than once ({extra} extra rows); "
-                        "an order line must appear once. Drop exact duplicates (drop_duplicates) "
-                        "or fix the export.",
+                        f"{_ONCE.get(t.name, 'a key must appear once.')} Drop exact duplicates "
+                        "(drop_duplicates) or fix the export." + _EXCLUDED.get(t.name, ""),
                         table=t.name,
                         column=",".join(key),
                         n_rows=extra,
@@ -317,55 +582,52 @@ def _duplicate_rows(t: _Checked) -> list[Flag]:
     return out
 
 
-def _negative_values(t: _Checked) -> list[Flag]:
-    """Amounts and counts below zero."""
-    out: list[Flag] = []
+def _negative_values(t: _Checked) -> list[_Rule]:
+    """Amounts and counts below zero (numbers, or text that reads as a number)."""
+    rules = []
     for col in NON_NEGATIVE.get(t.name, ()):
-        if col in t.names and t.schema[col].is_numeric():
-            n, ex = t.offending(nw.col(col) < 0, col)
-            if n:
-                out.append(
-                    Flag(
-                        "negative_values",
-                        "error",
-                        f"{t.name}: {n} rows have a negative {col!r}; refunds belong in "
-                        "'refund_amount', not as negative amounts.",
-                        table=t.name,
-                        column=col,
-                        n_rows=n,
-                        examples=ex,
-                    )
-                )
-    return out
+        value = t.number(col)
+        if value is not None:
+            left_out = _EXCLUDED["orders"] if (t.name, col) == ("orders", "amount") else ""
+            message = (
+                f"{t.name}: $n rows have a negative {t.label(col)}, e.g. $ex; refunds belong in "
+                "'refund_amount', not as negative amounts."
+            )
+            rules.append(_Rule("negative_values", col, value < 0, message + left_out))
+    return rules
 
 
-def _scores_out_of_range(t: _Checked) -> list[Flag]:
+def _whole_counts(t: _Checked) -> list[_Rule]:
+    """Count columns with fractions (``3.5`` visitors)."""
+    rules = []
+    for col, kind in t.spec.kinds.items():
+        value = t.number(col) if kind == "int" else None
+        if value is not None and not t.schema[col].is_integer():
+            message = (
+                f"{t.name}: $n rows have a {t.label(col)} that is not a whole number, e.g. $ex; "
+                f"{col!r} is a count. Round it or fix the export."
+            )
+            bad = (value % 1 != 0) & ~value.is_nan()
+            rules.append(_Rule("not_a_whole_number", col, bad, message))
+    return rules
+
+
+def _scores_out_of_range(t: _Checked) -> list[_Rule]:
     """Ratings scores that are not whole numbers from 1 to 5."""
-    if t.name != "ratings":
-        return []
-    out: list[Flag] = []
-    for col in ("item_score", "service_score", "logistics_score"):
-        if col in t.names and t.schema[col].is_numeric():
-            score = nw.col(col).cast(nw.Float64())
-            bad = ((score < 1) | (score > 5) | (score % 1 != 0)) & ~nw.col(col).is_null()
-            n, ex = t.offending(bad, col)
-            if n:
-                out.append(
-                    Flag(
-                        "score_out_of_range",
-                        "error",
-                        f"ratings: {n} rows have {col!r} outside 1-5; they are rejected from "
-                        "DSR averages (counted in the audit).",
-                        table="ratings",
-                        column=col,
-                        n_rows=n,
-                        examples=ex,
-                    )
-                )
-    return out
+    rules = []
+    for col, kind in t.spec.kinds.items():
+        score = t.number(col) if kind == "score" else None
+        if score is not None:
+            message = (
+                f"{t.name}: $n rows have {t.label(col)} outside 1-5, e.g. $ex; they are rejected "
+                "from DSR averages (counted in the audit)."
+            )
+            bad = ((score < 1) | (score > 5) | (score % 1 != 0)) & ~score.is_nan()
+            rules.append(_Rule("score_out_of_range", col, bad, message))
+    return rules
 
 
-def _paid_before_created(t: _Checked) -> list[Flag]:
+def _paid_before_created(t: _Checked) -> list[_Rule]:
     """Orders paid before they were created (checked when both are comparable datetimes)."""
     if not (
         t.name == "orders"
@@ -374,21 +636,12 @@ def _paid_before_created(t: _Checked) -> list[Flag]:
         and t.schema["paid_at"] == t.schema["created_at"]
     ):
         return []
-    n, ex = t.offending(nw.col("paid_at") < nw.col("created_at"), "created_at", "paid_at")
-    if not n:
-        return []
-    return [
-        Flag(
-            "paid_before_created",
-            "error",
-            f"orders: {n} rows were paid before they were created; the two columns are "
-            "probably swapped or in different time zones.",
-            table="orders",
-            column="paid_at",
-            n_rows=n,
-            examples=ex,
-        )
-    ]
+    message = (
+        "orders: $n rows were paid before they were created; the two columns are probably "
+        "swapped or in different time zones." + _EXCLUDED["orders"]
+    )
+    cond = nw.col("paid_at") < nw.col("created_at")
+    return [_Rule("paid_before_created", "paid_at", cond, message, show=("created_at",))]
 
 
 def _unknown_events(t: _Checked) -> list[Flag]:
@@ -447,8 +700,9 @@ def _multi_day_uniques(t: _Checked) -> list[Flag]:
     ]
 
 
-def _check_text_times(table: engine.Table, col: str, tz_kinds: dict[str, set[str]]) -> list[Flag]:
-    """Text or object time columns: parse a copy of the values (validation only)."""
+def _check_object_times(table: engine.Table, col: str, tz_kinds: dict[str, set[str]]) -> list[Flag]:
+    """Object time columns (pandas only: Python values of any type): parse a copy of the
+    distinct values (validation only)."""
     import pandas as pd  # noqa: PLC0415
 
     values = checks.distinct_values(table.frame, col, f"validate:{col}").dropna()
@@ -471,28 +725,8 @@ def _check_text_times(table: engine.Table, col: str, tz_kinds: dict[str, set[str
     if kinds:
         tz_kinds.setdefault(table.name, set()).update(kinds)
     if len(kinds) > 1:
-        out.append(
-            Flag(
-                "mixed_time_zones",
-                "error",
-                f"{table.name}: column {col!r} mixes naive and time-zone-aware timestamps; make them all "
-                "one kind.",
-                table=table.name,
-                column=col,
-            )
-        )
+        out.append(_mixed_zones(table.name, col))
     if bad:
         n, ex = _examples(table.frame, nw.col(col).is_in(bad), [col])
-        out.append(
-            Flag(
-                "unparseable_time",
-                "error",
-                f"{table.name}: {n} rows have {col!r} values that are not timestamps, e.g. {bad[:3]}; "
-                "use ISO 8601 (2026-11-23 14:05:00) or parse the column before passing it.",
-                table=table.name,
-                column=col,
-                n_rows=n,
-                examples=ex,
-            )
-        )
+        out.append(_unparseable_time(table.name, col, n, bad, ex))
     return out

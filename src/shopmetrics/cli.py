@@ -629,7 +629,8 @@ def _read_lines(reads: Sequence[_Read]) -> list[str]:
             f"{e.rows} {e.reason.replace('_', ' ')}{'s' if e.rows != 1 else ''}" for e in c.excluded
         )
         lines.append(
-            f"read {r.path.name}: {c.kind} -> {c.table}, {len(c.data):,} rows"
+            f"read {r.path.name}: {c.kind} -> {c.table}, {len(c.data):,} "
+            + ("row" if len(c.data) == 1 else "rows")
             + (f" ({gone} excluded)" if gone else "")
         )
     return lines

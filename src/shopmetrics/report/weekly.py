@@ -223,7 +223,11 @@ def _store_week(
     cur = wt[wt["period"] == week]
     prev = wt[wt["period"] != week]
     if len(cur) == 0:
-        msg = f"no data in week {week}; the data end on {last_dt:%Y-%m-%d}"
+        iso = last_dt.isocalendar()
+        msg = (
+            f"no data in week {week}; the data end on {last_dt:%Y-%m-%d}: pass the week to "
+            f"report, e.g. week='{iso.year}-W{iso.week:02d}' (--week on the command line)"
+        )
         raise SchemaError(msg)
     wk = Week(
         events=events,

@@ -94,10 +94,14 @@ def test_funnel_from_a_product_export_summed_over_products_is_flagged() -> None:
 def test_funnel_from_a_product_export_without_visitor_columns_leaves_them_out() -> None:
     """The reported bug: a product export losing every traffic column, then a KeyError."""
     traffic = _frame(PRODUCT).drop(columns=["visitors", "page_views", "carters", "favoriters"])
-    table = sm.funnel(traffic=traffic, freq="W").to_pandas()
+    f = sm.funnel(traffic=traffic, freq="W")
+    table = f.to_pandas()
     assert "visitors" not in table.columns
     assert "payment_conversion" not in table.columns
     assert abs(table["paid_amount"].sum() - _sum(_rows(PRODUCT), "paid_amount")) < CENT
+    note = next(n for n in f.audit.notes if n.startswith("from a traffic export"))
+    assert "sessions, bot detection" in note
+    assert "not in the export: exposures, clicks, visitors" in note
 
 
 # ------------------------------------------------------------------ visitor value

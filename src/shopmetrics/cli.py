@@ -562,8 +562,6 @@ def _read_inputs(args: argparse.Namespace, mapping: dict[str, str] | None) -> _I
             )
             raise _UsageError(msg)
         tables[name] = value
-    if "traffic" in tables and "traffic" in plain and isinstance(tables["traffic"], list):
-        tables["traffic"] = [str(plain["traffic"]), *tables["traffic"]]
     return _Inputs(tables, converted, rest or None)
 
 

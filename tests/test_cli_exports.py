@@ -282,3 +282,33 @@ def test_report_an_unreadable_export_exits_2(
     empty.write_bytes(b"")
     assert main(["report", str(SOURCE), str(empty), "--out", str(tmp_path / "r.html")]) == 2
     assert "订单报表.csv: the file is empty" in capsys.readouterr().err
+
+
+def test_report_keeps_raw_tables_as_paths_beside_exports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A raw CSV table (canonical names) goes to the engine as its path, unread; an
+    export beside it is converted."""
+    import pandas as pd
+
+    import shopmetrics.report.weekly as report_module
+
+    raw = tmp_path / "orders.csv"
+    raw.write_text(
+        "order_id,buyer_id,created_at,amount,paid_at\no1,b1,2026-11-02 10:00,10.0,2026-11-02 10:05\n",
+        encoding="utf-8",
+    )
+    calls: list[dict[str, Any]] = []
+
+    def weekly_report(**kwargs: Any) -> sm.Report:
+        calls.append(kwargs)
+        return sm.Report("Weekly report", week="2026-W45")
+
+    monkeypatch.setattr(report_module, "weekly_report", weekly_report)
+    assert main(["report", str(raw), str(SOURCE), "--out", str(tmp_path / "r.md")]) == 0
+    assert calls[0]["orders"] == str(raw)
+    assert isinstance(calls[0]["traffic"], pd.DataFrame)
+    assert set(calls[0]["traffic"]["source"]) == {r["source"] for r in TRUTH[SOURCE.name]["rows"]}
+    text = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "## Rows used and excluded" in text  # the export's audit, added by the command
+    assert capsys.readouterr().out.splitlines()[0].startswith("read sycm_source.csv")

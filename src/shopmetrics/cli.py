@@ -480,10 +480,30 @@ def _read_export(path: Path, declared: str | None) -> Any:
     if declared in ("events", "peers") or path.suffix.lower() in (".parquet", ".pq"):
         return None
     try:
+        if not _looks_like_export(path):
+            return None  # a raw CSV table: the engine reads it (not read twice, as text)
         read = read_table(path)
     except ReadError as exc:
         raise _UsageError(str(exc)) from None
     return read if read.kind is not None else None
+
+
+def _looks_like_export(path: Path) -> bool:
+    """Whether a text file's first rows carry a known export's headers (only its first
+    64 KiB are read); Excel files and folders are read whole."""
+    from shopmetrics.io._sources import TEXT_SUFFIXES, open_source  # noqa: PLC0415
+    from shopmetrics.io.exports import recognise  # noqa: PLC0415
+    from shopmetrics.io.files import find_header  # noqa: PLC0415
+
+    if not (path.is_file() and path.suffix.lower() in TEXT_SUFFIXES):
+        return True
+    head = open_source(path).head
+    row = find_header(head)
+    if row < 0:
+        return True  # no header found: the full read says why
+    title = " ".join(c for r in head[:row] for c in r if c)
+    headers = [c for c in head[row] if c]
+    return recognise(headers, hint=f"{path.name} {title}").kind is not None
 
 
 def _plain_table(path: Path, declared: str | None, plain: dict[str, Path]) -> None:

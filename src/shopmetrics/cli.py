@@ -202,8 +202,9 @@ def _report_parser(sub: Any) -> None:
             type=Path,
             metavar="PATH",
             action="append" if name in REPEATABLE else "store",
-            help=f"the {name} table (Parquet or CSV) or a store export of it"
-            + (" (repeatable)" if name in REPEATABLE else ""),
+            help=f"the {name} table (Parquet or CSV)"
+            + (", or store exports of it (repeatable)" if name in REPEATABLE else "")
+            + ("; optional with a traffic export" if name == "events" else ""),
         )
     rep.add_argument(
         "--source",

@@ -655,46 +655,10 @@ def _read_lines(reads: Sequence[_Read]) -> list[str]:
     return lines
 
 
-def _audit_section(reads: Sequence[_Read]) -> Any:
-    """The report section saying what each export was read as and which rows it left out."""
-    import pandas as pd  # noqa: PLC0415
-
-    from shopmetrics.report import Section  # noqa: PLC0415
-
-    files = pd.DataFrame(
-        [
-            {
-                "file": r.path.name,
-                "kind": r.canonical.kind,
-                "table": r.canonical.table,
-                "rows": len(r.canonical.data),
-                "excluded_rows": sum(e.rows for e in r.canonical.excluded),
-                "columns_used": ", ".join(f"{h} -> {t}" for h, t in r.canonical.mapping.items()),
-            }
-            for r in reads
-        ]
-    )
-    excluded = pd.DataFrame(
-        [
-            {"file": r.path.name, "reason": e.reason, "rows": e.rows, "detail": e.detail}
-            for r in reads
-            for e in r.canonical.excluded
-        ],
-        columns=["file", "reason", "rows", "detail"],
-    )
-    notes = list(dict.fromkeys(n for r in reads for n in r.canonical.notes))
-    return Section(
-        "audit",
-        intro="The store exports read, the columns each one gave, and the rows left out "
-        "(summary and subtotal rows, lines without an order, ...).",
-        tables=[("Files read", files), ("Rows excluded", excluded)],
-        notes=notes,
-    )
-
-
 def _cmd_report(args: argparse.Namespace, out: IO[str], progress: Progress) -> int:
     from shopmetrics.errors import ValidationError  # noqa: PLC0415
     from shopmetrics.io.values import problems_text  # noqa: PLC0415
+    from shopmetrics.report.sections import inputs_section  # noqa: PLC0415
     from shopmetrics.report.weekly import weekly_report  # noqa: PLC0415 - heavy; not for --help
 
     fmt = REPORT_FORMATS.get(args.out.suffix.lower())
@@ -742,9 +706,8 @@ def _cmd_report(args: argparse.Namespace, out: IO[str], progress: Progress) -> i
             out.write(_validation_text(exc.report) + "\n")
             return 1
     if inputs.reads:
-        report = dataclasses.replace(
-            report, sections=[*report.sections, _audit_section(inputs.reads)]
-        )
+        files = [(r.path.name, r.canonical) for r in inputs.reads]
+        report = dataclasses.replace(report, sections=[*report.sections, inputs_section(files)])
     with progress.step(f"writing {args.out}"):
         _write_report(report, args.out, fmt, args.lang)
     out.write(f"{args.out}\n")

@@ -9,14 +9,16 @@ given; which sections appear is decided in ``weekly.py``.
 Builders, in report order: :func:`headline_figures`, :func:`trend_section`,
 :func:`funnel_section`, :func:`traffic_part`, :func:`products_section`,
 :func:`dsr_part`, :func:`value_part`. A new section is a new builder here and one
-call in ``weekly_report``.
+call in ``weekly_report``. From store exports, :func:`export_only_notes` says what the
+report cannot compute without raw events, and :func:`inputs_section` (added by the
+command line) what each file was read as.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from shopmetrics.engine import Table
     from shopmetrics.flags.finding import Flag
     from shopmetrics.funnel import FunnelResult
+    from shopmetrics.io.convert import Canonical
 
 
 @dataclasses.dataclass(frozen=True)
@@ -533,6 +536,45 @@ def export_only_notes(wk: Week, *, ratings: Any, daily: FunnelResult) -> list[st
     if missing:
         notes.append("Not in the files given: " + "; ".join(missing) + ".")
     return notes
+
+
+def inputs_section(files: Sequence[tuple[str, Canonical]]) -> Section:
+    """What each store export was read as, the columns it gave and the rows it left out.
+
+    Args:
+        files: ``(file name, canonical table)`` of every export read
+            (:func:`shopmetrics.io.convert.to_canonical`).
+    """
+    import pandas as pd  # noqa: PLC0415
+
+    read = pd.DataFrame(
+        [
+            {
+                "file": name,
+                "kind": c.kind,
+                "table": c.table,
+                "rows": len(c.data),
+                "excluded_rows": sum(e.rows for e in c.excluded),
+                "columns_used": ", ".join(f"{h} -> {t}" for h, t in c.mapping.items()),
+            }
+            for name, c in files
+        ]
+    )
+    excluded = pd.DataFrame(
+        [
+            {"file": name, "reason": e.reason, "rows": e.rows, "detail": e.detail}
+            for name, c in files
+            for e in c.excluded
+        ],
+        columns=["file", "reason", "rows", "detail"],
+    )
+    return Section(
+        "audit",
+        intro="The store exports read, the columns each one gave, and the rows left out "
+        "(summary and subtotal rows, lines without an order, ...).",
+        tables=[("Files read", read), ("Rows excluded", excluded)],
+        notes=list(dict.fromkeys(n for _, c in files for n in c.notes)),
+    )
 
 
 def _interval_bars(

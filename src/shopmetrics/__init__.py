@@ -21,7 +21,7 @@ The rest, by concern (docs/architecture.md says what may import what):
     engine: the boundary to pandas, pyarrow, polars, DuckDB and PySpark.
     stats, models: statistics and fitted models on small aggregates.
     flags: the Flag record and the misleading-data detectors.
-    io: store exports (back-end headers).
+    io: store exports: readers, back-end headers, ``sm.inspect(path)`` (what a file is read as).
     datasets: the demo store with planted traps (``sm.datasets.make_store``).
     config, errors: tunable defaults; the exception and warning tree.
 
@@ -65,6 +65,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 # public name -> module that defines it (imported on first attribute access)
 _LAZY: dict[str, str] = {
     "validate": "shopmetrics.validation",
+    "inspect": "shopmetrics.io.inspect",
     "ValidationReport": "shopmetrics.validation",
     "Flag": "shopmetrics.flags",
     "Audit": "shopmetrics.audit",
@@ -175,6 +176,7 @@ __all__ = [
     "dsr_what_if",
     "funnel",
     "get_config",
+    "inspect",
     "low_ratings",
     "mix_decomposition",
     "movers",
@@ -215,6 +217,7 @@ if TYPE_CHECKING:
     from shopmetrics.compare import mix_decomposition, movers
     from shopmetrics.dsr import LowRatings, WhatIf, dsr_what_if, low_ratings
     from shopmetrics.flags import Flag
+    from shopmetrics.io.inspect import inspect
     from shopmetrics.report import (
         BarChart,
         Chart,

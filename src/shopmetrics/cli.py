@@ -4,12 +4,25 @@ Subcommands::
 
     shopmetrics demo [--out DIR] [--seed N] [--lang en|zh]
     shopmetrics validate PATH... [--columns mapping.json]
-    shopmetrics report --events E --orders O [--ratings R --spend S --peers P --traffic T]
-                       [--week 2026-W47] [--tz Asia/Shanghai] [--columns mapping.json]
-                       [--lang en|zh] --out report.html
+    shopmetrics inspect FILE... [--kind KIND] [--sheet SHEET]
+    shopmetrics report [FILE...] [--events E] [--orders O] [--traffic T] [--ratings R]
+                       [--spend S] [--peers P] [--source 直通车] [--week 2026-W47]
+                       [--tz Asia/Shanghai] [--columns mapping.json] [--lang en|zh]
+                       --out report.html
 
 Exit codes: 0 success; 1 the data has validation errors (printed as a list) or a
 computation failed; 2 usage errors (argparse's own, unreadable arguments, missing files).
+
+``inspect`` says what shopmetrics makes of a store export (:func:`shopmetrics.io.inspect.inspect`):
+the kind recognised, header row, encoding, column mapping, what is ignored and why, the
+rows excluded. ``report`` takes raw tables (Parquet or CSV with canonical names) and
+store exports (生意参谋 商品效果 / 流量来源 / 店铺整体, 订单报表 and 宝贝报表, 1688 orders, spend
+reports, 评价): an export is read through :mod:`shopmetrics.io` and may be given as a
+plain ``FILE`` (its kind says which table it is) or after the option of its table;
+several exports of one table are concatenated, a 宝贝报表 is joined to its 订单报表.
+``--events`` is optional when a traffic export is given; the report then says what it
+cannot compute without raw events. ``--orders``, ``--traffic``, ``--ratings`` and
+``--spend`` may be repeated.
 
 ``report`` and ``demo`` call ``shopmetrics.weekly_report`` with the keyword arguments its
 signature names among: the six tables (paths for ``report``, DataFrames for ``demo``;
@@ -33,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -51,6 +65,10 @@ __all__ = ["Progress", "main"]
 _LOG = logging.getLogger(__name__)
 
 TABLE_NAMES = ("events", "orders", "ratings", "spend", "traffic", "peers")
+REPEATABLE = ("orders", "ratings", "spend", "traffic")
+"""Tables that may come from several export files (concatenated)."""
+EXPORT_TABLES = {"order_lines": "orders"}
+"""Export tables fed into another table (a 宝贝报表's lines join their 订单报表)."""
 REPORT_FORMATS = {
     ".html": "html",
     ".htm": "html",
@@ -159,20 +177,42 @@ def _parser() -> argparse.ArgumentParser:
         help='JSON object {"their_name": "canonical_name"}',
     )
 
+    _inspect_parser(sub)
+    _report_parser(sub)
+    return parser
+
+
+def _report_parser(sub: Any) -> None:
     rep = sub.add_parser(
         "report",
         help="compute and write the weekly report",
-        description="Compute the weekly report from Parquet or CSV tables. The "
+        description="Compute the weekly report from Parquet or CSV tables, or from "
+        "store exports as downloaded (生意参谋, 订单报表, spend reports, 评价). The "
         "output format follows the extension of --out (.html, .md, .xlsx).",
+    )
+    rep.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="store exports whose kind is recognised (shopmetrics inspect FILE says which), "
+        "or tables named after theirs (orders.parquet)",
     )
     for name in TABLE_NAMES:
         rep.add_argument(
             f"--{name}",
             type=Path,
             metavar="PATH",
-            required=name in ("events", "orders"),
-            help=f"the {name} table (Parquet or CSV)",
+            action="append" if name in REPEATABLE else "store",
+            help=f"the {name} table (Parquet or CSV)"
+            + (", or store exports of it (repeatable)" if name in REPEATABLE else "")
+            + ("; optional with a traffic export" if name == "events" else ""),
         )
+    rep.add_argument(
+        "--source",
+        metavar="CHANNEL",
+        help="channel of a spend report that does not name it (直通车, 引力魔方, 万相台)",
+    )
     rep.add_argument(
         "--week",
         type=_week,
@@ -189,7 +229,21 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--out", required=True, type=Path, help="report.html, report.md or report.xlsx"
     )
-    return parser
+
+
+def _inspect_parser(sub: Any) -> None:
+    from shopmetrics.io.exports import KINDS  # noqa: PLC0415 - plain data; only for choices
+
+    ins = sub.add_parser(
+        "inspect",
+        help="say what shopmetrics makes of a store export",
+        description="Read store exports the way every metric does and say which kind was "
+        "recognised, the header row, the encoding, the column mapping, what is ignored "
+        "and why, and the rows excluded.",
+    )
+    ins.add_argument("paths", nargs="+", type=Path, metavar="FILE", help="export files or folders")
+    ins.add_argument("--kind", choices=sorted(KINDS), help="force an export kind")
+    ins.add_argument("--sheet", help="worksheet name or 0-based index (Excel)")
 
 
 def _positive_int(text: str) -> int:
@@ -362,9 +416,250 @@ def _validation_text(report: Any) -> str:
     return "\n".join(lines)
 
 
+def _cmd_inspect(args: argparse.Namespace, out: IO[str], progress: Progress) -> int:
+    from shopmetrics.io.files import ReadError  # noqa: PLC0415 - heavy; not for --help
+    from shopmetrics.io.inspect import inspect  # noqa: PLC0415
+
+    sheet: str | int | None = args.sheet
+    if isinstance(sheet, str) and sheet.isdigit():
+        sheet = int(sheet)
+    failed: list[str] = []
+    shown = 0
+    for path in args.paths:
+        with progress.step(f"reading {path}"):
+            try:
+                found = inspect(path, kind=args.kind, sheet=sheet)
+            except ReadError as exc:
+                failed.append(str(exc))
+                continue
+        out.write(("\n" if shown else "") + str(found) + "\n")
+        shown += 1
+    if failed:
+        raise _UsageError("cannot read " + "; ".join(failed))
+    return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class _Read:
+    """One store export: its file and its :class:`~shopmetrics.io.convert.Canonical` table."""
+
+    path: Path
+    canonical: Any
+
+
+@dataclasses.dataclass
+class _Inputs:
+    """The report's tables: paths of raw tables, frames converted from exports, what was read.
+
+    Attributes:
+        tables: Table name → a path (raw Parquet / CSV table) or a pandas frame (exports);
+            ``traffic`` may be a list (one table per export kind).
+        reads: The exports read (for stdout and the report's audit section).
+        columns: The ``--columns`` entries not used by an export (for the raw tables).
+    """
+
+    tables: dict[str, Any]
+    reads: list[_Read]
+    columns: dict[str, str] | None
+
+
+def _given_files(args: argparse.Namespace) -> list[tuple[str | None, Path]]:
+    """(option's table or ``None`` for a plain FILE, path) of every file named."""
+    items: list[tuple[str | None, Path]] = []
+    for name in TABLE_NAMES:
+        value = getattr(args, name)
+        paths = value if isinstance(value, list) else [value] if value else []
+        items.extend((name, _existing(path, f"--{name}")) for path in paths)
+    items.extend((None, _existing(path, "FILE")) for path in args.files)
+    return items
+
+
+def _read_export(path: Path, declared: str | None) -> Any:
+    """The :class:`~shopmetrics.io.files.ReadResult` of a store export, or ``None`` for a
+    raw table (Parquet, events, peers, or a file of no known export kind)."""
+    from shopmetrics.io.files import ReadError, read_table  # noqa: PLC0415
+
+    if declared in ("events", "peers") or path.suffix.lower() in (".parquet", ".pq"):
+        return None
+    try:
+        if not _looks_like_export(path):
+            return None  # a raw CSV table: the engine reads it (not read twice, as text)
+        read = read_table(path)
+    except ReadError as exc:
+        raise _UsageError(str(exc)) from None
+    return read if read.kind is not None else None
+
+
+def _looks_like_export(path: Path) -> bool:
+    """Whether a text file's first rows carry a known export's headers (only its first
+    64 KiB are read); Excel files and folders are read whole."""
+    from shopmetrics.io._sources import TEXT_SUFFIXES, open_source  # noqa: PLC0415
+    from shopmetrics.io.exports import recognise  # noqa: PLC0415
+    from shopmetrics.io.files import find_header  # noqa: PLC0415
+
+    if not (path.is_file() and path.suffix.lower() in TEXT_SUFFIXES):
+        return True
+    head = open_source(path).head
+    row = find_header(head)
+    if row < 0:
+        return True  # no header found: the full read says why
+    title = " ".join(c for r in head[:row] for c in r if c)
+    headers = [c for c in head[row] if c]
+    return recognise(headers, hint=f"{path.name} {title}").kind is not None
+
+
+def _plain_table(path: Path, declared: str | None, plain: dict[str, Path]) -> None:
+    """Record a raw table: named by its option or its file name."""
+    name = declared or path.name.split(".")[0]
+    if name not in TABLE_NAMES:
+        msg = (
+            f"cannot tell what {str(path)!r} is: not a known store export (shopmetrics "
+            f"inspect {path} says what it found) and its name {name!r} is not one of "
+            f"{list(TABLE_NAMES)}. Pass it after its table's option, e.g. --orders {path}"
+        )
+        raise _UsageError(msg)
+    if name in plain:
+        msg = f"two files for the {name} table: {str(plain[name])!r} and {str(path)!r}"
+        raise _UsageError(msg)
+    plain[name] = path
+
+
+def _mapping_for(read: Any, mapping: dict[str, str] | None, used: set[str]) -> dict[str, str]:
+    """The ``--columns`` entries naming a header of this export (spaces and width aside)."""
+    from shopmetrics.io.exports import header_key  # noqa: PLC0415
+
+    if not mapping:
+        return {}
+    keys = {header_key(str(c)) for c in read.data.columns}
+    mine = {k: v for k, v in mapping.items() if header_key(k) in keys}
+    used.update(mine)
+    return mine
+
+
+def _convert(read: Any, declared: str | None, columns: dict[str, str], source: str | None) -> Any:
+    """An export's :class:`~shopmetrics.io.convert.Canonical` table, checked against the
+    option it was given with."""
+    from shopmetrics.errors import SchemaError  # noqa: PLC0415
+    from shopmetrics.io.convert import to_canonical  # noqa: PLC0415
+    from shopmetrics.io.exports import KINDS  # noqa: PLC0415
+
+    kind = KINDS[read.kind]
+    name = Path(read.path).name
+    table = EXPORT_TABLES.get(kind.table, kind.table)
+    if declared is not None and declared != table:
+        msg = (
+            f"--{declared} {name}: this is a {kind.title}, which feeds the {table} table; "
+            f"pass it as --{table} or as a plain FILE"
+        )
+        raise _UsageError(msg)
+    try:
+        return to_canonical(read, columns=columns or None, source=source)
+    except SchemaError as exc:
+        hint = " (on the command line: --source 直通车)" if kind.table == "spend" else ""
+        raise _UsageError(f"{name}: {exc}{hint}") from None
+
+
+def _read_inputs(args: argparse.Namespace, mapping: dict[str, str] | None) -> _Inputs:
+    """Every file named: raw tables kept as paths, store exports read and converted."""
+    plain: dict[str, Path] = {}
+    converted: list[_Read] = []
+    used: set[str] = set()
+    for declared, path in _given_files(args):
+        read = _read_export(path, declared)
+        if read is None:
+            _plain_table(path, declared, plain)
+        else:
+            columns = _mapping_for(read, mapping, used)
+            converted.append(_Read(path, _convert(read, declared, columns, args.source)))
+    rest = {k: v for k, v in (mapping or {}).items() if k not in used}
+    if rest and not plain:
+        msg = f"--columns names {sorted(rest)}, which are in none of the files"
+        raise _UsageError(msg)
+    tables: dict[str, Any] = {k: str(v) for k, v in plain.items()}
+    for name, value in _combine(converted).items():
+        if name in tables:
+            msg = (
+                f"the {name} table was given twice: as {tables[name]!r} and as store "
+                "exports; give one or the other"
+            )
+            raise _UsageError(msg)
+        tables[name] = value
+    return _Inputs(tables, converted, rest or None)
+
+
+_ROLES = {"sycm_product": "products", "sycm_source": "sources", "sycm_shop": "shop"}
+"""Traffic export kinds by what their rows are (one traffic table each)."""
+
+
+def _combine(converted: Sequence[_Read]) -> dict[str, Any]:
+    """Converted exports as the report's tables: one frame per table (several files of
+    one kind concatenated), a 宝贝报表 joined to its 订单报表, traffic kept per kind."""
+    import pandas as pd  # noqa: PLC0415
+
+    from shopmetrics.io.convert import join_lines  # noqa: PLC0415
+
+    groups: dict[str, list[Any]] = {}
+    for r in converted:
+        c = r.canonical
+        key = f"traffic:{_ROLES.get(c.kind or '', c.kind)}" if c.table == "traffic" else c.table
+        groups.setdefault(key, []).append(c)
+    lines = groups.pop("order_lines", [])
+    orders = groups.get("orders", [])
+    if lines and (len(lines) > 1 or len(orders) != 1 or orders[0].kind != "taobao_orders"):
+        msg = (
+            "a 宝贝报表 (line items) takes its paid amounts from its 订单报表 (ExportOrderList): "
+            f"pass one of each (got {len(lines)} 宝贝报表 and {len(orders)} order exports; "
+            "put several months in one folder each)"
+        )
+        raise _UsageError(msg)
+    if lines:
+        groups["orders"] = [join_lines(orders[0], lines[0])]
+
+    def frame(items: list[Any]) -> Any:
+        if len(items) == 1:
+            return items[0].data
+        return pd.concat([c.data for c in items], ignore_index=True, sort=False)
+
+    out: dict[str, Any] = {k: frame(v) for k, v in groups.items() if ":" not in k}
+    traffic = [frame(v) for k, v in sorted(groups.items()) if k.startswith("traffic:")]
+    if traffic:
+        out["traffic"] = traffic[0] if len(traffic) == 1 else traffic
+    return out
+
+
+def _check_tables(tables: dict[str, Any], columns: dict[str, str] | None) -> list[Any]:
+    """Validation reports of the tables (one per extra traffic export)."""
+    from shopmetrics.validation import validate  # noqa: PLC0415
+
+    traffic = tables.get("traffic")
+    extra = traffic[1:] if isinstance(traffic, list) else []
+    first = {**tables, "traffic": traffic[0]} if isinstance(traffic, list) else tables
+    return [
+        validate(**first, columns=columns),
+        *(validate(traffic=t, columns=columns) for t in extra),
+    ]
+
+
+def _read_lines(reads: Sequence[_Read]) -> list[str]:
+    """One line per export read: its kind, the table it feeds, rows kept and left out."""
+    lines = []
+    for r in reads:
+        c = r.canonical
+        gone = ", ".join(
+            f"{e.rows} {e.reason.replace('_', ' ')}{'s' if e.rows != 1 else ''}" for e in c.excluded
+        )
+        lines.append(
+            f"read {r.path.name}: {c.kind} -> {c.table}, {len(c.data):,} "
+            + ("row" if len(c.data) == 1 else "rows")
+            + (f" ({gone} excluded)" if gone else "")
+        )
+    return lines
+
+
 def _cmd_report(args: argparse.Namespace, out: IO[str], progress: Progress) -> int:
-    from shopmetrics.report.weekly import weekly_report  # noqa: PLC0415 - heavy; not for --help
-    from shopmetrics.validation import validate  # noqa: PLC0415 - loads the engine; not for --help
+    from shopmetrics.io.values import problems_text  # noqa: PLC0415 - heavy; not for --help
+    from shopmetrics.report.sections import inputs_section  # noqa: PLC0415
+    from shopmetrics.report.weekly import weekly_report  # noqa: PLC0415
 
     fmt = REPORT_FORMATS.get(args.out.suffix.lower())
     if fmt is None:
@@ -373,22 +668,34 @@ def _cmd_report(args: argparse.Namespace, out: IO[str], progress: Progress) -> i
             f"{sorted(REPORT_FORMATS)}"
         )
         raise _UsageError(msg)
-    tables: dict[str, Any] = {
-        name: str(_existing(getattr(args, name), f"--{name}"))
-        for name in TABLE_NAMES
-        if getattr(args, name) is not None
-    }
     mapping = _read_mapping(args.columns)
-    with progress.step("reading and checking the tables"):
-        checked = validate(**tables, columns=mapping)
-    if not checked.ok:
-        out.write(_validation_text(checked) + "\n")
+    with progress.step("reading the files"):
+        inputs = _read_inputs(args, mapping)
+    if "events" not in inputs.tables and "traffic" not in inputs.tables:
+        msg = (
+            "report needs --events (raw events) or a traffic export (生意参谋 商品效果, 流量来源 "
+            "or 店铺整体) as --traffic or a FILE"
+        )
+        raise _UsageError(msg)
+    for line in _read_lines(inputs.reads):
+        out.write(line + "\n")
+    unparsed = [(r, p) for r in inputs.reads for p in r.canonical.problems]
+    if unparsed:
+        out.write(f"FAILED: {len(unparsed)} column(s) hold values that do not parse\n")
+        for r, p in unparsed:
+            out.write(f"  {r.path.name} ({r.canonical.table}): {problems_text([p])}\n")
+        out.write("Fix or remove these cells (shopmetrics inspect FILE lists them) and rerun.\n")
+        return 1
+    with progress.step("checking the tables"):
+        checked = _check_tables(inputs.tables, inputs.columns)
+    if not all(r.ok for r in checked):
+        out.write("\n".join(_validation_text(r) for r in checked) + "\n")
         return 1
     kwargs: dict[str, Any] = {
-        **tables,
+        **inputs.tables,
         "week": args.week,
         "tz": args.tz,
-        "columns": mapping,
+        "columns": inputs.columns,
         "lang": args.lang,
         "progress": progress.note,
     }
@@ -398,6 +705,9 @@ def _cmd_report(args: argparse.Namespace, out: IO[str], progress: Progress) -> i
         except ValidationError as exc:
             out.write(_validation_text(exc.report) + "\n")
             return 1
+    if inputs.reads:
+        files = [(r.path.name, r.canonical) for r in inputs.reads]
+        report = dataclasses.replace(report, sections=[*report.sections, inputs_section(files)])
     with progress.step(f"writing {args.out}"):
         _write_report(report, args.out, fmt, args.lang)
     out.write(f"{args.out}\n")
@@ -421,7 +731,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream=sys.stderr,
             format="%(levelname)s %(name)s: %(message)s",
         )
-    commands = {"demo": _cmd_demo, "validate": _cmd_validate, "report": _cmd_report}
+    commands = {
+        "demo": _cmd_demo,
+        "validate": _cmd_validate,
+        "inspect": _cmd_inspect,
+        "report": _cmd_report,
+    }
     progress = Progress(sys.stderr)
 
     try:

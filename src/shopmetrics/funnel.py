@@ -140,6 +140,8 @@ def funnel(
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
     inputs = _load(events, orders, traffic, by, definition, columns, tz)
     table, log, traffic_summed = _count(inputs, by, freq, definition, t0, t1)
+    if inputs.traffic is not None:
+        log.notes.append(_export_note(table))
     table = _rates(table, by, freq, method, definition)
     if total and by:
         table = _with_total(table, by, freq, {**args, "tz": tz, "ci_method": method})
@@ -202,6 +204,18 @@ class _Inputs:
         src = self.events or self.traffic
         assert src is not None
         return src
+
+
+def _export_note(table: pd.DataFrame) -> str:
+    """What a funnel from a traffic export leaves out, and why."""
+    absent = [c for c in ("exposures", "clicks", "visitors") if c not in table.columns]
+    text = (
+        "from a traffic export: the counts are the export's; sessions, bot detection and "
+        "tracking-gap checks need raw events (events=)"
+    )
+    if absent:
+        text += f"; not in the export: {', '.join(absent)} (the rates built on them are left out)"
+    return text
 
 
 def _check_options(events: Any, traffic: Any, freq: Freq, definition: str) -> None:

@@ -150,7 +150,10 @@ def traffic_sources(
 
     Args:
         events: Raw events with a ``source`` column (and ``campaign`` / ``keyword``).
-        orders: Order lines; attributed to sources by ``attribution``.
+        orders: Order lines; attributed to sources by ``attribution``. Without orders,
+            a traffic-source export's own 支付买家数 / 支付金额 per source are the
+            attributed buyers and sales (the back-end's attribution), so ROAS needs only
+            the export and a spend report.
         spend: Paid-traffic cost per ``date`` and ``source`` (campaign, keyword, exposures,
             clicks optional).
         traffic: A daily export instead of ``events``.
@@ -184,6 +187,7 @@ def traffic_sources(
     base, table, dedup = _by_source(events, traffic, by, freq, start, end, tz, columns, detect)
     flags: list[Flag] = [f for f in base.flags if f.code != "small_sample"]
     excluded, rows_in = list(base.audit.excluded), dict(base.audit.rows_in)
+    notes_extra: list[str] = []
     keys = [*by, "period"]
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
     if orders is not None:
@@ -194,6 +198,10 @@ def traffic_sources(
         excluded += att_ex
         rows_in.update(att_rows)
         table = _with_attributed(table.merge(att, on=keys, how="outer"))
+    elif traffic is not None and "paid_amount" in table.columns:
+        table = _with_attributed(_export_attributed(table, margin))
+        table["attributed_amount_sq"] = np.nan  # no buyer's amounts: no ROAS interval
+        notes_extra.append(_EXPORT_SALES_NOTE)
     if spend is not None:
         sp = load_spend(spend, by, columns, tz)
         sums = sum_spend(sp, by, freq, t0, t1)
@@ -214,7 +222,7 @@ def traffic_sources(
         "dedup_visitors": {str(k): int(v) for k, v in dedup.items()},
         "paid_sources": sorted(paid_names),
     }
-    notes = (*base.audit.notes, _SHARE_NOTE)
+    notes = (*base.audit.notes, *notes_extra, _SHARE_NOTE)
     audit = Audit(rows_in, tuple(excluded), tuple(dict.fromkeys(notes)))
     table = table.sort_values(keys, kind="stable").reset_index(drop=True)
     return TrafficResult(table, sort_flags(flags), audit, base.definition, meta)
@@ -224,6 +232,24 @@ _SHARE_NOTE = (
     "visitor_share: shares of de-duplicated visitors; a visitor "
     "reached through two sources counts in both, so shares add to more than 100%"
 )
+
+_EXPORT_SALES_NOTE = (
+    "sales per source are the traffic export's own (支付买家数, 支付金额: the back-end's "
+    "attribution); ROAS = 支付金额 / 花费 has no interval without order-level amounts, and "
+    "other attribution models need raw events"
+)
+
+
+def _export_attributed(table: pd.DataFrame, margin: float | None) -> pd.DataFrame:
+    """The buyers and sales a traffic-source export credits to each source, as attributed."""
+    table["attributed_buyers"] = table["paid_buyers"] if "paid_buyers" in table.columns else 0
+    table["attributed_amount"] = table["paid_amount"]
+    if "paid_orders" in table.columns:
+        table["attributed_orders"] = table["paid_orders"]
+    if margin is not None:
+        table["attributed_profit"] = table["paid_amount"] * float(margin)
+    return table
+
 
 _ATTRIBUTED = (
     "attributed_orders",

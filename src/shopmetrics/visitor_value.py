@@ -84,9 +84,12 @@ def visitor_value(
 
     Args:
         events: Raw events (or give ``traffic``).
-        orders: Order lines with ``paid_at`` (and ``refund_amount`` / ``refunded_at``).
+        orders: Order lines with ``paid_at`` (and ``refund_amount`` / ``refunded_at``);
+            optional with a ``traffic`` export that has its own 支付金额 / 支付买家数
+            (then AOV and visitor value are the export's, without intervals).
         spend: Paid-traffic cost (needs ``source`` in ``by`` or ``by=()``).
-        traffic: A daily export instead of events.
+        traffic: A daily export instead of events (a 生意参谋 product, source or shop
+            export; its 成功退款金额 gives ``refund_amount`` when no orders are given).
         by: Grouping columns.
         freq: ``None``, ``"D"``, ``"W"`` or ``"M"``.
         margin: Gross margin as a fraction of sales (or use the orders' ``cost`` column)
@@ -100,14 +103,21 @@ def visitor_value(
     Returns:
         A :class:`VisitorValueResult`.
 
+    Raises:
+        SchemaError: neither orders nor a traffic export with paid amounts; no visitors
+            (a traffic export without its 访客数 column): the message names what to pass.
+
     References:
         Metric dictionary, "Value" (访客价值 = 支付金额 / 访客数 = 支付转化率 × 客单价;
         refund rate worked example (10+15)/(125+112) = 10.5%). Intervals: the normal
         interval of a mean over buyers (aov) and over visitors (visitor value, zero for
         non-buyers) from counts, sums and sums of squares.
     """
-    if orders is None:
-        msg = "visitor_value needs orders= (paid amounts); none was given"
+    if orders is None and traffic is None:
+        msg = (
+            "visitor_value needs orders= (paid amounts), or traffic= an export with "
+            "支付金额 (paid_amount) such as a 生意参谋 product export; neither was given"
+        )
         raise SchemaError(msg)
     by = [by] if isinstance(by, str) else list(by)
     base = funnel(
@@ -123,22 +133,29 @@ def visitor_value(
         detect=detect,
     )
     table = base.to_pandas()
+    _check_value_columns(table, orders)
     table = table[[c for c in (*by, *_KEEP) if c in table.columns]]
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
-    od = engine.load(orders, "orders", columns, tz)
+    od = engine.load(orders, "orders", columns, tz) if orders is not None else None
     flags: list[Flag] = list(base.flags)
     keys = [*by, "period"]
     notes = list(base.audit.notes)
-    if od.has("refund_amount"):
+    if od is None:
+        notes.append(_EXPORT_ONLY_NOTE)
+    if od is not None and od.has("refund_amount"):
         table = _with_refunds(table, od, by, freq, t0, t1, notes)
         flags += refund_inflated(table, by)
+    elif od is None:
+        tr = engine.load(traffic, "traffic", columns, tz)
+        if tr.has("refund_amount"):
+            table = _with_export_refunds(table, tr, by, freq, t0, t1, notes)
     if spend is not None:
         sums = sum_spend(load_spend(spend, by, columns, tz), by, freq, t0, t1)
         table = table.merge(sums.table[[*keys, "cost"]], on=keys, how="left")
         table["cost"] = table["cost"].fillna(0.0)
         table["visitor_cost"] = intervals.rate(table["cost"], table["visitors"])
     table = _with_profit(table, od, margin, notes)
-    if detect:
+    if detect and od is not None:
         flags += aov_flags(od, by, freq, t0, t1)
     meta = {**base.meta, "margin": margin}
     audit = Audit(base.audit.rows_in, base.audit.excluded, tuple(dict.fromkeys(notes)))
@@ -164,6 +181,66 @@ _KEEP = (
     "small_sample",
 )
 """The funnel's columns visitor value keeps, after the ``by`` columns."""
+
+
+_EXPORT_ONLY_NOTE = (
+    "from a traffic export without orders: paid_buyers and paid_amount are the export's "
+    "(aov = 支付金额 / 支付买家数); aov and visitor value have no interval (that needs each "
+    "buyer's amount: pass orders=), and the order checks (one buyer dominating, amounts in "
+    "cents) were not run"
+)
+
+
+def _check_value_columns(table: pd.DataFrame, orders: Any) -> None:
+    """Visitor value needs visitors and a paid amount: say which table lacks which."""
+    if "visitors" not in table.columns:
+        msg = (
+            "visitor_value needs visitors: the traffic table has no 'visitors' column "
+            "(生意参谋 商品访客数 / 访客数). Pass a traffic export with its visitor column, "
+            "or events= (raw events)"
+        )
+        raise SchemaError(msg)
+    if "paid_amount" not in table.columns:
+        where = "orders have no paid amount" if orders is not None else "no orders= were given"
+        msg = (
+            f"visitor_value needs paid amounts: {where} and the traffic table has no "
+            "'paid_amount' column (支付金额). Pass orders= or an export with 支付金额"
+        )
+        raise SchemaError(msg)
+
+
+def _with_export_refunds(
+    table: pd.DataFrame,
+    tr: Table,
+    by: list[str],
+    freq: Freq,
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
+    notes: list[str],
+) -> pd.DataFrame:
+    """Refunds from the export's own 成功退款金额 column, summed like its other amounts."""
+    keys = [*by, "period"]
+    frame = tr.frame.filter(
+        engine.between("date", t0, t1), *(~nw.col(c).is_null() for c in ["date", *by])
+    )
+    sums = engine.collect(
+        frame.with_columns(engine.period_key("date", freq).alias(PERIOD))
+        .group_by([*by, PERIOD])
+        .agg(nw.col("refund_amount").sum().alias("refund_amount")),
+        "visitor_value:export_refunds",
+    )
+    sums["period"] = [engine.period_label(int(k), freq) for k in sums[PERIOD]]
+    table = table.merge(sums.drop(columns=[PERIOD]), on=keys, how="left")
+    table["refund_amount"] = table["refund_amount"].fillna(0.0)
+    table["visitor_value_net"] = intervals.rate(
+        table["paid_amount"] - table["refund_amount"], table["visitors"]
+    )
+    notes.append(
+        "refund_amount: the export's 成功退款金额, refunds completed in the period (on orders "
+        "paid in it or before); visitor_value is gross of refunds (as 生意参谋), "
+        "visitor_value_net after them"
+    )
+    return table
 
 
 def _with_refunds(
@@ -195,14 +272,14 @@ def _with_refunds(
 
 
 def _with_profit(
-    table: pd.DataFrame, od: Table, margin: float | None, notes: list[str]
+    table: pd.DataFrame, od: Table | None, margin: float | None, notes: list[str]
 ) -> pd.DataFrame:
     """``visitor_profit``: visitor value times the margin (given, or the store's from the
     orders' cost column), less the cost per visitor when there is spend."""
     profit_share = None
     if margin is not None:
         profit_share = float(margin)
-    elif od.has("cost"):
+    elif od is not None and od.has("cost"):
         profit_share = paid_orders.store_margin(od)
         notes.append(
             f"visitor_profit from the orders' cost column (store-wide margin {profit_share:.1%})"

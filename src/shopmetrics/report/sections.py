@@ -9,14 +9,16 @@ given; which sections appear is decided in ``weekly.py``.
 Builders, in report order: :func:`headline_figures`, :func:`trend_section`,
 :func:`funnel_section`, :func:`traffic_part`, :func:`products_section`,
 :func:`dsr_part`, :func:`value_part`. A new section is a new builder here and one
-call in ``weekly_report``.
+call in ``weekly_report``. From store exports, :func:`export_only_notes` says what the
+report cannot compute without raw events, and :func:`inputs_section` (added by the
+command line) what each file was read as.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from shopmetrics.engine import Table
     from shopmetrics.flags.finding import Flag
     from shopmetrics.funnel import FunnelResult
+    from shopmetrics.io.convert import Canonical
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +66,8 @@ class Week:
         comp: Week over week comparison of ``weekly``; ``None`` with one week of data.
         cur: This week's row of ``weekly`` (a one-row frame).
         previous: The week before's row, or ``None``.
+        products: A product export (商品效果) when the report is built from exports.
+        sources: A traffic-source export (流量来源) when the report is built from exports.
     """
 
     events: Any
@@ -80,6 +85,8 @@ class Week:
     comp: ComparisonResult | None
     cur: pd.DataFrame
     previous: pd.Series | None
+    products: Any = None
+    sources: Any = None
 
     @property
     def current(self) -> pd.Series:
@@ -228,11 +235,16 @@ def traffic_part(wk: Week) -> Part:
 
     Orders are attributed to the source they record, or else to the last click.
     """
-    od = engine.load(wk.orders, "orders", wk.columns, wk.tz)
-    model = "recorded" if od.has("source") else "last_click"
-    tr = traffic_sources(
-        wk.events, wk.orders, wk.spend, attribution=model, detect=False, **wk.two_weeks
-    )  # detect=False: the detectors ran once, on the weekly funnel
+    if wk.events is None:  # a traffic-source export: its own sales per source
+        tr = traffic_sources(traffic=wk.sources, spend=wk.spend, detect=False, **wk.two_weeks)
+        credited = "Sales as the traffic-source export credits them (the back-end's attribution)"
+    else:
+        od = engine.load(wk.orders, "orders", wk.columns, wk.tz)
+        model = "recorded" if od.has("source") else "last_click"
+        tr = traffic_sources(
+            wk.events, wk.orders, wk.spend, attribution=model, detect=False, **wk.two_weeks
+        )  # detect=False: the detectors ran once, on the weekly funnel
+        credited = f"Orders attributed by {model.replace('_', ' ')}"
     tt = tr.table
     this = tt[tt["period"] == wk.week]
     keep = [k for k in _SOURCE_COLUMNS if k in this.columns]
@@ -251,11 +263,15 @@ def traffic_part(wk: Week) -> Part:
     growth = tr.paid_vs_free_line()
     section = Section(
         "traffic",
-        intro=f"Orders attributed by {model.replace('_', ' ')}; visitor shares do not add "
+        intro=f"{credited}; visitor shares do not add "
         "to 100% (a visitor can come through several sources).",
         tables=[("Sources this week", this[keep]), ("Free vs paid", split)],
         charts=charts,
-        notes=[*tr.audit.notes[-1:], *([growth] if growth else [])],
+        notes=[
+            *(n for n in tr.audit.notes if n.startswith("sales per source")),
+            *tr.audit.notes[-1:],
+            *([growth] if growth else []),
+        ],
     )
     # spend / attribution flags only
     return Part(section, headline=tuple(headline), flags=tuple(tr.flags))
@@ -296,12 +312,23 @@ _MOVER_COLUMNS = (
 
 def products_section(wk: Week) -> Section:
     """Products whose payment conversion moved significantly; presale products' honest figures."""
-    by_product = funnel(wk.events, wk.orders, by="product_id", detect=False, **wk.two_weeks)
+    if wk.events is None:  # a product export; orders join in when they name the product
+        orders = wk.orders
+        if orders is not None and not engine.load(orders, "orders", wk.columns, wk.tz).has(
+            "product_id"
+        ):
+            orders = None  # an order report without products: the export's own paid figures
+        by_product = funnel(
+            None, orders, wk.products, by="product_id", detect=False, **wk.two_weeks
+        )
+    else:
+        by_product = funnel(wk.events, wk.orders, by="product_id", detect=False, **wk.two_weeks)
     # the store-level detectors already looked at every product: reuse their flags
     by_product = dataclasses.replace(by_product, flags=wk.weekly.flags)
-    if by_product.table["period"].nunique() >= 2:
+    comparable = "payment_conversion" in by_product.table.columns  # not without visitors
+    if comparable and by_product.table["period"].nunique() >= 2:
         mv = movers(by_product, top=10)
-    else:  # one week of data: nothing to compare with
+    else:  # one week of data (or no visitors): nothing to compare
         import pandas as pd  # noqa: PLC0415
 
         mv = pd.DataFrame(
@@ -407,10 +434,15 @@ def value_part(wk: Week) -> Part:
 
     Nothing with one week of data.
     """
-    by = "source" if wk.events is not None and wk.table.has("source") else ()
-    vv = visitor_value(
-        wk.events, wk.orders, traffic=wk.traffic, by=by, detect=False, **wk.two_weeks
-    )
+    if wk.events is None and _has(wk, wk.sources, "visitors", "paid_amount"):
+        # by source from the source export's own paid figures (order reports name no source)
+        by: tuple[str, ...] | str = "source"
+        vv = visitor_value(traffic=wk.sources, by=by, detect=False, **wk.two_weeks)
+    else:
+        by = "source" if wk.events is not None and wk.table.has("source") else ()
+        vv = visitor_value(
+            wk.events, wk.orders, traffic=wk.traffic, by=by, detect=False, **wk.two_weeks
+        )
     periods = sorted(vv.table["period"].unique())
     if len(periods) < 2:
         return Part()
@@ -436,6 +468,113 @@ def value_part(wk: Week) -> Part:
         flags=mix_flags,
     )
     return Part(section, flags=tuple(mix_flags))
+
+
+def _has(wk: Week, table: Any, *cols: str) -> bool:
+    """Whether ``table`` (a user's table, or ``None``) has every one of ``cols``."""
+    return table is not None and engine.load(table, "traffic", wk.columns, wk.tz).has(*cols)
+
+
+def value_possible(wk: Week) -> bool:
+    """Whether visitor value can be computed from exports: visitors and paid amounts, from
+    the source export, or from the store's funnel (the export's or the orders' amounts)."""
+    if _has(wk, wk.sources, "visitors", "paid_amount"):
+        return True
+    return {"visitors", "paid_amount"} <= set(wk.weekly.table.columns)
+
+
+_NEEDS_EVENTS = (
+    (
+        "exposures, clicks and CTR by source (the traffic exports carry none; the paid "
+        "plans' own are in their spend reports)"
+    ),
+    "sessions and session conversion",
+    "bot and crawler detection, tracking-gap checks",
+    (
+        "visitors de-duplicated across products, sources or days (an export's unique "
+        "counts are summed over its rows: see the flags)"
+    ),
+    "attribution models other than the back-end's own (first / last click, Markov)",
+)
+"""What a report from store exports cannot compute without raw events."""
+
+
+def export_only_notes(wk: Week, *, ratings: Any, daily: FunnelResult) -> list[str]:
+    """What a report built from exports leaves out: what only raw events give, and what
+    the files given lack (with the file that would give it)."""
+    notes = ["Built from store exports, without raw events; not computed: " + "; ".join(
+        _NEEDS_EVENTS
+    ) + "."]  # fmt: skip
+    missing = []
+    wt = wk.weekly.table
+    if "visitors" not in wt.columns:
+        missing.append(
+            "visitors, conversion and visitor value: the traffic export has no visitor "
+            "column (商品访客数 / 访客数)"
+        )
+    if wk.sources is None:
+        missing.append("traffic sources and ROAS: pass a 流量来源 (traffic-source) export")
+    elif wk.spend is None:
+        missing.append(
+            "ROAS and cost per visitor: pass a spend report (直通车 / 引力魔方 / 万相台)"
+        )
+    if wk.products is None:
+        missing.append("products and their movers: pass a 商品效果 (product) export")
+    if wk.orders is None:
+        missing.append(
+            "intervals of AOV and visitor value, refunds by order, presale and order-brushing "
+            "checks: pass an order report (订单报表)"
+        )
+    if ratings is None:
+        missing.append("DSR: pass a review export (评价)")
+    if "visitors" in daily.table.columns and len(daily.table) < 14:
+        missing.append(
+            f"the daily trend: it needs 14 days of daily rows, the data have {len(daily.table)}"
+        )
+    if wk.comp is None:
+        missing.append("week-over-week changes: the data hold one week")
+    if missing:
+        notes.append("Not in the files given: " + "; ".join(missing) + ".")
+    return notes
+
+
+def inputs_section(files: Sequence[tuple[str, Canonical]]) -> Section:
+    """What each store export was read as, the columns it gave and the rows it left out.
+
+    Args:
+        files: ``(file name, canonical table)`` of every export read
+            (:func:`shopmetrics.io.convert.to_canonical`).
+    """
+    import pandas as pd  # noqa: PLC0415
+
+    read = pd.DataFrame(
+        [
+            {
+                "file": name,
+                "kind": c.kind,
+                "table": c.table,
+                "rows": len(c.data),
+                "excluded_rows": sum(e.rows for e in c.excluded),
+                "columns_used": ", ".join(f"{h} -> {t}" for h, t in c.mapping.items()),
+            }
+            for name, c in files
+        ]
+    )
+    excluded = pd.DataFrame(
+        [
+            {"file": name, "reason": e.reason, "rows": e.rows, "detail": e.detail}
+            for name, c in files
+            for e in c.excluded
+        ],
+        columns=["file", "reason", "rows", "detail"],
+    )
+    return Section(
+        "audit",
+        intro="The store exports read, the columns each one gave, and the rows left out "
+        "(summary and subtotal rows, lines without an order, ...).",
+        tables=[("Files read", read), ("Rows excluded", excluded)],
+        notes=list(dict.fromkeys(n for _, c in files for n in c.notes)),
+    )
 
 
 def _interval_bars(

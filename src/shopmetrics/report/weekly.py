@@ -31,6 +31,7 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
@@ -100,10 +101,86 @@ def _last_instant(table: engine.Table, src_name: str) -> dt.datetime:
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class Exports:
+    """The traffic exports given, by what their rows are: the whole shop, products, sources.
+
+    Attributes:
+        shop: A shop-overview export (生意参谋 店铺整体): one row a day.
+        products: A product export (商品效果): rows per product (``product_id``).
+        sources: A traffic-source export (流量来源): rows per source (``source``).
+    """
+
+    shop: Any = None
+    products: Any = None
+    sources: Any = None
+
+    @property
+    def store(self) -> Any:
+        """The table the store's funnel comes from: the shop's, else the products', else the
+        sources' (unique counts of the last two are summed over rows; the flags say so)."""
+        for table in (self.shop, self.products, self.sources):
+            if table is not None:
+                return table
+        return None
+
+
+_ROLE_NAMES = {
+    "shop": "shop-overview (店铺整体)",
+    "products": "product (商品效果)",
+    "sources": "traffic-source (流量来源)",
+}
+
+
+def _exports(traffic: Any, columns: Mapping[str, str] | None, tz: str | None) -> Exports:
+    """Sort the traffic export(s) by their rows: a ``source`` column makes a source export,
+    else a ``product_id`` a product export, else it is the shop's."""
+    if traffic is None:
+        return Exports()
+    items = list(traffic) if isinstance(traffic, list | tuple) else [traffic]
+    roles: dict[str, Any] = {}
+    for obj in items:
+        loaded = engine.load(obj, "traffic", columns, tz)
+        if loaded.has("source"):
+            role = "sources"
+        elif loaded.has("product_id"):
+            role = "products"
+        else:
+            role = "shop"
+        if role in roles:
+            msg = (
+                f"traffic: two {_ROLE_NAMES[role]} exports were given; concatenate them into "
+                "one table (or read them as one folder) and pass that"
+            )
+            raise SchemaError(msg)
+        roles[role] = obj
+    return Exports(**roles)
+
+
+def _span_notes(exports: Exports, columns: Mapping[str, str] | None, tz: str | None) -> list[str]:
+    """A note per export whose rows cover several days (week or month downloads)."""
+    notes = []
+    for role in ("shop", "products", "sources"):
+        obj = getattr(exports, role)
+        if obj is None:
+            continue
+        loaded = engine.load(obj, "traffic", columns, tz)
+        if not loaded.has("period_end"):
+            continue
+        n = engine.count_rows(loaded, nw.col("period_end") > nw.col("date"))
+        if n:
+            notes.append(
+                f"{n} rows of the {_ROLE_NAMES[role]} export cover several days (a week or "
+                "month download); each counts in the period of its first day, so daily and "
+                "ISO-week figures are right only where those ranges match them"
+            )
+    return notes
+
+
 def _store_week(
     events: Any,
     orders: Any,
-    traffic: Any,
+    exports: Exports,
     spend: Any,
     table: engine.Table,
     week: str,
@@ -118,6 +195,7 @@ def _store_week(
         The :class:`~shopmetrics.report.sections.Week` every section reads, and the
         daily funnel (for the trend).
     """
+    traffic = exports.store if events is None else None
     start = _parse_week(week)
     end = start + dt.timedelta(days=7)
     # every section below reads the same two weeks (this one and the one before)
@@ -145,7 +223,11 @@ def _store_week(
     cur = wt[wt["period"] == week]
     prev = wt[wt["period"] != week]
     if len(cur) == 0:
-        msg = f"no data in week {week}; the data end on {last_dt:%Y-%m-%d}"
+        iso = last_dt.isocalendar()
+        msg = (
+            f"no data in week {week}; the data end on {last_dt:%Y-%m-%d}: pass the week to "
+            f"report, e.g. week='{iso.year}-W{iso.week:02d}' (--week on the command line)"
+        )
         raise SchemaError(msg)
     wk = Week(
         events=events,
@@ -163,8 +245,35 @@ def _store_week(
         comp=comp,
         cur=cur,
         previous=prev.iloc[0] if len(prev) else None,
+        products=exports.products if events is None else None,
+        sources=exports.sources if events is None else None,
     )
     return wk, daily
+
+
+def _section_parts(
+    wk: Week, ratings: Any, dsr_peers: Any, step: Callable[[str], None]
+) -> list[Part]:
+    """The sections after the funnel that the tables given allow."""
+    parts = []
+    from_events = wk.events is not None
+    has = wk.table.has
+    if (from_events and wk.orders is not None and has("source")) or wk.sources is not None:
+        step("traffic sources")
+        parts.append(sections.traffic_part(wk))
+    if (from_events and wk.orders is not None and has("product_id")) or wk.products is not None:
+        step("products")
+        parts.append(Part(sections.products_section(wk)))
+    if ratings is not None:
+        step("DSR")
+        parts.append(sections.dsr_part(wk, ratings, dsr_peers))
+    value = (
+        sections.value_possible(wk) if not from_events else wk.orders is not None and has("source")
+    )
+    if value:
+        step("visitor value")
+        parts.append(sections.value_part(wk))
+    return parts
 
 
 def weekly_report(
@@ -192,7 +301,11 @@ def weekly_report(
         orders: Order lines.
         ratings: DSR ratings (optional).
         spend: Paid-traffic cost (optional).
-        traffic: A daily export instead of events.
+        traffic: Store exports instead of events: a 生意参谋 shop-overview (店铺整体),
+            product (商品效果) or traffic-source (流量来源) export, or a list of them (one
+            of each). The store's figures come from the shop export, else the product
+            one, else the source one; products and sources get their own sections. The
+            report then says, in its notes, what cannot be computed without raw events.
         peers: Peer benchmarks: funnel metrics (``metric``, ``peer_avg``) and / or DSR
             dimensions (``dimension``, ``peer_avg``, ``peer_max``, ``peer_min``).
         week: ISO week ``"2026-W47"``; default: the last complete week in the data.
@@ -209,16 +322,20 @@ def weekly_report(
         A :class:`~shopmetrics.report.Report`.
     """
     step = progress or (lambda _msg: None)
-    if events is None and traffic is None:
-        msg = "weekly_report needs events= or traffic="
+    exports = _exports(traffic, columns, tz)
+    if events is None and exports.store is None:
+        msg = (
+            "weekly_report needs events= (raw events) or traffic= (a store export: 生意参谋 "
+            "店铺整体, 商品效果 or 流量来源)"
+        )
         raise SchemaError(msg)
     extra_notes: list[str] = []
-    if events is not None and traffic is not None:
-        traffic = None  # raw events give exact uniques; the export would count visits twice
+    if events is not None and exports.store is not None:
+        # raw events give exact uniques; the export would count visits twice
         extra_notes.append(
             "traffic export not used: raw events were given and give exact unique counts"
         )
-    src_name, src = ("events", events) if events is not None else ("traffic", traffic)
+    src_name, src = ("events", events) if events is not None else ("traffic", exports.store)
     step("reading")
     table = engine.load(src, src_name, columns, tz)
     last_dt = _last_instant(table, src_name)
@@ -228,25 +345,17 @@ def weekly_report(
 
     step("aggregating the funnel")
     wk, daily = _store_week(
-        events, orders, traffic, spend, table, week, last_dt, funnel_peers, tz, columns
+        events, orders, exports, spend, table, week, last_dt, funnel_peers, tz, columns
     )
     parts = [
         Part(headline=tuple(sections.headline_figures(wk)), flags=tuple(wk.weekly.flags)),
         Part(sections.trend_section(daily)),
         Part(sections.funnel_section(wk)),
+        *_section_parts(wk, ratings, dsr_peers, step),
     ]
-    if events is not None and orders is not None and table.has("source"):
-        step("traffic sources")
-        parts.append(sections.traffic_part(wk))
-    if events is not None and orders is not None and table.has("product_id"):
-        step("products")
-        parts.append(Part(sections.products_section(wk)))
-    if ratings is not None:
-        step("DSR")
-        parts.append(sections.dsr_part(wk, ratings, dsr_peers))
-    if orders is not None and (events is None or table.has("source")):
-        step("visitor value")
-        parts.append(sections.value_part(wk))
+    if events is None:
+        extra_notes.extend(sections.export_only_notes(wk, ratings=ratings, daily=daily))
+        extra_notes.extend(_span_notes(exports, columns, tz))
     step("writing")
     return Report(
         title=title or f"Weekly report {week}",

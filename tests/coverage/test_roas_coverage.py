@@ -60,7 +60,7 @@ CASES = [
     (10_000, 1.0, "about 500 buyers"),
     (20_000, 1.0, "about 1,000 buyers"),
     (400, 0.5, "small sample: about 20 buyers"),
-    (10_000, 1.25, "skewed amounts (skewness about 12)"),
+    (10_000, 1.25, "skewed amounts (skewness about 13)"),
     (20_000, 1.25, "skewed amounts, large store"),
 ]
 

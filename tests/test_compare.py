@@ -115,14 +115,33 @@ def test_simpson_detected_on_constructed_data() -> None:
     assert "mix_shift" in {f.code for f in res.flags}
 
 
-def test_movers_ranked_by_effect_with_explanations(store: sm.datasets.Store) -> None:
-    weekly = sm.funnel(store.events, store.orders, by="product_id", freq="W")
-    m = sm.movers(weekly, top=20)
-    assert (m["significant"]).all()
-    assert m["effect_on_total"].abs().is_monotonic_decreasing
-    brushed = m[m["product_id"] == "P013"]
-    if len(brushed):  # the brushing week is W46, compared here as the previous week
-        assert "order_brushing" in brushed["explained_by"].iloc[0]
+def test_movers_ranked_by_effect_with_explanations() -> None:
+    # planted movers of known size: effect on the store's rate = Δrate × visitors / Σ visitors
+    res = _funnel_two_weeks(
+        rates={
+            "a": (0.05, 0.10),  # +0.05 × 2000 / 12000 = +0.00833
+            "b": (0.05, 0.07),  # +0.02 × 4000 / 12000 = +0.00667
+            "c": (0.10, 0.04),  # -0.06 × 1000 / 12000 = -0.00500
+            "d": (0.06, 0.06),  # unchanged
+            "e": (0.05, 0.05),  # unchanged
+        },
+        visitors={
+            "a": (2000, 2000),
+            "b": (4000, 4000),
+            "c": (1000, 1000),
+            "d": (3000, 3000),
+            "e": (2000, 2000),
+        },
+    )
+    m = sm.movers(res, top=20)
+    assert m["source"].tolist() == ["a", "b", "c"]
+    np.testing.assert_allclose(
+        m["effect_on_total"], [0.05 * 2000 / 12000, 0.02 * 4000 / 12000, -0.06 * 1000 / 12000]
+    )
+    assert m["direction"].tolist() == ["up", "up", "down"]
+    assert m["significant"].all()
+    assert (m["explained_by"] == "").all()  # nothing planted that could explain them
+    assert sm.movers(res, top=2)["source"].tolist() == ["a", "b"]
 
 
 def test_fdr_controlled_in_simulation() -> None:

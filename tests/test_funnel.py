@@ -313,6 +313,26 @@ def test_compare_previous_week(small: sm.datasets.Store) -> None:
         sm.funnel(small.events, compare="last_year")
 
 
+@pytest.mark.parametrize("freq", ["D", "M"])
+def test_compare_previous_week_with_other_freq_names_the_fix(
+    small: sm.datasets.Store, freq: str
+) -> None:
+    # it used to switch silently to weekly periods: freq was overwritten before the check
+    with pytest.raises(sm.SchemaError, match=r"previous_week.*freq='W'.*previous_period"):
+        sm.funnel(small.events, small.orders, freq=freq, compare="previous_week")
+
+
+def test_compare_previous_period_keeps_daily_rows(small: sm.datasets.Store) -> None:
+    res = sm.funnel(small.events, small.orders, freq="D", compare="previous_period")
+    days = sorted(res.to_pandas()["period"].unique())
+    assert len(days) > 7
+    assert all(len(d) == 10 for d in days)  # 2026-10-05: days, not weeks
+    assert (res.comparison.meta["current"], res.comparison.meta["previous"]) == (
+        days[-1],
+        days[-2],
+    )
+
+
 def test_traffic_export_with_order_counts(small: sm.datasets.Store) -> None:
     # an export that carries its own buyer counts works alone, and orders= replace them
     from_events = sm.funnel(

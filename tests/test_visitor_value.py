@@ -35,7 +35,7 @@ def test_visitor_value_is_conversion_times_aov(small: sm.datasets.Store) -> None
     )
 )
 @settings(max_examples=30, deadline=None)
-def test_identity_holds_on_random_tables(rows: list[tuple[str, int, float]]) -> None:
+def test_visitor_value_matches_groupby_on_random_tables(rows: list[tuple[str, int, float]]) -> None:
     visitors = sorted({r[0] for r in rows})
     events = pd.DataFrame(
         {
@@ -56,11 +56,32 @@ def test_identity_holds_on_random_tables(rows: list[tuple[str, int, float]]) -> 
             "amount": [round(r[2], 2) for r in rows],
         }
     )
-    t = sm.visitor_value(events, orders, freq="W").to_pandas()
-    ok = t["paid_buyers"] > 0
-    np.testing.assert_allclose(
-        t.loc[ok, "visitor_value"], (t["payment_conversion"] * t["aov"])[ok], rtol=1e-9
-    )
+    with sm.config_context(confidence=0.95):
+        t = sm.visitor_value(events, orders, freq="W").to_pandas().set_index("period")
+    # the reference: pandas groupby on the raw tables, per ISO week of payment
+    iso = orders["paid_at"].dt.isocalendar()
+    orders["period"] = [f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"], strict=True)]
+    per_buyer = orders.groupby(["period", "buyer_id"])["amount"].sum()
+    assert sorted(t.index) == sorted(orders["period"].unique())
+    for period, amounts in per_buyer.groupby(level="period"):
+        row = t.loc[period]
+        total = amounts.sum()
+        assert row["paid_amount"] == pytest.approx(total)
+        assert row["paid_buyers"] == len(amounts)
+        assert row["paid_orders"] == (orders["period"] == period).sum()
+        assert row["aov"] == pytest.approx(total / len(amounts))
+        n = len(visitors) if period == "2026-W47" else 0  # every visit is on 2026-11-16
+        assert row["visitors"] == n
+        if n < 2:  # no visitors: no visitor value; one: no interval
+            assert np.isnan(row["visitor_value"]) == (n == 0)
+            continue
+        y = np.zeros(n)  # each visitor's paid amount in the week, 0 for non-buyers
+        y[: len(amounts)] = amounts.to_numpy()
+        half = 1.959963984540054 * y.std(ddof=1) / np.sqrt(n)
+        assert row["visitor_value"] == pytest.approx(y.mean())
+        assert row["payment_conversion"] == pytest.approx(len(amounts) / n)
+        assert row["visitor_value_ci_low"] == pytest.approx(max(y.mean() - half, 0.0), abs=1e-9)
+        assert row["visitor_value_ci_high"] == pytest.approx(y.mean() + half)
 
 
 def test_aov_interval_against_bootstrap(small: sm.datasets.Store) -> None:

@@ -152,6 +152,40 @@ class AttributionResult(Result):
         )
         return _compare(self.journeys, models, what, params)
 
+    def buyer_value_sq(self) -> dict[str, float]:
+        """Per channel, the sum over buyers of the square of the value credited to each
+        buyer: the ``Σy²`` of a per-buyer aggregate, for intervals of attributed value (the
+        ROAS interval of :func:`shopmetrics.traffic.traffic_sources`).
+
+        A buyer's credited value for a channel is the sum over their orders of each order's
+        value times the channel's credit in its journey. For ``markov`` the channel's share
+        of all value is applied to every buyer (the share taken as fixed). Empty without
+        journeys built from events + orders (a paths table has no buyers) or values.
+        """
+        j = self.journeys
+        if j is None or j.buyers is None or j.amounts is None or not len(j.touches):
+            return {}
+        names, codes = j.channel_codes()
+        jid = j.touches["journey"].to_numpy(np.int64)
+        _, buyer = np.unique(j.buyers.astype(str), return_inverse=True)
+        if self.model == "markov":
+            per_buyer = np.bincount(buyer, weights=j.amounts)
+            value = self.table.set_index("channel")["value"]
+            share = value.reindex(names).fillna(0.0).to_numpy(np.float64) / j.total_value
+            return dict(zip(names, (share**2 * float((per_buyer**2).sum())).tolist(), strict=True))
+        params = _Params(
+            float(self.meta["window_days"]),
+            float(self.meta["half_life_days"]),
+            check_weights(self.meta["weights"]),
+            int(self.meta["order"]),
+        )
+        cr = credits(j.touches, self.model, params.half_life_days, params.weights)
+        cell = buyer[jid] * len(names) + codes
+        cells, inverse = np.unique(cell, return_inverse=True)
+        per_cell = np.bincount(inverse, weights=cr * j.amounts[jid])
+        sq = np.bincount(cells % len(names), weights=per_cell**2, minlength=len(names))
+        return dict(zip(names, sq.tolist(), strict=True))
+
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class AttributionComparison(Result):

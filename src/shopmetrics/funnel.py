@@ -117,12 +117,15 @@ def funnel(
         compare: ``"previous_week"`` / ``"previous_period"``: also compare the last period
             with the one before (``.comparison``, see :func:`shopmetrics.compare.compare`);
             with ``start`` given, the period before it is computed too.
+            ``"previous_week"`` is weekly (``freq`` ``None`` or ``"W"``; any other ``freq``
+            raises a ``SchemaError`` naming the fix).
 
     Returns:
         A :class:`FunnelResult`.
 
     Raises:
         ColumnNotFoundError: a required column is missing (message names the fix).
+        SchemaError: ``compare`` with a ``freq`` it cannot compare.
         DefinitionError: unknown ``definition``, ``freq`` or ``ci_method``.
 
     References:
@@ -563,12 +566,16 @@ def _with_comparison(how: str, args: dict[str, Any]) -> FunnelResult:
     allowed = {"previous_week": "W", "previous_period": freq}
     if how not in allowed:
         raise DefinitionError.unknown("compare", how, allowed)
+    if how == "previous_week" and freq not in (None, "W"):
+        msg = (
+            f"compare='previous_week' needs weekly periods (freq='W' or None), got "
+            f"freq={freq!r}; use freq='W', or compare='previous_period' to compare each "
+            "period with the one before"
+        )
+        raise SchemaError(msg)
     freq = allowed[how] if how == "previous_week" else freq
     if freq is None:
         msg = "compare='previous_period' needs freq='D', 'W' or 'M'"
-        raise SchemaError(msg)
-    if freq != allowed[how] and how == "previous_week":
-        msg = f"compare='previous_week' needs freq='W', got {freq!r}"
         raise SchemaError(msg)
     t0 = parse_bound(start, "start")
     wide_start = None

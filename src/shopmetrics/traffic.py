@@ -24,7 +24,6 @@ import numpy as np
 
 from shopmetrics import engine
 from shopmetrics.attribution import attribute
-from shopmetrics.config import get_config
 from shopmetrics.engine import PERIOD, Freq, paid_orders
 from shopmetrics.engine.periods import parse_bound
 from shopmetrics.engine.spend import load_spend, sum_spend
@@ -178,8 +177,13 @@ def traffic_sources(
         A :class:`TrafficResult`.
 
     References:
-        Metric dictionary, "Paid traffic and ROI"; the ROAS interval treats attributed
-        sales as a compound Poisson sum (variance Σ amount² over buyers), cost fixed.
+        Metric dictionary, "Paid traffic and ROI". The ROAS interval is the delta method
+        on per-visitor aggregates (:func:`shopmetrics.stats.intervals.total_over_fixed_ci`):
+        the attributed amount is a sum over the source's visitors (each visitor's
+        attributed paid amount, 0 for non-buyers), ``Var = n s²`` from the visitors ``n``,
+        Σ amount and Σ amount² over buyers; cost fixed (the spend report's), so
+        ``Var(ROAS) = Var(amount) / cost²``. Assumes buyers independent; rows without
+        visitors use the ``n → ∞`` limit Σ amount² (compound Poisson).
     """
     by = [by] if isinstance(by, str) else list(by)
     _check_options(by, attribution)
@@ -352,17 +356,9 @@ def _with_cost_ratios(table: pd.DataFrame) -> pd.DataFrame:
         return table
     cost = table["cost"].to_numpy(float)
     table["cpa"] = intervals.rate(cost, table["attributed_buyers"].to_numpy(float))
-    roas = intervals.rate(table["attributed_amount"], cost)
-    z = intervals._z(get_config().confidence)
-    half = (
-        z
-        * np.sqrt(table["attributed_amount_sq"].to_numpy(float))
-        / np.where(cost > 0, cost, np.nan)
-    )
-    table["roas"], table["roas_ci_low"], table["roas_ci_high"] = (
-        roas,
-        np.maximum(roas - half, 0),
-        roas + half,
+    visitors = table["visitors"] if "visitors" in table.columns else np.nan
+    table["roas"], table["roas_ci_low"], table["roas_ci_high"] = intervals.total_over_fixed_ci(
+        visitors, table["attributed_amount"], table["attributed_amount_sq"], cost
     )
     if "attributed_profit" in table.columns:
         table["roi"] = intervals.rate(table["attributed_profit"] - cost, cost)
@@ -445,13 +441,13 @@ def _modelled(
                 "value": "attributed_amount",
             }
         )
+        df["attributed_amount_sq"] = df[by[0]].map(res.buyer_value_sq())
         df[PERIOD] = key
         flags += list(res.flags)
         excluded += list(res.audit.excluded)
         parts.append(df)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[by[0], PERIOD])
     out["attributed_buyers"] = out.get("attributed_orders", 0.0)
-    out["attributed_amount_sq"] = np.nan
     if profit is not None and "attributed_amount" in out.columns:
         out["attributed_profit"] = out["attributed_amount"] * paid_orders.profit_share(
             frame, profit

@@ -297,7 +297,7 @@ def journeys_from_tables(
     joined = _in_window(touches, conv, window)
     rows = collect(joined, "attribution:touches")
     unmatched = _unmatched(conv, joined)
-    touches_df, values = _touch_table(rows)
+    touches_df, values, buyers = _touch_table(rows)
     total_value = float(values.sum()) + unmatched.value
     excluded, notes = _tables_audit(ev, ec, oc, channel, touch_events, by_session, window_days)
     window_gap: dict[str, Any] | None = None
@@ -349,6 +349,7 @@ def journeys_from_tables(
         has_ages=True,
         audit=audit,
         meta=meta,
+        buyers=buyers,
     )
 
 
@@ -434,7 +435,7 @@ def _in_window(
             nw.col(_TS) >= nw.col(_CAT) - nw.lit(window),
             nw.col(_PREV).is_null() | (nw.col(_TS) > nw.col(_PREV)),
         )
-        .select(_OID, _TS, _CH, _CAT, _VAL)
+        .select(_OID, _TS, _CH, _CAT, _VAL, _VID)
     )
 
 
@@ -469,8 +470,11 @@ def _unmatched(conv: nw.LazyFrame[Any], joined: nw.LazyFrame[Any]) -> _Unmatched
     return _Unmatched(n_missing, _int(mc["lines"]), value, examples)
 
 
-def _touch_table(rows: pd.DataFrame) -> tuple[pd.DataFrame, npt.NDArray[np.float64]]:
-    """The touches of the converting journeys, in explicit order, and each journey's value.
+def _touch_table(
+    rows: pd.DataFrame,
+) -> tuple[pd.DataFrame, npt.NDArray[np.float64], npt.NDArray[np.object_]]:
+    """The touches of the converting journeys, in explicit order, and each journey's value
+    and buyer.
 
     Journeys are ordered by order id, touches by time, then channel.
     """
@@ -491,7 +495,8 @@ def _touch_table(rows: pd.DataFrame) -> tuple[pd.DataFrame, npt.NDArray[np.float
     )
     first = np.unique(journey, return_index=True)[1] if len(journey) else np.array([], dtype=int)
     values = rows[_VAL].fillna(0).to_numpy(np.float64)[first]
-    return touches, values
+    buyers = rows[_VID].to_numpy(object)[first]
+    return touches, values, buyers
 
 
 def _tables_audit(
@@ -610,6 +615,7 @@ class Journeys:
             ``age_days`` (NaN when unknown). Sorted by ``journey``, ``pos``.
         conversions: Conversions per journey (1 per order from events + orders).
         amounts: Value per journey, or ``None`` when no value is known.
+        buyers: The buyer of each journey (events + orders), or ``None`` (paths).
         source: ``"paths"`` or ``"events"``.
         audit: What was left out while building them, and why.
         meta: The numbers behind the journeys' flags (``window_gap``: orders with no
@@ -628,8 +634,10 @@ class Journeys:
         has_ages: bool,
         audit: Audit | None = None,
         meta: Mapping[str, Any] | None = None,
+        buyers: npt.NDArray[np.object_] | None = None,
     ) -> None:
         self.touches = touches
+        self.buyers = buyers
         self.conversions = conversions
         self.amounts = amounts
         self.source = source

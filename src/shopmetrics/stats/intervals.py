@@ -135,3 +135,45 @@ def ratio_var(
         cxy = (xy - nn * mx * my) / (nn - 1)
         var = np.maximum((vy - 2 * r * cxy + r**2 * vx) / (nn * mx**2), 0.0)
     return r, np.where(np.isfinite(r), var, np.nan)
+
+
+def total_over_fixed_ci(
+    n: Any, total: Any, total_sq: Any, den: Any, confidence: float | None = None
+) -> tuple[Array, Array, Array]:
+    """A random total over a fixed denominator (ROAS = paid amount / cost) and its interval.
+
+    Method: the delta method on per-unit aggregates, on the log scale. The total ``Σy`` is
+    a sum over ``n`` independent units (visitors of a source; ``y`` is a visitor's paid
+    amount, 0 for a visitor who did not buy, so ``Σy²`` is the sum over buyers of each
+    buyer's amount squared). ``Var(Σy) = n s²`` with ``s² = (Σy² - (Σy)²/n) / (n - 1)``,
+    the sample variance of ``y`` (the aggregates of the visitor value interval,
+    :func:`mean_ci`). The denominator is a known constant (the spend report's cost), so
+    ``Var(R) = Var(Σy) / den²``. The interval is ``R · exp(±z · se(R) / R)`` (delta
+    method for ``log R``): order amounts are right-skewed, and the symmetric interval
+    ``R ± z se`` misses high too often (simulated coverage 92.6% against 94.1% at 100
+    buyers with lognormal amounts, σ = 1).
+
+    Assumptions: units (buyers) independent; ``den`` fixed, not estimated; enough buyers
+    for the normal approximation of ``log Σy`` (about 20 for moderately skewed amounts,
+    a few hundred for very skewed ones: see ``tests/coverage``). Where ``n`` is unknown
+    (NaN or 0: a row without its visitors) the variance is its ``n → ∞`` limit ``Σy²``,
+    the compound-Poisson variance of a sum over buyers (slightly wider).
+
+    Returns:
+        ``(ratio, low, high)``; NaN where ``den <= 0``; ``(0, 0, 0)`` without buyers.
+
+    Examples:
+        >>> r, lo, hi = total_over_fixed_ci([1000], [500.0], [25_000.0], [250.0], 0.95)
+        >>> round(float(r[0]), 3), round(float(lo[0]), 3), round(float(hi[0]), 3)
+        (2.0, 1.079, 3.707)
+    """
+    confidence = confidence or get_config().confidence
+    n, total, total_sq, den = floats(n), floats(total), floats(total_sq), floats(den)
+    ratio = rate(total, den)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        known = np.isfinite(n) & (n > 1)
+        nn = np.where(known, n, 2.0)
+        var_total = np.where(known, nn / (nn - 1) * (total_sq - total**2 / nn), total_sq)
+        log_se = np.sqrt(np.maximum(var_total, 0.0)) / np.where(total > 0, total, np.nan)
+        factor = np.where(total > 0, np.exp(_z(confidence) * log_se), 1.0)
+    return ratio, ratio / factor, ratio * factor

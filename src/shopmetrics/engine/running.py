@@ -7,14 +7,12 @@ that names the table (the part of the ``what`` label before the colon, ``"orders
 exception is chained (``raise ... from``) for whoever needs it.
 
 Examples:
-    >>> import narwhals.stable.v2 as nw
-    >>> import pandas as pd
-    >>> frame = nw.from_native(pd.DataFrame({"amount": ["1", "x"]})).lazy()
-    >>> try:
-    ...     collect(frame.select(nw.col("amount").cast(nw.Int64()).sum()), "orders:audit")
-    ... except EngineError as err:
-    ...     print(err.table, err.column)
-    orders amount
+    >>> err = wrap(ValueError("could not convert 'x' in column amount"), "orders:audit",
+    ...            ["order_id", "amount"], engine="pandas")
+    >>> err.table, err.column
+    ('orders', 'amount')
+    >>> print(str(err).split(": ValueError")[0])
+    orders: the pandas engine failed in column 'amount' (orders:audit)
 """
 
 from __future__ import annotations
@@ -96,7 +94,12 @@ def _column_in(message: str, names: Sequence[str]) -> str | None:
 
 
 def wrap(
-    exc: BaseException, what: str, names: Sequence[str] = (), *, table: str = ""
+    exc: BaseException,
+    what: str,
+    names: Sequence[str] = (),
+    *,
+    table: str = "",
+    engine: str = "",
 ) -> EngineError:
     """The :class:`EngineError` for an engine's exception (raise it ``from exc``).
 
@@ -106,6 +109,7 @@ def wrap(
             ``table`` is given.
         names: The columns of the frame, to find the one the message names.
         table: The table, when ``what`` does not say it.
+        engine: The engine that ran (default: the exception's library).
     """
     table = table or (what.split(":", 1)[0] if what else "")
     text = str(exc).strip().splitlines()
@@ -114,8 +118,10 @@ def wrap(
     where = f"{table}: " if table else ""
     col = f" in column {column!r}" if column else ""
     step = f" ({what})" if what and what != table else ""
+    engine = engine or type(exc).__module__.split(".")[0]
+    engine = "the engine" if engine == "builtins" else f"the {engine} engine"
     msg = (
-        f"{where}the {type(exc).__module__.split('.')[0]} engine failed{col}{step}: "
+        f"{where}{engine} failed{col}{step}: "
         f"{type(exc).__name__}: {first[:300]}. This usually means a column holds values of "
         "the wrong type (text in a number or time column, numbers in an id column): run "
         "shopmetrics.validate(...) on the table to see each problem, or convert the column."
@@ -130,6 +136,11 @@ def _names(frame: nw.LazyFrame[Any]) -> list[str]:
         return []
 
 
+def engine_name(frame: nw.LazyFrame[Any]) -> str:
+    """``polars``, ``duckdb``, ``pandas``, ... of a frame."""
+    return str(frame.implementation).split(".")[-1].lower()
+
+
 def collect(frame: nw.LazyFrame[Any], what: str = "") -> pd.DataFrame:
     """Run a lazy (aggregated) frame and return it as a small pandas table.
 
@@ -142,7 +153,7 @@ def collect(frame: nw.LazyFrame[Any], what: str = "") -> pd.DataFrame:
     except ShopmetricsError:
         raise
     except engine_errors() as exc:
-        raise wrap(exc, what, _names(frame)) from exc
+        raise wrap(exc, what, _names(frame), engine=engine_name(frame)) from exc
     spy = _SPY.get()
     if spy is not None:
         spy.append((what, len(out)))

@@ -28,7 +28,7 @@ Examples:
     ([120.0, 130.0, 12000.0], 12250.0)
     >>> bad = nw.from_native(pd.DataFrame({"amount": ["1,234.00", "n/a", "3.5%"]})).lazy()
     >>> print(text_problems(bad, "orders")[0].message)  # doctest: +ELLIPSIS
-    orders: column 'amount' has 2 values that are not amounts, e.g. '3.5%', 'n/a'...
+    orders: column 'amount' has 2 values that are not amounts (...), e.g. '3.5%', 'n/a'. ...
 """
 
 from __future__ import annotations

@@ -242,7 +242,7 @@ def test_cells_of_an_export_that_do_not_parse_are_an_error_naming_file_and_colum
     path = tmp_path / "商品效果.csv"
     path.write_text(
         "商品ID,统计日期,商品访客数,支付买家数,支付金额\n"
-        "p1,2026-11-01,100,3,\"1,234.00\"\n"
+        'p1,2026-11-01,100,3,"1,234.00"\n'
         "p2,2026-11-01,abc,1,12.00\n",
         encoding="utf-8-sig",
     )

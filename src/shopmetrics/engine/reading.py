@@ -103,7 +103,8 @@ def to_lazy(obj: Any, table: str) -> nw.LazyFrame[Any]:
         implementation: Any = native.implementation
         if implementation is nw.Implementation.PYARROW:
             # pandas metadata would turn parsed columns back into their old dtypes
-            native = nw.from_native(native.to_native().replace_schema_metadata(None))
+            plain = native.to_native().replace_schema_metadata(None)
+            native = cast("nw.DataFrame[Any]", nw.from_native(plain, eager_only=True))
         if get_config().engine == "native":
             return native.lazy()
         backend = pick_backend()

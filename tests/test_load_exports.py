@@ -273,3 +273,14 @@ def test_unreadable_paths_name_the_file(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_bytes(b"\xff\xfe\x00\x81\x00abc,def\n\x80\x81,\x82\n")
     with pytest.raises(sm.ShopmetricsError, match=r"bad\.csv"):
         _engine.load(tmp_path / "bad.csv", "orders")
+
+
+def test_an_export_loaded_twice_is_read_once_and_again_when_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "店铺整体.csv"
+    head = "统计日期,访客数,浏览量,支付买家数,支付金额\n"
+    path.write_text(head + '2026-11-01,"1,000",2000,10,"1,234.00"\n', encoding="gbk")
+    first = _engine.load(path, "traffic")
+    assert _engine.load(path, "traffic").frame is first.frame  # one read for the call
+    path.write_text(head + '2026-11-01,"2,000",2000,10,"1,234.00"\n', encoding="gbk")
+    again = _engine.collect(_engine.load(path, "traffic").frame, "traffic:test")
+    assert again["visitors"].tolist() == [2000]

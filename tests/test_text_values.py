@@ -299,3 +299,26 @@ def test_wrap_finds_the_column_in_the_engines_message() -> None:
     err = _engine.running.wrap(exc, "flags:presale_ids", ["order_id", "product_id"], table="orders")
     assert (err.table, err.column) == ("orders", "product_id")
     assert "orders: the engine failed in column 'product_id' (flags:presale_ids)" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("2024-02-29", True),
+        ("2000-02-29 00:00:00", True),
+        ("1900-02-29", False),
+        ("2026-02-29", False),
+        ("2026-02-30", False),
+        ("2026-04-31", False),
+        ("2026-12-31 23:59:59", True),
+        ("2026-12-31 24:00:00", False),
+        ("2026-00-10", False),
+    ],
+)
+def test_iso_text_is_checked_against_the_calendar(text: str, ok: bool) -> None:
+    frame = nw.from_native(pd.DataFrame({"ts": [text, "2026-11-01 08:00:00"]})).lazy()
+    plan = values.plan(frame, "events", {"ts": "time"})
+    assert (not plan.problems) is ok
+    # the general parse agrees
+    slashed = frame.with_columns(nw.col("ts").str.replace_all("-", "/"))
+    assert (not values.plan(slashed, "events", {"ts": "time"}).problems) is ok

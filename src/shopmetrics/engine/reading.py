@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -152,9 +153,32 @@ def _from_path(path: Path, table: str, columns: Mapping[str, str] | None) -> Sou
         header = _plain_csv_header(path)
         if header is not None and _names_its_columns(header, table, columns):
             return Source(_scan_csv(path, table, header))
+    given = tuple(sorted((columns or {}).items()))
+    return _read_export(path.resolve(), _stamp(path), table, given, get_config().engine)
+
+
+def _stamp(path: Path) -> tuple[tuple[str, int, int], ...]:
+    """What changes when a file (or a folder's files) changes: names, sizes, times."""
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_export(
+    path: Path,
+    stamp: tuple[tuple[str, int, int], ...],
+    table: str,
+    columns: tuple[tuple[str, str], ...],
+    engine: str,
+) -> Source:
+    """An export read and converted once for a call that loads it several times (the
+    funnel, visitor value and the flags each load their tables): the key is the file and
+    its state (``stamp``), the table, ``columns=`` and the engine; the frame is lazy and
+    never modified, so it can be shared."""
+    del stamp, engine  # they key the cache
     from shopmetrics.io.files import read_table  # noqa: PLC0415 - pandas-based reader
 
-    return _from_read(read_table(path), table, columns)
+    return _from_read(read_table(path), table, dict(columns))
 
 
 def _is_parquet(path: Path) -> bool:
@@ -200,7 +224,7 @@ def _names_its_columns(header: list[str], table: str, columns: Mapping[str, str]
 
 
 def _scan_csv(path: Path, table: str, header: list[str]) -> nw.LazyFrame[Any]:
-    """The engine's own lazy CSV scan, ids as text and ISO dates parsed by the engine."""
+    """The engine's own lazy CSV scan, ids as text (times are parsed by ``load``)."""
     backend = pick_backend() or "pandas"
     spec = TABLES.get(table)
     ids = [c for c in header if spec is not None and spec.kinds.get(c) == "id"]
@@ -208,7 +232,7 @@ def _scan_csv(path: Path, table: str, header: list[str]) -> nw.LazyFrame[Any]:
     if backend == "polars":
         import polars as pl  # noqa: PLC0415 - optional engine, only for its CSV reader
 
-        kwargs = {"schema_overrides": dict.fromkeys(ids, pl.String), "try_parse_dates": True}
+        kwargs = {"schema_overrides": dict.fromkeys(ids, pl.String)}
     elif backend == "duckdb":
         kwargs = {"dtype": dict.fromkeys(ids, "VARCHAR")} if ids else {}
     else:

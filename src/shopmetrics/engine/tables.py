@@ -2,9 +2,15 @@
 
 Everything that touches a user's table goes through here, written once against
 ``narwhals.stable.v2``: pandas (numpy or pyarrow dtypes), pyarrow Tables, polars
-DataFrames and LazyFrames, DuckDB relations, PySpark DataFrames, and Parquet/CSV paths.
-Work stays lazy in the engine; :func:`collect` brings back only small aggregates and
-converts them to pandas for the statistics that follow.
+DataFrames and LazyFrames, DuckDB relations, PySpark DataFrames, and paths: store exports
+(``.csv`` / ``.tsv`` / ``.txt`` / ``.xlsx`` / ``.xls`` and folders, read by
+:mod:`shopmetrics.io`, see :mod:`shopmetrics.engine.reading`), Parquet and plain CSV.
+:func:`load` maps the columns, casts ids to text, parses text in number and time columns
+(:mod:`shopmetrics.engine.values`) and localises times; what a file reader did travels on
+the :class:`Table` to the result's audit (:func:`with_reads`). Work stays lazy in the
+engine; :func:`collect` brings back only small aggregates and converts them to pandas for
+the statistics that follow, turning an engine's exception into an
+:class:`~shopmetrics.engine.running.EngineError` that names the table.
 
 This module imports no dataframe library directly (a test checks it); native calls
 needed for a backend's gaps go through the native object's own methods.

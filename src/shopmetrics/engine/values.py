@@ -86,7 +86,14 @@ _CLEAN = "[,，¥￥元万亿%％分星]"
 _DATE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
 _CLOCK = r"[0-9]{1,2}:[0-9]{1,2}(?::[0-9]{1,2}(?:\.[0-9]*)?)?"
 _TIME_FORMAT = "%Y%m%d%H%M%S"
-_ISO = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?$"
+_ISO = (
+    r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"(?: (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])?$"
+)
+"""ISO ``yyyy-mm-dd[ hh:mm:ss]`` with each field in its range (the fast path)."""
+_NO_SUCH_DAY = r"^[0-9]{4}-(?:02-3|(?:0[469]|11)-31)"
+_FEB_29 = r"^[0-9]{4}-02-29"
+_LEAP_YEAR = r"^(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-"
 _PREFIX = "__sm_"
 
 _WHAT: dict[str, str] = {
@@ -267,13 +274,6 @@ def _time_parts(col: str) -> list[nw.Expr]:
     return [e.alias(_tmp(col, k)) for k, e in parts.items()]
 
 
-def _iso_parts(col: str) -> list[nw.Expr]:
-    """The parts of an ISO ``yyyy-mm-dd[ hh:mm:ss]`` text ``_tmp(col, "n")``, by position."""
-    n = nw.col(_tmp(col, "n"))
-    places = {"y": (0, 4), "mo": (5, 2), "d": (8, 2), "h": (11, 2), "mi": (14, 2), "se": (17, 2)}
-    return [n.str.slice(a, b).alias(_tmp(col, k)) for k, (a, b) in places.items()]
-
-
 _PARTS = ("y", "mo", "d", "h", "mi", "se")
 
 
@@ -285,6 +285,17 @@ def _part_numbers(col: str) -> list[nw.Expr]:
         .alias(_tmp(col, p + "#"))
         for p in _PARTS
     ]
+
+
+def _iso_ok(col: str) -> nw.Expr:
+    """Whether the stripped text is an ISO date or time that exists, by patterns alone
+    (no 2026-02-30, no 2026-04-31, 02-29 only in leap years)."""
+    s = nw.col(_tmp(col, "s"))
+    feb29 = s.str.contains(_FEB_29)
+    ok = (
+        s.str.contains(_ISO) & ~s.str.contains(_NO_SUCH_DAY) & (~feb29 | s.str.contains(_LEAP_YEAR))
+    )
+    return ok.fill_null(value=False)
 
 
 def _calendar_ok(col: str) -> nw.Expr:
@@ -325,7 +336,8 @@ def _staged(
     """``frame`` with, per column, its flag ``_tmp(c, "bad")`` and (with ``values``) its
     parsed value ``_tmp(c, "v")``, built in stages so that no part is computed twice.
 
-    Time columns in ``iso`` are read by position as ISO text (see :func:`_iso_parts`).
+    Time columns in ``iso`` are only checked as ISO text (:func:`_iso_ok`): their
+    values (``values`` must be ``False``) are the engine's ``to_datetime`` of one format.
     """
     if not kinds:
         return frame
@@ -333,32 +345,23 @@ def _staged(
     iso = set(iso)
     times = [c for c, k in kinds.items() if k == "time"]
     numbers = [c for c, k in kinds.items() if k != "time"]
+    general = [c for c in times if c not in iso]
+    if general:
+        frame = frame.with_columns(_eight_digits(c).alias(_tmp(c, "n")) for c in general)
+        frame = frame.with_columns(_normalised_time(c).alias(_tmp(c, "n")) for c in general)
+        frame = frame.with_columns(e for c in general for e in _time_parts(c))
+        frame = frame.with_columns(e for c in general for e in _part_numbers(c))
     if times:
-        general = [c for c in times if c not in iso]
         frame = frame.with_columns(
-            *(_eight_digits(c).alias(_tmp(c, "n")) for c in general),
-            *(
-                nw.when(nw.col(_tmp(c, "s")).str.contains(_ISO).fill_null(value=False))
-                .then(nw.col(_tmp(c, "s")))
-                .alias(_tmp(c, "n"))
-                for c in times
-                if c in iso
-            ),
+            (_iso_ok(c) if c in iso else _calendar_ok(c)).alias(_tmp(c, "ok")) for c in times
         )
-        if general:
-            frame = frame.with_columns(_normalised_time(c).alias(_tmp(c, "n")) for c in general)
-        frame = frame.with_columns(
-            e for c in times for e in (_iso_parts(c) if c in iso else _time_parts(c))
-        )
-        frame = frame.with_columns(e for c in times for e in _part_numbers(c))
-        frame = frame.with_columns(_calendar_ok(c).alias(_tmp(c, "ok")) for c in times)
     if numbers:
         frame = frame.with_columns(e for c in numbers for e in _number_stage(c, kinds[c]))
     exprs: list[nw.Expr] = []
     for c, kind in kinds.items():
         value, bad = _time(c) if kind == "time" else _number(c, kind)
         exprs.append(bad.alias(_tmp(c, "bad")))
-        if values:
+        if values and c not in iso:
             exprs.append(value.alias(_tmp(c, "v")))
     return frame.with_columns(*exprs)
 

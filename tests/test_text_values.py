@@ -322,3 +322,73 @@ def test_iso_text_is_checked_against_the_calendar(text: str, ok: bool) -> None:
     # the general parse agrees
     slashed = frame.with_columns(nw.col("ts").str.replace_all("-", "/"))
     assert (not values.plan(slashed, "events", {"ts": "time"}).problems) is ok
+
+
+# ------------------------------------------------------------------ PySpark
+
+
+@pytest.fixture(scope="module")
+def spark_session() -> Any:
+    pyspark = pytest.importorskip("pyspark.sql")
+    session = (
+        pyspark.SparkSession.builder.master("local[1]")
+        .appName("shopmetrics-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _on_spark(session: Any, df: pd.DataFrame, folder: Any, name: str) -> Any:
+    """A Spark DataFrame read from Parquet (as test_spark hands tables to Spark)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = folder / f"{name}.parquet"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path, coerce_timestamps="us")
+    return session.read.parquet(str(path))
+
+
+@pytest.mark.spark
+def test_text_values_load_on_spark_as_on_pandas(spark_session: Any, tmp_path: Any) -> None:
+    texts = {**{k: k for k in NUMBERS}, "-": "-"}
+    df = pd.DataFrame(
+        {
+            "date": [*list(TIMES)[: len(texts) - 1], "2026-11-01"],
+            "paid_amount": list(texts),
+            "visitors": ["120", "130", "1.2万", "-", "0", "1", "2", "3", "4", "5", "6"][
+                : len(texts)
+            ],
+            "product_id": [str(600100200301 + i) for i in range(len(texts))],
+        }
+    )
+    sdf = _on_spark(spark_session, df, tmp_path, "traffic")
+    got = _engine.collect(_engine.load(sdf, "traffic").frame, "traffic:test")
+    want = _engine.collect(_engine.load(df, "traffic").frame, "traffic:test")
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False
+    )
+    bad = _on_spark(
+        spark_session, pd.DataFrame({"date": ["2026-11-01"], "visitors": ["abc"]}), tmp_path, "bad"
+    )
+    with pytest.raises(values.TextValueError, match="'visitors'"):
+        _engine.load(bad, "traffic")
+    ids = _on_spark(
+        spark_session,
+        pd.DataFrame({**_orders_frame(), "order_id": [3412345678901234567, 3412345678901234568]}),
+        tmp_path,
+        "orders",
+    )
+    loaded = _engine.collect(_engine.load(ids, "orders").frame, "orders:test")
+    assert loaded["order_id"].tolist() == ["3412345678901234567", "3412345678901234568"]
+
+
+def _orders_frame() -> dict[str, Any]:
+    return {
+        "buyer_id": ["b1", "b2"],
+        "created_at": pd.to_datetime(["2026-11-01 09:00", "2026-11-01 10:00"]),
+        "amount": [12.5, 1.0],
+    }

@@ -83,6 +83,11 @@ def cdnow_orders() -> pd.DataFrame:
     return _cdnow_orders()
 
 
+def _by_buyer(table: pd.DataFrame) -> pd.DataFrame:
+    """A result indexed by the CDNOW buyer number (ids come back as text, as loaded)."""
+    return table.assign(buyer_id=table["buyer_id"].astype(int)).set_index("buyer_id")
+
+
 @pytest.fixture(scope="module")
 def cdnow_fh_summary() -> pd.DataFrame:
     return pd.read_csv(DATA / "cdnow_customers_summary_with_transactions.csv")
@@ -183,7 +188,7 @@ def test_cdnow_summary_reproduces_fader_hardie_summary(
     ours = cdnow_bgnbd.summary_
     assert len(ours) == 2357  # FHL (2005): 2357 customers in the CDNOW sample
     assert int((ours.frequency > 0).sum()) == 946  # Fader & Hardie (2013): 946 repeat buyers
-    fh = cdnow_fh_summary.set_index("ID").loc[ours.buyer_id]
+    fh = cdnow_fh_summary.set_index("ID").loc[ours.buyer_id.astype(int)]
     assert int(ours.frequency.sum()) == int(fh.x.sum())
     np.testing.assert_array_equal(ours.frequency.to_numpy(), fh.x.to_numpy())
     # the reference file is rounded to 2 decimals
@@ -191,7 +196,7 @@ def test_cdnow_summary_reproduces_fader_hardie_summary(
     np.testing.assert_allclose(ours["T"].to_numpy(), fh["T"].to_numpy(), atol=0.0051)
     np.testing.assert_allclose(ours.monetary_value.to_numpy(), fh.zbar.to_numpy(), atol=0.0051)
     # T of a customer who first bought on 1997-01-01 is 272 days / 7
-    assert ours.loc[ours.buyer_id == 1, "T"].item() == pytest.approx(272 / 7)
+    assert ours.loc[ours.buyer_id == "1", "T"].item() == pytest.approx(272 / 7)
 
 
 def test_bgnbd_reproduces_published_cdnow_estimates(cdnow_bgnbd: clv.CustomerValue) -> None:
@@ -248,7 +253,7 @@ def test_spend_frequency_correlation_is_reported(cdnow_bgnbd: clv.CustomerValue)
 
 
 def test_expected_spend_matches_lifetimes_and_closed_form(cdnow_bgnbd: clv.CustomerValue) -> None:
-    t = cdnow_bgnbd.to_pandas().set_index("buyer_id")
+    t = _by_buyer(cdnow_bgnbd.to_pandas())
     # lifetimes docs, ggf.conditional_expected_average_profit(...).head(10)
     lifetimes_docs = {1: 24.658619, 2: 18.911489, 3: 35.170981, 6: 71.462843, 9: 27.282408}
     for buyer, ref in lifetimes_docs.items():
@@ -263,7 +268,7 @@ def test_expected_spend_matches_lifetimes_and_closed_form(cdnow_bgnbd: clv.Custo
 def test_bgnbd_predictions_match_closed_forms(cdnow_bgnbd: clv.CustomerValue) -> None:
     r, alpha, a, b = (cdnow_bgnbd.params_[k] for k in ("r", "alpha", "a", "b"))
     for t in (1.0, 39.0, 500.0):
-        pred = cdnow_bgnbd.predict(t).set_index("buyer_id")
+        pred = _by_buyer(cdnow_bgnbd.predict(t))
         for buyer in (1, 2, 3, 157, 1516):
             row = pred.loc[buyer]
             ref = bgnbd_eq10(r, alpha, a, b, t, row.frequency, row.recency, row["T"])
@@ -277,7 +282,7 @@ def test_bgnbd_predictions_match_closed_forms(cdnow_bgnbd: clv.CustomerValue) ->
 def test_bgnbd_one_week_predictions_match_lifetimes(cdnow_bgnbd: clv.CustomerValue) -> None:
     # lifetimes docs: conditional_expected_number_of_purchases_up_to_time(1, ...), top 5
     ref = {509: 0.424877, 841: 0.474738, 1981: 0.486526, 157: 0.662396, 1516: 0.710623}
-    pred = cdnow_bgnbd.predict(1).set_index("buyer_id")
+    pred = _by_buyer(cdnow_bgnbd.predict(1))
     for buyer, value in ref.items():
         assert pred.loc[buyer, "expected_purchases"] == pytest.approx(value, rel=2e-3), buyer
 
@@ -419,7 +424,7 @@ def test_holdout_table_against_raw_log(
     ref_pred = pd.Series(pred).groupby(s.frequency.clip(upper=7).to_numpy()).sum()
     np.testing.assert_allclose(h.predicted_total.to_numpy(), ref_pred.to_numpy(), rtol=1e-9)
     # the per-buyer actuals are in the table too
-    t = cdnow_bgnbd.to_pandas().set_index("buyer_id")
+    t = _by_buyer(cdnow_bgnbd.to_pandas())
     np.testing.assert_array_equal(
         t.loc[hold.index, "holdout_purchases"].to_numpy(), hold.to_numpy()
     )
@@ -428,8 +433,8 @@ def test_holdout_table_against_raw_log(
 def test_clv_discounting_by_hand(cdnow_bgnbd: clv.CustomerValue) -> None:
     r, alpha, a, b = (cdnow_bgnbd.params_[k] for k in ("r", "alpha", "a", "b"))
     p, q, v = (cdnow_bgnbd.params_[k] for k in "pqv")
-    out = cdnow_bgnbd.clv(horizon=3.5, discount_rate=0.12, margin=0.3).set_index("buyer_id")
-    s = cdnow_bgnbd.summary_.set_index("buyer_id")
+    out = _by_buyer(cdnow_bgnbd.clv(horizon=3.5, discount_rate=0.12, margin=0.3))
+    s = _by_buyer(cdnow_bgnbd.summary_)
     for buyer in (1, 3, 157):
         x, tx, T, m = s.loc[buyer, ["frequency", "recency", "T", "monetary_value"]]
         spend = gg_conditional_mean(p, q, v, x, m)

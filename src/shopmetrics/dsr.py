@@ -79,7 +79,7 @@ from shopmetrics.dsr_tables import (
     score_table,
     sums_before,
 )
-from shopmetrics.engine import FREQS, Freq, period_start
+from shopmetrics.engine import FREQS, Freq, period_start, with_reads
 from shopmetrics.engine.rating_sums import (
     Capped,
     Keyed,
@@ -632,7 +632,7 @@ def _audit(prep: Prep, cap: Capped) -> Audit:
             f"{len(cap.heavy)} ratings belong to buyer-months with more than {prep.cap} ratings; "
             "the cap was applied to them row by row"
         )
-    return Audit(prep.rows_in, tuple(prep.excluded), tuple(notes))
+    return with_reads(Audit(prep.rows_in, tuple(prep.excluded), tuple(notes)), prep.table)
 
 
 def _meta(
@@ -755,5 +755,9 @@ def low_ratings(
         "tz": tz,
     }
     return LowRatings(
-        table, (), Audit(prep.rows_in, tuple(prep.excluded), tuple(notes)), "alibaba", meta
+        table,
+        (),
+        with_reads(Audit(prep.rows_in, tuple(prep.excluded), tuple(notes)), prep.table),
+        "alibaba",
+        meta,
     )

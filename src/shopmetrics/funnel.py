@@ -166,7 +166,8 @@ def funnel(
         "source": "events" if inputs.events else "traffic",
         "traffic_summed": traffic_summed,
     }
-    result = FunnelResult(table, (), log.audit(), definition, meta)
+    audit = engine.with_reads(log.audit(), inputs.events, inputs.traffic, inputs.orders)
+    result = FunnelResult(table, (), audit, definition, meta)
     if detect:
         flags = detect_funnel(
             result, events=inputs.events, orders=inputs.orders, traffic=inputs.traffic

@@ -24,7 +24,11 @@ from shopmetrics.io.vocabulary import CHINESE_COLUMNS, resolve_mapping
 
 __all__ = ["CHINESE_COLUMNS", "EVENT_TYPES", "TABLES", "TableSpec", "resolve_mapping"]
 
-Kind = Literal["id", "time", "str", "num", "int", "score", "bool"]
+Kind = Literal["id", "time", "str", "num", "int", "score", "bool", "rate"]
+"""Column kinds: ``id`` (text, never a number), ``time``, ``str``, ``num`` (an amount),
+``int`` (a count), ``score`` (1-5), ``bool`` and ``rate`` (a fraction; ``3.45%`` → 0.0345,
+never summed). Text in ``num``, ``int``, ``score``, ``rate`` and ``time`` columns is parsed by
+:mod:`shopmetrics.engine.values` when a table is loaded."""
 
 EVENT_TYPES: tuple[str, ...] = ("exposure", "click", "visit", "inquiry", "cart", "favorite")
 """Allowed values of ``events.event`` (see the metric dictionary)."""
@@ -113,6 +117,10 @@ TABLES: dict[str, TableSpec] = {
             "paid_buyers": "int",
             "paid_amount": "num",
             "paid_orders": "int",
+            "product_id": "id",
+            # columns an export adds beside the contract (parsed when they hold text)
+            "refund_amount": "num",
+            "period_end": "time",
         },
         keys=("date",),
     ),
@@ -147,6 +155,7 @@ TABLES: dict[str, TableSpec] = {
             "refund_amount": "num",
             "refunded_at": "time",
             "cost": "num",
+            "order_amount": "num",  # an export's order-level amount beside the line's
         },
         keys=("order_id", "buyer_id", "created_at"),
         unique=(("order_id", "product_id"),),
@@ -184,6 +193,13 @@ TABLES: dict[str, TableSpec] = {
             "keyword": "str",
             "exposures": "int",
             "clicks": "int",
+            # columns a spend report adds beside the contract (parsed when they hold text)
+            "product_id": "id",
+            "paid_amount": "num",
+            "paid_orders": "int",
+            "paid_buyers": "int",
+            "visitors": "int",
+            "page_views": "int",
         },
         keys=("date", "source", "cost"),
     ),
@@ -201,7 +217,7 @@ TABLES: dict[str, TableSpec] = {
             "peer_min",
             "peer_top10",
         ),
-        {"peer_avg": "num", "peer_max": "num", "peer_min": "num", "peer_top10": "num"},
+        {"peer_avg": "rate", "peer_max": "rate", "peer_min": "rate", "peer_top10": "rate"},
     ),
 }
 

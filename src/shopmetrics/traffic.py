@@ -228,6 +228,7 @@ def traffic_sources(
     }
     notes = (*base.audit.notes, *notes_extra, _SHARE_NOTE)
     audit = Audit(rows_in, tuple(excluded), tuple(dict.fromkeys(notes)))
+    audit = engine.with_reads(audit, sp if spend is not None else None)
     table = table.sort_values(keys, kind="stable").reset_index(drop=True)
     return TrafficResult(table, sort_flags(flags), audit, base.definition, meta)
 

@@ -159,6 +159,7 @@ def visitor_value(
         flags += aov_flags(od, by, freq, t0, t1)
     meta = {**base.meta, "margin": margin}
     audit = Audit(base.audit.rows_in, base.audit.excluded, tuple(dict.fromkeys(notes)))
+    audit = engine.with_reads(audit, od)
     return VisitorValueResult(table, sort_flags(flags), audit, base.definition, meta)
 
 

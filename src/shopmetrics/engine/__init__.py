@@ -8,7 +8,11 @@ expressions, which run unchanged on every engine; only this package may touch an
 engine's own API (polars, duckdb, pyspark, native SQL, ``to_native``).
 
 Modules:
-    tables: load, collect, row counts, joins across engines.
+    tables: load (the Table and its audit parts), row counts, joins across engines.
+    reading: tables and files into one lazy frame (exports through shopmetrics.io,
+        Parquet and plain CSV by the engine's own reader).
+    values: text in number and time columns parsed the same way on every engine.
+    running: collect (small aggregates only) and the engines' errors as EngineError.
     periods: period keys and labels, day numbers, minute differences, date arguments.
     counting: the one counting pass behind the funnel, traffic and value metrics.
     journeys: attribution journeys from a paths table or from events + orders.
@@ -39,6 +43,7 @@ from shopmetrics.engine.periods import (
     period_label,
     period_start,
 )
+from shopmetrics.engine.running import EngineError
 from shopmetrics.engine.tables import (
     Table,
     collect,
@@ -49,14 +54,18 @@ from shopmetrics.engine.tables import (
     load,
     local,
     scalar,
+    with_reads,
 )
+from shopmetrics.engine.values import TextValueError, text_problems
 
 __all__ = [
     "EPOCH",
     "FREQS",
     "PERIOD",
+    "EngineError",
     "Freq",
     "Table",
+    "TextValueError",
     "between",
     "collect",
     "collect_spy",
@@ -75,4 +84,6 @@ __all__ = [
     "period_label",
     "period_start",
     "scalar",
+    "text_problems",
+    "with_reads",
 ]

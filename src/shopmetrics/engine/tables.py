@@ -2,9 +2,15 @@
 
 Everything that touches a user's table goes through here, written once against
 ``narwhals.stable.v2``: pandas (numpy or pyarrow dtypes), pyarrow Tables, polars
-DataFrames and LazyFrames, DuckDB relations, PySpark DataFrames, and Parquet/CSV paths.
-Work stays lazy in the engine; :func:`collect` brings back only small aggregates and
-converts them to pandas for the statistics that follow.
+DataFrames and LazyFrames, DuckDB relations, PySpark DataFrames, and paths: store exports
+(``.csv`` / ``.tsv`` / ``.txt`` / ``.xlsx`` / ``.xls`` and folders, read by
+:mod:`shopmetrics.io`, see :mod:`shopmetrics.engine.reading`), Parquet and plain CSV.
+:func:`load` maps the columns, casts ids to text, parses text in number and time columns
+(:mod:`shopmetrics.engine.values`) and localises times; what a file reader did travels on
+the :class:`Table` to the result's audit (:func:`with_reads`). Work stays lazy in the
+engine; :func:`collect` brings back only small aggregates and converts them to pandas for
+the statistics that follow, turning an engine's exception into an
+:class:`~shopmetrics.engine.running.EngineError` that names the table.
 
 This module imports no dataframe library directly (a test checks it); native calls
 needed for a backend's gaps go through the native object's own methods.
@@ -12,32 +18,38 @@ needed for a backend's gaps go through the native object's own methods.
 
 from __future__ import annotations
 
-import contextvars
+import dataclasses
 import logging
-import os
 import zoneinfo
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import narwhals.stable.v2 as nw
 
+from shopmetrics.audit import Audit, Exclusion
 from shopmetrics.config import get_config
-from shopmetrics.engine import deps
+from shopmetrics.engine import deps, reading, values
+from shopmetrics.engine.running import collect, collect_spy, engine_errors, scalar, wrap
 from shopmetrics.errors import ColumnNotFoundError, SchemaError, ShopmetricsError
+from shopmetrics.flags.finding import Flag
+from shopmetrics.io.vocabulary import check_unmatched
 from shopmetrics.schema import TABLES, resolve_mapping
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-
-_SPY: contextvars.ContextVar[list[tuple[str, int]] | None] = contextvars.ContextVar(
-    "shopmetrics_collect_spy", default=None
-)
+__all__ = [
+    "Table",
+    "collect",
+    "collect_spy",
+    "count_rows",
+    "join_ready",
+    "joinable",
+    "load",
+    "local",
+    "scalar",
+    "with_reads",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +62,13 @@ class Table:
         backend: The engine running it (``"polars"``, ``"duckdb"``, ``"pandas"``, ...).
         renamed: The user-to-canonical renames applied.
         tz_note: How timestamps were turned into store-local wall time.
+        read_notes: What the file reader did (encoding, header row, title period used as
+            the date, export kind, ...), for the audit; empty for a table passed as such.
+        read_excluded: Rows of the file left out by the reader (summary, subtotal and note
+            rows), for the audit: they are not in ``frame``.
+        read_problems: What the reader found that :func:`load` refuses (cells of an export
+            that do not parse, ids saved as numbers, ...), as validation flags; only a
+            table loaded with ``localize=False`` (for validation) can carry any.
     """
 
     name: str
@@ -57,6 +76,9 @@ class Table:
     backend: str
     renamed: Mapping[str, str]
     tz_note: str
+    read_notes: tuple[str, ...] = ()
+    read_excluded: tuple[Exclusion, ...] = ()
+    read_problems: tuple[Flag, ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -79,69 +101,50 @@ class Table:
 
     def with_frame(self, frame: nw.LazyFrame[Any]) -> Table:
         """The same table over a derived frame."""
-        return Table(self.name, frame, self.backend, self.renamed, self.tz_note)
+        return dataclasses.replace(self, frame=frame)
+
+    def audit_parts(self) -> tuple[dict[str, int], tuple[Exclusion, ...], tuple[str, ...]]:
+        """What the file reader adds to an audit: rows it left out (to add to ``rows_in``,
+        which counts the rows of ``frame``), its exclusions and its notes."""
+        gone = sum(e.rows for e in self.read_excluded)
+        return ({self.name: gone} if gone else {}), self.read_excluded, self.read_notes
+
+
+def with_reads(audit: Audit, *tables: Table | None) -> Audit:
+    """``audit`` with what the file readers of ``tables`` did: their notes, the rows they
+    left out (as exclusions, and in ``rows_in``, so that rows in = rows of the files).
+
+    Idempotent: an exclusion already in ``audit`` is not added (nor counted) again, so a
+    result built from another result's audit can call it with the same tables.
+
+    Examples:
+        >>> from shopmetrics.audit import Audit, Exclusion
+        >>> import narwhals.stable.v2 as nw, pandas as pd
+        >>> t = Table("traffic", nw.from_native(pd.DataFrame({"a": [1]})).lazy(), "pandas", {}, "",
+        ...           ("f.csv: header on row 4",), (Exclusion("traffic", "summary_row", 1),))
+        >>> a = with_reads(Audit({"traffic": 1}), t)
+        >>> a.rows_in["traffic"], [e.reason for e in a.excluded], with_reads(a, t) == a
+        (2, ['summary_row'], True)
+    """
+    rows_in = dict(audit.rows_in)
+    excluded = list(audit.excluded)
+    notes = list(audit.notes)
+    for table in tables:
+        if table is None:
+            continue
+        for exclusion in table.read_excluded:
+            if exclusion in excluded:
+                continue
+            excluded.append(exclusion)
+            if table.name in rows_in:
+                rows_in[table.name] += exclusion.rows
+        notes.extend(n for n in table.read_notes if n not in notes)
+    return Audit(rows_in, tuple(excluded), tuple(notes))
 
 
 def _user_names(names: Sequence[str], renamed: Mapping[str, str]) -> list[str]:
     back = {v: k for k, v in renamed.items()}
     return [back.get(n, n) for n in names]
-
-
-def _pick_backend() -> str | None:
-    engine = get_config().engine
-    if engine in ("pandas", "native"):
-        return None
-    if engine in ("polars", "duckdb"):
-        deps.need(engine, f"engine={engine!r}")
-        return engine
-    for name in ("polars", "duckdb"):
-        if deps.has(name):
-            return name
-    return None
-
-
-def _to_lazy(obj: Any, table: str) -> nw.LazyFrame[Any]:
-    if isinstance(obj, str | os.PathLike):
-        return _scan(Path(obj), table)
-    try:
-        native = nw.from_native(obj)
-    except TypeError as exc:
-        msg = (
-            f"{table}: cannot read an object of type {type(obj).__name__}. Pass a pandas, "
-            "pyarrow, polars, DuckDB or PySpark table, or a Parquet/CSV path."
-        )
-        raise SchemaError(msg) from exc
-    if isinstance(native, nw.LazyFrame):
-        return native
-    if isinstance(native, nw.DataFrame):
-        if get_config().engine == "native":
-            return native.lazy()
-        backend = _pick_backend()
-        if backend is not None:  # the fast path: a zero-copy view where the engine allows
-            return native.lazy(backend=cast("Any", backend))
-        implementation: Any = native.implementation
-        if implementation is not nw.Implementation.PANDAS:
-            # plain pandas (engine="pandas", or neither polars nor duckdb installed): eager
-            # tables of other libraries are copied into pandas, the caller's stays as it is
-            return nw.from_native(native.to_pandas()).lazy()
-        return native.lazy()
-    msg = f"{table}: expected a table, got a {type(native).__name__}"
-    raise SchemaError(msg)
-
-
-def _scan(path: Path, table: str) -> nw.LazyFrame[Any]:
-    if not path.exists():
-        msg = f"{table}: file {str(path)!r} does not exist"
-        raise SchemaError(msg)
-    backend = _pick_backend() or "pandas"
-    suffix = "".join(path.suffixes[-1:]).lower() if path.is_file() else ".parquet"
-    if suffix in (".parquet", ".pq"):
-        src = str(path / "*.parquet") if path.is_dir() and backend != "pandas" else str(path)
-        return nw.scan_parquet(src, backend=cast("Any", backend))
-    if suffix in (".csv", ".tsv", ".txt"):
-        return nw.scan_csv(str(path), backend=cast("Any", backend))
-    msg = f"{table}: cannot read {path.name!r}; use a .parquet or .csv file"
-    raise SchemaError(msg)
 
 
 def load(
@@ -152,18 +155,34 @@ def load(
     *,
     localize: bool = True,
 ) -> Table:
-    """Wrap a user's table: map column names, turn timestamps into store-local wall time.
+    """Wrap a user's table: map column names, parse text values, store-local times.
 
     Args:
-        obj: The user's table or a path.
+        obj: The user's table (pandas, pyarrow, polars, DuckDB, PySpark), a path (a
+            ``.csv`` / ``.tsv`` / ``.txt`` / ``.xlsx`` / ``.xls`` export or a folder of
+            them, read by :mod:`shopmetrics.io` with its export kind recognised; Parquet
+            and plain canonical CSV by the engine), or an export converted by
+            :func:`shopmetrics.io.convert.to_canonical`.
         table: Which input table (a key of :data:`shopmetrics.schema.TABLES`).
-        columns: The user's ``{their_name: canonical_name}`` mapping.
+        columns: The user's ``{their_name: canonical_name}`` mapping (keys match headers
+            but for surrounding spaces and full width). It is given once for all the
+            tables of a call: a key that is not in this table is an error only when its
+            target is a column of this table that the table lacks.
         tz: The store's time zone. Aware timestamps are converted to it; naive ones are
             taken to be store-local already.
-        localize: Parse and localise time columns (validation reads them raw first).
+        localize: Parse text values, localise time columns, refuse what does not parse
+            (validation loads with ``False`` to report every problem itself).
 
     Returns:
-        The wrapped :class:`Table`. The caller's object is never modified.
+        The wrapped :class:`Table`; ids (``order_id``, ``buyer_id``, ...) as text. The
+        caller's object is never modified.
+
+    Raises:
+        SchemaError: an unreadable object or file, a ``columns=`` key the table needs
+            and lacks, an export of another table.
+        TextValueError: text in a number or time column that does not parse (the
+            message names the table, column, rows, examples and the fix).
+        EngineError: any other failure of the engine, naming the table.
     """
     if tz is None:
         tz = get_config().tz
@@ -173,19 +192,58 @@ def load(
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             msg = f"unknown time zone {tz!r}; use an IANA name such as 'Asia/Shanghai'"
             raise ShopmetricsError(msg) from exc
-    frame = _to_lazy(obj, table)
-    schema = frame.collect_schema()
-    mapping = resolve_mapping(schema.names(), columns)
-    if mapping:
-        frame = frame.rename(mapping)
-        schema = frame.collect_schema()
+    try:
+        return _load(obj, table, columns, tz, localize=localize)
+    except ShopmetricsError:
+        raise
+    except engine_errors() as exc:
+        raise wrap(exc, f"{table}:load", table=table) from exc
+
+
+def _load(
+    obj: Any, table: str, columns: Mapping[str, str] | None, tz: str | None, *, localize: bool
+) -> Table:
+    src = reading.source_of(obj, table, columns)
+    frame = src.frame
     spec = TABLES.get(table)
-    time_cols = [c for c in (spec.time_columns() if spec else ()) if c in schema]
+    if src.mapping is None:
+        names = frame.collect_schema().names()
+        expected = spec.columns if spec else None
+        mapping = resolve_mapping(names, columns, table=table, expected=expected)
+        if mapping:
+            frame = frame.rename(mapping)
+    else:
+        mapping = src.mapping
+        if spec is not None and src.missing:
+            final = frame.collect_schema().names()
+            check_unmatched(table, src.missing, list(mapping), final, spec.columns)
+    schema = frame.collect_schema()
+    ids = values.id_columns(schema, table)
+    if ids:
+        frame = frame.with_columns(nw.col(c).cast(nw.String()) for c in ids)
     note = "time columns left as given"
     if localize:
+        if src.problems:
+            raise ReadValueError(src.problems)
+        kinds = values.text_kinds(schema, table)
+        if kinds:
+            plan = values.plan(frame, table, kinds, mapping)
+            if plan.problems:
+                raise values.TextValueError(plan.problems)
+            frame = values.parse(frame, kinds, plan.formats)
+        schema = frame.collect_schema()
+        time_cols = [c for c in (spec.time_columns() if spec else ()) if c in schema]
         frame, note = _localize(frame, time_cols, tz)
     backend = str(frame.implementation).split(".")[-1].lower()
-    return Table(table, frame, backend, mapping, note)
+    return Table(table, frame, backend, mapping, note, src.notes, src.excluded, src.problems)
+
+
+class ReadValueError(SchemaError):
+    """Cells of an export that cannot be used (``.problems``: validation flags)."""
+
+    def __init__(self, problems: Sequence[Flag]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(p.message for p in self.problems))
 
 
 def _localize(
@@ -201,8 +259,6 @@ def _localize(
                 aware.append(c)
         elif dtype == nw.Date:
             exprs.append(nw.col(c).cast(nw.Datetime("us")))
-        elif dtype == nw.String:
-            exprs.append(nw.col(c).str.to_datetime())
     if exprs:
         frame = frame.with_columns(*exprs)
     if not aware:
@@ -246,40 +302,7 @@ def _bq(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-# ---------------------------------------------------------------- periods
-
-
 # ---------------------------------------------------------------- collection
-
-
-def collect(frame: nw.LazyFrame[Any], what: str = "") -> pd.DataFrame:
-    """Run a lazy (aggregated) frame and return it as a small pandas table.
-
-    Only aggregates come through here. Tests can wrap a call in :func:`collect_spy` to
-    check the number of rows brought to the driver.
-    """
-    out = frame.collect().to_pandas()
-    spy = _SPY.get()
-    if spy is not None:
-        spy.append((what, len(out)))
-    return out
-
-
-def scalar(frame: nw.LazyFrame[Any], what: str = "") -> Any:
-    """Collect a one-row, one-column aggregate as a Python value."""
-    out = collect(frame, what)
-    return out.iloc[0, 0] if len(out) else None
-
-
-@contextmanager
-def collect_spy() -> Iterator[list[tuple[str, int]]]:
-    """Record ``(what, rows)`` for every :func:`collect` inside the block (for tests)."""
-    log: list[tuple[str, int]] = []
-    token = _SPY.set(log)
-    try:
-        yield log
-    finally:
-        _SPY.reset(token)
 
 
 def count_rows(table: Table, where: nw.Expr | None = None) -> int:
@@ -292,9 +315,14 @@ def count_rows(table: Table, where: nw.Expr | None = None) -> int:
 # ---------------------------------------------------------------- joins across tables
 
 
-def local(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+def local(frame: nw.LazyFrame[Any], what: str = "") -> nw.LazyFrame[Any]:
     """Materialise a frame into the local engine (polars if installed, else pandas): a copy."""
-    eager = frame.collect()
+    try:
+        eager = frame.collect()
+    except ShopmetricsError:
+        raise
+    except engine_errors() as exc:
+        raise wrap(exc, what or "join") from exc
     if deps.has("polars"):
         return eager.lazy(backend="polars")
     return nw.from_native(eager.to_pandas()).lazy()

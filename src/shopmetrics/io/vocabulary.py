@@ -11,15 +11,18 @@ Examples:
     {'日期': 'date', '访客数': 'visitors', '支付买家数': 'paid_buyers'}
     >>> resolve_mapping(["订单号", "金额"], {"金额": "refund_amount"})
     {'订单号': 'order_id', '金额': 'refund_amount'}
+    >>> resolve_mapping(["订单编号", "订单付款时间 "], {"订单付款时间": "paid_at"})
+    {'订单编号': 'order_id', '订单付款时间 ': 'paid_at'}
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping
 
-from shopmetrics.errors import SchemaError
+from shopmetrics.errors import SchemaError, suggest
 
-__all__ = ["CHINESE_COLUMNS", "resolve_mapping"]
+__all__ = ["CHINESE_COLUMNS", "check_unmatched", "match_columns", "name_key", "resolve_mapping"]
 
 CHINESE_COLUMNS: dict[str, str] = {
     # dates and dimensions
@@ -103,18 +106,103 @@ recomputes them from counts, so they are not mapped and are ignored when present
 """
 
 
-def resolve_mapping(present: Iterable[str], columns: Mapping[str, str] | None) -> dict[str, str]:
-    """Build the rename mapping for a table: the user's ``columns`` first, then Chinese headers.
+def name_key(name: str) -> str:
+    """How a ``columns=`` key is matched to a header: full-width characters folded (NFKC)
+    and surrounding spaces removed.
 
-    Raises:
-        SchemaError: when the user's mapping names a column that is not in the table, or
-            two columns map to the same canonical name.
+    Examples:
+        >>> name_key(" 订单付款时间\u3000") == name_key("订单付款时间"), name_key("ＩＤ")
+        (True, 'ID')
+    """
+    return unicodedata.normalize("NFKC", str(name)).strip()
+
+
+def match_columns(
+    present: Iterable[str], columns: Mapping[str, str] | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The user's ``columns=`` split into the keys found in the table (keyed by the
+    table's own header: exact, else width- and space-insensitive) and those not found.
+
+    Examples:
+        >>> match_columns(["订单付款时间 ", "uid"], {"订单付款时间": "paid_at", "x": "cost"})
+        ({'订单付款时间 ': 'paid_at'}, {'x': 'cost'})
     """
     present = list(present)
+    by_key: dict[str, str] = {}
+    for col in present:
+        by_key.setdefault(name_key(col), col)
+    found: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    for key, target in (columns or {}).items():
+        header = key if key in present else by_key.get(name_key(key))
+        if header is None:
+            missing[key] = target
+        else:
+            found[header] = target
+    return found, missing
+
+
+def check_unmatched(
+    table: str,
+    missing: Mapping[str, str],
+    present: Iterable[str],
+    final: Collection[str],
+    expected: Collection[str],
+) -> None:
+    """Raise for a ``columns=`` key that is not in the table when the table needed it.
+
+    ``columns=`` is given once for every table of a call, so a key naming another table's
+    column is not an error; it is one when its target is a column of this table
+    (``expected``) that the table still lacks (``final``): the key was meant for this
+    table and matches none of its headers.
+
+    Raises:
+        SchemaError: naming the key, the table's columns and the closest header.
+    """
+    present = list(present)
+    for key, target in missing.items():
+        if target not in expected or target in final:
+            continue
+        hint = suggest(name_key(key), present)
+        msg = (
+            f"{table}: columns= maps {key!r} to {target!r}, but the table has no column "
+            f"{key!r}. Columns present: {present}."
+        )
+        if hint is not None:
+            msg += f" Did you mean {hint!r}? Use columns={{{hint!r}: {target!r}}}."
+        raise SchemaError(msg)
+
+
+def resolve_mapping(
+    present: Iterable[str],
+    columns: Mapping[str, str] | None,
+    *,
+    table: str = "",
+    expected: Collection[str] | None = None,
+) -> dict[str, str]:
+    """Build the rename mapping for a table: the user's ``columns`` first, then Chinese headers.
+
+    A ``columns`` key matches a header exactly or but for surrounding spaces and
+    full-width characters (``"订单付款时间"`` maps the header ``"订单付款时间 "``).
+
+    Args:
+        present: The table's columns.
+        columns: The user's ``{their_name: canonical_name}``.
+        table: The table's name, for messages.
+        expected: The table's canonical columns: with it, a key that is not in the table
+            while its target is one of them (and absent) is an error (see
+            :func:`check_unmatched`).
+
+    Raises:
+        SchemaError: when the user's mapping names a column that the table needs and does
+            not have, or two columns map to the same canonical name.
+    """
+    present = list(present)
+    found, missing = match_columns(present, columns)
     mapping: dict[str, str] = {}
     for src in present:
-        if columns is not None and src in columns:
-            mapping[src] = columns[src]
+        if src in found:
+            mapping[src] = found[src]
         elif src in CHINESE_COLUMNS and CHINESE_COLUMNS[src] not in present:
             mapping[src] = CHINESE_COLUMNS[src]
     targets: dict[str, str] = {}
@@ -132,4 +220,7 @@ def resolve_mapping(present: Iterable[str], columns: Mapping[str, str] | None) -
             )
             raise SchemaError(msg)
         targets[dst] = src
+    if expected is not None and missing:
+        final = [mapping.get(c, c) for c in present]
+        check_unmatched(table or "table", missing, present, final, expected)
     return mapping

@@ -34,7 +34,7 @@ import narwhals.stable.v2 as nw
 
 from shopmetrics import engine
 from shopmetrics.display import frame_to_html, frame_to_markdown, plain
-from shopmetrics.engine import checks
+from shopmetrics.engine import checks, values
 from shopmetrics.engine.counting import order_line_key
 from shopmetrics.errors import ColumnNotFoundError, ValidationError, missing_column_message
 from shopmetrics.flags.finding import Flag, Severity, sort_flags
@@ -195,7 +195,9 @@ def validate(
             continue
         table = engine.load(obj, name, columns, localize=False)
         rows[name] = engine.count_rows(table)
-        problems.extend(_check_table(table, tz_kinds))
+        found = _check_table(table, tz_kinds)
+        problems.extend(found)
+        problems.extend(_parser_problems(table, found))
     kinds = {k for ks in tz_kinds.values() for k in ks}
     if len(kinds) > 1:
         where = {t: sorted(k) for t, k in tz_kinds.items()}
@@ -212,6 +214,17 @@ def validate(
     if strict:
         report.raise_if_errors()
     return report
+
+
+_TEXT_CODES = frozenset({"wrong_type", "not_a_number", "not_a_whole_number", "unparseable_time"})
+
+
+def _parser_problems(table: engine.Table, found: list[Flag]) -> list[Flag]:
+    """What the loader's own parser refuses (and the file reader found) that the checks
+    above did not already report for the same column: validation and the metrics read text
+    with one parser, so a table that validates loads."""
+    seen = {p.column for p in found if p.code in _TEXT_CODES and p.table == table.name}
+    return [p for p in engine.text_problems(table, table.name) if p.column not in seen]
 
 
 def _examples(
@@ -535,11 +548,10 @@ def _not_a_number(t: _Checked, col: str, kind: str) -> _Rule:
     return _Rule(
         "not_a_number",
         col,
-        checks.text_numbers(col).bad,
+        values.unparseable_number(col, values.KIND_OF_SPEC[kind]),
         f"{t.name}: $n rows have {t.label(col)} text that is not a number, e.g. $ex; {what} must "
-        "read as a number (thousands separators, ¥ / ￥ / 元, and '-' or blank for missing "
-        "are accepted). Fix the cells, or read the export with shopmetrics.io (read_table, "
-        f"to_canonical), which also reads 万 / 亿; a percentage is a rate, never {what}.",
+        "read as a number (thousands separators, ¥ / ￥ / 元, 万 / 亿, and '-' or blank for "
+        f"missing are accepted). Fix the cells; a percentage is a rate, never {what}.",
     )
 
 

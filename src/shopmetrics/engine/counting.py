@@ -397,7 +397,6 @@ def _order_audit(
     copy is right is unknown, and keeping one would depend on row order. One collect; the
     lines are deduplicated in the counting pass only when the audit found repeated ones.
     """
-    # values.text_problems(orders.frame, orders)  # issue 14: engine/values.py (another helper), not yet there
     null_cols = [c for c in ["order_id", "buyer_id", *by] if orders.has(c)]
     reasons = _row_reasons(orders, null_cols)
     frame = orders.frame

@@ -170,8 +170,9 @@ def load(
             target is a column of this table that the table lacks.
         tz: The store's time zone. Aware timestamps are converted to it; naive ones are
             taken to be store-local already.
-        localize: Parse text values, localise time columns, refuse what does not parse
-            (validation loads with ``False`` to report every problem itself).
+        localize: Cast ids to text, parse text values, localise time columns, refuse
+            what does not parse (validation loads with ``False`` to report every problem
+            itself, on the columns as given).
 
     Returns:
         The wrapped :class:`Table`; ids (``order_id``, ``buyer_id``, ...) as text. The
@@ -218,11 +219,11 @@ def _load(
             final = frame.collect_schema().names()
             check_unmatched(table, src.missing, list(mapping), final, spec.columns)
     schema = frame.collect_schema()
-    ids = values.id_columns(schema, table)
-    if ids:
-        frame = frame.with_columns(nw.col(c).cast(nw.String()) for c in ids)
     note = "time columns left as given"
-    if localize:
+    if localize:  # validation (localize=False) sees the ids as given, to warn of float ids
+        ids = values.id_columns(schema, table)
+        if ids:
+            frame = frame.with_columns(nw.col(c).cast(nw.String()) for c in ids)
         if src.problems:
             raise ReadValueError(src.problems)
         kinds = values.text_kinds(schema, table)

@@ -58,6 +58,7 @@ __all__ = [
     "plan",
     "text_kinds",
     "text_problems",
+    "unparseable_number",
 ]
 
 ValueKind = Literal["count", "money", "rate", "score", "time"]
@@ -208,6 +209,15 @@ def _stripped(col: str) -> nw.Expr:
 
 def _missing(s: nw.Expr) -> nw.Expr:
     return s.is_null() | s.is_in(list(MISSING))
+
+
+def unparseable_number(col: str, kind: str) -> nw.Expr:
+    """Cells of the text column ``col`` that the loader would refuse as a ``kind`` value
+    (``"count"``, ``"money"``, ``"rate"``, ``"score"``): the rule validation checks with, so
+    that a table which validates also loads."""
+    s = _stripped(col)
+    ok = s.str.contains(_number_pattern(kind)).fill_null(value=False)
+    return ~_missing(s) & ~ok
 
 
 def _number_stage(col: str, kind: str) -> list[nw.Expr]:

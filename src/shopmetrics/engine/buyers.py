@@ -169,7 +169,7 @@ def _summarize(
 
     # the rows every order metric leaves out (negative amounts, payments before
     # creation, repeated lines); missing buyers and amounts are counted below
-    frame, rows_in, excluded = usable_order_lines(table, nulls=False)
+    frame, rows_in, excluded = usable_order_lines(table, nulls=())
     counts = _count_rows(frame, paid_col)
     cal_day, obs_day = _period_days(calibration_end, observation_end, counts.last_day, tz)
     excluded += counts.exclusions()

@@ -388,7 +388,7 @@ _DETAILS = {
 
 
 def usable_order_lines(
-    orders: Table, by: Sequence[str] = (), *, nulls: bool = True
+    orders: Table, by: Sequence[str] = (), *, nulls: Sequence[str] | None = None
 ) -> tuple[nw.LazyFrame[Any], dict[str, int], list[Exclusion]]:
     """The order lines every order metric reads: rows read, and the rows left out, by
     reason (the frame returned is without them). The one filter of :func:`count_orders`
@@ -396,16 +396,19 @@ def usable_order_lines(
     margins, credit by source: their callers pass its frame) and
     :mod:`~shopmetrics.engine.buyers` (customer value), so all leave out the same rows.
 
-    Left out: with ``nulls``, rows without an id, a buyer or a grouping value (customer
-    value counts its own missing values); negative amounts; payments before creation;
-    and repeated order lines (:func:`order_line_key`). A line repeated
+    Left out: rows with a null in ``nulls`` (default: the id, the buyer and the ``by``
+    columns, as the funnel counts; customer value and credit by source pass ``()``, they
+    count or keep their own); negative amounts; payments before creation; and repeated
+    order lines (:func:`order_line_key`; the ``by`` columns are among those compared).
+    A line repeated
     with the same values in every column the metrics read (the same download twice) is
     counted once, its extra copies counted in the audit; a line repeated with different
     values (two amounts for one line) is left out altogether, every copy counted: which
     copy is right is unknown, and keeping one would depend on row order. One collect; the
     lines are deduplicated in the counting pass only when the audit found repeated ones.
     """
-    null_cols = [c for c in ["order_id", "buyer_id", *by] if nulls and orders.has(c)]
+    wanted = ["order_id", "buyer_id", *by] if nulls is None else nulls
+    null_cols = [c for c in dict.fromkeys(wanted) if orders.has(c)]
     reasons = _row_reasons(orders, null_cols)
     frame = orders.frame
     kept = frame

@@ -50,10 +50,13 @@ REFUND_WINDOW_DAYS = 30
 """Days to a period's end over which :func:`refund_lines_30d` counts paid and refunded lines."""
 
 
-def usable(orders: Table, by: Sequence[str] = ()) -> tuple[Table, dict[str, int], list[Exclusion]]:
+def usable(
+    orders: Table, by: Sequence[str] = (), *, nulls: Sequence[str] | None = None
+) -> tuple[Table, dict[str, int], list[Exclusion]]:
     """``orders`` without the rows the order metrics leave out, the rows read and the rows
-    left out by reason (the same as the funnel's for the same ``by``): one collect."""
-    frame, rows_in, excluded = usable_order_lines(orders, by)
+    left out by reason (the same as the funnel's for the same ``by`` and default
+    ``nulls``, see :func:`~shopmetrics.engine.counting.usable_order_lines`): one collect."""
+    frame, rows_in, excluded = usable_order_lines(orders, by, nulls=nulls)
     return orders.with_frame(frame), rows_in, excluded
 
 

@@ -17,9 +17,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import shopmetrics as sm
+from shopmetrics import clv
 from shopmetrics import engine as _engine
 
-from .conftest import Constructor
+from .conftest import CONSTRUCTORS, Constructor
 
 NEW_REASONS = {
     "duplicate order line",
@@ -249,3 +250,41 @@ def test_exclusions_on_spark_equal_the_pandas_funnel(
         }
     )
     assert [w for w, _ in spy] == ["funnel:events", "orders:audit", "funnel:orders"]
+
+
+ORDER_ENGINES = [c for c in ("pandas", "polars") if c in CONSTRUCTORS]
+
+
+def _with_bad_rows(clean: pd.DataFrame) -> pd.DataFrame:
+    """``clean`` with one of each row the order metrics leave out, each with a refund."""
+    negative = clean.iloc[[4]].assign(订单编号="4" + "9" * 18, 实付金额=-20.0)
+    early = clean.iloc[[6]].assign(订单编号="4" + "8" * 18)
+    early["付款时间"] = early["创建时间"] - pd.Timedelta(hours=1)
+    return pd.concat([clean, clean.iloc[[0]], negative, early], ignore_index=True)
+
+
+@pytest.mark.parametrize("name", ORDER_ENGINES)
+def test_refunds_and_customer_value_leave_out_the_rows_the_funnel_does(name: str) -> None:
+    """The same rows are left out of the funnel, refunds, margins and CLV, and counted."""
+    make = CONSTRUCTORS[name]
+    clean = _orders().assign(退款金额=[10.0, 0, 0, 0, 5.0, 0, 7.0, 0, 0, 0, 0, 0])
+    dirty = _with_bad_rows(clean)
+    want = dict.fromkeys(["duplicate order line", "negative amount", "paid before created"], 1)
+    value = {
+        k: sm.visitor_value(make(_events()), make(t), by="product_id", freq="D", detect=False)
+        for k, t in (("clean", clean), ("dirty", dirty))
+    }
+    cols = ["product_id", "period", "paid_amount", "refund_amount", "visitor_value_net"]
+    got, ref = (value[k].to_pandas()[cols].sort_values(cols[:2]) for k in ("dirty", "clean"))
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), ref.reset_index(drop=True))
+    assert got["refund_amount"].sum() == pytest.approx(22.0)
+    assert _left_out(value["dirty"]) == want  # counted once, though funnel and refunds read them
+    assert value["dirty"].audit.rows_in["orders"] == len(dirty)
+
+    summary = {
+        k: clv.buyer_summary(make(t), freq="D") for k, t in (("clean", clean), ("dirty", dirty))
+    }
+    pd.testing.assert_frame_equal(summary["dirty"], summary["clean"])
+    cv = sm.customer_value(make(dirty), freq="D", models=("bgnbd",))
+    assert {e.reason: e.rows for e in cv.audit.excluded if e.reason in want} == want
+    assert cv.audit.rows_in["orders"] == len(dirty)

@@ -284,3 +284,57 @@ def test_an_export_loaded_twice_is_read_once_and_again_when_it_changes(tmp_path:
     path.write_text(head + '2026-11-01,"2,000",2000,10,"1,234.00"\n', encoding="gbk")
     again = _engine.collect(_engine.load(path, "traffic").frame, "traffic:test")
     assert again["visitors"].tolist() == [2000]
+
+
+def _orders_with_a_total_row(tmp_path: Path) -> Path:
+    """taobao_orders.csv with a 合计 row at the end, as some downloads have."""
+    path = tmp_path / "taobao_orders.csv"
+    total = "合计" + "," * 40 + "\r\n"
+    path.write_bytes((DATA / "taobao_orders.csv").read_bytes() + total.encode("gbk"))
+    return path
+
+
+def _reader_in_audit(audit: Any, table: str, rows_of_file: int, file_note: str) -> None:
+    """The audit names what the reader did and counts the summary row it left out."""
+    assert any(file_note in n for n in audit.notes), audit.notes
+    summary = [e for e in audit.excluded if e.table == table and e.reason == "summary_row"]
+    assert sum(e.rows for e in summary) == 1
+    assert audit.rows_in[table] == rows_of_file
+
+
+def test_customer_value_audit_says_what_the_reader_did(tmp_path: Path) -> None:
+    rows = len(TRUTH["taobao_orders.csv"]["rows"])
+    res = sm.customer_value(DATA / "taobao_orders.csv", models=("bgnbd",))
+    assert any("taobao_orders.csv: csv, gbk, header on row 1" in n for n in res.audit.notes)
+    assert res.audit.rows_in["orders"] == rows
+    res = sm.customer_value(_orders_with_a_total_row(tmp_path), models=("bgnbd",))
+    _reader_in_audit(res.audit, "orders", rows + 1, "csv, gbk, header on row 1")
+
+
+def test_attribute_audit_says_what_the_reader_did(tmp_path: Path) -> None:
+    rows = TRUTH["taobao_orders.csv"]["rows"]
+    events = pd.DataFrame(
+        {
+            "ts": [pd.Timestamp(r["created_at"]) - pd.Timedelta(hours=1) for r in rows],
+            "visitor_id": [r["buyer_id"] for r in rows],
+            "event": "visit",
+            "source": "搜索",
+        }
+    )
+    res = sm.attribute(events=events, orders=_orders_with_a_total_row(tmp_path))
+    _reader_in_audit(res.audit, "orders", len(rows) + 1, "csv, gbk, header on row 1")
+    assert res.audit.rows_in["events"] == len(events)
+
+
+def test_ab_test_audit_says_what_the_reader_did(tmp_path: Path) -> None:
+    lines = ["实验明细 2026-11-01", "ts,visitor_id,event,variant"]
+    for i in range(40):
+        day = f"2026-11-0{1 + i % 3} 10:00:00"
+        lines.append(f"{day},v{i},visit,{'AB'[i % 2]}")
+        if i % 4 < 2:
+            lines.append(f"{day},v{i},cart,{'AB'[i % 2]}")
+    lines.append("合计,,,")
+    path = tmp_path / "实验明细.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
+    res = sm.ab_test(events=path, variant="variant", metric="cart")
+    _reader_in_audit(res.audit, "events", len(lines) - 2, "header on row 2")

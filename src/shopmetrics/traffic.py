@@ -384,11 +384,10 @@ def _attributed(
     od.require(
         "order_id", "buyer_id", "created_at", "amount", "paid_at", purpose="attributed orders"
     )
-    rows = {"orders": engine.count_rows(od)}
+    od, rows, excluded = paid_orders.usable(od, by, nulls=())  # an order without a source is kept
     frame = paid_orders.paid_between(od, t0, t1)
     profit = paid_orders.profit_expr(od, margin)
     flags: list[Flag] = []
-    excluded: list[Exclusion] = []
     if model == "recorded":
         missing = [c for c in by if not od.has(c)]
         if missing:

@@ -137,6 +137,10 @@ def visitor_value(
     table = table[[c for c in (*by, *_KEEP) if c in table.columns]]
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
     od = engine.load(orders, "orders", columns, tz) if orders is not None else None
+    excluded = list(base.audit.excluded)
+    if od is not None:  # the rows the funnel left out, left out of refunds and margins too
+        od, _, left_out = paid_orders.usable(od, by)
+        excluded += [e for e in left_out if e not in excluded]
     flags: list[Flag] = list(base.flags)
     keys = [*by, "period"]
     notes = list(base.audit.notes)
@@ -158,7 +162,7 @@ def visitor_value(
     if detect and od is not None:
         flags += aov_flags(od, by, freq, t0, t1)
     meta = {**base.meta, "margin": margin}
-    audit = Audit(base.audit.rows_in, base.audit.excluded, tuple(dict.fromkeys(notes)))
+    audit = Audit(base.audit.rows_in, tuple(excluded), tuple(dict.fromkeys(notes)))
     audit = engine.with_reads(audit, od)
     return VisitorValueResult(table, sort_flags(flags), audit, base.definition, meta)
 

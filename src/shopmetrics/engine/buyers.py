@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 import numpy as np
 
-from shopmetrics.audit import Exclusion
+from shopmetrics.audit import Audit, Exclusion
 from shopmetrics.config import get_config
-from shopmetrics.engine.counting import cents_of
+from shopmetrics.engine.counting import cents_of, usable_order_lines
 from shopmetrics.engine.periods import EPOCH, day_number
-from shopmetrics.engine.tables import collect, load
+from shopmetrics.engine.tables import Table, collect, load, with_reads
 from shopmetrics.errors import ShopmetricsError
 
 if TYPE_CHECKING:
@@ -146,18 +146,39 @@ def summarize(
     """
     tz = get_config().tz if tz is None else tz
     table = load(orders, "orders", columns, tz)
+    return _with_reads(_summarize(table, calibration_end, observation_end, freq, tz), table)
+
+
+def _with_reads(summary: Summary, table: Table) -> Summary:
+    """``summary`` with what the file reader of ``table`` did (its notes, the rows it left
+    out, counted in ``rows_in``: rows in = rows of the file)."""
+    audit = with_reads(Audit({"orders": summary.rows_in}, summary.excluded, summary.notes), table)
+    return dataclasses.replace(
+        summary, rows_in=audit.rows_in["orders"], excluded=audit.excluded, notes=audit.notes
+    )
+
+
+def _summarize(
+    table: Table, calibration_end: Any, observation_end: Any, freq: str, tz: str | None
+) -> Summary:
+    """:func:`summarize` on the loaded table."""
     table.require("buyer_id", "amount", purpose="customer_value")
     paid_col = "paid_at" if table.has("paid_at") else "created_at"
     table.require(paid_col, purpose="customer_value")
     unit = UNIT_DAYS[freq]
 
-    counts = _count_rows(table.frame, paid_col)
+    # the rows every order metric leaves out (negative amounts, payments before
+    # creation, repeated lines); missing buyers and amounts are counted below
+    frame, rows_in, excluded = usable_order_lines(table, nulls=())
+    counts = _count_rows(frame, paid_col)
     cal_day, obs_day = _period_days(calibration_end, observation_end, counts.last_day, tz)
-    excluded = counts.exclusions()
+    excluded += counts.exclusions()
     if cal_day is None or obs_day is None or counts.last_day is None:
-        return Summary(_empty(), counts.rows, tuple(excluded), ("no paid orders",), None, None, 0.0)
+        return Summary(
+            _empty(), rows_in["orders"], tuple(excluded), ("no paid orders",), None, None, 0.0
+        )
 
-    got = _per_buyer(table.frame, paid_col, cal_day, obs_day)
+    got = _per_buyer(frame, paid_col, cal_day, obs_day)
     rows_kept = int(got["_rows"].sum()) if len(got) else 0
     cohort = got["_first"].to_numpy() <= cal_day
     late_rows = int(got.loc[~cohort, "_rows"].sum())
@@ -188,7 +209,7 @@ def summarize(
         notes.append(table.tz_note)
     return Summary(
         summary,
-        counts.rows,
+        rows_in["orders"],
         tuple(excluded),
         tuple(notes),
         _iso(cal_day),

@@ -284,7 +284,7 @@ def count_orders(
     them, are summed as floats (then the last bits may differ between engines).
 
     Rows that cannot be used are left out and counted in the audit (see
-    :func:`_order_audit`): null ids, buyers or grouping values, negative amounts, payments
+    :func:`usable_order_lines`): null ids, buyers or grouping values, negative amounts, payments
     before creation, repeated order lines.
 
     Two collects: an audit pass (rows, the rows left out) and one aggregation over the
@@ -292,7 +292,7 @@ def count_orders(
     """
     by = list(by)
     keys = [*by, PERIOD]
-    base, rows_in, excluded = _order_audit(orders, by)
+    base, rows_in, excluded = usable_order_lines(orders, by)
     roles = {"order_buyers": _role(base, by, freq, start, end, "order_buyers", "created_at")}
     if orders.has("paid_at"):
         roles["paid_buyers"] = _role(
@@ -332,8 +332,12 @@ ORDER_METRIC_COLUMNS: tuple[str, ...] = (
     "paid_at",
     "deposit_paid_at",
     "amount",
+    "refund_amount",
+    "refunded_at",
+    "cost",
 )
-"""The columns of an order line that the order metrics read (with the grouping columns)."""
+"""The columns of an order line that the order metrics read (with the grouping columns):
+two copies of a line are the same line when these agree (:func:`usable_order_lines`)."""
 
 
 def order_line_key(columns: Sequence[str]) -> list[str]:
@@ -383,21 +387,28 @@ _DETAILS = {
 }
 
 
-def _order_audit(
-    orders: Table, by: list[str]
+def usable_order_lines(
+    orders: Table, by: Sequence[str] = (), *, nulls: Sequence[str] | None = None
 ) -> tuple[nw.LazyFrame[Any], dict[str, int], list[Exclusion]]:
-    """The audit pass of :func:`count_orders`: rows read, and the rows left out of the
-    order metrics, by reason (the frame returned is without them).
+    """The order lines every order metric reads: rows read, and the rows left out, by
+    reason (the frame returned is without them). The one filter of :func:`count_orders`
+    (the funnel), the queries of :mod:`~shopmetrics.engine.paid_orders` (refunds,
+    margins, credit by source: their callers pass its frame) and
+    :mod:`~shopmetrics.engine.buyers` (customer value), so all leave out the same rows.
 
-    Left out: rows without an id, a buyer or a grouping value; negative amounts; payments
-    before creation; and repeated order lines (:func:`order_line_key`). A line repeated
+    Left out: rows with a null in ``nulls`` (default: the id, the buyer and the ``by``
+    columns, as the funnel counts; customer value and credit by source pass ``()``, they
+    count or keep their own); negative amounts; payments before creation; and repeated
+    order lines (:func:`order_line_key`; the ``by`` columns are among those compared).
+    A line repeated
     with the same values in every column the metrics read (the same download twice) is
     counted once, its extra copies counted in the audit; a line repeated with different
     values (two amounts for one line) is left out altogether, every copy counted: which
     copy is right is unknown, and keeping one would depend on row order. One collect; the
     lines are deduplicated in the counting pass only when the audit found repeated ones.
     """
-    null_cols = [c for c in ["order_id", "buyer_id", *by] if orders.has(c)]
+    wanted = ["order_id", "buyer_id", *by] if nulls is None else nulls
+    null_cols = [c for c in dict.fromkeys(wanted) if orders.has(c)]
     reasons = _row_reasons(orders, null_cols)
     frame = orders.frame
     kept = frame
@@ -408,13 +419,15 @@ def _order_audit(
     counts = frame.select(
         nw.len().alias("rows"),
         *(c.cast(nw.Int64()).sum().alias(f"_r{i}") for i, c in enumerate(reasons.values())),
-    ).join(_repeated_lines(kept, key, used), how="cross")
+    )
+    if orders.has("order_id"):  # without ids (customer value needs none) no line repeats
+        counts = counts.join(_repeated_lines(kept, key, used), how="cross")
     raw = tables.collect(counts, "orders:audit")
     got = {k: _int(raw[k].iloc[0]) if len(raw) else 0 for k in raw.columns}
     rows_in = {"orders": got["rows"]}
     left = {reason: got[f"_r{i}"] for i, reason in enumerate(reasons)}
-    left["duplicate order line"] = got["_copies"]
-    left["conflicting duplicate order line"] = got["_conflicting"]
+    left["duplicate order line"] = got.get("_copies", 0)
+    left["conflicting duplicate order line"] = got.get("_conflicting", 0)
     excluded = [
         Exclusion(
             "orders",

@@ -113,7 +113,10 @@ def count_variants(
         np.cumsum(x, axis=0),
         np.cumsum(n, axis=0),
         [periods.period_label(d, "D") for d in days],
-        Audit(rows_in={"events": rows_in}, excluded=tuple(excluded), notes=tuple(notes)),
+        tables.with_reads(
+            Audit(rows_in={"events": rows_in}, excluded=tuple(excluded), notes=tuple(notes)),
+            table,
+        ),
         mixed_pairs=int(mixed["units"].sum()),
         mixed_rows=int(mixed["rows"].sum()),
         variant=variant,

@@ -24,7 +24,7 @@ import numpy as np
 from shopmetrics.audit import Audit, Exclusion
 from shopmetrics.display import plain
 from shopmetrics.engine.counting import cents_of
-from shopmetrics.engine.tables import Table, collect, join_ready
+from shopmetrics.engine.tables import Table, collect, join_ready, with_reads
 from shopmetrics.errors import DefinitionError, SchemaError
 from shopmetrics.models.markov import START, Chain, State, bump
 
@@ -109,7 +109,9 @@ def journeys_from_paths(table: Table, sep: str) -> Journeys:
         return chain
 
     rows_in = int(agg["rows"].sum())
-    audit = Audit(rows_in={"paths": rows_in}, excluded=tuple(excluded), notes=tuple(notes))
+    audit = with_reads(
+        Audit(rows_in={"paths": rows_in}, excluded=tuple(excluded), notes=tuple(notes)), table
+    )
     meta = {
         "input": "paths",
         "nulls_given": has_nulls,
@@ -324,10 +326,14 @@ def journeys_from_tables(
     def null_chain(order: int) -> Chain:
         return _null_chain_engine(touches, conv, window, order)
 
-    audit = Audit(
-        rows_in={"events": _int(ec["rows"]), "orders": _int(oc["rows"])},
-        excluded=tuple(excluded),
-        notes=tuple(notes),
+    audit = with_reads(
+        Audit(
+            rows_in={"events": _int(ec["rows"]), "orders": _int(oc["rows"])},
+            excluded=tuple(excluded),
+            notes=tuple(notes),
+        ),
+        ev,
+        od,
     )
     meta = {
         "input": "events+orders",

@@ -1,5 +1,9 @@
 """Paid orders in the engine: the queries of traffic sources and visitor value over them.
 
+- :func:`usable`: the order lines these queries read, the rows every order metric leaves
+  out (negative amounts, payments before creation, repeated lines: the filter of
+  :func:`~shopmetrics.engine.counting.usable_order_lines`) taken out and counted. Callers
+  pass its table to the queries below and its exclusions to their audit.
 - :func:`paid_between`: the orders with a payment in a range (lazy).
 - :func:`profit_expr`, :func:`profit_share`, :func:`store_margin`: gross profit from a
   margin or the orders' ``cost`` column.
@@ -19,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
 
+from shopmetrics.audit import Exclusion
 from shopmetrics.engine import periods, tables
+from shopmetrics.engine.counting import usable_order_lines
 from shopmetrics.engine.periods import PERIOD, Freq
 from shopmetrics.engine.tables import Table
 
@@ -37,10 +43,21 @@ __all__ = [
     "refund_lines_30d",
     "refunds",
     "store_margin",
+    "usable",
 ]
 
 REFUND_WINDOW_DAYS = 30
 """Days to a period's end over which :func:`refund_lines_30d` counts paid and refunded lines."""
+
+
+def usable(
+    orders: Table, by: Sequence[str] = (), *, nulls: Sequence[str] | None = None
+) -> tuple[Table, dict[str, int], list[Exclusion]]:
+    """``orders`` without the rows the order metrics leave out, the rows read and the rows
+    left out by reason (the same as the funnel's for the same ``by`` and default
+    ``nulls``, see :func:`~shopmetrics.engine.counting.usable_order_lines`): one collect."""
+    frame, rows_in, excluded = usable_order_lines(orders, by, nulls=nulls)
+    return orders.with_frame(frame), rows_in, excluded
 
 
 def paid_between(

@@ -14,7 +14,8 @@ Modules:
 """
 
 from shopmetrics.report.charts import BarChart, Chart, LineChart, Series, TrendChart
-from shopmetrics.report.document import Headline, Report, Section
+from shopmetrics.report.document import Report
+from shopmetrics.report.model import Headline, Section
 
 __all__ = [
     "BarChart",

@@ -39,19 +39,9 @@ import os
 from pathlib import Path
 
 from shopmetrics.report import excel, html, markdown
-from shopmetrics.report.charts import BarChart, Chart, LineChart, Series, TrendChart
-from shopmetrics.report.model import Headline, ReportContent, Section, _write
+from shopmetrics.report.model import ReportContent, _write
 
-__all__ = [
-    "BarChart",
-    "Chart",
-    "Headline",
-    "LineChart",
-    "Report",
-    "Section",
-    "Series",
-    "TrendChart",
-]
+__all__ = ["Report"]  # the charts and the model are exported by shopmetrics.report
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)

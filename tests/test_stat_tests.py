@@ -12,6 +12,7 @@ References used (each number's source is written beside it):
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -193,9 +194,9 @@ def test_pvalue_nan_without_trials_and_rejects_bad_options():
     assert np.isnan(p[0])
     assert used[0] == ""
     assert np.isfinite(p[1])
-    with pytest.raises(DefinitionError):
+    with pytest.raises(DefinitionError, match="unknown alternative 'larger'"):
         proportions_pvalue(1, 10, 2, 10, alternative="larger")
-    with pytest.raises(DefinitionError):
+    with pytest.raises(DefinitionError, match="unknown proportion test 'barnard'"):
         proportions_pvalue(1, 10, 2, 10, test="barnard")
 
 
@@ -378,7 +379,7 @@ def test_one_sided_power_matches_statsmodels():
 def test_sample_size_undefined_cases():
     nc, _ = sample_size_proportions([0.1, 0.1, 0.0], [0.1, 0.05, 0.1], alternative="greater")
     assert np.isnan(nc).all()
-    with pytest.raises(DefinitionError):
+    with pytest.raises(DefinitionError, match="0 < power < 1"):
         sample_size_proportions(0.1, 0.2, power=1.2)
 
 
@@ -447,7 +448,7 @@ def test_running_always_valid_is_monotone():
     assert (np.diff(p[:, 0]) <= 0).all()
     assert (np.diff(lo[:, 0]) >= 0).all()
     assert (np.diff(hi[:, 0]) <= 0).all()
-    with pytest.raises(DefinitionError):
+    with pytest.raises(DefinitionError, match="mixing_variance must be > 0"):
         always_valid(1, 10, 1, 10, mixing_variance=0.0)
 
 
@@ -461,6 +462,19 @@ def test_srm_matches_scipy_chisquare():
     assert srm_pvalue(obs, w) == pytest.approx(stats.chisquare(obs, exp).pvalue)
     assert np.isnan(srm_pvalue([10]))
     assert np.isnan(srm_pvalue([0, 0]))
+
+
+def test_srm_matches_pearson_by_hand():
+    """Independent of scipy (which the code wraps): Pearson's statistic written out; with
+    two arms it is chi-square on 1 df, whose tail is erfc(sqrt(x / 2)) (stdlib math)."""
+    obs = [5000, 5400]
+    e = sum(obs) / 2
+    chi2 = sum((o - e) ** 2 / e for o in obs)  # 2 * 200² / 5200 = 15.38
+    assert srm_pvalue(obs) == pytest.approx(math.erfc(math.sqrt(chi2 / 2)), rel=1e-12)
+    obs3, w = [3300, 6800, 3350], [0.25, 0.5, 0.25]
+    exp3 = [sum(obs3) * wi for wi in w]
+    chi3 = sum((o - x) ** 2 / x for o, x in zip(obs3, exp3, strict=True))
+    assert srm_pvalue(obs3, w) == pytest.approx(math.exp(-chi3 / 2), rel=1e-12)  # 2 df
 
 
 # ---------------------------------------------------------------- FDR over many groups

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +14,7 @@ from scipy import special
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
+from shopmetrics.errors import DefinitionError
 from shopmetrics.stats import intervals, multiplicity, shrinkage
 from shopmetrics.stats.aggregates import Aggregates
 
@@ -47,16 +52,49 @@ def test_proportion_ci_zero_denominator_is_nan() -> None:
     assert np.isnan(hi).all()
 
 
+def _wilson_by_hand(x: int, n: int, z: float) -> tuple[float, float]:
+    """Wilson (1927), eq. as in Brown, Cai & DasGupta (2001) eq. (4), written out."""
+    p = x / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(centre - half, 0.0), min(centre + half, 1.0)
+
+
+def _clopper_pearson_by_inversion(x: int, n: int, alpha: float) -> tuple[float, float]:
+    """The exact interval read off its rule: the p where P(X >= x) = α/2 and P(X <= x) = α/2,
+    found by bisection on scipy's binomial tail (not on the beta quantile the code uses)."""
+    from scipy.stats import binom
+
+    def solve(f: Any) -> float:
+        lo, hi = 0.0, 1.0
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if f(mid) < 0 else (lo, mid)
+        return (lo + hi) / 2
+
+    low = 0.0 if x == 0 else solve(lambda q: binom.sf(x - 1, n, q) - alpha / 2)
+    high = 1.0 if x == n else solve(lambda q: alpha / 2 - binom.cdf(x, n, q))
+    return low, high
+
+
 @given(st.lists(st.tuples(st.integers(0, 500), st.integers(1, 500)), min_size=1, max_size=20))
 @settings(max_examples=50, deadline=None)
-def test_interval_contains_estimate(pairs: list[tuple[int, int]]) -> None:
+def test_wilson_and_exact_match_their_rules_written_out(pairs: list[tuple[int, int]]) -> None:
+    """Independent of statsmodels (which the code wraps): Wilson's formula by hand and the
+    Clopper-Pearson limits by inverting the binomial tails."""
     x = np.array([min(a, b) for a, b in pairs])
     n = np.array([b for _, b in pairs])
-    for method in SM_METHOD:
-        lo, hi = intervals.proportion_ci(x, n, method=method)
-        p = x / n
-        assert ((lo <= p + 1e-12) & (p <= hi + 1e-12)).all()
-        assert ((lo >= 0) & (hi <= 1)).all()
+    z = NormalDist().inv_cdf(0.975)
+    lo, hi = intervals.proportion_ci(x, n, method="wilson", confidence=0.95)
+    clo, chi = intervals.proportion_ci(x, n, method="clopper-pearson", confidence=0.95)
+    for i, (xi, ni) in enumerate(zip(x.tolist(), n.tolist(), strict=True)):
+        w = _wilson_by_hand(xi, ni, z)
+        assert lo[i] == pytest.approx(w[0], abs=1e-12)
+        assert hi[i] == pytest.approx(w[1], abs=1e-12)
+        if i < 3:  # the bisection is slow: a few per example
+            e = _clopper_pearson_by_inversion(xi, ni, 0.05)
+            assert clo[i] == pytest.approx(e[0], abs=1e-9)
+            assert chi[i] == pytest.approx(e[1], abs=1e-9)
 
 
 def test_mean_ci_matches_textbook() -> None:
@@ -117,3 +155,34 @@ def test_adjust_pvalues_matches_statsmodels(ours: str, theirs: str) -> None:
     ref = multipletests(p[:-1], method=theirs)[1]
     np.testing.assert_allclose(adj[:-1], ref, rtol=1e-12)
     assert np.isnan(adj[-1])
+
+
+def _bh_by_rule(p: list[float]) -> list[float]:
+    """Benjamini & Hochberg (1995) read literally: q_i = min over j with p_(j) >= p_i of
+    m p_(j) / rank(j), capped at 1 (O(m²), no sorting trick)."""
+    m = len(p)
+    ranks = [sum(q <= v for q in p) for v in p]
+    return [min(1.0, *(m * p[j] / ranks[j] for j in range(m) if p[j] >= p[i])) for i in range(m)]
+
+
+def _holm_by_rule(p: list[float]) -> list[float]:
+    """Holm (1979) read literally: the step-down maximum of (m - k + 1) p_(k), capped at 1."""
+    m = len(p)
+    order = sorted(range(m), key=lambda i: p[i])
+    adj, running = [0.0] * m, 0.0
+    for k, i in enumerate(order):
+        running = max(running, (m - k) * p[i])
+        adj[i] = min(1.0, running)
+    return adj
+
+
+def test_adjust_pvalues_match_the_rules_written_out() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        p = rng.uniform(0, 1, size=rng.integers(1, 40)) ** 3
+        got_bh = multiplicity.adjust_pvalues(p, "bh")
+        got_holm = multiplicity.adjust_pvalues(p, "holm")
+        np.testing.assert_allclose(got_bh, _bh_by_rule(p.tolist()), rtol=1e-12)
+        np.testing.assert_allclose(got_holm, _holm_by_rule(p.tolist()), rtol=1e-12)
+    with pytest.raises(DefinitionError, match="correction"):
+        multiplicity.adjust_pvalues([0.1], "bonferroni")

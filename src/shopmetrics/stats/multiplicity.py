@@ -1,4 +1,4 @@
-"""Multiple-testing corrections of p-values (Benjamini-Hochberg, Holm, Bonferroni)."""
+"""Multiple-testing corrections of p-values (Benjamini-Hochberg, Holm), via statsmodels."""
 
 from __future__ import annotations
 
@@ -10,36 +10,42 @@ from shopmetrics.config import get_config
 from shopmetrics.errors import DefinitionError
 from shopmetrics.stats.common import Array, floats
 
+CORRECTIONS: tuple[str, ...] = ("bh", "holm", "none")
+
+_STATSMODELS_METHOD = {"bh": "fdr_bh", "holm": "holm"}
+
 
 def adjust_pvalues(p: Any, method: str | None = None) -> Array:
     """Multiple-testing adjusted p-values: ``"bh"``, ``"holm"`` or ``"none"``.
 
-    NaN p-values are left NaN and do not count as tests.
+    A thin wrapper of ``statsmodels.stats.multitest.multipletests`` (``"fdr_bh"``,
+    ``"holm"``) that keeps the input's shape and leaves NaN p-values NaN: they do not
+    count as tests (statsmodels would propagate them into every adjusted value).
+
+    Assumptions: Benjamini-Hochberg controls the false discovery rate for independent or
+    positively dependent p-values (PRDS: the comparisons of one store's groups, which
+    share nothing but the period); Holm controls the family-wise error rate under any
+    dependence. Simulated false-positive rates: ``tests/coverage`` (docs/statistics.md).
 
     References:
-        Benjamini & Hochberg (1995), JRSS B 57(1); Holm (1979), Scand. J. Statist. 6(2).
-        Matches ``statsmodels.stats.multitest.multipletests`` (``fdr_bh``, ``holm``).
+        Benjamini & Hochberg (1995), JRSS B 57(1); Benjamini & Yekutieli (2001), Ann.
+        Statist. 29(4) (PRDS); Holm (1979), Scand. J. Statist. 6(2).
+
+    Examples:
+        >>> [round(float(v), 3) for v in adjust_pvalues([0.01, 0.04, float("nan"), 0.03], "bh")]
+        [0.03, 0.04, nan, 0.04]
     """
     method = method or get_config().correction
+    if method not in CORRECTIONS:
+        raise DefinitionError.unknown("correction", method, CORRECTIONS)
     p = floats(p)
     out: Array = np.full(p.shape, np.nan, dtype=np.float64)
     ok = np.isfinite(p)
     q = p[ok]
-    m = len(q)
-    if m == 0 or method == "none":
+    if len(q) == 0 or method == "none":
         out[ok] = q
         return out
-    order = np.argsort(q)
-    ranked = q[order]
-    if method == "bh":
-        adj = ranked * m / np.arange(1, m + 1)
-        adj = np.minimum.accumulate(adj[::-1])[::-1]
-    elif method == "holm":
-        adj = ranked * (m - np.arange(m))
-        adj = np.maximum.accumulate(adj)
-    else:
-        raise DefinitionError.unknown("correction", method, ("bh", "holm", "none"))
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
+    from statsmodels.stats.multitest import multipletests  # noqa: PLC0415 - heavy; on first use
+
+    out[ok] = floats(multipletests(q, method=_STATSMODELS_METHOD[method])[1])
     return out

@@ -163,3 +163,65 @@ def test_fdr_controlled_in_simulation() -> None:
         power.append(sig[:20].mean())
     assert np.mean(fdps) <= 0.07
     assert np.mean(power) >= 0.8
+
+
+def _clustered_two_weeks(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two sources over two weeks; each buyer pays 1-4 orders (clustered), lognormal
+    amounts with two decimals, some lines partly refunded; numeric ids as the exports have."""
+    rng = np.random.default_rng(seed)
+    ev, od = [], []
+    for s, src in enumerate(("search", "display")):
+        for week in (0, 1):
+            day = pd.Timestamp("2026-11-09") + pd.Timedelta(days=7 * week)
+            n = 600 + 150 * s + 80 * week
+            for i in range(n):
+                vid = 10_000_000 + 100_000 * s + 10_000 * week + i
+                ev.append((day + pd.Timedelta(hours=9), vid, "visit", src))
+                if rng.uniform() < 0.06 + 0.02 * week:
+                    for k in range(rng.integers(1, 5)):
+                        amount = round(float(rng.lognormal(4.0, 0.9)), 2)
+                        refund = round(amount * 0.5, 2) if rng.uniform() < 0.15 else 0.0
+                        t = day + pd.Timedelta(hours=10, minutes=5 * k)
+                        od.append(
+                            (vid * 10 + k, vid, t, t + pd.Timedelta(minutes=1), amount, src, refund)
+                        )
+    events = pd.DataFrame(ev, columns=["ts", "visitor_id", "event", "source"])
+    cols = ["order_id", "buyer_id", "created_at", "paid_at", "amount", "source", "refund_amount"]
+    return events, pd.DataFrame(od, columns=cols)
+
+
+@pytest.mark.parametrize("metric", ["aov", "visitor_value", "visitor_value_net"])
+def test_mean_changes_match_statsmodels_on_per_buyer_values(metric: str) -> None:
+    """compare's change of aov / visitor value (gross and net of refunds) is the
+    unequal-variance z test of two means over BUYERS (each buyer's orders summed) or
+    visitors (0 for non-buyers), as statsmodels' CompareMeans computes it from the raw
+    rows grouped by pandas: not per order, and not from the intervals."""
+    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+    events, orders = _clustered_two_weeks(3)
+    res = sm.visitor_value(events, orders, by="source", freq="W")
+    c = sm.compare(res, metrics=[metric]).to_pandas().set_index("source")
+    orders = orders.assign(
+        week=orders["paid_at"].dt.isocalendar().week, net=orders["amount"] - orders["refund_amount"]
+    )
+    value = "net" if metric == "visitor_value_net" else "amount"
+    per_buyer = orders.groupby(["source", "week", "buyer_id"])[value].sum()
+    visits = events.assign(week=events["ts"].dt.isocalendar().week)
+    n_visitors = visits.groupby(["source", "week"])["visitor_id"].nunique()
+    weeks = sorted(orders["week"].unique())
+    for src in ("search", "display"):
+        arms = []
+        for w in weeks[::-1]:  # current week first
+            y = per_buyer.loc[(src, w)].to_numpy()
+            if metric != "aov":  # every visitor, 0 for those who did not buy
+                y = np.concatenate([y, np.zeros(n_visitors[(src, w)] - len(y))])
+            arms.append(DescrStatsW(y))
+        cm = CompareMeans(*arms)
+        _, p = cm.ztest_ind(usevar="unequal")
+        lo, hi = cm.zconfint_diff(alpha=0.05, usevar="unequal")
+        row = c.loc[src]
+        assert row["diff"] == pytest.approx(arms[0].mean - arms[1].mean, rel=1e-12)
+        assert row["p_value"] == pytest.approx(p, rel=1e-9)
+        assert row["diff_ci_low"] == pytest.approx(lo, rel=1e-9)
+        assert row["diff_ci_high"] == pytest.approx(hi, rel=1e-9)
+        assert row["test"] == "delta-z"

@@ -221,3 +221,29 @@ def test_spend_and_margin(small: sm.datasets.Store) -> None:
     assert t["cost"] == pytest.approx(cost)
     assert t["visitor_cost"] == pytest.approx(cost / t["visitors"])
     assert t["visitor_profit"] == pytest.approx(t["visitor_value"] * 0.3 - t["visitor_cost"])
+
+
+def test_net_visitor_value_interval_is_the_mean_over_visitors_of_net_spend() -> None:
+    """Reference: statsmodels' normal interval of a mean (DescrStatsW.zconfint_mean) over
+    every visitor's spend net of refunds, built by pandas from the raw rows (a buyer's
+    orders summed first; 0 for a visitor who did not buy)."""
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    from tests.test_compare import _clustered_two_weeks
+
+    events, orders = _clustered_two_weeks(8)
+    t = sm.visitor_value(events, orders, by="source").to_pandas().set_index("source")
+    net = (
+        (orders["amount"] - orders["refund_amount"])
+        .groupby([orders["source"], orders["buyer_id"]])
+        .sum()
+    )
+    visitors = events.groupby("source")["visitor_id"].nunique()
+    for src in ("search", "display"):
+        y = net.loc[src].to_numpy()
+        y = np.concatenate([y, np.zeros(visitors[src] - len(y))])
+        lo, hi = DescrStatsW(y).zconfint_mean(alpha=0.05)
+        row = t.loc[src]
+        assert row["visitor_value_net"] == pytest.approx(y.mean(), rel=1e-12)
+        assert row["visitor_value_net_ci_low"] == pytest.approx(lo, rel=1e-9)
+        assert row["visitor_value_net_ci_high"] == pytest.approx(hi, rel=1e-9)

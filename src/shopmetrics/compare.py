@@ -6,8 +6,10 @@ the metric, then controls the false discovery rate across everything compared:
 
 - proportions (conversion rates, CTR, ...): difference with the Newcombe hybrid score
   interval, p-value from the score test (Fisher's exact test for small counts);
-- ratio and mean metrics (aov, visitor value, ROAS, DSR scores): difference with a
-  delta-method interval from each side's standard error;
+- mean metrics (aov, visitor value gross and net): difference of two means from the
+  per-buyer / per-visitor aggregates each result carries (units, Σy, Σy²) through
+  :func:`~shopmetrics.stats.aggregates.compare_ratios` (delta method, Welch-type z);
+  ROAS and DSR scores, which carry no such aggregates here, from each side's interval;
 - counts (visitors, exposures, paid buyers): Poisson rate comparison (exact conditional
   test) with the period length as exposure.
 
@@ -37,6 +39,7 @@ from shopmetrics.flags.finding import Flag, sort_flags
 from shopmetrics.metrics import COUNTS, MEANS, PROPORTIONS
 from shopmetrics.results import Audit, Result
 from shopmetrics.stats import intervals, multiplicity, twosample
+from shopmetrics.stats.aggregates import Aggregates, compare_ratios
 from shopmetrics.stats.mix import mix_decomposition
 
 if TYPE_CHECKING:
@@ -309,26 +312,64 @@ def _count_change(cur: _Array, prev: _Array, confidence: float | None) -> _Chang
     return c.estimate, c.low, c.high, c.p_value, c.test, np.ones_like(cur)
 
 
+MEAN_AGGREGATES: dict[str, tuple[str, str, str]] = {
+    "aov": ("paid_buyers", "paid_amount", "paid_amount_sq"),
+    "visitor_value": ("visitors", "paid_amount", "paid_amount_sq"),
+    "visitor_value_net": ("visitors", "net_amount", "net_amount_sq"),
+}
+"""Mean metrics and the columns of their per-unit aggregates: units (buyers for aov,
+visitors for visitor value), Σ of the per-unit value and Σ of its square (over buyers:
+a visitor who did not buy adds 0 to both)."""
+
+
+def _aggregates(m: pd.DataFrame, metric: str, side: str) -> Aggregates | None:
+    """The per-unit aggregates of ``metric`` on one side (``"cur"`` / ``"prev"``), if the
+    result carries them."""
+    cols = MEAN_AGGREGATES.get(metric)
+    if cols is None:
+        return None
+    n_col, y_col, yy_col = (f"{c}_{side}" for c in cols)
+    if y_col not in m.columns and metric == "visitor_value_net":
+        y = m.get(f"paid_amount_{side}")
+        refunds = m.get(f"refund_amount_{side}")
+        total = (
+            None if y is None or refunds is None else y.to_numpy(float) - refunds.to_numpy(float)
+        )
+    else:
+        total = m[y_col].to_numpy(float) if y_col in m.columns else None
+    if total is None or n_col not in m.columns or yy_col not in m.columns:
+        return None
+    yy = m[yy_col].to_numpy(float)
+    return Aggregates(m[n_col].to_numpy(float), {"y": total, "y*y": yy})
+
+
 def _mean_change(
     m: pd.DataFrame, metric: str, cur: _Array, prev: _Array, confidence: float | None
 ) -> _Change | None:
-    """A ratio or mean metric: delta-method z test from each side's standard error."""
-    hi_c, hi_p = m.get(f"{metric}_ci_high_cur"), m.get(f"{metric}_ci_high_prev")
-    if hi_c is None or hi_p is None:
-        return None
-    z = intervals._z(confidence or get_config().confidence)
-    # standard errors from each side's (symmetric, unclipped) upper limit
-    se1 = (hi_c.to_numpy(float) - cur) / z
-    se0 = (hi_p.to_numpy(float) - prev) / z
-    est = cur - prev
-    se = np.sqrt(se1**2 + se0**2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zstat = est / se
-    from scipy import stats  # noqa: PLC0415
+    """A ratio or mean metric: the difference of two independent means, delta method.
 
-    p = np.where(np.isfinite(zstat), 2 * stats.norm.sf(np.abs(zstat)), np.nan)
-    lo, hi = est - z * se, est + z * se
-    test = np.where(np.isfinite(p), "delta-z", "")
+    Method: with the per-unit aggregates the result carries (units, Σy, Σy²: buyers for
+    aov, visitors for visitor value, see :data:`MEAN_AGGREGATES`),
+    :func:`~shopmetrics.stats.aggregates.compare_ratios` gives ``d = ȳ1 - ȳ0``,
+    ``se = sqrt(s1²/n1 + s0²/n0)`` and a Welch-type z test (normal reference).
+    Assumptions: units (buyers, visitors) independent within and between the two
+    periods (a buyer who pays in both weeks makes them slightly positively correlated:
+    the test is then conservative); a few dozen units a side for the normal reference
+    (coverage and false-positive rate by simulation in ``tests/coverage``).
+
+    A result without those aggregates (DSR scores, ROAS, a traffic export without
+    orders) falls back to each side's standard error read from its interval,
+    ``(high - value) / z``, which is exact for a symmetric unclipped interval only.
+    """
+    a1, a0 = _aggregates(m, metric, "cur"), _aggregates(m, metric, "prev")
+    if a1 is not None and a0 is not None:
+        c = compare_ratios(a1, a0, "y", confidence=confidence)
+        est, lo, hi, p, test = c.estimate, c.low, c.high, c.p_value, c.test
+    else:
+        hi_c, hi_p = m.get(f"{metric}_ci_high_cur"), m.get(f"{metric}_ci_high_prev")
+        if hi_c is None or hi_p is None:
+            return None
+        est, lo, hi, p, test = _change_from_intervals(hi_c, hi_p, cur, prev, confidence)
     den_col = {
         "aov": "paid_buyers",
         "visitor_value": "visitors",
@@ -339,6 +380,24 @@ def _mean_change(
         m[f"{den_col}_cur"].to_numpy(float) if f"{den_col}_cur" in m.columns else np.ones_like(cur)
     )
     return est, lo, hi, p, test, weight
+
+
+def _change_from_intervals(
+    hi_c: pd.Series, hi_p: pd.Series, cur: _Array, prev: _Array, confidence: float | None
+) -> tuple[_Array, _Array, _Array, _Array, _Array]:
+    """The fallback of :func:`_mean_change`: standard errors from each side's upper limit."""
+    z = intervals._z(confidence or get_config().confidence)
+    se1 = (hi_c.to_numpy(float) - cur) / z
+    se0 = (hi_p.to_numpy(float) - prev) / z
+    est = cur - prev
+    se = np.sqrt(se1**2 + se0**2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zstat = est / se
+    from scipy import stats  # noqa: PLC0415
+
+    p = np.where(np.isfinite(zstat), 2 * stats.norm.sf(np.abs(zstat)), np.nan)
+    test = np.where(np.isfinite(p), "delta-z", "")
+    return est, est - z * se, est + z * se, p, test
 
 
 def movers(

@@ -56,7 +56,11 @@ class FunnelResult(Result):
     Columns: the ``by`` columns, ``period`` (label), ``period_start``, then counts with
     their rates beside them, each rate with ``<rate>_ci_low`` / ``<rate>_ci_high``;
     ``aov`` and ``visitor_value`` with normal-theory intervals on per-buyer / per-visitor
-    spend; ``small_sample`` (denominator under ``config.min_sample``). Columns whose
+    spend; ``small_sample`` (denominator under ``config.min_sample``); ``paid_amount_sq``
+    (Σ over buyers of each buyer's paid amount squared: with ``paid_buyers`` /
+    ``visitors`` and ``paid_amount`` the aggregates the intervals and
+    :func:`~shopmetrics.compare.compare` read, see
+    :class:`~shopmetrics.stats.aggregates.Aggregates`). Columns whose
     inputs are absent are left out, not filled with zeros.
     """
 
@@ -67,8 +71,9 @@ class FunnelResult(Result):
     of the last period against the one before."""
 
     def display_columns(self) -> Sequence[str]:
-        """Counts and rates (intervals are in the table and in conversions)."""
-        return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high"))]
+        """Counts and rates (intervals are in the table and in conversions; the sums of
+        squares behind them, ``*_sq``, are for :func:`shopmetrics.compare`)."""
+        return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high", "_sq"))]
 
 
 def funnel(
@@ -473,11 +478,7 @@ def _finish(table: pd.DataFrame, by: list[str], freq: Freq) -> pd.DataFrame:
         if c in table.columns:
             ordered.append(c)
             ordered.extend(s for s in (f"{c}_ci_low", f"{c}_ci_high") if s in table.columns)
-    rest = [
-        c
-        for c in table.columns
-        if c not in ordered and not c.startswith("_") and c != "paid_amount_sq"
-    ]
+    rest = [c for c in table.columns if c not in ordered and not c.startswith("_")]
     return table[ordered + rest]
 
 

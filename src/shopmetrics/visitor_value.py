@@ -26,6 +26,7 @@ import numpy as np
 
 from shopmetrics import engine
 from shopmetrics.engine import PERIOD, Freq, Table, paid_orders
+from shopmetrics.engine.counting import cents_of
 from shopmetrics.engine.paid_orders import REFUND_WINDOW_DAYS as REFUND_WINDOW_DAYS  # noqa: PLC0414 - re-export
 from shopmetrics.engine.periods import parse_bound
 from shopmetrics.engine.spend import load_spend, sum_spend
@@ -48,7 +49,8 @@ class VisitorValueResult(Result):
 
     Columns: ``visitors``, ``paid_buyers``, ``paid_amount``, ``payment_conversion``
     (+ interval), ``aov`` (+ interval), ``visitor_value`` (+ interval), ``refund_amount``
-    (refunds so far on the amount paid in the period), ``visitor_value_net``,
+    (refunds so far on the amount paid in the period), ``visitor_value_net`` (+ interval;
+    ``net_amount_sq`` is the Σ over buyers of each buyer's net amount squared behind it),
     ``refund_rate_30d`` (refunded lines / paid lines in the 30 days to the period end, the
     platform's definition), and with spend ``cost``, ``visitor_cost``; with a margin
     ``visitor_profit``.
@@ -58,7 +60,7 @@ class VisitorValueResult(Result):
 
     def display_columns(self) -> Sequence[str]:
         """Headline columns."""
-        return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high"))]
+        return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high", "_sq"))]
 
     def decompose(self, current: str, previous: str) -> pd.DataFrame:
         """Change of visitor value between two periods; see :func:`decompose`."""
@@ -109,9 +111,15 @@ def visitor_value(
 
     References:
         Metric dictionary, "Value" (访客价值 = 支付金额 / 访客数 = 支付转化率 × 客单价;
-        refund rate worked example (10+15)/(125+112) = 10.5%). Intervals: the normal
-        interval of a mean over buyers (aov) and over visitors (visitor value, zero for
-        non-buyers) from counts, sums and sums of squares.
+        refund rate worked example (10+15)/(125+112) = 10.5%). Intervals (see
+        docs/statistics.md): ``aov``, ``visitor_value`` and ``visitor_value_net`` are
+        means over units with the normal (delta-method) interval from the units' count,
+        Σ and Σ² (:func:`~shopmetrics.stats.intervals.mean_ci`); the unit is the BUYER
+        (a buyer's orders of the period summed first), or the visitor (0 for one who did
+        not buy), never the order: a buyer's orders are not independent. Assumptions:
+        buyers independent; refunds as recorded so far (an immature period's net value
+        will still fall); a few dozen buyers for the normal reference with skewed
+        amounts. ``payment_conversion`` and the repurchase rate: Wilson.
     """
     if orders is None and traffic is None:
         msg = (
@@ -184,6 +192,7 @@ _KEEP = (
     "visitor_value_ci_low",
     "visitor_value_ci_high",
     "small_sample",
+    "paid_amount_sq",
 )
 """The funnel's columns visitor value keeps, after the ``by`` columns."""
 
@@ -261,10 +270,14 @@ def _with_refunds(
     and a ``freq``) the platform's 30-day refund rate."""
     keys = [*by, "period"]
     table = table.merge(paid_orders.refunds(od, by, freq, t0, t1), on=keys, how="left")
+    table = table.merge(_net_squares(od, by, freq, t0, t1), on=keys, how="left")
     table["refund_amount"] = table["refund_amount"].fillna(0.0)
-    table["visitor_value_net"] = intervals.rate(
-        table["paid_amount"] - table["refund_amount"], table["visitors"]
+    table["net_amount_sq"] = table["net_amount_sq"].fillna(0.0)
+    net, lo, hi = intervals.mean_ci(
+        table["visitors"], table["paid_amount"] - table["refund_amount"], table["net_amount_sq"]
     )
+    table["visitor_value_net"] = net
+    table["visitor_value_net_ci_low"], table["visitor_value_net_ci_high"] = np.maximum(lo, 0.0), hi
     notes.append(
         "refund_amount: refunds recorded so far on amounts paid in the period; "
         "visitor_value is gross of refunds (as 生意参谋), visitor_value_net after them"
@@ -272,8 +285,35 @@ def _with_refunds(
     if od.has("refunded_at") and od.has("paid_at") and freq is not None:
         lines = paid_orders.refund_lines_30d(od, by, table, freq)
         lines["refund_rate_30d"] = intervals.rate(lines["refunds_30d"], lines["paid_lines_30d"])
+        # Wilson, treating lines as independent trials (a buyer's lines are not quite:
+        # the interval is then a little narrow; see docs/statistics.md)
+        lo, hi = intervals.proportion_ci(lines["refunds_30d"], lines["paid_lines_30d"])
+        lines["refund_rate_30d_ci_low"], lines["refund_rate_30d_ci_high"] = lo, hi
         table = table.merge(lines, on=keys, how="left")
     return table
+
+
+def _net_squares(
+    od: Table, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None
+) -> pd.DataFrame:
+    """``net_amount_sq``: Σ over buyers of the square of each buyer's paid amount net of
+    refunds in the period (the Σy² of the net visitor value's interval; in whole cents,
+    summed as integers, so the same on every engine)."""
+    amount, _ = cents_of("amount")
+    refund, _ = cents_of("refund_amount")
+    frame = paid_orders.paid_between(od, t0, t1).with_columns(
+        engine.period_key("paid_at", freq).alias(PERIOD), (amount - refund).alias("_net")
+    )
+    per_buyer = frame.group_by([*by, PERIOD, "buyer_id"]).agg(nw.col("_net").sum())
+    sums = engine.collect(
+        per_buyer.group_by([*by, PERIOD]).agg(
+            (nw.col("_net") * nw.col("_net")).sum().alias("_net2")
+        ),
+        "visitor_value:net_squares",
+    )
+    sums["period"] = [engine.period_label(int(k), freq) for k in sums[PERIOD]]
+    sums["net_amount_sq"] = sums["_net2"].to_numpy(dtype="float64") / 10_000
+    return sums[[*by, "period", "net_amount_sq"]]
 
 
 def _with_profit(

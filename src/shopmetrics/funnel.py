@@ -55,12 +55,12 @@ class FunnelResult(Result):
 
     Columns: the ``by`` columns, ``period`` (label), ``period_start``, then counts with
     their rates beside them, each rate with ``<rate>_ci_low`` / ``<rate>_ci_high``;
-    ``aov`` and ``visitor_value`` with normal-theory intervals on per-buyer / per-visitor
-    spend; ``small_sample`` (denominator under ``config.min_sample``); ``paid_amount_sq``
-    (Σ over buyers of each buyer's paid amount squared: with ``paid_buyers`` /
-    ``visitors`` and ``paid_amount`` the aggregates the intervals and
-    :func:`~shopmetrics.compare.compare` read, see
-    :class:`~shopmetrics.stats.aggregates.Aggregates`). Columns whose
+    ``aov`` and ``visitor_value`` with delta-method intervals on the log scale over
+    per-buyer / per-visitor spend (:func:`~shopmetrics.stats.intervals.mean_ci`);
+    ``small_sample`` (denominator under ``config.min_sample``); ``paid_amount_sq`` (Σ over
+    buyers of each buyer's paid amount squared: with ``paid_buyers`` / ``visitors`` and
+    ``paid_amount`` the aggregates the intervals and :func:`~shopmetrics.compare.compare`
+    read, see :class:`~shopmetrics.stats.aggregates.Aggregates`). Columns whose
     inputs are absent are left out, not filled with zeros.
     """
 
@@ -412,10 +412,10 @@ def _add_rates(table: pd.DataFrame, method: str, definition: str = "alibaba") ->
             if "paid_amount_sq" in table.columns
             else np.full(len(table), np.nan)
         )
-        m, lo, hi = intervals.mean_ci(table["paid_buyers"], table["paid_amount"], sq)
+        m, lo, hi = intervals.mean_ci(table["paid_buyers"], table["paid_amount"], sq, scale="log")
         table["aov"], table["aov_ci_low"], table["aov_ci_high"] = m, np.maximum(lo, 0.0), hi
         if "visitors" in table.columns:
-            m, lo, hi = intervals.mean_ci(table["visitors"], table["paid_amount"], sq)
+            m, lo, hi = intervals.mean_ci(table["visitors"], table["paid_amount"], sq, scale="log")
             table["visitor_value"], table["visitor_value_ci_low"] = m, np.maximum(lo, 0.0)
             table["visitor_value_ci_high"] = hi
     return table

@@ -274,7 +274,10 @@ def _with_refunds(
     table["refund_amount"] = table["refund_amount"].fillna(0.0)
     table["net_amount_sq"] = table["net_amount_sq"].fillna(0.0)
     net, lo, hi = intervals.mean_ci(
-        table["visitors"], table["paid_amount"] - table["refund_amount"], table["net_amount_sq"]
+        table["visitors"],
+        table["paid_amount"] - table["refund_amount"],
+        table["net_amount_sq"],
+        scale="log",
     )
     table["visitor_value_net"] = net
     table["visitor_value_net_ci_low"], table["visitor_value_net_ci_high"] = np.maximum(lo, 0.0), hi

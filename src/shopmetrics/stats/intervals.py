@@ -88,24 +88,54 @@ def proportion_ci(
 
 
 def mean_ci(
-    n: Any, total: Any, total_sq: Any, confidence: float | None = None
+    n: Any, total: Any, total_sq: Any, confidence: float | None = None, *, scale: str = "linear"
 ) -> tuple[Array, Array, Array]:
     """Mean and normal-theory interval from mergeable aggregates (count, sum, sum of squares).
 
-    Used for average order value (per-buyer spend) and visitor value (per-visitor spend,
-    zero for visitors who did not buy). Returns ``(mean, low, high)``; NaN where ``n < 2``.
+    Method: the delta method on per-unit aggregates. ``ȳ = Σy / n``, ``se = s / sqrt(n)``
+    with ``s² = (Σy² - n ȳ²) / (n - 1)`` (the aggregates of
+    :class:`~shopmetrics.stats.aggregates.Aggregates`); ``scale="linear"``:
+    ``ȳ ± z se``; ``scale="log"`` (for positive, right-skewed values: order amounts):
+    ``ȳ · exp(±z se / ȳ)``, the delta-method interval of ``log ȳ`` mapped back, which
+    misses high less often than the symmetric one (simulated coverage with clustered,
+    lognormal buyer spend at 200 buyers: 93.7% against 93.1%; at 600 visitors with 5%
+    buying: 92.8% against 89.1%; docs/statistics.md).
+
+    Used for average order value (the unit is the BUYER: a buyer's orders of the period
+    summed first, because one buyer's orders are not independent), visitor value (the
+    unit is the visitor, 0 for one who did not buy) and DSR scores (the rating; linear,
+    clipped to [1, 5] by the caller).
+
+    Assumptions: units independent and identically distributed; enough units for the
+    normal approximation of ``ȳ`` (a few dozen for moderately skewed values, a few
+    hundred buyers for very skewed ones: ``tests/coverage``).
+
+    Returns:
+        ``(mean, low, high)``; NaN where ``n < 2``; with ``scale="log"`` and ``Σy = 0``
+        (visitors but no buyer) the degenerate ``(0, 0, 0)``.
 
     References:
-        The variance of a sample mean, ``s^2 / n`` with ``s^2 = (Σy² - n ȳ²) / (n - 1)``;
-        tea-tasting ``aggr.py`` uses the same aggregates.
+        The variance of a sample mean; Deng, Knoblich & Lu (2018), KDD (delta method on
+        aggregates); tea-tasting ``aggr.py`` uses the same aggregates.
+
+    Examples:
+        >>> m, lo, hi = mean_ci([4], [400.0], [45_000.0], 0.95, scale="log")
+        >>> round(float(m[0]), 1), round(float(lo[0]), 1), round(float(hi[0]), 1)
+        (100.0, 67.0, 149.2)
     """
+    if scale not in ("linear", "log"):
+        raise DefinitionError.unknown("interval scale", scale, ("linear", "log"))
     confidence = confidence or get_config().confidence
     n, total, total_sq = floats(n), floats(total), floats(total_sq)
     mean = rate(total, n)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         var = np.where(n > 1, (total_sq - n * mean**2) / np.where(n > 1, n - 1, 1.0), np.nan)
         se = np.sqrt(np.maximum(var, 0.0) / np.where(n > 0, n, 1.0))
-    z = _z(confidence)
+        z = _z(confidence)
+        if scale == "log":
+            factor = np.where(mean > 0, np.exp(z * se / np.where(mean > 0, mean, 1.0)), 1.0)
+            factor = np.where(np.isfinite(se), factor, np.nan)
+            return mean, mean / factor, mean * factor
     return mean, mean - z * se, mean + z * se
 
 

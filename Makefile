@@ -11,7 +11,7 @@ EXTRAS := polars,duckdb,spark,plot,excel
 CONSTRAINTS := requirements/constraints.txt
 OUT    ?= demo-output
 
-.PHONY: help install demo test lint types pytest numeric docs examples bench clean browser-deps java-deps
+.PHONY: help install demo test lint types pytest numeric docs examples bench clean browser-deps java-deps coverage-sim
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ examples: $(STAMP) ## Run the example scripts on the demo store
 	@set -e; tmp=$$(mktemp -d); for f in examples/*.py; do echo "== $$f"; $(PY) $$f "$$tmp" > /dev/null; done; rm -rf "$$tmp"
 
 test: lint types pytest numeric docs examples ## Everything CI runs: lint, types, tests, doctests (also under a second BLAS), docs, examples
+
+coverage-sim: $(STAMP) ## The large coverage simulation: a table of coverage per interval and false positives per test
+	SHOPMETRICS_COVERAGE_SIM=1 $(BIN)/pytest tests/coverage -m slow_coverage -q -p no:cacheprovider
 
 bench: $(STAMP) ## Benchmarks against hand-written DuckDB / polars / pandas (1M events; see benchmarks/README.md)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)

@@ -186,3 +186,19 @@ def test_adjust_pvalues_match_the_rules_written_out() -> None:
         np.testing.assert_allclose(got_holm, _holm_by_rule(p.tolist()), rtol=1e-12)
     with pytest.raises(DefinitionError, match="correction"):
         multiplicity.adjust_pvalues([0.1], "bonferroni")
+
+
+def test_fieller_matches_the_set_it_is_defined_as() -> None:
+    """Fieller (1954): the interval is the set of θ with (a - θb)² <= z²(va + θ² vb); read
+    off a fine grid of θ (brute force), bounded and unbounded cases."""
+    z = NormalDist().inv_cdf(0.975)
+    grid = np.linspace(-10, 10, 2_000_001)
+    for a, va, b, vb in [(110.0, 25.0, 100.0, 16.0), (3.0, 1.0, 2.0, 0.5), (-1.0, 0.2, 1.5, 0.3)]:
+        inside = grid[(a - grid * b) ** 2 <= z * z * (va + grid**2 * vb)]
+        r, lo, hi = intervals.fieller_ratio_ci([a], [va], [b], [vb], confidence=0.95)
+        assert r[0] == pytest.approx(a / b)
+        assert lo[0] == pytest.approx(inside.min(), abs=1e-5)
+        assert hi[0] == pytest.approx(inside.max(), abs=1e-5)
+    # a denominator not significantly away from 0: the set is unbounded, so are the limits
+    _, lo, hi = intervals.fieller_ratio_ci([1.0], [0.1], [0.5], [0.1], confidence=0.95)
+    assert (lo[0], hi[0]) == (-np.inf, np.inf)

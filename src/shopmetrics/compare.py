@@ -66,7 +66,11 @@ class ComparisonResult(Result):
     """One row per group and metric.
 
     Columns: the group columns, ``metric``, ``previous``, ``current``, ``diff``,
-    ``diff_ci_low``, ``diff_ci_high``, ``rel_change``, ``p_value``, ``test``,
+    ``diff_ci_low``, ``diff_ci_high``, ``rel_change`` with ``rel_change_ci_low`` /
+    ``rel_change_ci_high`` (the ratio's interval less 1: the Miettinen-Nurminen score
+    interval for a rate, the exact conditional one for a count, Fieller's for a mean
+    metric from its aggregates, NaN without them; ``-inf, inf`` where the previous
+    value is not significantly above 0), ``p_value``, ``test``,
     ``p_adjusted`` and ``significant`` (after the correction named in
     ``meta["correction"]``), and ``weight_current`` (the denominator behind the current
     value, for ranking by effect on the store total).
@@ -256,8 +260,9 @@ def _adjust(table: pd.DataFrame, correction: str, level: float, keys: list[str])
 
 
 _Array = npt.NDArray[Any]
-_Change = tuple[_Array, _Array, _Array, _Array, _Array, _Array]
-"""Estimate, interval low and high, p-value, test name and weight: one entry per group."""
+_Change = tuple[_Array, _Array, _Array, _Array, _Array, _Array, _Array, _Array]
+"""Estimate, interval low and high, p-value, test name, weight and the interval of the
+relative change (low, high): one entry per group."""
 
 
 def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> pd.DataFrame | None:
@@ -274,10 +279,11 @@ def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> p
         change = _mean_change(m, metric, cur, prev, confidence)
     if change is None:
         return None
-    est, lo, hi, p, test, weight = change
+    est, lo, hi, p, test, weight, rel_lo, rel_hi = change
     out["diff"], out["diff_ci_low"], out["diff_ci_high"] = est, lo, hi
     with np.errstate(divide="ignore", invalid="ignore"):
         out["rel_change"] = np.where(prev != 0, cur / prev - 1, np.nan)
+    out["rel_change_ci_low"], out["rel_change_ci_high"] = rel_lo, rel_hi
     out["p_value"] = p
     out["test"] = test
     out["weight_current"] = weight
@@ -301,15 +307,20 @@ def _proportion_change(m: pd.DataFrame, metric: str, confidence: float | None) -
         confidence=confidence,
     )
     est, lo, hi, p = (np.where(ok, a, np.nan) for a in (c.estimate, c.low, c.high, c.p_value))
-    return est, lo, hi, p, np.where(ok, c.test, ""), n1
+    _, rlo, rhi = twosample.risk_ratio_ci(
+        np.where(ok, x1, 0), np.where(ok, n1, 1), np.where(ok, x0, 0), np.where(ok, n0, 1),
+        confidence=confidence,
+    )  # fmt: skip
+    rlo, rhi = np.where(ok, rlo - 1, np.nan), np.where(ok, rhi - 1, np.nan)
+    return est, lo, hi, p, np.where(ok, c.test, ""), n1, rlo, rhi
 
 
 def _count_change(cur: _Array, prev: _Array, confidence: float | None) -> _Change:
     """A count: Poisson rate comparison with the period length as exposure."""
-    c = twosample.compare_rates(
-        cur, np.ones_like(cur), prev, np.ones_like(prev), compare="diff", confidence=confidence
-    )
-    return c.estimate, c.low, c.high, c.p_value, c.test, np.ones_like(cur)
+    one = np.ones_like(cur)
+    c = twosample.compare_rates(cur, one, prev, one, compare="diff", confidence=confidence)
+    r = twosample.compare_rates(cur, one, prev, one, compare="ratio", confidence=confidence)
+    return c.estimate, c.low, c.high, c.p_value, c.test, one, r.low - 1, r.high - 1
 
 
 MEAN_AGGREGATES: dict[str, tuple[str, str, str]] = {
@@ -365,11 +376,15 @@ def _mean_change(
     if a1 is not None and a0 is not None:
         c = compare_ratios(a1, a0, "y", confidence=confidence)
         est, lo, hi, p, test = c.estimate, c.low, c.high, c.p_value, c.test
+        (m1, v1), (m0, v0) = a1.ratio("y"), a0.ratio("y")
+        _, rlo, rhi = intervals.fieller_ratio_ci(m1, v1, m0, v0, confidence)
+        rlo, rhi = rlo - 1, rhi - 1
     else:
         hi_c, hi_p = m.get(f"{metric}_ci_high_cur"), m.get(f"{metric}_ci_high_prev")
         if hi_c is None or hi_p is None:
             return None
         est, lo, hi, p, test = _change_from_intervals(hi_c, hi_p, cur, prev, confidence)
+        rlo = rhi = np.full(len(cur), np.nan)
     den_col = {
         "aov": "paid_buyers",
         "visitor_value": "visitors",
@@ -379,7 +394,7 @@ def _mean_change(
     weight = (
         m[f"{den_col}_cur"].to_numpy(float) if f"{den_col}_cur" in m.columns else np.ones_like(cur)
     )
-    return est, lo, hi, p, test, weight
+    return est, lo, hi, p, test, weight, rlo, rhi
 
 
 def _change_from_intervals(

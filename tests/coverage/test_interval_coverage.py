@@ -130,6 +130,25 @@ def _mean_diff(
     return case
 
 
+def _mean_ratio(
+    visitors: int, p_buy: float, cur: Spend, prev: Spend
+) -> Callable[[np.random.Generator, int], Interval]:
+    """compare's relative change of aov (+ 1): Fieller's interval from each period's
+    per-buyer aggregates."""
+
+    def arm(rng: np.random.Generator, draws: int, spend: Spend) -> tuple[Any, Any]:
+        buyers = rng.binomial(visitors, p_buy, size=draws)
+        y, yy = sim.buyer_sums(rng, buyers, spend)
+        return Aggregates(buyers, {"y": y, "y*y": yy}).ratio("y")
+
+    def case(rng: np.random.Generator, draws: int) -> Interval:
+        (m1, v1), (m0, v0) = arm(rng, draws, cur), arm(rng, draws, prev)
+        _, lo, hi = intervals.fieller_ratio_ci(m1, v1, m0, v0, confidence=0.95)
+        return lo, hi, cur.mean() / prev.mean()
+
+    return case
+
+
 def _count_diff(lam1: float, lam0: float) -> Callable[[np.random.Generator, int], Interval]:
     """compare on a count (visitors, paid buyers): Poisson difference, normal interval."""
 
@@ -226,6 +245,18 @@ CASES: list[tuple[str, str, str, Callable[[np.random.Generator, int], Interval]]
         _mean_diff(3_000, 0.05, Spend(mu=4.1), SKEWED, "visitor"),
     ),
     ("compare: count diff", "Poisson, normal", "about 400 a period", _count_diff(420.0, 380.0)),
+    (
+        "compare: aov ratio",
+        "Fieller on per-buyer aggregates",
+        "3,000 visitors a side, p = 5%, clustered, +10%",
+        _mean_ratio(3_000, 0.05, Spend(mu=4.1), SKEWED),
+    ),
+    (
+        "compare: aov ratio",
+        "Fieller on per-buyer aggregates",
+        "small: 800 visitors a side, p = 5%, σ = 0.7",
+        _mean_ratio(800, 0.05, MODERATE, MODERATE),
+    ),
 ]
 
 

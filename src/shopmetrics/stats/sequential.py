@@ -31,6 +31,11 @@ def always_valid(
     :func:`running_always_valid`) without inflating the type-I error. The matching
     confidence sequence is ``θ̂ ± sqrt(2 V (V + τ²) / τ² · (log(1/α) + ½ log((V + τ²) / V)))``.
 
+    Why our own: neither statsmodels nor scipy has always-valid inference (mSPRT p-values
+    or confidence sequences); the formulas are the paper's, vectorised over groups and
+    looks. Its false-positive rate when read at every one of 20 looks is checked by
+    simulation in ``tests/coverage/test_false_positive_rates.py`` (0-1% at α = 0.05).
+
     ``τ²`` should be the square of the size of difference you expect (or care about);
     it must be fixed before the data are seen. The normal approximation needs a few
     successes and failures per arm; NaN where an arm has no trials or ``V = 0``.

@@ -87,6 +87,9 @@ def newcombe_diff_ci(
 ) -> tuple[Array, Array, Array]:
     """Difference of two independent proportions with Newcombe's hybrid score interval.
 
+    Composed from :func:`~shopmetrics.stats.intervals.proportion_ci` (statsmodels'
+    Wilson limits, vectorised) rather than ``confint_proportions_2indep``, which takes one
+    comparison at a time. Assumptions: two independent binomial samples.
     ``d = x1/n1 - x2/n2``; with Wilson limits ``(l1, u1)``, ``(l2, u2)`` of each proportion,
     ``low = d - sqrt((p1 - l1)² + (u2 - p2)²)`` and ``high = d + sqrt((u1 - p1)² + (p2 - l2)²)``.
     Defined for 0 and n successes; NaN where either arm has no trials.
@@ -157,6 +160,12 @@ def risk_ratio_ci(
     successes (lower limit 0 when ``x1 = 0``, upper limit ``inf`` when ``x2 = 0``).
     ``"log"`` is the Katz log interval ``exp(log RR ± z sqrt(1/x1 - 1/n1 + 1/x2 - 1/n2))``,
     NaN when either arm has no successes.
+
+    Why our own: ``statsmodels.stats.proportion.confint_proportions_2indep(compare="ratio",
+    method="score")`` solves one comparison at a time with a scalar root finder; the
+    bisection here runs on every group at once (a week's products, an experiment's
+    variants), with the same statistic, and is tested against statsmodels. Assumptions:
+    the two arms independent binomial samples. Coverage: ``tests/coverage``.
 
     Args:
         x1: Successes in arm 1 (treatment).

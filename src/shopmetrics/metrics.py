@@ -73,4 +73,5 @@ COUNTS = ("exposures", "clicks", "visitors", "paid_buyers", "order_buyers")
 
 
 MEANS = ("aov", "visitor_value", "roas", "item", "service", "logistics", "visitor_value_net")
-"""Ratio / mean metrics compared by the delta method from their interval."""
+"""Ratio / mean metrics compared by the delta method (from per-unit aggregates where the result
+carries them, see ``compare.MEAN_AGGREGATES``; else from their interval)."""

@@ -62,7 +62,7 @@ def test_bh_and_no_correction_by_name():
     assert (p_none["p_adjusted"] == p_none["p_value"]).all()
     _, bh, _, _ = multipletests(p_none["p_value"], method="fdr_bh")
     assert p_bh["p_adjusted"].to_numpy() == pytest.approx(bh)
-    with pytest.raises(DefinitionError):
+    with pytest.raises(DefinitionError, match="unknown correction 'bonferoni'"):
         sm.ab_test(x, n, correction="bonferoni")
 
 
@@ -281,9 +281,9 @@ def test_events_errors():
     ev = _events()
     with pytest.raises(ShopmetricsError, match="variant='your_column'"):
         sm.ab_test(events=ev, metric="cart")
-    with pytest.raises(ColumnNotFoundError):
+    with pytest.raises(ColumnNotFoundError, match="column 'arm' not found"):
         sm.ab_test(events=ev, variant="arm", metric="cart")
-    with pytest.raises(DefinitionError):
+    with pytest.raises(DefinitionError, match="unknown metric 'purchase'"):
         sm.ab_test(events=ev, variant="group", metric="purchase")
     with pytest.raises(ShopmetricsError, match="control 'Z' not found"):
         sm.ab_test(events=ev, variant="group", metric="cart", control="Z")

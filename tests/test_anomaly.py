@@ -149,7 +149,7 @@ def test_too_short_and_bad_input():
     dup = pd.concat([daily(), daily().iloc[:2]])
     with pytest.raises(ShopmetricsError, match="2 dates appear more than once"):
         sm.anomalies(dup)
-    with pytest.raises(DefinitionError):
+    with pytest.raises(DefinitionError, match="seasonal must be an odd integer >= 3, got 8"):
         sm.anomalies(daily(), seasonal=8)
     with pytest.raises(ShopmetricsError, match="which column holds the date"):
         sm.anomalies(pd.DataFrame({"a": [1], "b": [2], "c": [3]}))

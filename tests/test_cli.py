@@ -334,6 +334,6 @@ def test_progress_shows_on_a_terminal_only() -> None:
         pass
     assert quiet.getvalue() == ""
     failing = _Tty()
-    with pytest.raises(RuntimeError), cli.Progress(failing).step("modelling"):
-        raise RuntimeError
+    with pytest.raises(RuntimeError, match="model failed"), cli.Progress(failing).step("modelling"):
+        raise RuntimeError("model failed")
     assert "✗ modelling" in failing.getvalue()

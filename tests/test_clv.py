@@ -762,7 +762,9 @@ def test_clv_needs_a_spend_model(cdnow_orders: pd.DataFrame) -> None:
 def test_result_object(cdnow_bgnbd: clv.CustomerValue, capsys: pytest.CaptureFixture[str]) -> None:
     assert isinstance(cdnow_bgnbd, sm.Result)
     assert isinstance(cdnow_bgnbd, sm.CustomerValue)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(
+        dataclasses.FrozenInstanceError, match="cannot assign to field 'definition'"
+    ):
         cdnow_bgnbd.definition = "x"  # type: ignore[misc]
     df = cdnow_bgnbd.to_pandas()
     assert list(df.columns[:5]) == ["buyer_id", "frequency", "recency", "T", "monetary_value"]

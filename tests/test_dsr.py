@@ -570,7 +570,7 @@ def test_what_if_arithmetic() -> None:
     assert w.change == pytest.approx(97 / 21 - 4.8)
     assert dsr_what_if(4.8, 20, target=5).fives_needed is None
     assert dsr_what_if(4.8, 20, target=4.8).fives_needed == 0
-    with pytest.raises(ShopmetricsError):
+    with pytest.raises(ShopmetricsError, match="whole number of stars from 1 to 5, got 6"):
         dsr_what_if(4.8, 20, stars=6)
 
 

@@ -253,7 +253,7 @@ def test_cells_of_an_export_that_do_not_parse_are_an_error_naming_file_and_colum
     assert "商品效果.csv" in msg
     assert "商品访客数 (visitors)" in msg
     assert "'abc'" in msg
-    with pytest.raises(sm.ShopmetricsError):
+    with pytest.raises(sm.ShopmetricsError, match="1 value is not a number"):
         sm.funnel(traffic=path)
     # validation loads without refusing and reports it
     table = _engine.load(path, "traffic", localize=False)

@@ -225,3 +225,30 @@ def test_mean_changes_match_statsmodels_on_per_buyer_values(metric: str) -> None
         assert row["diff_ci_low"] == pytest.approx(lo, rel=1e-9)
         assert row["diff_ci_high"] == pytest.approx(hi, rel=1e-9)
         assert row["test"] == "delta-z"
+
+
+def test_relative_change_intervals_match_independent_references() -> None:
+    """rel_change + 1 is a ratio: for a rate, statsmodels' score interval of the ratio of
+    two proportions; for aov, Fieller's interval from the per-buyer means and their
+    variances computed here by numpy from the raw rows."""
+    res = _funnel_two_weeks(
+        {"a": (0.05, 0.08), "b": (0.02, 0.02)}, {"a": (400, 500), "b": (300, 300)}
+    )
+    c = sm.compare(res, metrics=["payment_conversion"]).to_pandas().set_index("source")
+    lo, hi = confint_proportions_2indep(40, 500, 20, 400, method="score", compare="ratio")
+    assert c.loc["a", "rel_change_ci_low"] == pytest.approx(lo - 1, rel=1e-6)
+    assert c.loc["a", "rel_change_ci_high"] == pytest.approx(hi - 1, rel=1e-6)
+
+    events, orders = _clustered_two_weeks(4)
+    t = sm.compare(sm.visitor_value(events, orders, freq="W"), metrics=["aov"]).to_pandas()
+    week = orders["paid_at"].dt.isocalendar().week
+    per_buyer = orders.groupby([week, orders["buyer_id"]])["amount"].sum()
+    (w0, y0), (w1, y1) = [(w, g.to_numpy()) for w, g in per_buyer.groupby(level=0)]
+    a, b = y1.mean(), y0.mean()
+    va, vb = y1.var(ddof=1) / len(y1), y0.var(ddof=1) / len(y0)
+    z2 = 1.959963984540054**2
+    # Fieller (1954), independent case: roots of θ²(b² - z²vb) - 2θab + (a² - z²va) = 0
+    roots = np.roots([b * b - z2 * vb, -2 * a * b, a * a - z2 * va])
+    assert w1 > w0
+    assert t["rel_change_ci_low"].iloc[0] == pytest.approx(roots.min() - 1, rel=1e-9)
+    assert t["rel_change_ci_high"].iloc[0] == pytest.approx(roots.max() - 1, rel=1e-9)

@@ -55,6 +55,13 @@ def last_period(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 def score_table(sums: Keyed, *, shrink: bool = False) -> pd.DataFrame:
     """The keys, then per dimension the score, count and interval (clipped to [1, 5]).
 
+    Interval: the normal interval of a mean, ``ȳ ± z s / sqrt(n)``, from the window's
+    count, Σ stars and Σ stars² (:func:`~shopmetrics.stats.intervals.mean_ci`, linear
+    scale: the stars are bounded and left-skewed near 5, where a log scale would be
+    wrong), clipped to the 1-5 scale. Assumptions: ratings independent (one per order
+    line after the platform's rules); enough ratings for the normal reference: simulated
+    coverage 93.6% at 150 ratings with 80% fives, 87% at 30 (docs/statistics.md).
+
     With ``shrink``, also ``<dim>_shrunk_score`` (normal-normal empirical Bayes toward
     the pooled mean of the groups).
     """

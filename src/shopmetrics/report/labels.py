@@ -162,6 +162,13 @@ _SUFFIXES: tuple[tuple[str, str, str], ...] = (
     ("_rel_change", "{}, relative change", "{} 变化率"),
     ("_rel_diff", "{}, relative difference", "{} 相对差异"),
     ("_shrunk", "{}, shrunk (empirical Bayes)", "{} (经验贝叶斯收缩)"),
+    ("_peer_avg", "{}, peer average", "{} 同行同层平均"),
+    ("_peer_top10", "{}, peer top 10%", "{} 同行同层优秀"),
+    ("_vs_peer_diff", "{}, gap to peer average", "{} 与同行同层平均之差"),
+    ("_vs_peer_ratio", "{}, ratio to peer average", "{} 与同行同层平均之比"),
+    ("_vs_top10_diff", "{}, gap to peer top 10%", "{} 与同行同层优秀之差"),
+    ("_vs_top10_ratio", "{}, ratio to peer top 10%", "{} 与同行同层优秀之比"),
+    ("_beyond_ci", "{}, peer average beyond interval", "{} 同行平均超出区间"),
     ("_p", "{}, p-value", "{} p 值"),
     ("_q", "{}, q-value", "{} q 值"),
 )

@@ -221,3 +221,64 @@ def test_spend_and_margin(small: sm.datasets.Store) -> None:
     assert t["cost"] == pytest.approx(cost)
     assert t["visitor_cost"] == pytest.approx(cost / t["visitors"])
     assert t["visitor_profit"] == pytest.approx(t["visitor_value"] * 0.3 - t["visitor_cost"])
+
+
+def _weekly_buyers() -> pd.DataFrame:
+    """Orders from 2026-01-05 (a Monday): buyer b{i} pays every week, a new buyer n{w} each week."""
+    rows = []
+    for w in range(8):
+        day = pd.Timestamp("2026-01-05 10:00") + pd.Timedelta(weeks=w)
+        rows += [(f"o{w}-{i}", f"1{i:04d}", day + pd.Timedelta(hours=i), 10.0) for i in range(3)]
+        rows.append((f"o{w}-n", f"9{w:04d}", day + pd.Timedelta(hours=5), 40.0))
+    t = pd.DataFrame(rows, columns=["order_id", "buyer_id", "paid_at", "amount"])
+    return t.assign(created_at=t["paid_at"])
+
+
+def test_repurchase_refuses_periods_its_lookback_cannot_cover() -> None:
+    orders = _weekly_buyers()
+    t = repurchase(orders, freq="W", lookback_days=28).set_index("period")
+    # W02 starts on the first day of the orders: 0 of 28 days of history; W06 (2026-02-02)
+    # has 28 days before it (2026-01-05 .. 2026-02-01) and is the first week that can be known
+    assert t["history_days"].tolist() == [0, 7, 14, 21, 28, 28, 28, 28]
+    unknown = ["2026-W02", "2026-W03", "2026-W04", "2026-W05"]
+    assert t.loc[unknown, "repurchase_rate"].isna().all()
+    assert t.loc[unknown, "returning_share"].isna().all()
+    # by hand: the 3 weekly buyers are old, the week's new buyer is not: 3 / 4; 30 / 70
+    assert t.loc["2026-W06", "repurchase_rate"] == pytest.approx(3 / 4)
+    assert t.loc["2026-W06", "returning_share"] == pytest.approx(30 / 70)
+    (flag,) = repurchase(orders, freq="W", lookback_days=28).attrs["flags"]
+    assert flag.code == "short_history"
+    assert flag.subject["period"] == unknown
+    assert "2026-W02, 2026-W03, 2026-W04, 2026-W05" in flag.message
+    # the old default: a 365-day look-back on 8 weeks of orders knows no week at all
+    assert repurchase(orders, freq="W")["repurchase_rate"].isna().all()
+
+
+def test_repurchase_with_a_declared_history_start() -> None:
+    # the shop opened on 2026-01-05: nobody bought before, so every week is known
+    t = repurchase(_weekly_buyers(), freq="W", lookback_days=28, history_start="2026-01-05")
+    assert t["history_coverage"].eq(1.0).all()
+    assert t["repurchase_rate"].iloc[0] == pytest.approx(0.0)
+    assert t["repurchase_rate"].iloc[1] == pytest.approx(3 / 4)
+    assert "flags" not in t.attrs
+    # and min_history=0 keeps the lower bounds
+    lower = repurchase(_weekly_buyers(), freq="W", lookback_days=28, min_history=0)
+    assert lower["repurchase_rate"].iloc[1] == pytest.approx(3 / 4)
+
+
+def test_cohorts_say_how_much_history_each_cohort_has() -> None:
+    c = cohorts(_weekly_buyers(), new_buyer_days=28)
+    first = c[(c["cohort"] == "2026-01") & (c["months_since"] == 0)].iloc[0]
+    # 2026-01: orders begin 2026-01-05, no day before; February: 27 days of January
+    assert first["history_days"] == 0
+    feb = c[(c["cohort"] == "2026-02") & (c["months_since"] == 0)].iloc[0]
+    assert feb["history_days"] == 27
+    assert feb["history_coverage"] == pytest.approx(27 / 28)
+    # last paid 2026-02-23 15:00: February seen from day 1 to 22 days 15 hours of 28 days
+    assert feb["month_coverage"] == pytest.approx((22 + 15 / 24) / 28)
+    # January seen from 2026-01-05 10:00 to its end: 26 days 14 hours of 31
+    assert first["month_coverage"] == pytest.approx((26 + 14 / 24) / 31)
+    (flag,) = c.attrs["flags"]
+    assert flag.code == "short_history"
+    assert flag.subject["cohort"] == ["2026-01", "2026-02"]
+    assert cohorts(_weekly_buyers(), history_start="2025-01-01").attrs == {}

@@ -573,6 +573,7 @@ def cohorts(
         .sort_values(["cohort_m", "months_since"])
         .reset_index(drop=True)
     )
+    out["buyers"] = out["buyers"].astype("int64")  # the same type whatever the engine
     size = out[out["months_since"] == 0].set_index("cohort_m")["buyers"]
     out["retention"] = out["buyers"] / out["cohort_m"].map(size).astype(float)
     out.insert(0, "cohort", [engine.period_label(int(k), "M") for k in out["cohort_m"]])

@@ -50,8 +50,9 @@ class VisitorValueResult(Result):
     (+ interval), ``aov`` (+ interval), ``visitor_value`` (+ interval), ``refund_amount``
     (refunds so far on the amount paid in the period), ``visitor_value_net``,
     ``refund_rate_30d`` (refunded lines / paid lines in the 30 days to the period end, the
-    platform's definition), and with spend ``cost``, ``visitor_cost``; with a margin
-    ``visitor_profit``.
+    platform's definition), and with spend ``cost``, ``visitor_cost``; with costs or a
+    margin ``gross_profit`` and ``visitor_profit`` (gross profit per visitor, less the
+    cost per visitor).
     """
 
     kind = "visitor_value"
@@ -72,7 +73,7 @@ def visitor_value(
     traffic: Any = None,
     by: Sequence[str] | str = (),
     freq: Freq = None,
-    margin: float | None = None,
+    margin: float | Mapping[str, float] | None = None,
     columns: Mapping[str, str] | None = None,
     *,
     start: Any = None,
@@ -92,8 +93,11 @@ def visitor_value(
             export; its 成功退款金额 gives ``refund_amount`` when no orders are given).
         by: Grouping columns.
         freq: ``None``, ``"D"``, ``"W"`` or ``"M"``.
-        margin: Gross margin as a fraction of sales (or use the orders' ``cost`` column)
-            for ``visitor_profit``.
+        margin: For ``visitor_profit`` (gross profit per visitor): a line's profit is
+            ``amount - cost`` where the orders have a ``cost``; else its product's margin
+            when ``margin`` maps product ids to margins (fractions of sales); else a
+            store-wide margin: ``margin`` as a number, or the margin of the lines with a
+            cost. The audit notes say how much of the paid amount each covers.
         columns: ``{their_name: canonical_name}``.
         start: First instant included.
         end: First instant excluded.
@@ -158,7 +162,7 @@ def visitor_value(
         table = table.merge(sums.table[[*keys, "cost"]], on=keys, how="left")
         table["cost"] = table["cost"].fillna(0.0)
         table["visitor_cost"] = intervals.rate(table["cost"], table["visitors"])
-    table = _with_profit(table, od, margin, notes)
+    table = _with_profit(table, od, margin, (by, freq, t0, t1), notes)
     if detect and od is not None:
         flags += aov_flags(od, by, freq, t0, t1)
     meta = {**base.meta, "margin": margin}
@@ -277,25 +281,109 @@ def _with_refunds(
 
 
 def _with_profit(
-    table: pd.DataFrame, od: Table | None, margin: float | None, notes: list[str]
+    table: pd.DataFrame,
+    od: Table | None,
+    margin: float | Mapping[str, float] | None,
+    when: tuple[list[str], Freq, dt.datetime | None, dt.datetime | None],
+    notes: list[str],
 ) -> pd.DataFrame:
-    """``visitor_profit``: visitor value times the margin (given, or the store's from the
-    orders' cost column), less the cost per visitor when there is spend."""
-    profit_share = None
-    if margin is not None:
-        profit_share = float(margin)
-    elif od is not None and od.has("cost"):
-        profit_share = paid_orders.store_margin(od)
-        notes.append(
-            f"visitor_profit from the orders' cost column (store-wide margin {profit_share:.1%})"
-            if profit_share is not None
-            else "no paid amount for a margin"
-        )
-    if profit_share is not None:
-        table["visitor_profit"] = table["visitor_value"] * profit_share
-        if "visitor_cost" in table.columns:
-            table["visitor_profit"] = table["visitor_profit"] - table["visitor_cost"]
+    """``gross_profit`` and ``visitor_profit`` (gross profit per visitor, less the cost
+    per visitor when there is spend), order line by order line: the line's own ``cost``
+    where the orders have it, else its product's margin where ``margin`` maps products to
+    margins, else the store-wide margin (``margin`` as a number, or the margin of the
+    lines with a cost) as a stated fallback."""
+    by, freq, t0, t1 = when
+    store = float(margin) if isinstance(margin, int | float) else None
+    per_product = dict(margin) if isinstance(margin, Mapping) else {}
+    if od is None or (store is None and not per_product and not od.has("cost")):
+        return table
+    sums = _profit_sums(od, by, freq, t0, t1, with_product=bool(per_product))
+    if store is None and od.has("cost"):
+        costed = float(sums["amount_costed"].sum())
+        store = (costed - float(sums["cost"].sum())) / costed if costed else None
+    rest = sums["amount"] - sums["amount_costed"]
+    if per_product and "product_id" in sums.columns:
+        m = sums["product_id"].astype(str).map(per_product)
+        by_product = rest.where(m.notna(), 0.0)
+        sums["profit"] = (sums["amount_costed"] - sums["cost"]) + by_product * m.fillna(0.0)
+        rest = rest - by_product
+    else:
+        sums["profit"] = sums["amount_costed"] - sums["cost"]
+        by_product = rest * 0.0
+    sums["profit"] = sums["profit"] + rest * (store if store is not None else np.nan)
+    notes.append(_profit_note(sums, by_product, rest, store, margin))
+    keys = [*by, "period"]
+    got = sums.groupby(keys, dropna=False, sort=False)["profit"].sum(min_count=1)
+    table = table.merge(
+        got.rename("gross_profit").reset_index(), on=keys, how="left", indicator="_sold"
+    )
+    none_paid = table["_sold"] == "left_only"  # no paid line: no profit; unknown stays NaN
+    table["gross_profit"] = table["gross_profit"].mask(none_paid, 0.0)
+    table = table.drop(columns=["_sold"])
+    table["visitor_profit"] = intervals.rate(table["gross_profit"], table["visitors"])
+    if "visitor_cost" in table.columns:
+        table["visitor_profit"] = table["visitor_profit"] - table["visitor_cost"]
     return table
+
+
+def _profit_sums(
+    od: Table,
+    by: list[str],
+    freq: Freq,
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
+    *,
+    with_product: bool,
+) -> pd.DataFrame:
+    """Paid amount, the amount of lines with a cost and their cost, per group, period (and
+    product, for per-product margins), from the paid order lines."""
+    keys = [*by, PERIOD]
+    if with_product and od.has("product_id") and "product_id" not in by:
+        keys.append("product_id")
+    has_cost = od.has("cost")
+    costed = ~nw.col("cost").is_null() if has_cost else nw.lit(value=False)
+    cost = nw.when(costed).then(nw.col("cost")).otherwise(nw.lit(0.0)) if has_cost else nw.lit(0.0)
+    frame = paid_orders.paid_between(od, t0, t1).with_columns(
+        engine.period_key("paid_at", freq).alias(PERIOD),
+        nw.when(costed).then(nw.col("amount")).otherwise(nw.lit(0.0)).alias("_ac"),
+        cost.alias("_c"),
+    )
+    sums = engine.collect(
+        frame.group_by(keys).agg(
+            nw.col("amount").sum().alias("amount"),
+            nw.col("_ac").sum().alias("amount_costed"),
+            nw.col("_c").sum().alias("cost"),
+        ),
+        "visitor_value:profit",
+    )
+    for c in ("amount", "amount_costed", "cost"):
+        sums[c] = sums[c].astype("float64").fillna(0.0)
+    sums["period"] = [engine.period_label(int(k), freq) for k in sums[PERIOD]]
+    return sums.drop(columns=[PERIOD])
+
+
+def _profit_note(
+    sums: pd.DataFrame, by_product: Any, rest: Any, store: float | None, margin: Any
+) -> str:
+    """How much of the paid amount each source of profit covers."""
+    total = float(sums["amount"].sum())
+    if not total:
+        return "visitor_profit: no paid amount"
+    costed = float(sums["amount_costed"].sum()) / total
+    parts = [f"{costed:.1%} of the paid amount from the orders' own cost"]
+    if float(by_product.sum()):
+        parts.append(f"{float(by_product.sum()) / total:.1%} from the per-product margins given")
+    left = float(rest.sum())
+    if left and store is not None:
+        given = "the margin given" if isinstance(margin, int | float) else "the lines with a cost"
+        parts.append(
+            f"{left / total:.1%} from the store-wide margin {store:.1%} ({given}), a fallback"
+        )
+    elif left:
+        parts.append(
+            f"{left / total:.1%} without a cost or a margin: their profit is unknown (NaN)"
+        )
+    return "visitor_profit: gross profit per visitor, " + "; ".join(parts)
 
 
 def decompose(result: VisitorValueResult, current: str, previous: str) -> pd.DataFrame:

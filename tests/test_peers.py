@@ -98,9 +98,14 @@ def test_repeated_peer_rows_are_refused() -> None:
 def test_dsr_refuses_peers_broken_down_by_a_dimension_not_asked_for(
     store: sm.datasets.Store,
 ) -> None:
-    # DSR does not have the funnel's bug: a peers table by category without by= is refused
     by_cat = pd.concat(
         [store.dsr_peers.assign(category=c) for c in ("kitchen", "toys")], ignore_index=True
     )
-    with pytest.raises(sm.SchemaError, match="repeated rows for the same dimension"):
+    with pytest.raises(
+        sm.SchemaError, match=r"broken down by \['category'\] \('category': kitchen, toys\)"
+    ):
         sm.dsr(store.ratings, store.orders, peers=by_cat)
+    # one tier for the whole table is not a breakdown: the same figures as without it
+    tier = sm.dsr(store.ratings, store.orders, peers=store.dsr_peers.assign(tier="L3"))
+    plain = sm.dsr(store.ratings, store.orders, peers=store.dsr_peers)
+    pd.testing.assert_frame_equal(tier.to_pandas(), plain.to_pandas())

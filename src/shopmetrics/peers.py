@@ -34,7 +34,7 @@ from shopmetrics.errors import SchemaError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BENCHMARKS", "compare_to_peers", "join_keys", "read_peers"]
+__all__ = ["BENCHMARKS", "check_peers", "compare_to_peers", "join_keys", "read_peers"]
 
 BENCHMARKS = ("peer_avg", "peer_top10", "peer_max", "peer_min")
 """The value columns of a peers table; every other column but the metric is a dimension."""
@@ -86,6 +86,16 @@ def join_keys(
         )
         raise SchemaError(msg)
     return keys
+
+
+def check_peers(peers: Any, columns: Mapping[str, str] | None, by: Sequence[str]) -> list[str]:
+    """The join keys of a DSR peers table (one row per ``dimension``, or ``metric``), after
+    :func:`join_keys` refused a breakdown the call does not group by."""
+    p = read_peers(peers, columns)
+    key = "dimension" if "dimension" in p.columns else "metric"
+    if key not in p.columns:
+        return []  # the DSR's own loader names what is missing
+    return join_keys(p, by, key=key)
 
 
 def compare_to_peers(

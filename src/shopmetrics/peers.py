@@ -127,7 +127,8 @@ def compare_to_peers(
     keys = join_keys(p, by)
     p = p.assign(metric=p["metric"].astype(str))
     table = table.copy()
-    for metric in sorted(set(p["metric"]) & set(table.columns)):
+    asked = set(p["metric"])
+    for metric in [c for c in table.columns if c in asked]:  # in the table's column order
         rows = p[p["metric"] == metric]
         bench = [c for c in ("peer_avg", "peer_top10") if c in rows.columns]
         if keys:

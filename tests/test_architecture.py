@@ -41,7 +41,8 @@ LAYERS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (6, ("shopmetrics.funnel", "shopmetrics.dsr", "shopmetrics.traffic",
          "shopmetrics.visitor_value", "shopmetrics.attribution", "shopmetrics.clv",
          "shopmetrics.compare", "shopmetrics.ab", "shopmetrics.anomaly",
-         "shopmetrics.validation", "shopmetrics.dsr_tables")),
+         "shopmetrics.validation", "shopmetrics.dsr_tables", "shopmetrics.peers",
+         "shopmetrics.creative")),
     (7, ("shopmetrics.report",)),
     (8, ("shopmetrics.cli", "shopmetrics.weekly", "shopmetrics.datasets", "=shopmetrics")),
 )  # fmt: skip

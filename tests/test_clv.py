@@ -797,3 +797,26 @@ def test_plot_holdout(cdnow_bgnbd: clv.CustomerValue) -> None:
     assert no_holdout.holdout_ is None
     with pytest.raises(ShopmetricsError, match="no holdout"):
         no_holdout.plot_holdout()
+
+
+def test_short_history_is_flagged_with_its_coverage() -> None:
+    """Planted: the first purchase on 2026-01-05, calibration to 2026-03-16 (70 days, 10
+    weeks of history). A 52-week horizon is 5.2 times that: flagged, coverage 10 / 52;
+    a 20-week horizon (2 times) is the models' ordinary extrapolation: not flagged."""
+    rng = np.random.default_rng(4)
+    rows = []
+    for b in range(200):
+        days = np.sort(rng.integers(0, 71, size=int(rng.integers(1, 5))))
+        rows += [
+            (f"{700_000 + b}", pd.Timestamp("2026-01-05 12:00") + pd.Timedelta(days=int(d)), 30.0)
+            for d in np.r_[0 if b == 0 else days[0], days]
+        ]
+    orders = pd.DataFrame(rows, columns=["buyer_id", "created_at", "amount"])
+    orders["order_id"] = [f"o{i}" for i in range(len(orders))]
+    cv = sm.customer_value(orders, calibration_end="2026-03-16", models=("bgnbd",))
+    assert cv.meta["history"] == pytest.approx(10.0)
+    (flag,) = [f for f in cv.flags if f.code == "short_history"]
+    assert flag.evidence["history_coverage"] == pytest.approx(10 / 52, abs=1e-4)
+    assert "10.0 weeks of purchases up to 2026-03-16" in flag.message
+    ok = sm.customer_value(orders, calibration_end="2026-03-16", models=("bgnbd",), horizon=20)
+    assert "short_history" not in {f.code for f in ok.flags}

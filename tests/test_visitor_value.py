@@ -214,11 +214,10 @@ def test_flags_refunds_dominant_buyer_and_cents() -> None:
 
 
 def test_spend_and_margin(small: sm.datasets.Store) -> None:
-    t = (
-        sm.visitor_value(small.events, small.orders, spend=small.spend, margin=0.3)
-        .to_pandas()
-        .iloc[0]
-    )
+    # orders without a cost column: the store-wide margin given is the profit of every line
+    # (changed for issue 19: with costs on the lines, their own cost comes first)
+    no_cost = small.orders.drop(columns=["cost"])
+    t = sm.visitor_value(small.events, no_cost, spend=small.spend, margin=0.3).to_pandas().iloc[0]
     cost = small.spend["cost"].sum()
     assert t["cost"] == pytest.approx(cost)
     assert t["visitor_cost"] == pytest.approx(cost / t["visitors"])
@@ -251,3 +250,130 @@ def test_net_visitor_value_interval_is_the_mean_over_visitors_of_net_spend() -> 
         assert row["visitor_value_net"] == pytest.approx(y.mean(), rel=1e-12)
         assert row["visitor_value_net_ci_low"] == pytest.approx(lo, rel=1e-9)
         assert row["visitor_value_net_ci_high"] == pytest.approx(hi, rel=1e-9)
+
+
+def _weekly_buyers() -> pd.DataFrame:
+    """Orders from 2026-01-05 (a Monday): buyer b{i} pays every week, a new buyer n{w} each week."""
+    rows = []
+    for w in range(8):
+        day = pd.Timestamp("2026-01-05 10:00") + pd.Timedelta(weeks=w)
+        rows += [(f"o{w}-{i}", f"1{i:04d}", day + pd.Timedelta(hours=i), 10.0) for i in range(3)]
+        rows.append((f"o{w}-n", f"9{w:04d}", day + pd.Timedelta(hours=5), 40.0))
+    t = pd.DataFrame(rows, columns=["order_id", "buyer_id", "paid_at", "amount"])
+    return t.assign(created_at=t["paid_at"])
+
+
+def test_repurchase_refuses_periods_its_lookback_cannot_cover() -> None:
+    orders = _weekly_buyers()
+    t = repurchase(orders, freq="W", lookback_days=28).set_index("period")
+    # W02 starts on the first day of the orders: 0 of 28 days of history; W06 (2026-02-02)
+    # has 28 days before it (2026-01-05 .. 2026-02-01) and is the first week that can be known
+    assert t["history_days"].tolist() == [0, 7, 14, 21, 28, 28, 28, 28]
+    unknown = ["2026-W02", "2026-W03", "2026-W04", "2026-W05"]
+    assert t.loc[unknown, "repurchase_rate"].isna().all()
+    assert t.loc[unknown, "returning_share"].isna().all()
+    # by hand: the 3 weekly buyers are old, the week's new buyer is not: 3 / 4; 30 / 70
+    assert t.loc["2026-W06", "repurchase_rate"] == pytest.approx(3 / 4)
+    assert t.loc["2026-W06", "returning_share"] == pytest.approx(30 / 70)
+    (flag,) = repurchase(orders, freq="W", lookback_days=28).attrs["flags"]
+    assert flag.code == "short_history"
+    assert flag.subject["period"] == unknown
+    assert "2026-W02, 2026-W03, 2026-W04, 2026-W05" in flag.message
+    # the old default: a 365-day look-back on 8 weeks of orders knows no week at all
+    assert repurchase(orders, freq="W")["repurchase_rate"].isna().all()
+
+
+def test_repurchase_with_a_declared_history_start() -> None:
+    # the shop opened on 2026-01-05: nobody bought before, so every week is known
+    t = repurchase(_weekly_buyers(), freq="W", lookback_days=28, history_start="2026-01-05")
+    assert t["history_coverage"].eq(1.0).all()
+    assert t["repurchase_rate"].iloc[0] == pytest.approx(0.0)
+    assert t["repurchase_rate"].iloc[1] == pytest.approx(3 / 4)
+    assert "flags" not in t.attrs
+    # and min_history=0 keeps the lower bounds
+    lower = repurchase(_weekly_buyers(), freq="W", lookback_days=28, min_history=0)
+    assert lower["repurchase_rate"].iloc[1] == pytest.approx(3 / 4)
+
+
+def test_cohorts_say_how_much_history_each_cohort_has() -> None:
+    c = cohorts(_weekly_buyers(), new_buyer_days=28)
+    first = c[(c["cohort"] == "2026-01") & (c["months_since"] == 0)].iloc[0]
+    # 2026-01: orders begin 2026-01-05, no day before; February: 27 days of January
+    assert first["history_days"] == 0
+    feb = c[(c["cohort"] == "2026-02") & (c["months_since"] == 0)].iloc[0]
+    assert feb["history_days"] == 27
+    assert feb["history_coverage"] == pytest.approx(27 / 28)
+    # last paid 2026-02-23 15:00: February seen from day 1 to 22 days 15 hours of 28 days
+    assert feb["month_coverage"] == pytest.approx((22 + 15 / 24) / 28)
+    # January seen from 2026-01-05 10:00 to its end: 26 days 14 hours of 31
+    assert first["month_coverage"] == pytest.approx((26 + 14 / 24) / 31)
+    (flag,) = c.attrs["flags"]
+    assert flag.code == "short_history"
+    assert flag.subject["cohort"] == ["2026-01", "2026-02"]
+    assert cohorts(_weekly_buyers(), history_start="2025-01-01").attrs == {}
+
+
+def test_profit_from_own_cost_then_product_margin_then_store_margin() -> None:
+    """Planted: P1's lines carry their cost (margin 40%), P2 has no cost but a margin of 20%
+    given, P3 neither (the store-wide 50% given is its fallback). By hand, per product:
+    P1 2 x 100 - 2 x 60 = 80; P2 150 x 0.2 = 30; P3 50 x 0.5 = 25."""
+    ts = pd.Timestamp("2026-11-16 10:00")
+    events = pd.DataFrame(
+        {
+            "ts": [ts + pd.Timedelta(minutes=i) for i in range(10)],
+            "visitor_id": [str(90_000 + i) for i in range(10)],
+            "event": "visit",
+            "product_id": ["P1"] * 4 + ["P2"] * 4 + ["P3"] * 2,
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4"],
+            "buyer_id": ["90000", "90001", "90004", "90008"],
+            "created_at": ts + pd.Timedelta(hours=1),
+            "paid_at": ts + pd.Timedelta(hours=2),
+            "amount": [100.0, 100.0, 150.0, 50.0],
+            "cost": [60.0, 60.0, None, None],
+            "product_id": ["P1", "P1", "P2", "P3"],
+        }
+    )
+    margins = {"P2": 0.2}
+    got = sm.visitor_value(events, orders, by="product_id", margin=margins, detect=False)
+    t = got.to_pandas().set_index("product_id")
+    # P3: no cost, no margin of its own: the margin of the lines with a cost (40%), stated
+    assert t["gross_profit"].to_dict() == pytest.approx({"P1": 80.0, "P2": 30.0, "P3": 20.0})
+    # with a store-wide fallback for P3: 25 over its 2 visitors; P1 80 over 4 visitors
+    both = sm.visitor_value(events, orders, by="product_id", margin=0.5, detect=False).to_pandas()
+    b = both.set_index("product_id")
+    assert b.loc["P1", "visitor_profit"] == pytest.approx(80.0 / 4)
+    assert b.loc["P3", "gross_profit"] == pytest.approx(25.0)
+    assert b.loc["P2", "gross_profit"] == pytest.approx(75.0)  # 150 x 0.5: no margin of its own
+    note = next(n for n in got.audit.notes if n.startswith("visitor_profit"))
+    assert "50.0% of the paid amount from the orders' own cost" in note
+    assert "37.5% from the per-product margins given" in note
+    assert "12.5% from the store-wide margin 40.0% (the lines with a cost), a fallback" in note
+    # no cost column and no store-wide margin: P3's profit is unknown, and said to be
+    bare = sm.visitor_value(
+        events, orders.drop(columns=["cost"]), by="product_id", margin={"P1": 0.4}, detect=False
+    )
+    assert np.isnan(bare.to_pandas().set_index("product_id").loc["P3", "gross_profit"])
+    assert any("without a cost or a margin: their profit is unknown" in n for n in bare.audit.notes)
+    # no margin at all: the lines with a cost give the store-wide fallback, 40%, stated
+    own = sm.visitor_value(events, orders, by="product_id", detect=False)
+    o = own.to_pandas().set_index("product_id")
+    assert o.loc["P2", "gross_profit"] == pytest.approx(150.0 * 0.4)
+    assert any(
+        "store-wide margin 40.0% (the lines with a cost), a fallback" in n for n in own.audit.notes
+    )
+
+
+def test_per_product_profit_on_the_demo_store(store: sm.datasets.Store) -> None:
+    """Each product's profit is its own lines' amount - cost (pandas by hand), not the
+    store-wide margin times its paid amount."""
+    t = sm.visitor_value(store.events, store.orders, by="product_id", detect=False).to_pandas()
+    paid = store.orders[store.orders["paid_at"].notna()]
+    want = (paid["amount"] - paid["cost"]).groupby(paid["product_id"]).sum()
+    got = t.set_index("product_id")["gross_profit"]
+    np.testing.assert_allclose(got.reindex(want.index), want, rtol=1e-9)
+    margins = (want / paid.groupby("product_id")["amount"].sum()).dropna()
+    assert margins.max() - margins.min() > 0.2  # products differ: a store margin would be wrong

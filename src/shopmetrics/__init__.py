@@ -11,6 +11,7 @@ Public modules (the metric families):
     compare: period comparisons, significant movers, mix decomposition (``sm.compare``,
         ``sm.movers``).
     ab: A/B tests with sample-ratio checks, power and always-valid p-values (``sm.ab_test``).
+    creative: creative tests on CTR per impression, clustered by visitor (``sm.ctr_test``).
     anomaly: seasonality-aware anomaly detection on daily series (``sm.anomalies``).
     validation: table contracts checked all at once (``sm.validate``).
     report: the weekly report, its sections and renderings (``sm.weekly_report``).
@@ -91,6 +92,8 @@ _LAZY: dict[str, str] = {
     "ab_sample_size": "shopmetrics.ab",
     "ABTestResult": "shopmetrics.ab",
     "SampleSizeResult": "shopmetrics.ab",
+    "ctr_test": "shopmetrics.creative",
+    "CtrTestResult": "shopmetrics.creative",
     "anomalies": "shopmetrics.anomaly",
     "AnomalyResult": "shopmetrics.anomaly",
     "customer_value": "shopmetrics.clv",
@@ -112,6 +115,7 @@ _SUBMODULES = (
     "clv",
     "compare",
     "config",
+    "creative",
     "datasets",
     "dsr",
     "errors",
@@ -138,6 +142,7 @@ __all__ = [
     "ColumnNotFoundError",
     "ComparisonResult",
     "Config",
+    "CtrTestResult",
     "CustomerValue",
     "DSRResult",
     "DataQualityWarning",
@@ -171,6 +176,7 @@ __all__ = [
     "compare",
     "compare_attribution",
     "config_context",
+    "ctr_test",
     "customer_value",
     "dsr",
     "dsr_what_if",
@@ -215,6 +221,7 @@ if TYPE_CHECKING:
     from shopmetrics.audit import Audit
     from shopmetrics.clv import CustomerValue, customer_value
     from shopmetrics.compare import mix_decomposition, movers
+    from shopmetrics.creative import CtrTestResult, ctr_test
     from shopmetrics.dsr import LowRatings, WhatIf, dsr_what_if, low_ratings
     from shopmetrics.flags import Flag
     from shopmetrics.io.inspect import inspect

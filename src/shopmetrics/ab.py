@@ -308,8 +308,10 @@ def ab_test(
     Give either per-variant counts (``successes``, ``trials``; the first variant is the
     control) or raw ``events`` with a ``variant`` column. From events, ``trials`` are the
     unique visitors with a ``trials_event`` (default ``"visit"``) and ``successes`` the
-    unique visitors among them with a ``metric`` event (``"cart"``, ``"inquiry"``, ...; for a
-    main-image click test use ``metric="click", trials_event="exposure"``). A visitor seen in
+    unique visitors among them with a ``metric`` event (``"cart"``, ``"inquiry"``, ...). A
+    main-image click test is read on CTR per impression: use :func:`shopmetrics.ctr_test`
+    (``metric="click", trials_event="exposure"`` here counts the visitors who clicked at
+    least once, which on a list page is nearly all of them). A visitor seen in
     more than one variant is left out of every variant (counted in the audit and flagged:
     the split leaked).
 
@@ -469,7 +471,7 @@ def _counts(
     if successes is not None or trials is not None:
         msg = "give either counts (successes, trials) or events, not both"
         raise ShopmetricsError(msg)
-    return count_variants(
+    counts = count_variants(
         events,
         variant=variant,
         metric=metric,
@@ -480,6 +482,14 @@ def _counts(
         start=start,
         end=end,
     )
+    if metric == "click" and trials_event == "exposure":
+        note = (
+            "rate = exposed visitors who clicked at least once, not CTR (clicks / exposures): "
+            "for a creative test on CTR per impression use sm.ctr_test(events, variant=...)"
+        )
+        audit = dataclasses.replace(counts.audit, notes=(*counts.audit.notes, note))
+        counts = dataclasses.replace(counts, audit=audit)
+    return counts
 
 
 def _counts_from_arrays(

@@ -118,7 +118,8 @@ def anomalies(
 
     Args:
         series: A pandas Series indexed by date, or a table (pandas, pyarrow, polars,
-            DuckDB, ...) with a date column and a value column.
+            DuckDB, PySpark), or a path to a Parquet or CSV file, with a date column and a
+            value column.
         period: Length of the seasonal cycle in days (7: weekly).
         robust: Keep far-off days out of the fit (step 2). Without it one collapse bends
             the fit around itself.

@@ -529,6 +529,7 @@ def customer_value(
     meta = _meta(data, fits, flags, freq, horizon, discount_rate, margin, cfg.confidence)
     table = _prediction_table(data.summary, fits, dict(meta), horizon, discount_rate, margin)
     holdout, holdout_flags = _holdout_check(fits[model], data, meta, cfg.min_sample)
+    flags += detect.short_history(meta["history"], horizon, UNIT_NAMES[freq], data.calibration_end)
     notes = list(data.notes)
     if holdout is None:
         notes.append("no holdout period: nothing after calibration_end to check predictions on")
@@ -674,6 +675,8 @@ def _meta(
         "buyers": len(x),
         "repeat_buyers": int((x > 0).sum()),
         "horizon": float(horizon),
+        # units from the first purchase to calibration_end: what the fit has seen
+        "history": float(np.max(data.summary["T"])) if len(x) else 0.0,
         "discount_rate": float(discount_rate),
         "margin": float(margin),
         "confidence": confidence,

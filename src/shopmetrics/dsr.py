@@ -115,6 +115,7 @@ from shopmetrics.flags.ratings import (  # noqa: F401 - the BRUSH_* constants re
     BRUSH_P_VALUE,
     detect_ratings,
 )
+from shopmetrics.peers import check_peers
 from shopmetrics.results import Audit, Result
 from shopmetrics.stats import intervals
 from shopmetrics.stats.aggregates import Aggregates
@@ -597,6 +598,7 @@ def _frames(
     if by and freq is None:
         table["departing_dimension"] = departing_dimension(table, dep, by)
     if peers is not None:
+        check_peers(peers, columns, by)
         peer_table = load_peers(peers, columns, by, prep.notes)
         table = add_peers(table, peer_table)
         if not by or all(c not in peer_table.columns for c in by):

@@ -37,6 +37,7 @@ from shopmetrics.errors import DefinitionError, SchemaError
 from shopmetrics.flags.finding import sort_flags
 from shopmetrics.flags.registry import detect_funnel
 from shopmetrics.metrics import COUNT_ORDER, DEFINITIONS, RATES
+from shopmetrics.peers import compare_to_peers
 from shopmetrics.results import Audit, Exclusion, Result
 from shopmetrics.schema import UNIQUE_COUNTS
 from shopmetrics.stats import intervals, shrinkage
@@ -113,7 +114,9 @@ def funnel(
         columns: ``{their_name: canonical_name}`` for every table.
         definition: ``"alibaba"`` (default), ``"daily_mean"`` or ``"shopify"``; see
             :data:`DEFINITIONS`.
-        peers: Peer benchmarks (同行同层), long form with ``metric`` and ``peer_avg``.
+        peers: Peer benchmarks (同行同层), long form with ``metric``, ``peer_avg`` and
+            optionally ``peer_top10`` and dimension columns (``category``, ``tier`` ...):
+            joined on the dimensions in ``by``, see :mod:`shopmetrics.peers`.
         shrink: Add empirical-Bayes ``<rate>_shrunk`` columns (beta-binomial fitted
             across groups within each period).
         total: Add an ``(all)`` row per period, recomputing uniques over all groups.
@@ -158,7 +161,7 @@ def funnel(
     if shrink:
         table = _shrink(table, by)
     if peers is not None:
-        table = _peers(table, peers, columns)
+        table = compare_to_peers(table, peers, by, columns)
     meta = {
         "by": tuple(by),
         "freq": freq,
@@ -503,31 +506,6 @@ def _shrink(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
             shrunk, _, _ = shrinkage.shrink(table.loc[idx, num], table.loc[idx, den])
             out.loc[idx] = shrunk
         table[f"{name}_shrunk"] = out.to_numpy()
-    return table
-
-
-def _peers(table: pd.DataFrame, peers: Any, columns: Mapping[str, str] | None) -> pd.DataFrame:
-    """Peer comparison (同行同层平均): difference, ratio, and whether the gap is beyond the CI."""
-    p = engine.collect(engine.load(peers, "peers", columns).frame, "peers")
-    if "metric" not in p.columns or "peer_avg" not in p.columns:
-        msg = (
-            "peers: expected long form with columns 'metric' and 'peer_avg' "
-            f"(one row per metric); columns present: {list(p.columns)}"
-        )
-        raise SchemaError(msg)
-    for row in p.to_dict("records"):
-        metric = str(row["metric"])
-        if metric not in table.columns:
-            continue
-        avg = float(row["peer_avg"])
-        value = table[metric].to_numpy(float)
-        table[f"{metric}_peer_avg"] = avg
-        table[f"{metric}_vs_peer_diff"] = value - avg
-        with np.errstate(divide="ignore", invalid="ignore"):
-            table[f"{metric}_vs_peer_ratio"] = value / avg if avg else np.nan
-        lo, hi = f"{metric}_ci_low", f"{metric}_ci_high"
-        if lo in table.columns:
-            table[f"{metric}_beyond_ci"] = (avg < table[lo]) | (avg > table[hi])
     return table
 
 

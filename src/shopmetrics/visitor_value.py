@@ -52,8 +52,9 @@ class VisitorValueResult(Result):
     (refunds so far on the amount paid in the period), ``visitor_value_net`` (+ interval;
     ``net_amount_sq`` is the Σ over buyers of each buyer's net amount squared behind it),
     ``refund_rate_30d`` (refunded lines / paid lines in the 30 days to the period end, the
-    platform's definition), and with spend ``cost``, ``visitor_cost``; with a margin
-    ``visitor_profit``.
+    platform's definition), and with spend ``cost``, ``visitor_cost``; with costs or a
+    margin ``gross_profit`` and ``visitor_profit`` (gross profit per visitor, less the
+    cost per visitor).
     """
 
     kind = "visitor_value"
@@ -74,7 +75,7 @@ def visitor_value(
     traffic: Any = None,
     by: Sequence[str] | str = (),
     freq: Freq = None,
-    margin: float | None = None,
+    margin: float | Mapping[str, float] | None = None,
     columns: Mapping[str, str] | None = None,
     *,
     start: Any = None,
@@ -94,8 +95,11 @@ def visitor_value(
             export; its 成功退款金额 gives ``refund_amount`` when no orders are given).
         by: Grouping columns.
         freq: ``None``, ``"D"``, ``"W"`` or ``"M"``.
-        margin: Gross margin as a fraction of sales (or use the orders' ``cost`` column)
-            for ``visitor_profit``.
+        margin: For ``visitor_profit`` (gross profit per visitor): a line's profit is
+            ``amount - cost`` where the orders have a ``cost``; else its product's margin
+            when ``margin`` maps product ids to margins (fractions of sales); else a
+            store-wide margin: ``margin`` as a number, or the margin of the lines with a
+            cost. The audit notes say how much of the paid amount each covers.
         columns: ``{their_name: canonical_name}``.
         start: First instant included.
         end: First instant excluded.
@@ -166,7 +170,7 @@ def visitor_value(
         table = table.merge(sums.table[[*keys, "cost"]], on=keys, how="left")
         table["cost"] = table["cost"].fillna(0.0)
         table["visitor_cost"] = intervals.rate(table["cost"], table["visitors"])
-    table = _with_profit(table, od, margin, notes)
+    table = _with_profit(table, od, margin, (by, freq, t0, t1), notes)
     if detect and od is not None:
         flags += aov_flags(od, by, freq, t0, t1)
     meta = {**base.meta, "margin": margin}
@@ -320,25 +324,109 @@ def _net_squares(
 
 
 def _with_profit(
-    table: pd.DataFrame, od: Table | None, margin: float | None, notes: list[str]
+    table: pd.DataFrame,
+    od: Table | None,
+    margin: float | Mapping[str, float] | None,
+    when: tuple[list[str], Freq, dt.datetime | None, dt.datetime | None],
+    notes: list[str],
 ) -> pd.DataFrame:
-    """``visitor_profit``: visitor value times the margin (given, or the store's from the
-    orders' cost column), less the cost per visitor when there is spend."""
-    profit_share = None
-    if margin is not None:
-        profit_share = float(margin)
-    elif od is not None and od.has("cost"):
-        profit_share = paid_orders.store_margin(od)
-        notes.append(
-            f"visitor_profit from the orders' cost column (store-wide margin {profit_share:.1%})"
-            if profit_share is not None
-            else "no paid amount for a margin"
-        )
-    if profit_share is not None:
-        table["visitor_profit"] = table["visitor_value"] * profit_share
-        if "visitor_cost" in table.columns:
-            table["visitor_profit"] = table["visitor_profit"] - table["visitor_cost"]
+    """``gross_profit`` and ``visitor_profit`` (gross profit per visitor, less the cost
+    per visitor when there is spend), order line by order line: the line's own ``cost``
+    where the orders have it, else its product's margin where ``margin`` maps products to
+    margins, else the store-wide margin (``margin`` as a number, or the margin of the
+    lines with a cost) as a stated fallback."""
+    by, freq, t0, t1 = when
+    store = float(margin) if isinstance(margin, int | float) else None
+    per_product = dict(margin) if isinstance(margin, Mapping) else {}
+    if od is None or (store is None and not per_product and not od.has("cost")):
+        return table
+    sums = _profit_sums(od, by, freq, t0, t1, with_product=bool(per_product))
+    if store is None and od.has("cost"):
+        costed = float(sums["amount_costed"].sum())
+        store = (costed - float(sums["cost"].sum())) / costed if costed else None
+    rest = sums["amount"] - sums["amount_costed"]
+    if per_product and "product_id" in sums.columns:
+        m = sums["product_id"].astype(str).map(per_product)
+        by_product = rest.where(m.notna(), 0.0)
+        sums["profit"] = (sums["amount_costed"] - sums["cost"]) + by_product * m.fillna(0.0)
+        rest = rest - by_product
+    else:
+        sums["profit"] = sums["amount_costed"] - sums["cost"]
+        by_product = rest * 0.0
+    sums["profit"] = sums["profit"] + rest * (store if store is not None else np.nan)
+    notes.append(_profit_note(sums, by_product, rest, store, margin))
+    keys = [*by, "period"]
+    got = sums.groupby(keys, dropna=False, sort=False)["profit"].sum(min_count=1)
+    table = table.merge(
+        got.rename("gross_profit").reset_index(), on=keys, how="left", indicator="_sold"
+    )
+    none_paid = table["_sold"] == "left_only"  # no paid line: no profit; unknown stays NaN
+    table["gross_profit"] = table["gross_profit"].mask(none_paid, 0.0)
+    table = table.drop(columns=["_sold"])
+    table["visitor_profit"] = intervals.rate(table["gross_profit"], table["visitors"])
+    if "visitor_cost" in table.columns:
+        table["visitor_profit"] = table["visitor_profit"] - table["visitor_cost"]
     return table
+
+
+def _profit_sums(
+    od: Table,
+    by: list[str],
+    freq: Freq,
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
+    *,
+    with_product: bool,
+) -> pd.DataFrame:
+    """Paid amount, the amount of lines with a cost and their cost, per group, period (and
+    product, for per-product margins), from the paid order lines."""
+    keys = [*by, PERIOD]
+    if with_product and od.has("product_id") and "product_id" not in by:
+        keys.append("product_id")
+    has_cost = od.has("cost")
+    costed = ~nw.col("cost").is_null() if has_cost else nw.lit(value=False)
+    cost = nw.when(costed).then(nw.col("cost")).otherwise(nw.lit(0.0)) if has_cost else nw.lit(0.0)
+    frame = paid_orders.paid_between(od, t0, t1).with_columns(
+        engine.period_key("paid_at", freq).alias(PERIOD),
+        nw.when(costed).then(nw.col("amount")).otherwise(nw.lit(0.0)).alias("_ac"),
+        cost.alias("_c"),
+    )
+    sums = engine.collect(
+        frame.group_by(keys).agg(
+            nw.col("amount").sum().alias("amount"),
+            nw.col("_ac").sum().alias("amount_costed"),
+            nw.col("_c").sum().alias("cost"),
+        ),
+        "visitor_value:profit",
+    )
+    for c in ("amount", "amount_costed", "cost"):
+        sums[c] = sums[c].astype("float64").fillna(0.0)
+    sums["period"] = [engine.period_label(int(k), freq) for k in sums[PERIOD]]
+    return sums.drop(columns=[PERIOD])
+
+
+def _profit_note(
+    sums: pd.DataFrame, by_product: Any, rest: Any, store: float | None, margin: Any
+) -> str:
+    """How much of the paid amount each source of profit covers."""
+    total = float(sums["amount"].sum())
+    if not total:
+        return "visitor_profit: no paid amount"
+    costed = float(sums["amount_costed"].sum()) / total
+    parts = [f"{costed:.1%} of the paid amount from the orders' own cost"]
+    if float(by_product.sum()):
+        parts.append(f"{float(by_product.sum()) / total:.1%} from the per-product margins given")
+    left = float(rest.sum())
+    if left and store is not None:
+        given = "the margin given" if isinstance(margin, int | float) else "the lines with a cost"
+        parts.append(
+            f"{left / total:.1%} from the store-wide margin {store:.1%} ({given}), a fallback"
+        )
+    elif left:
+        parts.append(
+            f"{left / total:.1%} without a cost or a margin: their profit is unknown (NaN)"
+        )
+    return "visitor_profit: gross profit per visitor, " + "; ".join(parts)
 
 
 def decompose(result: VisitorValueResult, current: str, previous: str) -> pd.DataFrame:
@@ -409,12 +497,26 @@ def repurchase(
     columns: Mapping[str, str] | None = None,
     tz: str | None = None,
     lookback_days: int = 365,
+    *,
+    history_start: Any = None,
+    min_history: float = 1.0,
 ) -> pd.DataFrame:
-    """Repurchase rate by the 老买家 rule, per period.
+    """Repurchase rate by the 老买家 rule, per period, with how much history it rests on.
 
     ``repurchase_rate`` = paid buyers of the period who had also paid within the
     ``lookback_days`` before the period's start / paid buyers of the period.
     ``returning_share`` is the same ratio on paid amount.
+
+    The look-back can only see the orders given: ``history_days`` is how many of the
+    ``lookback_days`` before the period the orders cover (from the first paid order, or
+    a declared ``history_start``), ``history_coverage`` the share of the look-back known
+    (all of it with ``history_start``: nothing was sold before it). Where it is under
+    ``min_history`` the rate cannot be known (a buyer may have paid before the data
+    begins): ``repurchase_rate``, its interval and ``returning_share`` are NaN,
+    ``old_buyers`` is a lower bound, and a ``short_history`` flag (in
+    ``.attrs["flags"]``) names the periods. Pass ``history_start`` (e.g. the shop's
+    opening day) when nothing was sold before it, or ``min_history=0`` to keep the
+    lower bounds.
 
     References:
         Metric dictionary, "Value" (复购率, plnmw.com).
@@ -433,34 +535,9 @@ def repurchase(
         .agg(nw.len().alias("paid_buyers"), nw.col("amt").sum().alias("paid_amount")),
         "repurchase:buyers",
     )
-    rows = []
-    for key in sorted(int(k) for k in buyers[PERIOD].unique()):
-        start = engine.period_start(key, freq)
-        history = (
-            od.frame.filter(
-                engine.between("paid_at", start - dt.timedelta(days=lookback_days), start)
-            )
-            .select("buyer_id")
-            .unique()
-        )
-        cur = (
-            paid.filter(nw.col(PERIOD) == key)
-            .group_by([*by, "buyer_id"])
-            .agg(nw.col("amount").sum().alias("amt"))
-        )
-        old = cur.join(history, on="buyer_id", how="inner")
-        agg = (
-            old.group_by(by).agg(
-                nw.len().alias("old_buyers"), nw.col("amt").sum().alias("old_amount")
-            )
-            if by
-            else old.select(nw.len().alias("old_buyers"), nw.col("amt").sum().alias("old_amount"))
-        )
-        got = engine.collect(agg, "repurchase:old")
-        got[PERIOD] = key
-        rows.append(got)
     import pandas as pd  # noqa: PLC0415
 
+    rows = [_old_buyers(od, paid, by, freq, key, lookback_days) for key in _keys(buyers)]
     old_all = (
         pd.concat(rows, ignore_index=True)
         if rows
@@ -473,17 +550,139 @@ def repurchase(
     out["returning_share"] = intervals.rate(out["old_amount"], out["paid_amount"])
     out = out.sort_values(keys).reset_index(drop=True)
     out.insert(len(by), "period", [engine.period_label(int(k), freq) for k in out[PERIOD]])
-    return out.drop(columns=[PERIOD])
+    declared = parse_bound(history_start, "history_start", tz)
+    first = declared or _first_paid(od)
+    return _history_checked(out, freq, first, lookback_days, min_history, declared is not None)
+
+
+def _keys(buyers: pd.DataFrame) -> list[int]:
+    return sorted(int(k) for k in buyers[PERIOD].unique())
+
+
+def _old_buyers(
+    od: Table, paid: Any, by: list[str], freq: Freq, key: int, lookback_days: int
+) -> pd.DataFrame:
+    """Buyers of period ``key`` who had paid within ``lookback_days`` before its start."""
+    start = engine.period_start(key, freq)
+    history = (
+        od.frame.filter(engine.between("paid_at", start - dt.timedelta(days=lookback_days), start))
+        .select("buyer_id")
+        .unique()
+    )
+    cur = (
+        paid.filter(nw.col(PERIOD) == key)
+        .group_by([*by, "buyer_id"])
+        .agg(nw.col("amount").sum().alias("amt"))
+    )
+    old = cur.join(history, on="buyer_id", how="inner")
+    agg = (
+        old.group_by(by).agg(nw.len().alias("old_buyers"), nw.col("amt").sum().alias("old_amount"))
+        if by
+        else old.select(nw.len().alias("old_buyers"), nw.col("amt").sum().alias("old_amount"))
+    )
+    got = engine.collect(agg, "repurchase:old")
+    got[PERIOD] = key
+    return got
+
+
+def _first_paid(od: Table) -> dt.datetime | None:
+    """The first payment in the orders: where the history they can show begins."""
+    return _paid_bound(od, "min")
+
+
+def _last_paid(od: Table) -> dt.datetime | None:
+    """The last payment in the orders: where what they can show ends."""
+    return _paid_bound(od, "max")
+
+
+def _paid_bound(od: Table, how: str) -> dt.datetime | None:
+    col = nw.col("paid_at")
+    got = engine.collect(
+        od.frame.filter(~col.is_null()).select(
+            (col.min() if how == "min" else col.max()).alias("t")
+        ),
+        f"repurchase:{how}_paid",
+    )
+    if len(got) == 0 or got["t"].isna().all():
+        return None
+    return got["t"].dt.to_pydatetime()[0]  # type: ignore[no-any-return]
+
+
+def _history_checked(
+    out: pd.DataFrame,
+    freq: Freq,
+    first: dt.datetime | None,
+    lookback_days: int,
+    min_history: float,
+    declared: bool,
+) -> pd.DataFrame:
+    """``history_days`` / ``history_coverage`` per period; rates it cannot know set to NaN."""
+    starts = [engine.period_start(int(k), freq) for k in out[PERIOD]]
+    if first is None:
+        days = [0] * len(out)
+    else:
+        day0 = first.date()
+        days = [min(lookback_days, max(0, (s.date() - day0).days)) for s in starts]
+    out["history_days"] = days
+    out["history_coverage"] = [
+        1.0 if declared or not lookback_days else d / lookback_days for d in days
+    ]  # before a declared history_start nothing was sold: known, and empty
+    short = out["history_coverage"] < min_history
+    blind = ["repurchase_rate", "repurchase_rate_ci_low", "repurchase_rate_ci_high"]
+    out.loc[short, [*blind, "returning_share"]] = float("nan")
+    out = out.drop(columns=[PERIOD])
+    if short.any():
+        out.attrs["flags"] = (_short_history_flag(out[short], lookback_days, first),)
+    return out
+
+
+def _short_history_flag(short: pd.DataFrame, lookback_days: int, first: dt.datetime | None) -> Flag:
+    periods = sorted(set(map(str, short["period"])))
+    since = f"the orders begin on {first.date()}" if first is not None else "there are no payments"
+    return Flag(
+        "short_history",
+        "warning",
+        f"repurchase: {since}, so the {lookback_days}-day look-back of {len(periods)} "
+        f"period(s) ({', '.join(periods[:6])}{' ...' if len(periods) > 6 else ''}) is not "
+        "covered and their repurchase rate cannot be known (NaN; old_buyers is a lower "
+        "bound). Pass orders reaching back further, history_start= when nothing was sold "
+        "before it, or a shorter lookback_days.",
+        table="orders",
+        column="paid_at",
+        subject={"period": periods},
+        n_rows=len(short),
+        evidence={
+            "lookback_days": lookback_days,
+            "history_days": {
+                str(p): int(d) for p, d in zip(short["period"], short["history_days"], strict=True)
+            },
+        },
+    )
 
 
 def cohorts(
-    orders: Any, columns: Mapping[str, str] | None = None, tz: str | None = None
+    orders: Any,
+    columns: Mapping[str, str] | None = None,
+    tz: str | None = None,
+    *,
+    history_start: Any = None,
+    new_buyer_days: int = 365,
 ) -> pd.DataFrame:
     """Cohort table: first-purchase month × months since, with buyers and revenue.
 
+    A cohort is the month of a buyer's first payment *in the orders given*: a buyer who
+    paid before the orders begin is counted as new. ``history_days`` is how many days of
+    orders precede the cohort month (from the first paid order); where that is under
+    ``new_buyer_days`` (``history_coverage`` < 1) the cohort may hold returning buyers and a ``short_history`` flag in
+    ``.attrs["flags"]`` names it (``history_start``: nothing was sold before that day,
+    so every cohort is known). ``month_coverage`` is the share of the month observed
+    (from the first to the last paid order): a month still running, or the month the
+    orders begin in, has fewer buyers than the whole month would.
+
     Returns:
         Long form: ``cohort`` (first paid month), ``months_since``, ``buyers`` (distinct
-        buyers paying in that month), ``revenue``, ``retention`` (buyers / cohort size).
+        buyers paying in that month), ``revenue``, ``retention`` (buyers / cohort size),
+        ``history_days``, ``history_coverage``, ``month_coverage``.
     """
     od = engine.load(orders, "orders", columns, tz)
     od.require("buyer_id", "paid_at", "amount", purpose="cohorts")
@@ -505,7 +704,57 @@ def cohorts(
         .sort_values(["cohort_m", "months_since"])
         .reset_index(drop=True)
     )
+    out["buyers"] = out["buyers"].astype("int64")  # the same type whatever the engine
     size = out[out["months_since"] == 0].set_index("cohort_m")["buyers"]
     out["retention"] = out["buyers"] / out["cohort_m"].map(size).astype(float)
     out.insert(0, "cohort", [engine.period_label(int(k), "M") for k in out["cohort_m"]])
-    return out.drop(columns=["cohort_m"])
+    declared = parse_bound(history_start, "history_start", tz)
+    out = _cohort_coverage(out, declared or _first_paid(od), _last_paid(od), new_buyer_days)
+    if declared is not None:  # nothing sold before it: every first purchase is known
+        out["history_coverage"] = 1.0
+        out.attrs.pop("flags", None)
+    return out
+
+
+def _cohort_coverage(
+    out: pd.DataFrame, first: dt.datetime | None, last: dt.datetime | None, new_buyer_days: int
+) -> pd.DataFrame:
+    """History before each cohort, the share of each month observed, the flag."""
+    starts = [engine.period_start(int(k), "M").date() for k in out["cohort_m"]]
+    day0 = first.date() if first is not None else None
+    out["history_days"] = [max(0, (s - day0).days) if day0 else 0 for s in starts]
+    out["history_coverage"] = (out["history_days"] / new_buyer_days).clip(upper=1.0)
+    month = out["cohort_m"] + out["months_since"]
+    cover = []
+    for k in month.astype(int):
+        s, e = engine.period_start(k, "M"), engine.period_end(k, "M")
+        lo = max(s, first) if first is not None else s
+        seen = (min(last, e) - lo).total_seconds() if last is not None else 0.0
+        cover.append(max(0.0, min(1.0, seen / (e - s).total_seconds())))
+    out["month_coverage"] = cover
+    out = out.drop(columns=["cohort_m"])
+    short = out[(out["months_since"] == 0) & (out["history_coverage"] < 1)]
+    if len(short):
+        names = sorted(set(map(str, short["cohort"])))
+        out.attrs["flags"] = (
+            Flag(
+                "short_history",
+                "warning",
+                f"cohorts: {len(names)} cohort(s) ({', '.join(names[:6])}"
+                f"{' ...' if len(names) > 6 else ''}) have under {new_buyer_days} days of "
+                "orders before them, so some of their 'new' buyers may have paid before the "
+                "orders begin. Pass orders reaching back further, or history_start= when "
+                "nothing was sold before it.",
+                table="orders",
+                column="paid_at",
+                subject={"cohort": names},
+                n_rows=len(short),
+                evidence={
+                    "new_buyer_days": new_buyer_days,
+                    "history_days": dict(
+                        zip(short["cohort"], map(int, short["history_days"]), strict=True)
+                    ),
+                },
+            ),
+        )
+    return out

@@ -269,3 +269,132 @@ def _daily_counts(
         if v in var_pos:
             x[day_pos[int(d)], var_pos[v]] += float(u)
     return x, n, days
+
+
+# ---------------------------------------------------------------- impressions
+
+
+@dataclasses.dataclass
+class ImpressionSums:
+    """Per-visitor aggregates of impressions and clicks per variant, the control first.
+
+    Attributes:
+        labels: The variants, the control first.
+        sums: One row per variant (in ``labels`` order): ``visitors`` (exposed visitors),
+            ``exposures``, ``clicks``, ``exposures*exposures``, ``clicks*clicks``,
+            ``clicks*exposures`` (sums over visitors of each visitor's counts and their
+            products: what the delta method needs).
+        audit: Rows read and excluded, and notes.
+        mixed_pairs: Visitor-variant pairs of visitors seen in more than one variant.
+        mixed_rows: Event rows of those visitors.
+        variant: The events column holding the variant.
+    """
+
+    labels: list[Any]
+    sums: pd.DataFrame
+    audit: Audit
+    mixed_pairs: int = 0
+    mixed_rows: int = 0
+    variant: str | None = None
+
+
+SUM_NAMES = (
+    "exposures", "clicks", "exposures*exposures", "clicks*clicks", "clicks*exposures",
+)  # fmt: skip
+"""The sums of :class:`ImpressionSums`, as :class:`~shopmetrics.stats.aggregates.Aggregates`
+names them."""
+
+
+def impression_sums(
+    events: Any,
+    *,
+    variant: str | None,
+    click_event: str,
+    exposure_event: str,
+    control: Any,
+    columns: Mapping[str, str] | None,
+    tz: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> ImpressionSums:
+    """Exposures and clicks counted per visitor and variant, summed per variant.
+
+    A visitor is the unit of randomisation: their impressions are not independent (the
+    same person sees the image many times), so only per-visitor sums leave the engine.
+    Visitors seen in several variants are left out (counted); clicks of visitors with no
+    exposure in the window are left out (counted).
+    """
+    _check_arguments(variant, click_event, exposure_event)
+    assert variant is not None
+    table = tables.load(events, "events", columns, tz)
+    table.require("ts", "visitor_id", "event", purpose="ctr_test")
+    table.require(variant, purpose="ctr_test (the variant column)")
+    excluded: list[Exclusion] = []
+    notes: list[str] = [table.tz_note]
+    rows_in = tables.count_rows(table)
+    frame = _usable_rows(table, variant, start, end, excluded)
+    frame = frame.filter(nw.col("event").is_in([exposure_event, click_event]))
+    one = nw.lit(1, nw.Int64)
+    zero = nw.lit(0, nw.Int64)
+    per_unit = frame.group_by("visitor_id", "__variant").agg(
+        nw.when(nw.col("event") == exposure_event).then(one).otherwise(zero).sum().alias("e"),
+        nw.when(nw.col("event") == click_event).then(one).otherwise(zero).sum().alias("c"),
+        nw.len().alias("__rows"),
+    )
+    n_var = per_unit.group_by("visitor_id").agg(nw.len().alias("__nvar"))
+    per_unit = per_unit.join(n_var, on="visitor_id", how="inner").with_columns(
+        (nw.col("__nvar") > 1).alias("__mixed"), (nw.col("e") > 0).alias("__exposed")
+    )
+    got = tables.collect(
+        per_unit.group_by("__variant", "__mixed", "__exposed").agg(
+            nw.len().alias("visitors"),
+            nw.col("__rows").sum().alias("rows"),
+            nw.col("e").sum().alias("exposures"),
+            nw.col("c").sum().alias("clicks"),
+            (nw.col("e") * nw.col("e")).sum().alias("exposures*exposures"),
+            (nw.col("c") * nw.col("c")).sum().alias("clicks*clicks"),
+            (nw.col("c") * nw.col("e")).sum().alias("clicks*exposures"),
+        ),
+        "events:ctr_sums",
+    )
+    mixed = got[got["__mixed"].astype(bool)]
+    if len(mixed):
+        excluded.append(
+            Exclusion(
+                "events", "visitor in several variants", int(mixed["rows"].sum()),
+                f"{int(mixed['visitors'].sum())} visitor-variant pairs of visitors seen in "
+                "more than one variant",
+            )
+        )  # fmt: skip
+    clean = got[~got["__mixed"].astype(bool)]
+    blind = clean[~clean["__exposed"].astype(bool)]
+    if len(blind):
+        excluded.append(
+            Exclusion(
+                "events", f"{click_event} without {exposure_event}", int(blind["rows"].sum()),
+                f"{int(blind['visitors'].sum())} visitors with a {click_event} event but no "
+                f"{exposure_event} event in the window",
+            )
+        )  # fmt: skip
+    clean = clean[clean["__exposed"].astype(bool)].rename(columns={"__variant": "variant"})
+    labels = _variant_order(
+        clean.rename(columns={"variant": "__variant"}), control, variant, exposure_event, notes
+    )
+    sums = clean.groupby("variant", sort=False)[["visitors", *SUM_NAMES]].sum()
+    sums = sums.reindex(labels).fillna(0).astype("float64").reset_index()
+    notes.append(
+        f"CTR per impression: {click_event} events / {exposure_event} events of the visitors "
+        f"exposed to each variant; intervals by the delta method on per-visitor sums "
+        "(impressions of one visitor are not independent)"
+    )
+    return ImpressionSums(
+        labels,
+        sums,
+        tables.with_reads(
+            Audit(rows_in={"events": rows_in}, excluded=tuple(excluded), notes=tuple(notes)),
+            table,
+        ),
+        mixed_pairs=int(mixed["visitors"].sum()),
+        mixed_rows=int(mixed["rows"].sum()),
+        variant=variant,
+    )

@@ -2,18 +2,21 @@
 
 :func:`to_series` turns either into a float series indexed by naive, normalised dates in
 the store's time zone, one value per day, for :func:`shopmetrics.anomaly.anomalies`. A
-table (pandas, pyarrow, polars, DuckDB, ...) is read through narwhals; the series is small
+table (pandas, pyarrow, polars, DuckDB, PySpark, or a Parquet / CSV path, read as every
+other table is) is read through narwhals; the series is small
 (one value a day), so it comes back whole.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics.config import get_config
+from shopmetrics.engine.reading import source_of
 from shopmetrics.errors import ColumnNotFoundError, SchemaError, ShopmetricsError
 
 if TYPE_CHECKING:
@@ -72,14 +75,10 @@ def _from_pandas(series: pd.Series) -> tuple[pd.Series, str]:
 def _from_table(series: Any, date: str | None, value: str | None) -> tuple[pd.Series, str]:
     import pandas as pd  # noqa: PLC0415
 
-    try:
-        frame = nw.from_native(series)
-    except TypeError as exc:
-        msg = (
-            f"series: cannot read a {type(series).__name__}; pass a pandas Series indexed "
-            "by date or a two-column table (date, value)"
-        )
-        raise SchemaError(msg) from exc
+    if isinstance(series, str | os.PathLike):  # a Parquet or CSV file, as every table
+        frame: Any = source_of(series, "series", None).frame
+    else:
+        frame = _native(series)
     if isinstance(frame, nw.LazyFrame):
         frame = frame.collect()
     if not isinstance(frame, nw.DataFrame):
@@ -92,6 +91,17 @@ def _from_table(series: Any, date: str | None, value: str | None) -> tuple[pd.Se
         index=pd.DatetimeIndex(pd.to_datetime(df[date])),
     )
     return s, value
+
+
+def _native(series: Any) -> Any:
+    try:
+        return nw.from_native(series)
+    except TypeError as exc:
+        msg = (
+            f"series: cannot read a {type(series).__name__}; pass a pandas Series indexed "
+            "by date or a two-column table (date, value)"
+        )
+        raise SchemaError(msg) from exc
 
 
 def _columns(df: pd.DataFrame, date: str | None, value: str | None) -> tuple[str, str]:

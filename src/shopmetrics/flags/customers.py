@@ -19,6 +19,9 @@ them in this order):
   purchase (info).
 - ``holdout_mismatch``: predicted holdout purchases off the actual ones by more than
   :data:`HOLDOUT_TOLERANCE`.
+- ``short_history``: the prediction horizon is more than :data:`EXTRAPOLATION_WARN`
+  times the history the model was fitted on (first purchase to ``calibration_end``):
+  most of the prediction is an extrapolation no purchase in the data has checked.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ CORRELATION_WARN = 0.3
 
 HOLDOUT_TOLERANCE = 0.2
 """Relative gap between predicted and actual holdout purchases above which a flag is raised."""
+
+EXTRAPOLATION_WARN = 2.0
+"""Horizon / history above which ``short_history`` warns: beyond it more than half of
+what is predicted lies past anything the fit has seen. (The models are made to
+extrapolate somewhat: a year predicted from 39 weeks is their ordinary use.)"""
 
 
 # ---------------------------------------------------------------- the buyers fitted on
@@ -282,5 +290,36 @@ def holdout_mismatch(
             "Check for seasonality, promotions or a change in the store between the periods.",
             table="orders",
             evidence={"predicted": predicted, "actual": actual, "rel_gap": gap},
+        )
+    ]
+
+
+# ---------------------------------------------------------------- the history
+
+
+def short_history(
+    history: float, horizon: float, unit: str, calibration_end: str | None
+) -> list[Flag]:
+    """The horizon predicted (``horizon`` units) is more than :data:`EXTRAPOLATION_WARN`
+    times the ``history`` (units from the first purchase to ``calibration_end``) the model
+    was fitted on."""
+    if not history or horizon <= EXTRAPOLATION_WARN * history:
+        return []
+    return [
+        Flag(
+            "short_history",
+            "warning",
+            f"customer_value: {history:.1f} {unit}s of purchases up to {calibration_end}, "
+            f"but expected_purchases and clv are predicted over {horizon:g} {unit}s: "
+            f"{horizon / history:.1f} times the history, so how buyers drop out beyond "
+            f"{history:.0f} {unit}s is the model's assumption, not something the data showed. "
+            "Use a horizon within the history (horizon=), or orders reaching back further.",
+            table="orders",
+            evidence={
+                "history": round(float(history), 3),
+                "horizon": float(horizon),
+                "history_coverage": round(float(history / horizon), 4),
+                "unit": unit,
+            },
         )
     ]

@@ -153,7 +153,7 @@ def _exports(traffic: Any, columns: Mapping[str, str] | None, tz: str | None) ->
                 "one table (or read them as one folder) and pass that"
             )
             raise SchemaError(msg)
-        roles[role] = obj
+        roles[role] = loaded  # loaded once: every section reads this Table
     return Exports(**roles)
 
 
@@ -258,9 +258,11 @@ def _section_parts(
     parts = []
     from_events = wk.events is not None
     has = wk.table.has
+    tr = None
     if (from_events and wk.orders is not None and has("source")) or wk.sources is not None:
         step("traffic sources")
-        parts.append(sections.traffic_part(wk))
+        tr = sections.traffic_result(wk)
+        parts.append(sections.traffic_part(wk, tr))
     if (from_events and wk.orders is not None and has("product_id")) or wk.products is not None:
         step("products")
         parts.append(Part(sections.products_section(wk)))
@@ -272,7 +274,7 @@ def _section_parts(
     )
     if value:
         step("visitor value")
-        parts.append(sections.value_part(wk))
+        parts.append(sections.value_part(wk, tr if from_events else None))
     return parts
 
 
@@ -338,6 +340,12 @@ def weekly_report(
     src_name, src = ("events", events) if events is not None else ("traffic", exports.store)
     step("reading")
     table = engine.load(src, src_name, columns, tz)
+    # each input is loaded once; the metric functions take the loaded Table as it is
+    events = table if events is not None else None
+    orders, spend, ratings = (
+        engine.load(obj, name, columns, tz) if obj is not None else None
+        for obj, name in ((orders, "orders"), (spend, "spend"), (ratings, "ratings"))
+    )
     last_dt = _last_instant(table, src_name)
     week = week or last_complete_week(last_dt)
     funnel_peers, dp = _split_peers(peers, columns)

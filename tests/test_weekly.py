@@ -41,6 +41,7 @@ def test_last_complete_week() -> None:
 def test_sections_headline_and_flags(weekly: sm.Report, store: Store) -> None:
     assert weekly.week == "2026-W47"
     assert [s.key for s in weekly.sections] == [
+        "summary",
         "trend",
         "funnel",
         "traffic",
@@ -48,7 +49,7 @@ def test_sections_headline_and_flags(weekly: sm.Report, store: Store) -> None:
         "dsr",
         "value",
     ]
-    names = [h.name for h in weekly.headline]
+    names = [h.name for h in weekly.headline if not h.label]  # corrected figures are labelled
     assert names[:5] == ["visitors", "payment_conversion", "aov", "visitor_value", "paid_amount"]
     assert {"roas", "dsr_item", "dsr_service", "dsr_logistics"} <= set(names)
     visitors = next(h for h in weekly.headline if h.name == "visitors")

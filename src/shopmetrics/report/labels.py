@@ -269,3 +269,20 @@ def section_title(key: str, lang: str = "en") -> str:
 def text(key: str, lang: str = "en") -> str:
     """A fixed piece of report text (``"contents"``, ``"use_instead"``, ...)."""
     return _pick(_TEXT[key], lang) if key in _TEXT else key
+
+
+# --- r-story: the summary, the flags banner, corrected figures (branch r-story) ---------
+_SECTIONS.update({"summary": ("In ten seconds", "十秒速览")})
+_NAMES.update(
+    {
+        "action": ("What to do", "处理建议"),
+        "same_mix_payment_conversion": (
+            "Payment conversion at last week's traffic mix",
+            "按上周流量结构的支付转化率",
+        ),
+        "severity": ("Severity", "严重程度"),
+        "code": ("Flag", "标记"),
+        "subject": ("Where", "对象"),
+    }
+)
+# --- end r-story ------------------------------------------------------------------------

@@ -34,8 +34,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
 
@@ -43,10 +43,17 @@ from shopmetrics import engine
 from shopmetrics.compare import compare
 from shopmetrics.display import is_missing
 from shopmetrics.errors import SchemaError, ShopmetricsError
+from shopmetrics.flags.finding import Flag
 from shopmetrics.funnel import funnel
-from shopmetrics.report import sections
+from shopmetrics.report import sections, summary
+from shopmetrics.report.corrected import Correction, correct_week
 from shopmetrics.report.document import Report
+from shopmetrics.report.model import _dedupe
 from shopmetrics.report.sections import Part, Week
+from shopmetrics.report.story import flag_actions
+
+if TYPE_CHECKING:
+    from shopmetrics.traffic import TrafficResult
 
 __all__ = ["last_complete_week", "weekly_report"]
 
@@ -253,8 +260,9 @@ def _store_week(
 
 def _section_parts(
     wk: Week, ratings: Any, dsr_peers: Any, step: Callable[[str], None]
-) -> list[Part]:
-    """The sections after the funnel that the tables given allow."""
+) -> tuple[list[Part], TrafficResult | None]:
+    """The sections after the funnel that the tables given allow (and the traffic result
+    they share)."""
     parts = []
     from_events = wk.events is not None
     has = wk.table.has
@@ -275,7 +283,7 @@ def _section_parts(
     if value:
         step("visitor value")
         parts.append(sections.value_part(wk, tr if from_events else None))
-    return parts
+    return parts, tr
 
 
 def weekly_report(
@@ -355,12 +363,24 @@ def weekly_report(
     wk, daily = _store_week(
         events, orders, exports, spend, table, week, last_dt, funnel_peers, tz, columns
     )
+    later, tr = _section_parts(wk, ratings, dsr_peers, step)
     parts = [
         Part(headline=tuple(sections.headline_figures(wk)), flags=tuple(wk.weekly.flags)),
         Part(sections.trend_section(daily)),
         Part(sections.funnel_section(wk)),
-        *_section_parts(wk, ratings, dsr_peers, step),
+        *later,
     ]
+    partial = _partial_week(wk, table, last_dt, src_name)
+    if partial is not None:
+        extra_notes.append(partial[0])
+    every_flag = _dedupe(
+        [f for p in parts for f in (*p.flags, *(p.section.flags if p.section else ()))]
+    )
+    corrections = _corrections(wk, every_flag)
+    headline = summary.with_corrections([h for p in parts for h in p.headline], corrections)
+    story = summary.week_story(wk, headline, tr, corrections, partial)
+    actions = flag_actions(every_flag, corrections, lang)
+    parts.insert(0, Part(summary.summary_section(story, actions, lang)))
     if events is None:
         extra_notes.extend(sections.export_only_notes(wk, ratings=ratings, daily=daily))
         extra_notes.extend(_span_notes(exports, columns, tz))
@@ -370,11 +390,64 @@ def weekly_report(
         week=week,
         period=(wk.start.date(), (wk.end - dt.timedelta(days=1)).date()),
         generated_at=generated_at,
-        headline=[h for p in parts for h in p.headline],
+        headline=headline,
         sections=[p.section for p in parts if p.section is not None],
         flags=[f for p in parts for f in p.flags],
         lang=lang,
         store=store_name,
         notes=[table.tz_note, *extra_notes],
-        meta={"week": week, "tz": tz},
+        meta={"week": week, "tz": tz, "partial_week": partial is not None},
+        summary=story.sentences,
+        actions=actions,
     )
+
+
+def _partial_week(
+    wk: Week, table: engine.Table, last_dt: dt.datetime, src_name: str
+) -> tuple[str, str] | None:
+    """A note (en, zh) when the data do not cover the whole week reported."""
+    col = "ts" if src_name == "events" else "date"
+    first = engine.scalar(table.frame.select(nw.col(col).min()), "weekly:first")
+    first_dt = first.to_pydatetime() if hasattr(first, "to_pydatetime") else first
+    last_day = (wk.end - dt.timedelta(days=1)).date()
+    if last_dt.date() >= last_day and first_dt is not None and first_dt.date() <= wk.start.date():
+        return None
+    lo = max(first_dt, wk.start) if first_dt is not None else wk.start
+    hi = min(last_dt.date(), last_day)
+    return (
+        (
+            f"Week {wk.week} is partial: the data cover {lo:%Y-%m-%d} to {hi:%Y-%m-%d} only, so its "
+            "counts are not comparable with a full week."
+        ),
+        f"{wk.week} 为不完整周：数据仅覆盖 {lo:%Y-%m-%d} 至 {hi:%Y-%m-%d}，与完整周的数据不可直接比较。",
+    )
+
+
+def _corrections(wk: Week, flags: Sequence[Flag]) -> dict[int, Correction]:
+    """The store's two weeks recounted without what each flag touching them points at."""
+    if wk.orders is None or "visitors" not in wk.weekly.table.columns:
+        return {}
+    wt = wk.weekly.table
+    periods = sorted(str(p) for p in wt["period"])
+    visitors = {str(p): float(v) for p, v in zip(wt["period"], wt["visitors"], strict=True)}
+    t0 = wk.start - dt.timedelta(days=7) if len(periods) == 2 else wk.start
+    confidence = float(wk.weekly.meta.get("confidence", 0.95))
+    out = {}
+    for i, f in enumerate(flags):
+        if not _touches(f, t0, wk.end, wk.week):
+            continue
+        c = correct_week(f, wk.orders, visitors, periods, t0, wk.end, confidence)
+        if c is not None:
+            out[i] = c
+    return out
+
+
+def _touches(flag: Flag, start: dt.datetime, end: dt.datetime, week: str) -> bool:
+    """Whether a flag's day, hour or period falls in the weeks reported."""
+    if flag.code == "presale_zero_payment":
+        return str(flag.subject.get("period", week)) == week
+    when = flag.subject.get("hour") or flag.subject.get("date")
+    if when is None:
+        return False
+    t = dt.datetime.fromisoformat(str(when)[:19])
+    return start <= t < end

@@ -1,0 +1,126 @@
+"""The report's first screen: the story, the flags banner, and the corrected headline.
+
+:func:`with_corrections` puts each flag's corrected figure beside the raw headline figure;
+:func:`week_story` tells the week in three to five sentences
+(:mod:`shopmetrics.report.story`); :func:`summary_section` is the section that holds them,
+placed first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from shopmetrics.report import labels
+from shopmetrics.report.figures import mix_table
+from shopmetrics.report.model import Headline, Section
+from shopmetrics.report.story import Story, tell
+
+if TYPE_CHECKING:
+    from shopmetrics.report.corrected import Correction
+    from shopmetrics.report.sections import Week
+    from shopmetrics.traffic import TrafficResult
+
+__all__ = ["summary_section", "week_story", "with_corrections"]
+
+_CORRECTED = ("visitors", "payment_conversion", "aov", "visitor_value", "paid_amount")
+"""The headline figures a correction recomputes."""
+
+_WHY = {
+    "order_brushing": "without the suspected brushed orders",
+    "tracking_gap": "without the buyers of the day with no tracking",
+    "bot_traffic": "without the bot visitors",
+    "presale_zero_payment": "presale counted on the deposit",
+}
+
+
+def with_corrections(
+    headline: Sequence[Headline], corrections: Mapping[int, Correction]
+) -> list[Headline]:
+    """Each headline figure, then its value recomputed without what each flag that changes
+    it points at (a labelled row beside it); the raw figure carries the first correction."""
+    out: list[Headline] = []
+    for raw in headline:
+        fixed = [f for c in corrections.values() if (f := _corrected(raw, c)) is not None]
+        h = raw
+        if fixed:
+            first = fixed[0]
+            h = dataclasses.replace(
+                raw,
+                corrected=first.value,
+                corrected_previous=first.previous,
+                corrected_significant=first.significant,
+                corrected_by=first.note.split(" ")[0],
+            )
+        out += [h, *fixed]
+    return out
+
+
+def _corrected(h: Headline, c: Correction) -> Headline | None:
+    """``h`` recomputed under correction ``c``; ``None`` when it does not change it."""
+    if h.name not in _CORRECTED:
+        return None
+    periods = sorted(c.rows)
+    cur = c.rows[periods[-1]].get(h.name)
+    prev = c.rows[periods[0]].get(h.name) if len(periods) == 2 else None
+    if cur is None:
+        return None
+    if abs(cur - (h.value or 0)) <= 1e-9 and abs((prev or 0) - (h.previous or 0)) <= 1e-9:
+        return None
+    sig = c.significant if h.name == "payment_conversion" else None
+    why = _WHY.get(c.code, c.code)
+    return Headline(
+        h.name,
+        cur,
+        previous=prev,
+        significant=sig,
+        unit=h.unit,
+        fmt=h.fmt or ("percent" if h.is_percent else "number"),
+        label=f"{labels.label(h.name)}, {why}",
+        note=c.code + ("" if c.p_value is None or sig is None else f" (p = {c.p_value:.2f})"),
+    )
+
+
+def week_story(
+    wk: Week,
+    headline: Sequence[Headline],
+    tr: TrafficResult | None,
+    corrections: Mapping[int, Correction],
+    partial: tuple[str, str] | None,
+) -> Story:
+    """The story of the week from the figures every section shows."""
+    prev = None if wk.previous is None else str(wk.previous["period"])
+    per = None
+    mix = None
+    if tr is not None and "visitors" in tr.table.columns:
+        per = tr.table[tr.table["source"].notna()]
+        if prev is not None and "attributed_buyers" in per.columns:
+            wt = wk.weekly.table
+            store = {
+                str(r["period"]): (float(r["visitors"]), float(r.get("paid_buyers", 0.0)))
+                for _, r in wt.iterrows()
+            }
+            mix = mix_table(per[per["period"].isin([prev, wk.week])], store, prev, wk.week)
+    return tell(
+        headline,
+        week=wk.week,
+        previous=prev,
+        per_source=per,
+        mix=mix,
+        corrections=list(corrections.values()),
+        partial=partial,
+    )
+
+
+def summary_section(story: Story, actions: Sequence[Mapping[str, Any]], lang: str) -> Section:
+    """The story and one action per flag, as the report's first section."""
+    import pandas as pd  # noqa: PLC0415
+
+    tables: list[tuple[str, Any]] = []
+    if actions:
+        caption = "What to do about each flag" if lang == "en" else "每个标记的处理建议"
+        tables.append(
+            (caption, pd.DataFrame(list(actions))[["severity", "code", "subject", "action"]])
+        )
+    return Section("summary", intro=" ".join(story.sentences[lang]), tables=tables)

@@ -78,9 +78,11 @@ def _store_cells(report: sm.Report) -> list[tuple[str, str, str, str, float]]:
                         name = str(col).removesuffix(suffix) if suffix else str(col)
                         if suffix and not str(col).endswith(suffix):
                             continue
-                        if name in _STORE_METRICS and isinstance(v, int | float | np.number):
-                            if not (isinstance(v, float) and math.isnan(v)):
-                                out.append((s.key, caption, name, side or sd, float(v)))
+                        number = isinstance(v, int | float | np.number) and not (
+                            isinstance(v, float) and math.isnan(v)
+                        )
+                        if name in _STORE_METRICS and number:
+                            out.append((s.key, caption, name, side or sd, float(v)))
                         break
     return out
 
@@ -186,7 +188,8 @@ def test_w44_tracking_gap_correction_is_the_hand_count(store: Store) -> None:
     report = _report(store, week="2026-W44")
     conv = [h for h in report.headline if h.name == "payment_conversion"]
     raw, fixed = conv[0], conv[1]
-    assert raw.significant is True and raw.corrected_by == "tracking_gap"
+    assert raw.significant is True
+    assert raw.corrected_by == "tracking_gap"
     od, ev = store.orders, store.events
     gap = (od.paid_at >= "2026-10-27") & (od.paid_at < "2026-10-28")
     kept = od[~gap]
@@ -281,7 +284,8 @@ def _planted(
                         )
                     )
     ev = pd.DataFrame(events, columns=["ts", "visitor_id", "event", "product_id", "source"])
-    od = pd.DataFrame(orders, columns=["order_id", "buyer_id", "created_at", "paid_at", "amount", "product_id", "source"])  # fmt: skip
+    cols = ["order_id", "buyer_id", "created_at", "paid_at", "amount", "product_id", "source"]
+    od = pd.DataFrame(orders, columns=cols)
     return ev, od
 
 
@@ -294,7 +298,8 @@ def _story(tables: tuple[pd.DataFrame, pd.DataFrame]) -> tuple[sm.Report, str]:
 def test_story_mix_only_says_mix_not_a_worse_source() -> None:
     # display (1%) triples, both sources keep their rates: conversion falls by mix only
     r, text = _story(_planted(display_growth=3.0, display_rate=0.01))
-    assert 3 <= len(r.summary["en"]) <= 5 and len(r.summary["zh"]) == len(r.summary["en"])
+    assert 3 <= len(r.summary["en"]) <= 5
+    assert len(r.summary["zh"]) == len(r.summary["en"])
     assert "mostly from display" in text
     assert "not because any source got worse" in text
     assert "流量结构" in " ".join(r.summary["zh"])
@@ -302,7 +307,7 @@ def test_story_mix_only_says_mix_not_a_worse_source() -> None:
 
 def test_story_names_the_source_that_got_worse() -> None:
     # same visitors, display's own conversion collapses from 1% to 0.1%
-    r, text = _story(_planted(display_growth=1.0, display_rate=0.001))
+    _r, text = _story(_planted(display_growth=1.0, display_rate=0.001))
     assert "display converted significantly worse" in text
     assert "not because any source got worse" not in text
 
@@ -310,7 +315,8 @@ def test_story_names_the_source_that_got_worse() -> None:
 def test_story_says_whether_the_change_is_significant() -> None:
     _, big = _story(_planted(display_growth=3.0, display_rate=0.01))
     _, flat = _story(_planted(display_growth=1.02, display_rate=0.01, seed=3))
-    assert big.startswith("Visitors +") and ", significant" in big.split(". ")[0]
+    assert big.startswith("Visitors +")
+    assert ", significant" in big.split(". ")[0]
     assert "not significant" in flat.split(". ")[0]
 
 
@@ -319,7 +325,8 @@ def test_partial_week_says_so_and_the_default_is_the_last_complete_week() -> Non
     cut = pd.Timestamp("2026-11-19")  # a Thursday
     ev, od = ev[ev.ts < cut], od[od.created_at < cut]
     r = sm.weekly_report(events=ev, orders=od)
-    assert r.week == "2026-W46" and not r.meta["partial_week"]
+    assert r.week == "2026-W46"
+    assert not r.meta["partial_week"]
     part = sm.weekly_report(events=ev, orders=od, week="2026-W47")
     assert part.meta["partial_week"]
     assert any("2026-W47 is partial" in n and "2026-11-18" in n for n in part.notes)
@@ -327,8 +334,10 @@ def test_partial_week_says_so_and_the_default_is_the_last_complete_week() -> Non
         events=_planted(display_growth=1.0, display_rate=0.01)[0],
         orders=_planted(display_growth=1.0, display_rate=0.01)[1],
     )
-    assert full.week == "2026-W47" and not full.meta["partial_week"]
-    assert "partial" in part.summary["en"][0] and "不完整周" in part.summary["zh"][0]
+    assert full.week == "2026-W47"
+    assert not full.meta["partial_week"]
+    assert "partial" in part.summary["en"][0]
+    assert "不完整周" in part.summary["zh"][0]
 
 
 def test_flags_banner_has_one_plain_action_per_flag(demo: sm.Report) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 import shopmetrics as sm
 from shopmetrics.datasets import Store
+from shopmetrics.report.summary import CORRECTION_SUFFIXES
 from shopmetrics.weekly import last_complete_week
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "weekly_demo_en.md"
@@ -49,7 +50,9 @@ def test_sections_headline_and_flags(weekly: sm.Report, store: Store) -> None:
         "dsr",
         "value",
     ]
-    names = [h.name for h in weekly.headline if not h.label]  # corrected figures are labelled
+    # the raw figures, in order (a corrected figure follows the one it corrects)
+    fixed = tuple(CORRECTION_SUFFIXES.values())
+    names = [h.name for h in weekly.headline if not h.name.endswith(fixed)]
     assert names[:5] == ["visitors", "payment_conversion", "aov", "visitor_value", "paid_amount"]
     assert {"roas", "dsr_item", "dsr_service", "dsr_logistics"} <= set(names)
     visitors = next(h for h in weekly.headline if h.name == "visitors")

@@ -21,6 +21,7 @@ import shopmetrics as sm
 from shopmetrics import engine as _engine
 from shopmetrics.datasets import Store
 from shopmetrics.report.figures import STORE_ROW, UNCREDITED_ROW, mix_table, value_table
+from shopmetrics.report.summary import CORRECTION_SUFFIXES
 
 
 def _report(store: Store, **kw: Any) -> sm.Report:
@@ -46,7 +47,10 @@ def clean(clean_store: Store) -> sm.Report:
 
 
 def _raw(report: sm.Report) -> dict[str, Any]:
-    return {h.name: h for h in report.headline if not h.label}
+    return {h.name: h for h in report.headline if not h.name.endswith(_FIXED)}
+
+
+_FIXED = tuple(CORRECTION_SUFFIXES.values())
 
 
 # -- one figure, one value ------------------------------------------------------------
@@ -186,8 +190,8 @@ def test_mix_parts_add_to_the_headline_change_and_match_brute_force() -> None:
 
 def test_w44_tracking_gap_correction_is_the_hand_count(store: Store) -> None:
     report = _report(store, week="2026-W44")
-    conv = [h for h in report.headline if h.name == "payment_conversion"]
-    raw, fixed = conv[0], conv[1]
+    heads = {h.name: h for h in report.headline}
+    raw, fixed = heads["payment_conversion"], heads["payment_conversion_without_gap_day"]
     assert raw.significant is True
     assert raw.corrected_by == "tracking_gap"
     od, ev = store.orders, store.events
@@ -212,7 +216,7 @@ def test_w44_tracking_gap_correction_is_the_hand_count(store: Store) -> None:
 def test_brushing_use_instead_is_a_corrected_figure_not_a_difference(
     demo: sm.Report, store: Store
 ) -> None:
-    fixed = next(h for h in demo.headline if h.name == "paid_amount" and "brushed" in h.label)
+    fixed = next(h for h in demo.headline if h.name == "paid_amount_without_brushing")
     od = store.orders
     brushed = next(f for f in demo.flags if f.code == "order_brushing")
     h = pd.Timestamp(brushed.subject["hour"])
@@ -231,9 +235,7 @@ def test_brushing_use_instead_is_a_corrected_figure_not_a_difference(
 
 
 def test_presale_figure_is_in_the_headline(demo: sm.Report, store: Store) -> None:
-    fixed = next(
-        h for h in demo.headline if "deposit" in h.label and h.name == "payment_conversion"
-    )
+    fixed = next(h for h in demo.headline if h.name == "payment_conversion_deposit_as_paid")
     od, ev = store.orders, store.events
     paid_at = od.deposit_paid_at.where(od.deposit_paid_at.notna(), od.paid_at)
     wk = (paid_at >= "2026-11-16") & (paid_at < "2026-11-23")
@@ -242,7 +244,7 @@ def test_presale_figure_is_in_the_headline(demo: sm.Report, store: Store) -> Non
 
 
 def test_clean_store_has_no_corrections(clean: sm.Report) -> None:
-    assert all(not h.label for h in clean.headline if h.name != "roas")
+    assert not [h.name for h in clean.headline if h.name.endswith(_FIXED)]
     assert all(h.corrected is None for h in clean.headline)
 
 

@@ -285,4 +285,11 @@ _NAMES.update(
         "subject": ("Where", "对象"),
     }
 )
+_SUFFIXES = (
+    *_SUFFIXES,
+    ("_without_brushing", "{}, without the suspected brushed orders", "{}（剔除疑似刷单）"),
+    ("_without_gap_day", "{}, without the day with no tracking", "{}（剔除埋点缺失日）"),
+    ("_without_bots", "{}, without the bot visitors", "{}（剔除机器流量）"),
+    ("_deposit_as_paid", "{}, presale counted on the deposit", "{}（预售按定金计）"),
+)
 # --- end r-story ------------------------------------------------------------------------

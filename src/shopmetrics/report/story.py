@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from shopmetrics.report.labels import label
 from shopmetrics.stats import multiplicity, twosample
 
 if TYPE_CHECKING:
@@ -96,8 +97,8 @@ def _visitors(h: Headline, per: pd.DataFrame | None, prev: str, cur: str) -> Bil
         d = b.sub(a, fill_value=0).sort_values(key=np.abs, ascending=False, kind="stable")
         if len(d) and h.change and np.sign(d.iloc[0]) == np.sign(h.change):
             src = str(d.index[0])
-            en += f", {s_en}, mostly from {src} ({d.iloc[0]:+,.0f} visitors)."
-            zh += f"，{s_zh}，主要来自{src}（{d.iloc[0]:+,.0f} 访客）。"
+            en += f", {s_en}, mostly from {label(src)} ({d.iloc[0]:+,.0f} visitors)."
+            zh += f"，{s_zh}，主要来自{label(src, 'zh')}（{d.iloc[0]:+,.0f} 访客）。"
             return en, zh
     return f"{en}, {s_en}.", f"{zh}，{s_zh}。"
 
@@ -112,10 +113,10 @@ def _conversion(
     en = f"Payment conversion {verb_en} from {h.previous:.2%} to {h.value:.2%} ({pp:+.2f} pp, {s_en})"
     zh = f"支付转化率从 {h.previous:.2%} {verb_zh}到 {h.value:.2%}（{pp:+.2f} 个百分点，{s_zh}）"
     if worse:
-        names = ", ".join(worse)
+        names = ", ".join(label(w) for w in worse)
         return (
             f"{en}: {names} converted significantly worse on its own traffic.",
-            f"{zh}：{'、'.join(worse)} 自身转化率显著下降。",
+            f"{zh}：{'、'.join(label(w, 'zh') for w in worse)} 自身转化率显著下降。",
         ), "source"
     if store is not None:
         mix, own = store["mix_effect"] * 100, store["rate_effect"] * 100
@@ -145,18 +146,18 @@ def _paid(per: pd.DataFrame | None, cur: str) -> Bilingual | None:
     below = this[this[col] < limit].sort_values("source")
     if not len(below):
         return None
-    parts_en = [f"{r.source} ROAS {r.roas:.2f}" for r in below.itertuples()]
+    parts_en = [f"{label(str(r.source))} ROAS {r.roas:.2f}" for r in below.itertuples()]
+    parts_zh = [f"{label(str(r.source), 'zh')} 投入产出比 {r.roas:.2f}" for r in below.itertuples()]
     return (
         "Below break-even (sales do not cover cost and margin): " + "; ".join(parts_en) + ".",
-        "低于盈亏平衡（成交不足以覆盖花费与成本）："
-        + "；".join(parts_en).replace("ROAS", "投入产出比")
-        + "。",
+        "低于盈亏平衡（成交不足以覆盖花费与成本）：" + "；".join(parts_zh) + "。",
     )
 
 
 def _correction(corrections: Sequence[Correction], h: Headline, week: str) -> Bilingual | None:
     for c in corrections:
         value = c.rows.get(week, {}).get("payment_conversion")
+        before = [r.get("payment_conversion") for p, r in sorted(c.rows.items()) if p != week]
         if (
             value is None
             or np.isnan(value)
@@ -171,15 +172,28 @@ def _correction(corrections: Sequence[Correction], h: Headline, week: str) -> Bi
         sig_zh = "" if c.significant is None else ("，显著" if c.significant else "，不显著")
         p = "" if c.p_value is None else f" (p = {c.p_value:.2f}{sig_en})"
         pz = "" if c.p_value is None else f"（p = {c.p_value:.2f}{sig_zh}）"
+        frm = f"from {before[0]:.2%} to " if before and before[0] is not None else ""
+        frm_zh = f"从 {before[0]:.2%} 变为 " if before and before[0] is not None else "为 "
+        name_en = _EN_CODES.get(c.code, c.code)
         return (
             (
-                f"A flag ({c.code.replace('_', ' ')}) touches these weeks: without the rows it "
-                f"names, payment conversion is {value:.2%}{p}."
+                f"A flag ({name_en}) touches these weeks: without the rows it names, payment "
+                f"conversion goes {frm}{value:.2%}{p}."
             ),
-            f"本周受异常标记影响（{_ZH_CODES.get(c.code, c.code)}）：剔除相关数据后支付转化率为 {value:.2%}{pz}。",
+            (
+                f"本周受异常标记影响（{_ZH_CODES.get(c.code, c.code)}）：剔除相关数据后支付转化率"
+                f"{frm_zh}{value:.2%}{pz}。"
+            ),
         )
     return None
 
+
+_EN_CODES = {
+    "order_brushing": "suspected order brushing",
+    "tracking_gap": "a day with no tracking",
+    "bot_traffic": "bot traffic",
+    "presale_zero_payment": "presale deposits not yet paid in full",
+}
 
 _ZH_CODES = {
     "order_brushing": "疑似刷单",
@@ -264,8 +278,11 @@ _ACTIONS: dict[str, Bilingual] = {
         "剔除 {date} 的 {n} 个机器访客后再看：{figure}。",
     ),
     "mix_shift": (
-        "Judge each source by its own conversion: {figure}.",
-        "按各来源自身转化率评估：{figure}。",
+        (
+            "Judge each source by its own conversion; at last week's traffic mix payment "
+            "conversion would be {figure}."
+        ),
+        "按各来源自身转化率评估；按上周流量结构，支付转化率应为 {figure}。",
     ),
     "rating_brushing": (
         "Read DSR without the suspected ratings: {figure}.",
@@ -287,6 +304,8 @@ def _figure(flag: Flag, correction: Correction | None, lang: str) -> str:
             for week, row in sorted(correction.rows.items())
         )
     inst = dict(flag.instead)
+    if flag.code == "presale_zero_payment" and "order_conversion" in inst:
+        inst = {"order_conversion": inst["order_conversion"]}
     parts = []
     for k, v in inst.items():
         if isinstance(v, bool) or not isinstance(v, int | float | np.floating):
@@ -299,25 +318,38 @@ def _figure(flag: Flag, correction: Correction | None, lang: str) -> str:
 def flag_actions(
     flags: Sequence[Flag], corrections: Mapping[int, Correction], lang: str
 ) -> list[dict[str, str]]:
-    """One plain action per flag: ``{"code", "severity", "subject", "action"}`` rows."""
+    """One plain action per flag: ``{"code", "severity", "subject", "action"}`` rows
+    (``action`` in ``lang``; ``action_en`` and ``action_zh`` both)."""
     out = []
     for i, f in enumerate(flags):
-        template = _ACTIONS.get(f.code)
-        subject = dict(f.subject)
-        if template is None:
-            action = f.message.split(". ")[0].rstrip(".") + "."
-        else:
-            text = template[0 if lang == "en" else 1]
-            action = (
-                text.format(
-                    product=subject.get("product_id", ""),
-                    date=subject.get("date", ""),
-                    n=f.n_rows if f.n_rows is not None else f.evidence.get("bot_visitors", ""),
-                    figure=_figure(f, corrections.get(i), lang),
-                )
-                .replace(": .", ".")
-                .replace("：。", "。")
-            )
-        where = ", ".join(f"{v}" for v in subject.values() if not isinstance(v, list | dict))
-        out.append({"code": f.code, "severity": f.severity, "subject": where, "action": action})
+        both = {k: _action(f, corrections.get(i), k) for k in ("en", "zh")}
+        where = ", ".join(f"{v}" for v in f.subject.values() if not isinstance(v, list | dict))
+        out.append(
+            {
+                "code": f.code,
+                "severity": f.severity,
+                "subject": where,
+                "action": both[lang],
+                "action_en": both["en"],
+                "action_zh": both["zh"],
+            }
+        )
     return out
+
+
+def _action(f: Flag, correction: Correction | None, lang: str) -> str:
+    template = _ACTIONS.get(f.code)
+    if template is None:  # a flag without an action of its own: its message's first sentence
+        return f.message.split(". ")[0].rstrip(".") + "."
+    subject = dict(f.subject)
+    text = template[0 if lang == "en" else 1]
+    return (
+        text.format(
+            product=subject.get("product_id", ""),
+            date=subject.get("date", ""),
+            n=f.n_rows if f.n_rows is not None else f.evidence.get("bot_visitors", ""),
+            figure=_figure(f, correction, lang),
+        )
+        .replace(": .", ".")
+        .replace("：。", "。")
+    )

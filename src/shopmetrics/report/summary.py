@@ -12,7 +12,6 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from shopmetrics.report import labels
 from shopmetrics.report.figures import mix_table
 from shopmetrics.report.model import Headline, Section
 from shopmetrics.report.story import Story, tell
@@ -22,17 +21,19 @@ if TYPE_CHECKING:
     from shopmetrics.report.sections import Week
     from shopmetrics.traffic import TrafficResult
 
-__all__ = ["summary_section", "week_story", "with_corrections"]
+__all__ = ["CORRECTION_SUFFIXES", "summary_section", "week_story", "with_corrections"]
 
 _CORRECTED = ("visitors", "payment_conversion", "aov", "visitor_value", "paid_amount")
 """The headline figures a correction recomputes."""
 
-_WHY = {
-    "order_brushing": "without the suspected brushed orders",
-    "tracking_gap": "without the buyers of the day with no tracking",
-    "bot_traffic": "without the bot visitors",
-    "presale_zero_payment": "presale counted on the deposit",
+CORRECTION_SUFFIXES = {
+    "order_brushing": "_without_brushing",
+    "tracking_gap": "_without_gap_day",
+    "bot_traffic": "_without_bots",
+    "presale_zero_payment": "_deposit_as_paid",
 }
+"""The name suffix of a corrected headline figure, by the flag it follows (labelled in
+both languages by :mod:`shopmetrics.report.labels`)."""
 
 
 def with_corrections(
@@ -69,15 +70,13 @@ def _corrected(h: Headline, c: Correction) -> Headline | None:
     if abs(cur - (h.value or 0)) <= 1e-9 and abs((prev or 0) - (h.previous or 0)) <= 1e-9:
         return None
     sig = c.significant if h.name == "payment_conversion" else None
-    why = _WHY.get(c.code, c.code)
     return Headline(
-        h.name,
+        h.name + CORRECTION_SUFFIXES.get(c.code, "_corrected"),
         cur,
         previous=prev,
         significant=sig,
         unit=h.unit,
         fmt=h.fmt or ("percent" if h.is_percent else "number"),
-        label=f"{labels.label(h.name)}, {why}",
         note=c.code + ("" if c.p_value is None or sig is None else f" (p = {c.p_value:.2f})"),
     )
 

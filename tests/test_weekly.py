@@ -61,7 +61,7 @@ def test_sections_headline_and_flags(weekly: sm.Report, store: Store) -> None:
     codes = {f.code for f in weekly.flags}
     # the traps in the last two weeks are reported; the presale product has its honest figures
     assert {"presale_zero_payment", "mix_shift", "order_brushing"} <= codes
-    presale = weekly.section("products").tables[1][1]
+    presale = dict(weekly.section("products").tables)["Presale products: use these figures"]
     assert presale["product_id"].tolist() == ["P007"]
     severities = [f.severity for f in weekly.flags]
     order = {"error": 0, "warning": 1, "info": 2}

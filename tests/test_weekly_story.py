@@ -88,6 +88,16 @@ def _store_cells(report: sm.Report) -> list[tuple[str, str, str, str, float]]:
                         if name in _STORE_METRICS and number:
                             out.append((s.key, caption, name, side or sd, float(v)))
                         break
+            if "metric" in df.columns and (
+                "this_week" in df.columns or "this_week_rate" in df.columns
+            ):
+                for _, r in df[df["metric"].isin(_STORE_METRICS)].iterrows():
+                    out.extend(
+                        (s.key, caption, str(r["metric"]), side, float(r[c]))
+                        for col, side in (("this_week", "current"), ("last_week", "previous"))
+                        for c in (col, f"{col}_rate")
+                        if c in df.columns and pd.notna(r[c])
+                    )
     return out
 
 
@@ -128,7 +138,8 @@ def test_every_store_figure_equals_the_headline_or_says_its_base(
     report: sm.Report = request.getfixturevalue(which)
     head = _raw(report)
     cells = _store_cells(report)
-    assert {c[2] for c in cells} >= {"visitors", "payment_conversion", "visitor_value"}
+    assert {c[2] for c in cells} >= set(_STORE_METRICS)
+    assert {c[0] for c in cells} >= {"funnel", "value"}
     for key, caption, metric, side, value in cells:
         if any(b in caption for b in BASE_LABELS):
             continue

@@ -1,9 +1,10 @@
 """The figures the weekly report shows in several places, computed once.
 
-Every section of the weekly report reads its store-level figures from one
-:class:`StoreWeek` (the store's funnel, this week and the week before) and its
-per-source figures from one :class:`SourceWeek` (the traffic-source result), so a
-figure shown twice is the same number twice.
+Every section of the weekly report reads its store-level figures from the store's weekly
+funnel (this week and the week before) and its per-source figures from the one
+traffic-source result, so a figure shown twice is the same number twice. Here: the
+metrics-as-rows table (:func:`metric_rows`), the top products (:func:`top_products`) and
+the traffic-mix decompositions (:func:`mix_table`, :func:`value_table`).
 
 The traffic-mix decompositions here use the store's own base: a source's share is its
 visitors over the store's **de-duplicated** visitors (the share the traffic table shows),
@@ -30,43 +31,32 @@ Examples:
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from shopmetrics.metrics import COUNT_ORDER, PROPORTIONS
+
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["STORE_ROW", "UNCREDITED_ROW", "StoreWeek", "mix_table", "value_table"]
+    from shopmetrics.report.model import Headline
+
+__all__ = [
+    "STORE_ROW",
+    "UNCREDITED_ROW",
+    "metric_rows",
+    "mix_table",
+    "top_products",
+    "value_table",
+]
 
 STORE_ROW = "(store)"
 """The row of a decomposition that holds the store's own figure (the headline's)."""
 
 UNCREDITED_ROW = "(not credited to one source)"
 """The row for what no single source holds: buyers credited to several sources or none."""
-
-
-@dataclasses.dataclass(frozen=True)
-class StoreWeek:
-    """The store's figures of two weeks, as the headline shows them.
-
-    Attributes:
-        week: This week's label.
-        previous_week: The week before's label, or ``None``.
-        rows: ``{period: {metric: value}}`` from the store's funnel (one row a week).
-    """
-
-    week: str
-    previous_week: str | None
-    rows: Mapping[str, Mapping[str, float]]
-
-    def get(self, metric: str, period: str | None = None) -> float | None:
-        """A figure of ``period`` (this week by default); ``None`` when absent."""
-        row = self.rows.get(period or self.week, {})
-        v = row.get(metric)
-        return None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
 
 
 def _pair(per: pd.DataFrame, by: str, previous: str, current: str, cols: list[str]) -> Any:
@@ -216,3 +206,125 @@ def value_table(
         ]
     )  # fmt: skip
     return pd.concat([t, extra], ignore_index=True)
+
+
+_MONEY = ("paid_amount", "aov", "visitor_value")
+_SKIP = ("sessions", "converting_sessions", "session_conversion")
+
+
+def _fmt(metric: str) -> str:
+    base = metric.split("_without", maxsplit=1)[0].split("_deposit_as_paid", maxsplit=1)[0]
+    if base in PROPORTIONS:
+        return "percent"
+    return "money" if base in _MONEY else "integer"
+
+
+def metric_rows(
+    week_table: pd.DataFrame,
+    week: str,
+    comparison: pd.DataFrame | None,
+    corrected: Sequence[Headline] = (),
+) -> pd.DataFrame:
+    """The store's figures as rows: this week | last week | change | interval | significant.
+
+    Args:
+        week_table: The store's funnel, one row a week (this week and the one before).
+        week: This week's label.
+        comparison: The week-over-week comparison (``ComparisonResult.to_pandas()``): its
+            interval of the change, adjusted p-value and verdict; metrics it did not test
+            have none.
+        corrected: Corrected headline figures: each goes right after the metric it corrects.
+
+    Returns:
+        One row per metric in the funnel's display order: ``metric``, ``this_week``,
+        ``last_week``, ``change``, ``change_ci_low``, ``change_ci_high``, ``p_adjusted``,
+        ``significant``, and ``fmt`` (``"percent"``, ``"money"`` or ``"integer"``: how the
+        renderers show the row's figures).
+    """
+    import pandas as pd  # noqa: PLC0415
+
+    cur = week_table[week_table["period"] == week].iloc[0]
+    prev_rows = week_table[week_table["period"] != week]
+    prev = prev_rows.iloc[0] if len(prev_rows) else None
+    tested = comparison.set_index("metric") if comparison is not None else None
+    rows = []
+    for m in (k for k in COUNT_ORDER if k in week_table.columns and k not in _SKIP):
+        t: Any = tested.loc[m] if tested is not None and m in tested.index else None
+        last = None if prev is None else float(prev[m])
+        rows.append(
+            {
+                "metric": m,
+                "this_week": float(cur[m]),
+                "last_week": last,
+                "change": None if last is None else float(cur[m]) - last,
+                "change_ci_low": None if t is None else float(t["diff_ci_low"]),
+                "change_ci_high": None if t is None else float(t["diff_ci_high"]),
+                "p_adjusted": None if t is None else float(t["p_adjusted"]),
+                "significant": None if t is None else bool(t["significant"]),
+                "fmt": _fmt(m),
+            }
+        )
+        rows.extend(
+            {
+                "metric": h.name,
+                "this_week": h.value,
+                "last_week": h.previous,
+                "change": h.change,
+                "significant": h.significant,
+                "fmt": _fmt(m),
+            }
+            for h in corrected
+            if h.name != m and h.name.startswith(m + "_")
+        )
+    return pd.DataFrame(rows, columns=_ROW_COLUMNS)
+
+
+_ROW_COLUMNS = [
+    "metric",
+    "this_week",
+    "last_week",
+    "change",
+    "change_ci_low",
+    "change_ci_high",
+    "p_adjusted",
+    "significant",
+    "fmt",
+]
+
+
+def top_products(by_product: pd.DataFrame, week: str, top: int = 10) -> pd.DataFrame:
+    """This week's products with the largest paid amount, with last week's beside them.
+
+    Args:
+        by_product: The funnel by ``product_id``, one row per product and week.
+        week: This week's label.
+        top: How many products.
+
+    Returns:
+        ``product_id``, ``visitors``, ``paid_buyers``, ``payment_conversion`` (with its
+        interval), ``order_conversion``, ``paid_amount``, ``paid_amount_prev`` and
+        ``paid_amount_change``, largest paid amount first (ties by product id).
+    """
+    cols = [
+        c
+        for c in (
+            "product_id",
+            "visitors",
+            "paid_buyers",
+            "payment_conversion",
+            "payment_conversion_ci_low",
+            "payment_conversion_ci_high",
+            "order_conversion",
+            "paid_amount",
+        )
+        if c in by_product.columns
+    ]
+    cur = by_product[by_product["period"] == week][cols]
+    if "paid_amount" not in cur.columns:
+        return cur.head(0)
+    prev = by_product[by_product["period"] != week][["product_id", "paid_amount"]]
+    out = cur.merge(prev, on="product_id", how="left", suffixes=("", "_prev"))
+    out["paid_amount_prev"] = out["paid_amount_prev"].fillna(0.0)
+    out["paid_amount_change"] = out["paid_amount"] - out["paid_amount_prev"]
+    out = out.sort_values(["paid_amount", "product_id"], ascending=[False, True], kind="stable")
+    return out.head(top).reset_index(drop=True)

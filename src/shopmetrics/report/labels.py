@@ -283,6 +283,11 @@ _NAMES.update(
         "severity": ("Severity", "严重程度"),
         "code": ("Flag", "标记"),
         "subject": ("Where", "对象"),
+        "this_week": ("This week", "本周"),
+        "last_week": ("Last week", "上周"),
+        "this_week_rate": ("This week", "本周"),
+        "last_week_rate": ("Last week", "上周"),
+        "paid_amount_change": ("Paid amount, change", "支付金额变化"),
     }
 )
 _SUFFIXES = (

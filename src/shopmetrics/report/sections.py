@@ -29,9 +29,16 @@ from shopmetrics.compare import movers
 from shopmetrics.dsr import dsr, low_ratings
 from shopmetrics.flags.funnel import mix_shift_flag
 from shopmetrics.funnel import funnel
-from shopmetrics.metrics import COUNT_ORDER, PROPORTIONS
+from shopmetrics.metrics import PROPORTIONS
 from shopmetrics.report.charts import BarChart, LineChart, Series, TrendChart
-from shopmetrics.report.figures import STORE_ROW, UNCREDITED_ROW, mix_table, value_table
+from shopmetrics.report.figures import (
+    STORE_ROW,
+    UNCREDITED_ROW,
+    metric_rows,
+    mix_table,
+    top_products,
+    value_table,
+)
 from shopmetrics.report.model import Headline, Section
 from shopmetrics.traffic import traffic_sources
 from shopmetrics.visitor_value import visitor_value
@@ -176,19 +183,18 @@ def trend_section(daily: FunnelResult) -> Section | None:
     )
 
 
-def funnel_section(wk: Week) -> Section:
-    """The funnel of the week and the week before, the tests of each change, the peers."""
+def funnel_section(wk: Week, corrected: Sequence[Headline] = ()) -> Section:
+    """The funnel of the week and the week before as metrics in rows (this week | last week |
+    change | interval | significant, with the corrected figures beside the raw ones), the
+    peers."""
     wt, c, weekly, comp = wk.weekly.table, wk.current, wk.weekly, wk.comp
     steps = [
         s
         for s in ("visitors", "carters", "favoriters", "inquirers", "order_buyers", "paid_buyers")
         if s in wt.columns
     ]
-    session_cols = ("sessions", "converting_sessions", "session_conversion")
-    core = ["period", *(k for k in COUNT_ORDER if k in wt.columns and k not in session_cols)]
-    tables: list[tuple[str, Any]] = [("This week and last", wt[core])]
-    if comp is not None:
-        tables += _comparison_tables(comp)
+    rows = metric_rows(wt, wk.week, comp.to_pandas() if comp is not None else None, corrected)
+    tables: list[tuple[str, Any]] = _row_tables(rows)
     peer_tbl = _peer_table(wk.cur)
     if peer_tbl is not None:
         tables.append(("Against peers (同行同层平均)", peer_tbl))
@@ -361,6 +367,7 @@ def products_section(wk: Week) -> Section:
                 metric="payment_conversion",
             )
         )
+    top = top_products(by_product.table, wk.week)
     presale = [f for f in by_product.flags if f.code == "presale_zero_payment"]
     presale_tbl = _presale_table(presale)
     return Section(
@@ -368,6 +375,7 @@ def products_section(wk: Week) -> Section:
         intro="Products whose payment conversion moved significantly (Benjamini-Hochberg across "
         "all products), ranked by their effect on the store's conversion.",
         tables=[
+            *([("Top products this week, by paid amount", top)] if len(top) else []),
             ("Significant movers", mv[[k for k in _MOVER_COLUMNS if k in mv.columns]]),
             *(
                 [("Presale products: use these figures", presale_tbl)]
@@ -701,45 +709,27 @@ def _interval_bars(
     )
 
 
-def _comparison_tables(comp: ComparisonResult) -> list[tuple[str, pd.DataFrame]]:
-    """Week-over-week rows split into rates (shown as percentages) and other figures."""
-
-    t = comp.to_pandas()
-    is_rate = t["metric"].isin(list(PROPORTIONS))
-    rates = t[is_rate].rename(
+def _row_tables(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The metric rows split into rates (columns named so they show as percentages) and
+    counts and money figures."""
+    rates = rows[rows["fmt"] == "percent"].rename(
         columns={
-            "previous": "previous_rate",
-            "current": "current_rate",
-            "diff": "change_rate",
-            "diff_ci_low": "change_rate_ci_low",
-            "diff_ci_high": "change_rate_ci_high",
+            "this_week": "this_week_rate",
+            "last_week": "last_week_rate",
+            "change": "change_rate",
+            "change_ci_low": "change_rate_ci_low",
+            "change_ci_high": "change_rate_ci_high",
         }
     )
-    cols_r = [
-        "metric",
-        "previous_rate",
-        "current_rate",
-        "change_rate",
-        "change_rate_ci_low",
-        "change_rate_ci_high",
-        "p_adjusted",
-        "significant",
-    ]
-    cols_o = [
-        "metric",
-        "previous",
-        "current",
-        "diff",
-        "diff_ci_low",
-        "diff_ci_high",
-        "rel_change",
-        "p_adjusted",
-        "significant",
-    ]
-    out = [("Week over week: rates", rates[cols_r].reset_index(drop=True))]
-    other = t[~is_rate]
+    other = rows[rows["fmt"] != "percent"]
+    out = [("This week and last: rates", rates.drop(columns=["fmt"]).reset_index(drop=True))]
     if len(other):
-        out.append(("Week over week: counts and values", other[cols_o].reset_index(drop=True)))
+        out.append(
+            (
+                "This week and last: counts and values",
+                other.drop(columns=["fmt"]).reset_index(drop=True),
+            )
+        )
     return out
 
 

@@ -316,13 +316,14 @@ def _figure(flag: Flag, correction: Correction | None, lang: str) -> str:
 
 
 def flag_actions(
-    flags: Sequence[Flag], corrections: Mapping[int, Correction], lang: str
+    flags: Sequence[Flag], corrections: Sequence[tuple[Flag, Correction]], lang: str
 ) -> list[dict[str, str]]:
     """One plain action per flag: ``{"code", "severity", "subject", "action"}`` rows
     (``action`` in ``lang``; ``action_en`` and ``action_zh`` both)."""
     out = []
-    for i, f in enumerate(flags):
-        both = {k: _action(f, corrections.get(i), k) for k in ("en", "zh")}
+    for f in flags:
+        fixed = next((c for g, c in corrections if g == f), None)
+        both = {k: _action(f, fixed, k) for k in ("en", "zh")}
         where = ", ".join(f"{v}" for v in f.subject.values() if not isinstance(v, list | dict))
         out.append(
             {

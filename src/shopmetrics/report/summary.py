@@ -17,6 +17,7 @@ from shopmetrics.report.model import Headline, Section
 from shopmetrics.report.story import Story, tell
 
 if TYPE_CHECKING:
+    from shopmetrics.flags.finding import Flag
     from shopmetrics.report.corrected import Correction
     from shopmetrics.report.sections import Week
     from shopmetrics.traffic import TrafficResult
@@ -37,13 +38,13 @@ both languages by :mod:`shopmetrics.report.labels`)."""
 
 
 def with_corrections(
-    headline: Sequence[Headline], corrections: Mapping[int, Correction]
+    headline: Sequence[Headline], corrections: Sequence[tuple[Flag, Correction]]
 ) -> list[Headline]:
     """Each headline figure, then its value recomputed without what each flag that changes
     it points at (a labelled row beside it); the raw figure carries the first correction."""
     out: list[Headline] = []
     for raw in headline:
-        fixed = [f for c in corrections.values() if (f := _corrected(raw, c)) is not None]
+        fixed = [f for _, c in corrections if (f := _corrected(raw, c)) is not None]
         h = raw
         if fixed:
             first = fixed[0]
@@ -85,7 +86,7 @@ def week_story(
     wk: Week,
     headline: Sequence[Headline],
     tr: TrafficResult | None,
-    corrections: Mapping[int, Correction],
+    corrections: Sequence[tuple[Flag, Correction]],
     partial: tuple[str, str] | None,
 ) -> Story:
     """The story of the week from the figures every section shows."""
@@ -107,7 +108,7 @@ def week_story(
         previous=prev,
         per_source=per,
         mix=mix,
-        corrections=list(corrections.values()),
+        corrections=[c for _, c in corrections],
         partial=partial,
     )
 

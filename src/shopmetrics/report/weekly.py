@@ -43,7 +43,7 @@ from shopmetrics import engine
 from shopmetrics.compare import compare
 from shopmetrics.display import is_missing
 from shopmetrics.errors import SchemaError, ShopmetricsError
-from shopmetrics.flags.finding import Flag
+from shopmetrics.flags.finding import Flag, sort_flags
 from shopmetrics.funnel import funnel
 from shopmetrics.report import sections, summary
 from shopmetrics.report.corrected import Correction, correct_week
@@ -213,9 +213,9 @@ def _store_week(
         "tz": tz,
         "columns": columns,
     }
-    daily = funnel(
+    daily = funnel(  # the trend reads daily visitors only: no order pass
         events,
-        orders,
+        None if events is not None else orders,
         traffic,
         freq="D",
         start=start - dt.timedelta(days=49),
@@ -363,11 +363,15 @@ def weekly_report(
     wk, daily = _store_week(
         events, orders, exports, spend, table, week, last_dt, funnel_peers, tz, columns
     )
+    # the flags of the store's funnel say which rows mislead: the store's weeks recounted
+    # without them, once, for the headline, the funnel table, the story and the banner
+    corrections = _corrections(wk, wk.weekly.flags)
+    store_head = summary.with_corrections(sections.headline_figures(wk), corrections)
     later, tr = _section_parts(wk, ratings, dsr_peers, step)
     parts = [
-        Part(headline=tuple(sections.headline_figures(wk)), flags=tuple(wk.weekly.flags)),
+        Part(headline=tuple(store_head), flags=tuple(wk.weekly.flags)),
         Part(sections.trend_section(daily)),
-        Part(sections.funnel_section(wk)),
+        Part(sections.funnel_section(wk, store_head)),
         *later,
     ]
     partial = _partial_week(wk, table, last_dt, src_name)
@@ -376,8 +380,7 @@ def weekly_report(
     every_flag = _dedupe(
         [f for p in parts for f in (*p.flags, *(p.section.flags if p.section else ()))]
     )
-    corrections = _corrections(wk, every_flag)
-    headline = summary.with_corrections([h for p in parts for h in p.headline], corrections)
+    headline = [h for p in parts for h in p.headline]
     story = summary.week_story(wk, headline, tr, corrections, partial)
     actions = flag_actions(every_flag, corrections, lang)
     parts.insert(0, Part(summary.summary_section(story, actions, lang)))
@@ -423,22 +426,22 @@ def _partial_week(
     )
 
 
-def _corrections(wk: Week, flags: Sequence[Flag]) -> dict[int, Correction]:
+def _corrections(wk: Week, flags: Sequence[Flag]) -> list[tuple[Flag, Correction]]:
     """The store's two weeks recounted without what each flag touching them points at."""
     if wk.orders is None or "visitors" not in wk.weekly.table.columns:
-        return {}
+        return []
     wt = wk.weekly.table
     periods = sorted(str(p) for p in wt["period"])
     visitors = {str(p): float(v) for p, v in zip(wt["period"], wt["visitors"], strict=True)}
     t0 = wk.start - dt.timedelta(days=7) if len(periods) == 2 else wk.start
     confidence = float(wk.weekly.meta.get("confidence", 0.95))
-    out = {}
-    for i, f in enumerate(flags):
+    out = []
+    for f in sort_flags(list(flags)):
         if not _touches(f, t0, wk.end, wk.week):
             continue
         c = correct_week(f, wk.orders, visitors, periods, t0, wk.end, confidence)
         if c is not None:
-            out[i] = c
+            out.append((f, c))
     return out
 
 

@@ -2,6 +2,8 @@
 
 It runs the metric modules on the week and the week before, and assembles:
 
+0. the ten-second story (three to five sentences, en and zh) and one action per flag
+   (:mod:`shopmetrics.report.summary`), first;
 1. headline figures (visitors, payment conversion, AOV, visitor value, paid amount, ROAS,
    DSR) with week-over-week change and whether the change is significant;
 2. the daily trend with its expected weekly band (STL), so a quiet Saturday is no alarm;
@@ -13,9 +15,12 @@ It runs the metric modules on the week and the week before, and assembles:
 7. the visitor value decomposition (conversion × AOV, mix vs rate);
 8. every flag, most serious first, with evidence and the figure to use instead.
 
-This module reads the tables, finds the week and runs the store's funnel once; each
-section is built by its own function in :mod:`shopmetrics.report.sections` from those
-shared figures.
+This module loads each table once (every metric call gets the loaded table), finds the
+week (the last complete one by default; a partial week says so), runs the store's funnel
+once and the traffic sources once; each section is built by its own function in
+:mod:`shopmetrics.report.sections` from those shared figures. A flag that touches the two
+weeks (order brushing, tracking gap, bots, presale deposits) gets the store's figures
+recounted without its rows (:mod:`shopmetrics.report.corrected`), shown beside the raw ones.
 
 Examples:
     >>> import shopmetrics as sm
@@ -26,7 +31,7 @@ Examples:
     >>> report.week
     '2026-W47'
     >>> [s.key for s in report.sections][:3]
-    ['trend', 'funnel', 'traffic']
+    ['summary', 'trend', 'funnel']
 """
 
 from __future__ import annotations

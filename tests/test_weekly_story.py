@@ -241,6 +241,10 @@ def test_brushing_use_instead_is_a_corrected_figure_not_a_difference(
     w46 = kept[(kept.paid_at >= "2026-11-09") & (kept.paid_at < "2026-11-16")].amount.sum()
     assert fixed.previous == pytest.approx(w46)
     assert fixed.previous > 0
+    # "use instead" holds the corrected figure of the week it touches, never a difference
+    assert brushed.instead["without_brushing_paid_amount"] == pytest.approx(w46)
+    assert brushed.instead["week"] == "2026-W46"
+    assert "paid_amount_without" not in brushed.instead
     action = next(a for a in demo.actions if a["code"] == "order_brushing")["action"]
     assert f"¥{w46:,.2f}" in action
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from shopmetrics.engine import Table
     from shopmetrics.flags.finding import Flag
 
-__all__ = ["CORRECTING_CODES", "Correction", "correct_week"]
+__all__ = ["CORRECTING_CODES", "Correction", "correct_week", "week_of"]
 
 CORRECTING_CODES = ("order_brushing", "tracking_gap", "bot_traffic", "presale_zero_payment")
 """The flag codes whose figures the report corrects."""
@@ -155,7 +155,7 @@ def correct_week(
     visitors = dict(visitors)
     if flag.code == "bot_traffic":
         day = _day(flag.subject.get("date"))
-        week = _week_of(day)
+        week = week_of(str(day))
         if week not in visitors:
             return None
         visitors[week] -= float(flag.evidence.get("bot_visitors", 0))
@@ -174,6 +174,9 @@ def correct_week(
     )
 
 
-def _week_of(day: dt.datetime) -> str:
-    iso = day.isocalendar()
+def week_of(when: str) -> str:
+    """The ISO week (``"2026-W47"``) of a day, an instant or a week label."""
+    if "-W" in when:
+        return when
+    iso = _day(when).isocalendar()
     return f"{iso.year}-W{iso.week:02d}"

@@ -297,4 +297,12 @@ _SUFFIXES = (
     ("_without_bots", "{}, without the bot visitors", "{}（剔除机器流量）"),
     ("_deposit_as_paid", "{}, presale counted on the deposit", "{}（预售按定金计）"),
 )
+_PREFIXES = (
+    *_PREFIXES,
+    ("without_brushing_", "{}, without the suspected brushed orders", "{}（剔除疑似刷单）"),
+    ("without_gap_day_", "{}, without the day with no tracking", "{}（剔除埋点缺失日）"),
+    ("without_bots_", "{}, without the bot visitors", "{}（剔除机器流量）"),
+    ("deposit_as_paid_", "{}, presale counted on the deposit", "{}（预售按定金计）"),
+)
+_NAMES.update({"week": ("Week", "周")})
 # --- end r-story ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from shopmetrics.report.corrected import week_of
 from shopmetrics.report.figures import mix_table
 from shopmetrics.report.model import Headline, Section
 from shopmetrics.report.story import Story, tell
@@ -22,7 +23,13 @@ if TYPE_CHECKING:
     from shopmetrics.report.sections import Week
     from shopmetrics.traffic import TrafficResult
 
-__all__ = ["CORRECTION_SUFFIXES", "summary_section", "week_story", "with_corrections"]
+__all__ = [
+    "CORRECTION_SUFFIXES",
+    "summary_section",
+    "week_story",
+    "with_corrected_instead",
+    "with_corrections",
+]
 
 _CORRECTED = ("visitors", "payment_conversion", "aov", "visitor_value", "paid_amount")
 """The headline figures a correction recomputes."""
@@ -80,6 +87,39 @@ def _corrected(h: Headline, c: Correction) -> Headline | None:
         fmt=h.fmt or ("percent" if h.is_percent else "number"),
         note=c.code + ("" if c.p_value is None or sig is None else f" (p = {c.p_value:.2f})"),
     )
+
+
+def with_corrected_instead(
+    corrections: Sequence[tuple[Flag, Correction]],
+) -> dict[str, tuple[Flag, Correction]]:
+    """Each corrected flag with "use instead" holding the corrected figures of the week it
+    touches (never a difference), keyed by the original flag's JSON.
+
+    The week is the one of the flag's day or hour (its period for a presale flag). The
+    flag's own non-figure advice (the orders or buyers to exclude, the day) is kept.
+    """
+    import json  # noqa: PLC0415 - a key only
+
+    out = {}
+    for f, c in corrections:
+        when = f.subject.get("hour") or f.subject.get("date") or f.subject.get("period")
+        week = week_of(str(when)) if when is not None else max(c.rows)
+        row = c.rows.get(week) or c.rows[max(c.rows)]
+        suffix = CORRECTION_SUFFIXES.get(c.code, "_corrected")
+        kept = {
+            k: v
+            for k, v in f.instead.items()
+            if not isinstance(v, int | float) or isinstance(v, bool) or k == "exclude_orders"
+        }
+        # prefix form (``without_brushing_payment_conversion``): the name's ending says
+        # how the figure is shown
+        which = ("visitors",) if c.code == "bot_traffic" else ("payment_conversion", "paid_amount")
+        if f.code == "presale_zero_payment":
+            kept, which = dict(f.instead), ("payment_conversion",)
+        figures = {f"{suffix[1:]}_{m}": row[m] for m in which if m in row}
+        fixed = dataclasses.replace(f, instead={**figures, **kept, "week": week})
+        out[json.dumps(f.to_dict(), sort_keys=True, default=str)] = (fixed, c)
+    return out
 
 
 def week_story(

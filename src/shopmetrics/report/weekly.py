@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -372,9 +373,12 @@ def weekly_report(
     # without them, once, for the headline, the funnel table, the story and the banner
     corrections = _corrections(wk, wk.weekly.flags)
     store_head = summary.with_corrections(sections.headline_figures(wk), corrections)
+    fixed = summary.with_corrected_instead(corrections)
+    store_flags = [fixed.get(_key(f), (f, None))[0] for f in wk.weekly.flags]
+    corrections = list(fixed.values())
     later, tr = _section_parts(wk, ratings, dsr_peers, step)
     parts = [
-        Part(headline=tuple(store_head), flags=tuple(wk.weekly.flags)),
+        Part(headline=tuple(store_head), flags=tuple(store_flags)),
         Part(sections.trend_section(daily)),
         Part(sections.funnel_section(wk, store_head)),
         *later,
@@ -448,6 +452,10 @@ def _corrections(wk: Week, flags: Sequence[Flag]) -> list[tuple[Flag, Correction
         if c is not None:
             out.append((f, c))
     return out
+
+
+def _key(flag: Flag) -> str:
+    return json.dumps(flag.to_dict(), sort_keys=True, default=str)
 
 
 def _touches(flag: Flag, start: dt.datetime, end: dt.datetime, week: str) -> bool:

@@ -203,6 +203,7 @@ _ZH_CODES = {
     "mix_shift": "流量结构变化",
     "rating_brushing": "疑似刷评",
     "anomaly": "异常波动",
+    "missing_day": "缺失日期",
 }
 
 
@@ -292,6 +293,10 @@ _ACTIONS: dict[str, Bilingual] = {
         "Check {date} before reading it as demand.",
         "先核查 {date}，再判断是否为真实需求。",
     ),
+    "missing_day": (
+        "Check the tracking or the export for {date} before reading the week.",
+        "先核查 {date} 的埋点或导出数据，再解读本周数据。",
+    ),
 }
 
 
@@ -299,8 +304,10 @@ def _figure(flag: Flag, correction: Correction | None, lang: str) -> str:
     if correction is not None and flag.code != "presale_zero_payment":
         conv = "payment conversion" if lang == "en" else "支付转化率"
         amount = "paid amount" if lang == "en" else "支付金额"
-        return "; ".join(
-            f"{week} {conv} {row['payment_conversion']:.2%}, {amount} ¥{row['paid_amount']:,.2f}"
+        comma, semi = (", ", "; ") if lang == "en" else ("，", "；")
+        return semi.join(
+            f"{week} {conv} {row['payment_conversion']:.2%}{comma}{amount} "
+            f"¥{row['paid_amount']:,.2f}"
             for week, row in sorted(correction.rows.items())
         )
     inst = dict(flag.instead)
@@ -312,7 +319,7 @@ def _figure(flag: Flag, correction: Correction | None, lang: str) -> str:
             continue
         fv = float(v)
         parts.append(f"{fv:.2%}" if ("conversion" in k or k in ("ctr",)) else f"{fv:,.2f}")
-    return ", ".join(parts)
+    return (", " if lang == "en" else "，").join(parts)
 
 
 def flag_actions(
@@ -341,7 +348,9 @@ def flag_actions(
 def _action(f: Flag, correction: Correction | None, lang: str) -> str:
     template = _ACTIONS.get(f.code)
     if template is None:  # a flag without an action of its own: its message's first sentence
-        return f.message.split(". ")[0].rstrip(".") + "."
+        if lang == "en":
+            return f.message.split(". ")[0].rstrip(".") + "."
+        return f"请先核查此项（{_ZH_CODES.get(f.code, label(f.code, 'zh'))}），再解读本周数据。"
     subject = dict(f.subject)
     text = template[0 if lang == "en" else 1]
     return (

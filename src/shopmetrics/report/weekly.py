@@ -219,9 +219,9 @@ def _store_week(
         "tz": tz,
         "columns": columns,
     }
-    daily = funnel(  # the trend reads daily visitors only: no order pass
+    daily = funnel(  # with the orders: a day with orders and no visitors is a 0, not a gap
         events,
-        None if events is not None else orders,
+        orders,
         traffic,
         freq="D",
         start=start - dt.timedelta(days=49),

@@ -256,6 +256,12 @@ def test_presale_figure_is_in_the_headline(demo: sm.Report, store: Store) -> Non
     wk = (paid_at >= "2026-11-16") & (paid_at < "2026-11-23")
     v = ev[(ev.ts >= "2026-11-16") & (ev.ts < "2026-11-23") & (ev.event == "visit")].visitor_id
     assert fixed.value == pytest.approx(od[wk].buyer_id.nunique() / v.nunique())
+    # "This week and last" shows it too, beside the raw payment conversion
+    rates = dict(demo.section("funnel").tables)["This week and last: rates"].set_index("metric")
+    assert rates.loc["payment_conversion_deposit_as_paid", "this_week_rate"] == fixed.value
+    assert list(rates.index).index("payment_conversion_deposit_as_paid") == (
+        list(rates.index).index("payment_conversion") + 2
+    )
 
 
 def test_clean_store_has_no_corrections(clean: sm.Report) -> None:

@@ -481,7 +481,14 @@ def value_part(wk: Week, tr: TrafficResult | None = None) -> Part:
     (the same visitors, buyers and amounts the traffic section shows) and the store's are
     the headline's. Nothing with one week of data.
     """
-    if tr is not None and wk.previous is not None and "visitors" in tr.table.columns:
+    need = {"visitors", "attributed_buyers", "attributed_amount"}
+    store = {"visitors", "paid_buyers", "paid_amount"}
+    if (
+        tr is not None
+        and wk.previous is not None
+        and need <= set(tr.table.columns)
+        and store <= set(wk.weekly.table.columns)
+    ):
         return _value_from_sources(wk, tr)
     if wk.events is None and _has(wk, wk.sources, "visitors", "paid_amount"):
         # by source from the source export's own paid figures (order reports name no source)

@@ -114,9 +114,10 @@ def _conversion(
     zh = f"支付转化率从 {h.previous:.2%} {verb_zh}到 {h.value:.2%}（{pp:+.2f} 个百分点，{s_zh}）"
     if worse:
         names = ", ".join(label(w) for w in worse)
+        link, link_zh = (": ", "：") if pp <= 0 else (", although ", "，但")
         return (
-            f"{en}: {names} converted significantly worse on its own traffic.",
-            f"{zh}：{'、'.join(label(w, 'zh') for w in worse)} 自身转化率显著下降。",
+            f"{en}{link}{names} converted significantly worse on its own traffic.",
+            f"{zh}{link_zh}{'、'.join(label(w, 'zh') for w in worse)} 自身转化率显著下降。",
         ), "source"
     if store is not None:
         mix, own = store["mix_effect"] * 100, store["rate_effect"] * 100

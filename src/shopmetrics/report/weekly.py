@@ -288,7 +288,7 @@ def _section_parts(
     )
     if value:
         step("visitor value")
-        parts.append(sections.value_part(wk, tr if from_events else None))
+        parts.append(sections.value_part(wk, tr))
     return parts, tr
 
 

@@ -229,7 +229,7 @@ def test_dsr_from_a_review_export(constructor: Constructor) -> None:
 @needs_calamine
 def test_weekly_report_from_a_product_export_builds_what_it_can() -> None:
     report = sm.weekly_report(traffic=_frame(PRODUCT), week="2026-W45")
-    assert [s.key for s in report.sections] == ["funnel", "products", "value"]
+    assert [s.key for s in report.sections] == ["summary", "funnel", "products", "value"]
     notes = " ".join(report.notes)
     for piece in ("without raw events", "CTR by source", "sessions", "bot", "流量来源", "评价"):
         assert piece in notes, piece
@@ -257,7 +257,14 @@ def test_weekly_report_from_every_kind_of_export() -> None:
         ratings=_frame(REVIEWS),
         week="2026-W45",
     )
-    assert [s.key for s in report.sections] == ["funnel", "traffic", "products", "dsr", "value"]
+    assert [s.key for s in report.sections] == [
+        "summary",
+        "funnel",
+        "traffic",
+        "products",
+        "dsr",
+        "value",
+    ]
     heads = {h.name: h for h in report.headline}
     days = ("2026-11-02", "2026-11-03")
     # the store's visitors come from the shop export, not from products or sources summed

@@ -158,7 +158,8 @@ def load(
     """Wrap a user's table: map column names, parse text values, store-local times.
 
     Args:
-        obj: The user's table (pandas, pyarrow, polars, DuckDB, PySpark), a path (a
+        obj: The user's table (pandas, pyarrow, polars, DuckDB, PySpark), a :class:`Table`
+            loaded before (returned as it is when it is the same ``table``), a path (a
             ``.csv`` / ``.tsv`` / ``.txt`` / ``.xlsx`` / ``.xls`` export or a folder of
             them, read by :mod:`shopmetrics.io` with its export kind recognised; Parquet
             and plain canonical CSV by the engine), or an export converted by
@@ -193,6 +194,10 @@ def load(
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             msg = f"unknown time zone {tz!r}; use an IANA name such as 'Asia/Shanghai'"
             raise ShopmetricsError(msg) from exc
+    if isinstance(obj, Table):
+        if obj.name == table and localize:
+            return obj  # loaded already: a caller that reads one table many times loads it once
+        obj = obj.frame
     try:
         return _load(obj, table, columns, tz, localize=localize)
     except ShopmetricsError:

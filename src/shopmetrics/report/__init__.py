@@ -5,6 +5,11 @@ Modules:
     document: :class:`Report`: the content with its renderings.
     weekly: :func:`~shopmetrics.report.weekly.weekly_report`, from the tables to a report.
     sections: one builder per section of the weekly report.
+    figures: the figures several sections show, computed once (metrics as rows, top
+        products, the traffic-mix decompositions on the headline's base).
+    corrected: the store's weeks recounted without what a flag says misleads.
+    story: the ten-second story (en / zh) and one action per flag.
+    summary: the corrected headline, the story and the banner as the first section.
     labels: every word a reader sees, in English and Chinese.
     charts: the inline SVG charts; svg: their drawing pieces (axes, ticks, escaping).
     format: display text shared by the renderings (cells, headline figures, flags).

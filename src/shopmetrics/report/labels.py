@@ -282,3 +282,40 @@ def section_title(key: str, lang: str = "en") -> str:
 def text(key: str, lang: str = "en") -> str:
     """A fixed piece of report text (``"contents"``, ``"use_instead"``, ...)."""
     return _pick(_TEXT[key], lang) if key in _TEXT else key
+
+
+# --- r-story: the summary, the flags banner, corrected figures (branch r-story) ---------
+_SECTIONS.update({"summary": ("In ten seconds", "十秒速览")})
+_NAMES.update(
+    {
+        "action": ("What to do", "处理建议"),
+        "same_mix_payment_conversion": (
+            "Payment conversion at last week's traffic mix",
+            "按上周流量结构的支付转化率",
+        ),
+        "severity": ("Severity", "严重程度"),
+        "code": ("Flag", "标记"),
+        "subject": ("Where", "对象"),
+        "this_week": ("This week", "本周"),
+        "last_week": ("Last week", "上周"),
+        "this_week_rate": ("This week", "本周"),
+        "last_week_rate": ("Last week", "上周"),
+        "paid_amount_change": ("Paid amount, change", "支付金额变化"),
+    }
+)
+_SUFFIXES = (
+    *_SUFFIXES,
+    ("_without_brushing", "{}, without the suspected brushed orders", "{}（剔除疑似刷单）"),
+    ("_without_gap_day", "{}, without the day with no tracking", "{}（剔除埋点缺失日）"),
+    ("_without_bots", "{}, without the bot visitors", "{}（剔除机器流量）"),
+    ("_deposit_as_paid", "{}, presale counted on the deposit", "{}（预售按定金计）"),
+)
+_PREFIXES = (
+    *_PREFIXES,
+    ("without_brushing_", "{}, without the suspected brushed orders", "{}（剔除疑似刷单）"),
+    ("without_gap_day_", "{}, without the day with no tracking", "{}（剔除埋点缺失日）"),
+    ("without_bots_", "{}, without the bot visitors", "{}（剔除机器流量）"),
+    ("deposit_as_paid_", "{}, presale counted on the deposit", "{}（预售按定金计）"),
+)
+_NAMES.update({"week": ("Week", "周")})
+# --- end r-story ------------------------------------------------------------------------

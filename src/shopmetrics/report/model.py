@@ -57,6 +57,11 @@ class Headline:
         ci_low: Lower end of this week's interval.
         ci_high: Upper end of this week's interval.
         note: A short remark shown under the figure.
+        corrected: This week's value recomputed without the rows a flag says mislead
+            (shown beside ``value``); ``None`` when no flag touches the figure.
+        corrected_previous: The week before's value, corrected the same way.
+        corrected_significant: Whether the corrected change is significant.
+        corrected_by: The code of the flag the correction follows.
 
     Examples:
         >>> h = Headline("payment_conversion", 0.05, previous=0.04)
@@ -76,9 +81,22 @@ class Headline:
     ci_low: float | None = None
     ci_high: float | None = None
     note: str = ""
+    corrected: float | None = None
+    corrected_previous: float | None = None
+    corrected_significant: bool | None = None
+    corrected_by: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("value", "previous", "change", "rel_change", "ci_low", "ci_high"):
+        for name in (
+            "value",
+            "previous",
+            "change",
+            "rel_change",
+            "ci_low",
+            "ci_high",
+            "corrected",
+            "corrected_previous",
+        ):
             object.__setattr__(self, name, _maybe(getattr(self, name)))
         if self.fmt not in ("", "percent", "number", "integer"):
             msg = (
@@ -86,8 +104,9 @@ class Headline:
                 f"got {self.fmt!r}"
             )
             raise ShopmetricsError(msg)
-        if self.significant is not None:
-            object.__setattr__(self, "significant", bool(self.significant))
+        for name in ("significant", "corrected_significant"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, bool(getattr(self, name)))
         if self.change is None and self.value is not None and self.previous is not None:
             object.__setattr__(self, "change", self.value - self.previous)
         if self.rel_change is None and self.change is not None and self.previous is not None:
@@ -230,6 +249,10 @@ class ReportContent:
         store: The store's name (shown under the title).
         notes: Report-wide remarks (time zone, definitions, ...).
         meta: Parameters of the run (plain values; kept in :meth:`to_dict`).
+        summary: The ten-second story, ``{"en": [sentences], "zh": [sentences]}``: to be
+            shown first.
+        actions: The flags banner: one row per flag, ``{"code", "severity", "subject",
+            "action"}`` in the report's language, most serious first.
     """
 
     title: str
@@ -243,9 +266,15 @@ class ReportContent:
     store: str = ""
     notes: Sequence[str] = ()
     meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    summary: Mapping[str, Sequence[str]] = dataclasses.field(default_factory=dict)
+    actions: Sequence[Mapping[str, str]] = ()
 
     def __post_init__(self) -> None:
         labels.check_lang(self.lang)
+        object.__setattr__(
+            self, "summary", {str(k): tuple(str(x) for x in v) for k, v in self.summary.items()}
+        )
+        object.__setattr__(self, "actions", tuple(dict(a) for a in self.actions))
         object.__setattr__(self, "headline", tuple(self.headline))
         object.__setattr__(self, "sections", tuple(self.sections))
         keys = [s.key for s in self.sections]
@@ -286,6 +315,8 @@ class ReportContent:
             "flags": [f.to_dict() for f in self.flags],
             "notes": list(self.notes),
             "meta": plain(self.meta),
+            "summary": {k: list(v) for k, v in self.summary.items()},
+            "actions": [dict(a) for a in self.actions],
         }
 
     def to_json(self, **kwargs: Any) -> str:

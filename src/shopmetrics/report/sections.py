@@ -29,10 +29,17 @@ from shopmetrics.compare import movers
 from shopmetrics.dsr import dsr, low_ratings
 from shopmetrics.flags.funnel import mix_shift_flag
 from shopmetrics.funnel import funnel
-from shopmetrics.metrics import COUNT_ORDER, PROPORTIONS
+from shopmetrics.metrics import PROPORTIONS
 from shopmetrics.report.charts import BarChart, LineChart, Series, TrendChart
+from shopmetrics.report.figures import (
+    STORE_ROW,
+    UNCREDITED_ROW,
+    metric_rows,
+    mix_table,
+    top_products,
+    value_table,
+)
 from shopmetrics.report.model import Headline, Section
-from shopmetrics.stats.mix import mix_decomposition
 from shopmetrics.traffic import traffic_sources
 from shopmetrics.visitor_value import visitor_value
 
@@ -44,6 +51,7 @@ if TYPE_CHECKING:
     from shopmetrics.flags.finding import Flag
     from shopmetrics.funnel import FunnelResult
     from shopmetrics.io.convert import Canonical
+    from shopmetrics.traffic import TrafficResult
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,19 +183,18 @@ def trend_section(daily: FunnelResult) -> Section | None:
     )
 
 
-def funnel_section(wk: Week) -> Section:
-    """The funnel of the week and the week before, the tests of each change, the peers."""
+def funnel_section(wk: Week, corrected: Sequence[Headline] = ()) -> Section:
+    """The funnel of the week and the week before as metrics in rows (this week | last week |
+    change | interval | significant, with the corrected figures beside the raw ones), the
+    peers."""
     wt, c, weekly, comp = wk.weekly.table, wk.current, wk.weekly, wk.comp
     steps = [
         s
         for s in ("visitors", "carters", "favoriters", "inquirers", "order_buyers", "paid_buyers")
         if s in wt.columns
     ]
-    session_cols = ("sessions", "converting_sessions", "session_conversion")
-    core = ["period", *(k for k in COUNT_ORDER if k in wt.columns and k not in session_cols)]
-    tables: list[tuple[str, Any]] = [("This week and last", wt[core])]
-    if comp is not None:
-        tables += _comparison_tables(comp)
+    rows = metric_rows(wt, wk.week, comp.to_pandas() if comp is not None else None, corrected)
+    tables: list[tuple[str, Any]] = _row_tables(rows)
     peer_tbl = _peer_table(wk.cur)
     if peer_tbl is not None:
         tables.append(("Against peers (同行同层平均)", peer_tbl))
@@ -230,21 +237,33 @@ _SOURCE_COLUMNS = (
 """The columns of the traffic sources table, in order (those the result has)."""
 
 
-def traffic_part(wk: Week) -> Part:
-    """Traffic sources and return on spend; ROAS of the paid sources as a headline figure.
+def traffic_result(wk: Week) -> TrafficResult:
+    """The traffic-source result every section reads (the traffic table, the visitor-value
+    and mix decompositions): computed once.
 
     Orders are attributed to the source they record, or else to the last click.
     """
     if wk.events is None:  # a traffic-source export: its own sales per source
-        tr = traffic_sources(traffic=wk.sources, spend=wk.spend, detect=False, **wk.two_weeks)
+        return traffic_sources(traffic=wk.sources, spend=wk.spend, detect=False, **wk.two_weeks)
+    od = engine.load(wk.orders, "orders", wk.columns, wk.tz)
+    model = "recorded" if od.has("source") else "last_click"
+    # detect=False: the detectors ran once, on the weekly funnel
+    return traffic_sources(
+        wk.events, wk.orders, wk.spend, attribution=model, detect=False, **wk.two_weeks
+    )
+
+
+def traffic_part(wk: Week, tr: TrafficResult) -> Part:
+    """Traffic sources and return on spend; ROAS of the paid sources as a headline figure."""
+    if wk.events is None:
         credited = "Sales as the traffic-source export credits them (the back-end's attribution)"
     else:
-        od = engine.load(wk.orders, "orders", wk.columns, wk.tz)
-        model = "recorded" if od.has("source") else "last_click"
-        tr = traffic_sources(
-            wk.events, wk.orders, wk.spend, attribution=model, detect=False, **wk.two_weeks
-        )  # detect=False: the detectors ran once, on the weekly funnel
-        credited = f"Orders attributed by {model.replace('_', ' ')}"
+        model = str(tr.meta.get("attribution", ""))
+        credited = (
+            "Orders credited to the source the order records"
+            if model == "recorded"
+            else "Orders credited to the last click before them"
+        )
     tt = tr.table
     this = tt[tt["period"] == wk.week]
     keep = [k for k in _SOURCE_COLUMNS if k in this.columns]
@@ -263,9 +282,12 @@ def traffic_part(wk: Week) -> Part:
     growth = tr.paid_vs_free_line()
     section = Section(
         "traffic",
-        intro=f"{credited}; visitor shares do not add "
-        "to 100% (a visitor can come through several sources).",
-        tables=[("Sources this week", this[keep]), ("Free vs paid", split)],
+        intro=f"{credited}; shares are of the store's visitors, each visitor counted once: "
+        "they add to more than 100% (a visitor can come through several sources).",
+        tables=[
+            ("Sources this week", this[keep]),
+            ("Free vs paid (visitors counted once per source)", split),
+        ],
         charts=charts,
         notes=[
             *(n for n in tr.audit.notes if n.startswith("sales per source")),
@@ -345,6 +367,7 @@ def products_section(wk: Week) -> Section:
                 metric="payment_conversion",
             )
         )
+    top = top_products(by_product.table, wk.week)
     presale = [f for f in by_product.flags if f.code == "presale_zero_payment"]
     presale_tbl = _presale_table(presale)
     return Section(
@@ -352,6 +375,7 @@ def products_section(wk: Week) -> Section:
         intro="Products whose payment conversion moved significantly (Benjamini-Hochberg across "
         "all products), ranked by their effect on the store's conversion.",
         tables=[
+            *([("Top products this week, by paid amount", top)] if len(top) else []),
             ("Significant movers", mv[[k for k in _MOVER_COLUMNS if k in mv.columns]]),
             *(
                 [("Presale products: use these figures", presale_tbl)]
@@ -421,53 +445,147 @@ def dsr_part(wk: Week, ratings: Any, dsr_peers: Any) -> Part:
 _MIX_NAMES = {
     "share_prev": "visitor_share_prev",
     "share_cur": "visitor_share_cur",
-    "rate_prev": "conversion_rate_prev",
-    "rate_cur": "conversion_rate_cur",
+    "rate_prev": "payment_conversion_prev",
+    "rate_cur": "payment_conversion_cur",
     "mix_effect": "mix_effect_rate",
     "rate_effect": "rate_effect_rate",
 }
 """Mix decomposition columns renamed so that rates show as percentages."""
 
+_VALUE_INTRO = (
+    "Visitor value = payment conversion × AOV. Per source Δlog(visitor value) = "
+    "Δlog(conversion) + Δlog(AOV); the (store) rows are the headline's figures, split into "
+    "traffic mix (where visitors came from) and each source's own figures. Shares are of the "
+    "store's visitors counted once, as in the traffic table."
+)
 
-def value_part(wk: Week) -> Part:
+
+def _store_counts(wk: Week, periods: Sequence[str]) -> dict[str, tuple[float, float, float]]:
+    """``{period: (visitors, paid buyers, paid amount)}`` of the store's funnel: the headline's."""
+    wt = wk.weekly.table
+    out = {}
+    for p in periods:
+        row = wt[wt["period"] == p].iloc[0]
+        out[p] = (
+            float(row["visitors"]),
+            float(row.get("paid_buyers", np.nan)),
+            float(row.get("paid_amount", np.nan)),
+        )
+    return out
+
+
+def value_part(wk: Week, tr: TrafficResult | None = None) -> Part:
     """Visitor value = conversion × AOV, week over week; by source, traffic mix vs own rates.
 
-    Nothing with one week of data.
+    With the traffic-source result (from events), the per-source figures are that table's
+    (the same visitors, buyers and amounts the traffic section shows) and the store's are
+    the headline's. Nothing with one week of data.
     """
+    need = {"visitors", "attributed_buyers", "attributed_amount"}
+    store = {"visitors", "paid_buyers", "paid_amount"}
+    if (
+        tr is not None
+        and wk.previous is not None
+        and need <= set(tr.table.columns)
+        and store <= set(wk.weekly.table.columns)
+    ):
+        return _value_from_sources(wk, tr)
     if wk.events is None and _has(wk, wk.sources, "visitors", "paid_amount"):
         # by source from the source export's own paid figures (order reports name no source)
         by: tuple[str, ...] | str = "source"
         vv = visitor_value(traffic=wk.sources, by=by, detect=False, **wk.two_weeks)
     else:
-        by = "source" if wk.events is not None and wk.table.has("source") else ()
+        by = ()
         vv = visitor_value(
             wk.events, wk.orders, traffic=wk.traffic, by=by, detect=False, **wk.two_weeks
         )
     periods = sorted(vv.table["period"].unique())
     if len(periods) < 2:
         return Part()
-    mix_flags = []
-    if by:  # the by-source split is where a mix shift shows
-        found = mix_shift_flag(vv.table, "source", periods[-2], periods[-1])
-        mix_flags = [found] if found is not None else []
     dec = vv.decompose(periods[-1], periods[-2])
-    tables = [("Visitor value decomposition", dec)]
-    if by:
-        mix = mix_decomposition(vv.table, "source", periods[-2], periods[-1])
-        tables.append(
-            (
-                "Payment conversion: traffic mix vs each source's own rate",
-                mix.rename(columns=_MIX_NAMES),
-            )
-        )
+    note = "visitors counted once per source" if by else ""
     section = Section(
         "value",
-        intro="Δlog(visitor value) = Δlog(conversion) + Δlog(AOV) per source; the (total) rows "
-        "split the store's change into traffic mix and each source's own figures.",
-        tables=tables,
+        intro=_VALUE_INTRO,
+        tables=[(f"Visitor value decomposition{f' ({note})' if note else ''}", dec)],
+    )
+    return Part(section)
+
+
+def _value_from_sources(wk: Week, tr: TrafficResult) -> Part:
+    """The value section from the traffic table and the store's funnel (no new pass)."""
+    assert wk.previous is not None  # value_part checked
+    prev, cur = str(wk.previous["period"]), wk.week
+    # orders that record no source have a row without one: no single source holds them
+    per = tr.table[tr.table["period"].isin([prev, cur]) & tr.table["source"].notna()]
+    store = _store_counts(wk, [prev, cur])
+    value = value_table(per, store, prev, cur)
+    mix = mix_table(per, {p: (v, b) for p, (v, b, _) in store.items()}, prev, cur)
+    mix_flags = _mix_flag(per, mix, prev, cur)
+    section = Section(
+        "value",
+        intro=_VALUE_INTRO,
+        tables=[
+            ("Visitor value decomposition", _drop_empty_uncredited(value)),
+            (
+                "Payment conversion: traffic mix vs each source's own rate",
+                _drop_empty_uncredited(mix).rename(columns=_MIX_NAMES),
+            ),
+        ],
         flags=mix_flags,
     )
     return Part(section, flags=tuple(mix_flags))
+
+
+def _drop_empty_uncredited(t: pd.DataFrame) -> pd.DataFrame:
+    """The (not credited to one source) row only when something is not credited."""
+    row = t["source"] == UNCREDITED_ROW
+    vals = t.loc[row].select_dtypes("number").to_numpy(float)
+    if np.nan_to_num(np.abs(vals)).max(initial=0.0) < 1e-12:
+        return t[~row].reset_index(drop=True)
+    return t
+
+
+def _mix_flag(per: pd.DataFrame, mix: pd.DataFrame, prev: str, cur: str) -> list[Flag]:
+    """The ``mix_shift`` detector's verdict, worded with the headline's figures.
+
+    The detector decides whether the mix shift matters; its message and figures are
+    restated on the store's base (the headline's conversion, shares of visitors counted
+    once) and "use instead" is the conversion the store would have had at last week's mix.
+    """
+    seg = per.assign(paid_buyers=per["attributed_buyers"])[
+        ["source", "period", "visitors", "paid_buyers"]
+    ]
+    found = mix_shift_flag(seg, "source", prev, cur)
+    if found is None:
+        return []
+    store = mix[mix["source"] == STORE_ROW].iloc[0]
+    delta = float(store["rate_cur"] - store["rate_prev"])
+    mix_eff, own = float(store["mix_effect"]), float(store["rate_effect"])
+    same_mix = float(store["rate_prev"]) + own
+    message = (
+        f"payment conversion moved from {store['rate_prev']:.2%} to {store['rate_cur']:.2%} "
+        f"({delta * 100:+.2f} pp) from {prev} to {cur}: {mix_eff * 100:+.2f} pp from traffic "
+        f"mix (visitors moving between sources) and {own * 100:+.2f} pp from the sources' own "
+        f"rates. At last week's mix conversion would be {same_mix:.2%}: judge each source by "
+        "its own rate."
+    )
+    evidence = {
+        **found.evidence,
+        "total_change": delta,
+        "mix_effect": mix_eff,
+        "rate_effect": own,
+        "payment_conversion_prev": float(store["rate_prev"]),
+        "payment_conversion": float(store["rate_cur"]),
+    }
+    return [
+        dataclasses.replace(
+            found,
+            message=message,
+            evidence=evidence,
+            instead={"same_mix_payment_conversion": same_mix},
+        )
+    ]
 
 
 def _has(wk: Week, table: Any, *cols: str) -> bool:
@@ -598,45 +716,27 @@ def _interval_bars(
     )
 
 
-def _comparison_tables(comp: ComparisonResult) -> list[tuple[str, pd.DataFrame]]:
-    """Week-over-week rows split into rates (shown as percentages) and other figures."""
-
-    t = comp.to_pandas()
-    is_rate = t["metric"].isin(list(PROPORTIONS))
-    rates = t[is_rate].rename(
+def _row_tables(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The metric rows split into rates (columns named so they show as percentages) and
+    counts and money figures."""
+    rates = rows[rows["fmt"] == "percent"].rename(
         columns={
-            "previous": "previous_rate",
-            "current": "current_rate",
-            "diff": "change_rate",
-            "diff_ci_low": "change_rate_ci_low",
-            "diff_ci_high": "change_rate_ci_high",
+            "this_week": "this_week_rate",
+            "last_week": "last_week_rate",
+            "change": "change_rate",
+            "change_ci_low": "change_rate_ci_low",
+            "change_ci_high": "change_rate_ci_high",
         }
     )
-    cols_r = [
-        "metric",
-        "previous_rate",
-        "current_rate",
-        "change_rate",
-        "change_rate_ci_low",
-        "change_rate_ci_high",
-        "p_adjusted",
-        "significant",
-    ]
-    cols_o = [
-        "metric",
-        "previous",
-        "current",
-        "diff",
-        "diff_ci_low",
-        "diff_ci_high",
-        "rel_change",
-        "p_adjusted",
-        "significant",
-    ]
-    out = [("Week over week: rates", rates[cols_r].reset_index(drop=True))]
-    other = t[~is_rate]
+    other = rows[rows["fmt"] != "percent"]
+    out = [("This week and last: rates", rates.drop(columns=["fmt"]).reset_index(drop=True))]
     if len(other):
-        out.append(("Week over week: counts and values", other[cols_o].reset_index(drop=True)))
+        out.append(
+            (
+                "This week and last: counts and values",
+                other.drop(columns=["fmt"]).reset_index(drop=True),
+            )
+        )
     return out
 
 

@@ -2,6 +2,8 @@
 
 It runs the metric modules on the week and the week before, and assembles:
 
+0. the ten-second story (three to five sentences, en and zh) and one action per flag
+   (:mod:`shopmetrics.report.summary`), first;
 1. headline figures (visitors, payment conversion, AOV, visitor value, paid amount, ROAS,
    DSR) with week-over-week change and whether the change is significant;
 2. the daily trend with its expected weekly band (STL), so a quiet Saturday is no alarm;
@@ -13,9 +15,12 @@ It runs the metric modules on the week and the week before, and assembles:
 7. the visitor value decomposition (conversion × AOV, mix vs rate);
 8. every flag, most serious first, with evidence and the figure to use instead.
 
-This module reads the tables, finds the week and runs the store's funnel once; each
-section is built by its own function in :mod:`shopmetrics.report.sections` from those
-shared figures.
+This module loads each table once (every metric call gets the loaded table), finds the
+week (the last complete one by default; a partial week says so), runs the store's funnel
+once and the traffic sources once; each section is built by its own function in
+:mod:`shopmetrics.report.sections` from those shared figures. A flag that touches the two
+weeks (order brushing, tracking gap, bots, presale deposits) gets the store's figures
+recounted without its rows (:mod:`shopmetrics.report.corrected`), shown beside the raw ones.
 
 Examples:
     >>> import shopmetrics as sm
@@ -26,16 +31,17 @@ Examples:
     >>> report.week
     '2026-W47'
     >>> [s.key for s in report.sections][:3]
-    ['trend', 'funnel', 'traffic']
+    ['summary', 'trend', 'funnel']
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
 
@@ -43,10 +49,17 @@ from shopmetrics import engine
 from shopmetrics.compare import compare
 from shopmetrics.display import is_missing
 from shopmetrics.errors import SchemaError, ShopmetricsError
+from shopmetrics.flags.finding import Flag, sort_flags
 from shopmetrics.funnel import funnel
-from shopmetrics.report import sections
+from shopmetrics.report import sections, summary
+from shopmetrics.report.corrected import Correction, correct_week
 from shopmetrics.report.document import Report
+from shopmetrics.report.model import _dedupe
 from shopmetrics.report.sections import Part, Week
+from shopmetrics.report.story import flag_actions
+
+if TYPE_CHECKING:
+    from shopmetrics.traffic import TrafficResult
 
 __all__ = ["last_complete_week", "weekly_report"]
 
@@ -153,7 +166,7 @@ def _exports(traffic: Any, columns: Mapping[str, str] | None, tz: str | None) ->
                 "one table (or read them as one folder) and pass that"
             )
             raise SchemaError(msg)
-        roles[role] = obj
+        roles[role] = loaded  # loaded once: every section reads this Table
     return Exports(**roles)
 
 
@@ -206,7 +219,7 @@ def _store_week(
         "tz": tz,
         "columns": columns,
     }
-    daily = funnel(
+    daily = funnel(  # with the orders: a day with orders and no visitors is a 0, not a gap
         events,
         orders,
         traffic,
@@ -253,14 +266,17 @@ def _store_week(
 
 def _section_parts(
     wk: Week, ratings: Any, dsr_peers: Any, step: Callable[[str], None]
-) -> list[Part]:
-    """The sections after the funnel that the tables given allow."""
+) -> tuple[list[Part], TrafficResult | None]:
+    """The sections after the funnel that the tables given allow (and the traffic result
+    they share)."""
     parts = []
     from_events = wk.events is not None
     has = wk.table.has
+    tr = None
     if (from_events and wk.orders is not None and has("source")) or wk.sources is not None:
         step("traffic sources")
-        parts.append(sections.traffic_part(wk))
+        tr = sections.traffic_result(wk)
+        parts.append(sections.traffic_part(wk, tr))
     if (from_events and wk.orders is not None and has("product_id")) or wk.products is not None:
         step("products")
         parts.append(Part(sections.products_section(wk)))
@@ -272,8 +288,8 @@ def _section_parts(
     )
     if value:
         step("visitor value")
-        parts.append(sections.value_part(wk))
-    return parts
+        parts.append(sections.value_part(wk, tr))
+    return parts, tr
 
 
 def weekly_report(
@@ -338,6 +354,12 @@ def weekly_report(
     src_name, src = ("events", events) if events is not None else ("traffic", exports.store)
     step("reading")
     table = engine.load(src, src_name, columns, tz)
+    # each input is loaded once; the metric functions take the loaded Table as it is
+    events = table if events is not None else None
+    orders, spend, ratings = (
+        engine.load(obj, name, columns, tz) if obj is not None else None
+        for obj, name in ((orders, "orders"), (spend, "spend"), (ratings, "ratings"))
+    )
     last_dt = _last_instant(table, src_name)
     week = week or last_complete_week(last_dt)
     funnel_peers, dp = _split_peers(peers, columns)
@@ -347,12 +369,30 @@ def weekly_report(
     wk, daily = _store_week(
         events, orders, exports, spend, table, week, last_dt, funnel_peers, tz, columns
     )
+    # the flags of the store's funnel say which rows mislead: the store's weeks recounted
+    # without them, once, for the headline, the funnel table, the story and the banner
+    corrections = _corrections(wk, wk.weekly.flags)
+    store_head = summary.with_corrections(sections.headline_figures(wk), corrections)
+    fixed = summary.with_corrected_instead(corrections)
+    store_flags = [fixed.get(_key(f), (f, None))[0] for f in wk.weekly.flags]
+    corrections = list(fixed.values())
+    later, tr = _section_parts(wk, ratings, dsr_peers, step)
     parts = [
-        Part(headline=tuple(sections.headline_figures(wk)), flags=tuple(wk.weekly.flags)),
+        Part(headline=tuple(store_head), flags=tuple(store_flags)),
         Part(sections.trend_section(daily)),
-        Part(sections.funnel_section(wk)),
-        *_section_parts(wk, ratings, dsr_peers, step),
+        Part(sections.funnel_section(wk, store_head)),
+        *later,
     ]
+    partial = _partial_week(wk, table, last_dt, src_name)
+    if partial is not None:
+        extra_notes.append(partial[0])
+    every_flag = _dedupe(
+        [f for p in parts for f in (*p.flags, *(p.section.flags if p.section else ()))]
+    )
+    headline = [h for p in parts for h in p.headline]
+    story = summary.week_story(wk, headline, tr, corrections, partial)
+    actions = flag_actions(every_flag, corrections, lang)
+    parts.insert(0, Part(summary.summary_section(story, actions, lang)))
     if events is None:
         extra_notes.extend(sections.export_only_notes(wk, ratings=ratings, daily=daily))
         extra_notes.extend(_span_notes(exports, columns, tz))
@@ -362,11 +402,68 @@ def weekly_report(
         week=week,
         period=(wk.start.date(), (wk.end - dt.timedelta(days=1)).date()),
         generated_at=generated_at,
-        headline=[h for p in parts for h in p.headline],
+        headline=headline,
         sections=[p.section for p in parts if p.section is not None],
         flags=[f for p in parts for f in p.flags],
         lang=lang,
         store=store_name,
         notes=[table.tz_note, *extra_notes],
-        meta={"week": week, "tz": tz},
+        meta={"week": week, "tz": tz, "partial_week": partial is not None},
+        summary=story.sentences,
+        actions=actions,
     )
+
+
+def _partial_week(
+    wk: Week, table: engine.Table, last_dt: dt.datetime, src_name: str
+) -> tuple[str, str] | None:
+    """A note (en, zh) when the data do not cover the whole week reported."""
+    col = "ts" if src_name == "events" else "date"
+    first = engine.scalar(table.frame.select(nw.col(col).min()), "weekly:first")
+    first_dt = first.to_pydatetime() if hasattr(first, "to_pydatetime") else first
+    last_day = (wk.end - dt.timedelta(days=1)).date()
+    if last_dt.date() >= last_day and first_dt is not None and first_dt.date() <= wk.start.date():
+        return None
+    lo = max(first_dt, wk.start) if first_dt is not None else wk.start
+    hi = min(last_dt.date(), last_day)
+    return (
+        (
+            f"Week {wk.week} is partial: the data cover {lo:%Y-%m-%d} to {hi:%Y-%m-%d} only, so its "
+            "counts are not comparable with a full week."
+        ),
+        f"{wk.week} 为不完整周：数据仅覆盖 {lo:%Y-%m-%d} 至 {hi:%Y-%m-%d}，与完整周的数据不可直接比较。",
+    )
+
+
+def _corrections(wk: Week, flags: Sequence[Flag]) -> list[tuple[Flag, Correction]]:
+    """The store's two weeks recounted without what each flag touching them points at."""
+    if wk.orders is None or "visitors" not in wk.weekly.table.columns:
+        return []
+    wt = wk.weekly.table
+    periods = sorted(str(p) for p in wt["period"])
+    visitors = {str(p): float(v) for p, v in zip(wt["period"], wt["visitors"], strict=True)}
+    t0 = wk.start - dt.timedelta(days=7) if len(periods) == 2 else wk.start
+    confidence = float(wk.weekly.meta.get("confidence", 0.95))
+    out = []
+    for f in sort_flags(list(flags)):
+        if not _touches(f, t0, wk.end, wk.week):
+            continue
+        c = correct_week(f, wk.orders, visitors, periods, t0, wk.end, confidence)
+        if c is not None:
+            out.append((f, c))
+    return out
+
+
+def _key(flag: Flag) -> str:
+    return json.dumps(flag.to_dict(), sort_keys=True, default=str)
+
+
+def _touches(flag: Flag, start: dt.datetime, end: dt.datetime, week: str) -> bool:
+    """Whether a flag's day, hour or period falls in the weeks reported."""
+    if flag.code == "presale_zero_payment":
+        return str(flag.subject.get("period", week)) == week
+    when = flag.subject.get("hour") or flag.subject.get("date")
+    if when is None:
+        return False
+    t = dt.datetime.fromisoformat(str(when)[:19])
+    return start <= t < end

@@ -277,7 +277,8 @@ def test_markdown_escapes_data_text(report: sm.Report) -> None:
     # a pipe in a product name stays inside its cell
     assert r"-10% sale \| bundle" in text
     row = next(line for line in text.splitlines() if "bundle" in line)
-    assert row.count(" | ") == 6  # 7 columns -> 6 inner separators
+    # 7 columns, the interval's two ends shown in one column: 6 columns -> 5 inner separators
+    assert row.count(" | ") == 5
 
 
 def test_path_writes_the_same_text(report: sm.Report, tmp_path: Path) -> None:
@@ -400,7 +401,7 @@ def test_repr_html_is_a_fragment(report: sm.Report) -> None:
     assert frag.startswith("<style>")
     assert "<html" not in frag
     assert "<body" not in frag
-    assert '<div class="smr">' in frag
+    assert '<div class="smr" data-rise="green">' in frag  # an English report: a rise is green
 
 
 # ------------------------------------------------------------------ charts
@@ -526,7 +527,7 @@ def test_chinese_labels_follow_the_metric_dictionary() -> None:
         "order_conversion": "下单转化率",
         "payment_conversion": "支付转化率",
         "aov": "客单价",
-        "visitor_value": "访客价值",
+        "visitor_value": "UV价值",  # the dictionary's 访客价值 / UV价值: 生意参谋 shows UV价值
         "roas": "投入产出比",
         "dsr": "店铺动态评分",
         "page_views": "浏览量",
@@ -544,8 +545,9 @@ def test_chinese_labels_follow_the_metric_dictionary() -> None:
         assert _i18n.label(name, "zh") == zh, name
         assert _i18n.label(name, "en") != name or name == "roas"
     assert _i18n.label("payment_conversion_ci_low", "zh") == "支付转化率 下限"
-    assert _i18n.label("unknown_column", "zh") == "unknown_column"
-    assert _i18n.label("unknown_column") == "unknown_column"
+    # a name without a label is shown in words, never as its snake_case code (issue 15)
+    assert _i18n.label("unknown_column", "zh") == "unknown column"
+    assert _i18n.label("unknown_column") == "unknown column"
     assert _i18n.section_title("funnel", "zh") == "转化漏斗"
     assert _i18n.section_title("custom key", "zh") == "custom key"
 
@@ -582,7 +584,7 @@ def test_excel_numbers_formats_and_formula_neutralisation(
     assert "%" in rate.number_format
     visitors = ws.cell(row=data_row, column=labels.index("Visitors") + 1)
     assert (visitors.value, visitors.data_type) == (500, "n")
-    first_seen = ws.cell(row=data_row, column=labels.index("first_seen") + 1)
+    first_seen = ws.cell(row=data_row, column=labels.index("first seen") + 1)
     assert first_seen.value == dt.datetime(2026, 1, 5)
     assert ws.freeze_panes == f"B{data_row}"
     assert ws.column_dimensions["A"].width >= len(FORMULA)
@@ -591,7 +593,7 @@ def test_excel_numbers_formats_and_formula_neutralisation(
     conv = rows["Payment conversion"]
     assert conv[1].value == pytest.approx(0.045)
     assert "%" in conv[1].number_format
-    assert conv[5].value is False  # significant: a real boolean
+    assert conv[5].value == "no"  # significant: the label layer's yes / no, as in the report
 
 
 def test_excel_sheet_names_valid_and_unique(tmp_path: Path) -> None:

@@ -36,6 +36,8 @@ ALERT = "#D55E00"
 """Points outside the expected band."""
 BAND = "#CFE3F3"
 """The expected band."""
+WEEK = "#FFF1C2"
+"""The reporting week, shaded on the trend."""
 GRID = "#E4E4E4"
 INK = "#222222"
 MUTED = "#666666"
@@ -273,8 +275,13 @@ def x_axis(
         widest = max(text_width(s) for s in texts) + 10
         fit = max(1, int((x1 - x0) // widest))
         every = max(1, math.ceil(n / fit))
+        right = -math.inf
         for i in range(0, n, every):
             x = xmap(i)
+            left, edge = text_extent(anchor_x(x, texts[i]), texts[i], "middle")
+            if left < right + 4:
+                continue  # would touch the label before it
+            right = edge
             out.append(
                 f'<line x1="{coord(x)}" x2="{coord(x)}" y1="{coord(y_base)}" '
                 f'y2="{coord(y_base + 4)}" stroke="{MUTED}"/>'
@@ -293,3 +300,36 @@ def left_margin(ticks: Sequence[float], percent: bool) -> float:
     """Room for the widest tick label left of the plot."""
     widest = max(text_width(tick_text(t, ticks, percent)) for t in ticks)
     return max(36.0, widest + 14)
+
+
+def fit_ticks(lo: float, hi: float, length: float, percent: bool, target: int = 5) -> list[float]:
+    """Nice ticks over ``[lo, hi]`` whose labels fit side by side along ``length`` units.
+
+    The number of intervals is lowered from ``target`` until the widest label (with a
+    gap of 8 units) is narrower than the space between two ticks, so labels such as
+    ``14,000`` and ``16,000`` can never run together.
+
+    Examples:
+        >>> fit_ticks(0, 14404, 396, False)
+        [0.0, 5000.0, 10000.0, 15000.0]
+    """
+    ticks = nice_ticks(lo, hi, target)
+    for t in range(target, 0, -1):
+        ticks = nice_ticks(lo, hi, t)
+        if len(ticks) < 2:
+            return ticks
+        space = length / (len(ticks) - 1)
+        widest = max(text_width(tick_text(v, ticks, percent)) for v in ticks)
+        if widest + 8 <= space:
+            return ticks
+    return ticks
+
+
+def text_extent(x: float, text: str, anchor: str = "start") -> tuple[float, float]:
+    """Left and right edge of a text drawn at ``x`` with ``text-anchor`` ``anchor``."""
+    w = text_width(text)
+    if anchor == "middle":
+        return x - w / 2, x + w / 2
+    if anchor == "end":
+        return x - w, x
+    return x, x + w

@@ -76,9 +76,7 @@ class Config:
                 "engine", self.engine, ("auto", "pandas", "polars", "duckdb", "native")
             )
         if self.rise_colour not in ("auto", "red", "green"):
-            raise DefinitionError.unknown(
-                "rise_colour", self.rise_colour, ("auto", "red", "green")
-            )
+            raise DefinitionError.unknown("rise_colour", self.rise_colour, ("auto", "red", "green"))
         if self.min_sample < 0:
             msg = f"min_sample must be >= 0, got {self.min_sample!r}"
             raise DefinitionError(msg)

@@ -137,14 +137,23 @@ class Result:
             parts.append(f"\n_Definition: {self.definition}._")
         return "\n".join(parts)
 
-    def to_html(self, max_rows: int = 50, lang: str = "en") -> str:
+    def to_html(self, max_rows: int = 50) -> str:
         """The table (labelled, formatted, intervals in one column; first and last rows of a
         long one), the flags as a table and the definition, as an escaped HTML fragment."""
+        return self.html_in("en", max_rows)
+
+    def html_in(self, lang: str, max_rows: int = 50) -> str:
+        """:meth:`to_html` in ``lang`` (``"en"`` or ``"zh"``: labels and words of the view)."""
         labels.check_lang(lang)
         n = len(self.table)
         rows_word = labels.text("rows", lang)
         definition = labels.term(self.definition, lang) if self.definition else ""
-        head = f"{html.escape(type(self).__name__)} · {n:,} {rows_word}"
+        what = (
+            labels.label(self.kind, lang)
+            if labels.has_label(self.kind)
+            else labels.text("result", lang)
+        )
+        head = f"{html.escape(what)} · {n:,} {rows_word}"
         if definition:
             head += f" · {html.escape(labels.text('definition', lang))}: {html.escape(definition)}"
         parts = [

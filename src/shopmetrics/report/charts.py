@@ -183,7 +183,12 @@ class Chart(abc.ABC):
         parts.extend(legend)
         parts.extend(
             y_axis(
-                ticks, ymap, x0, x1, y_top, percent=self.percent,
+                ticks,
+                ymap,
+                x0,
+                x1,
+                y_top,
+                percent=self.percent,
                 label=self.axis_label(self.y_label, lang),
             )
         )
@@ -281,9 +286,7 @@ class TrendChart(Chart):
         n_out = len(self.outside())
         first, last = (x_text(self.x[0]), x_text(self.x[-1])) if self.x else ("", "")
         if lang == "zh":
-            return (
-                f"{self.title_in(lang)}：{first} 至 {last} 共 {len(self.x)} 个点，{n_out} 个超出预期区间。"
-            )
+            return f"{self.title_in(lang)}：{first} 至 {last} 共 {len(self.x)} 个点，{n_out} 个超出预期区间。"
         return (
             f"{self.title_in(lang)}: {len(self.x)} points from {first} to {last}; "
             f"{n_out} outside the expected range."
@@ -378,7 +381,11 @@ class TrendChart(Chart):
             )
         parts.extend(
             x_axis(
-                self.x, xmap, plot.y_base, plot.x0, plot.x1,
+                self.x,
+                xmap,
+                plot.y_base,
+                plot.x0,
+                plot.x1,
                 label=self.axis_label(self.x_label, lang),
             )
         )
@@ -396,12 +403,15 @@ class TrendChart(Chart):
         top = plot.y_base - 200.0
         word = labels.text("report_week", lang)
         tx = min(xa + 3, plot.x1 - text_width(word) - 2)
-        return [
+        rect = (
             f'<rect class="report-week" x="{coord(xa)}" y="{coord(top)}" '
-            f'width="{coord(xb - xa)}" height="200" fill="{WEEK}"/>',
+            f'width="{coord(xb - xa)}" height="200" fill="{WEEK}"/>'
+        )
+        label = (
             f'<text x="{coord(tx)}" y="{coord(top + 12)}" fill="{MUTED}" font-size="11">'
-            f"{esc(word)}</text>",
-        ]
+            f"{esc(word)}</text>"
+        )
+        return [rect, label]
 
 
 def _le(a: Any, b: Any) -> bool:
@@ -572,7 +582,6 @@ class BarChart(Chart):
         parts.append("</svg>")
         return "".join(parts)
 
-
     @property
     def _has_reference(self) -> bool:
         return self.reference is not None and finite(self.reference)
@@ -660,7 +669,9 @@ class LineChart(Chart):
         out: list[str] = []
         solid: dict[str, str] = {}
         for s in self.series:
-            mate = next((c for n, c in solid.items() if s.dashed and s.name.startswith(n + "_")), None)
+            mate = next(
+                (c for n, c in solid.items() if s.dashed and s.name.startswith(n + "_")), None
+            )
             colour = mate or PALETTE[len(solid) % len(PALETTE)]
             if not s.dashed:
                 solid[s.name] = colour
@@ -708,7 +719,11 @@ class LineChart(Chart):
             parts.append("</g>")
         parts.extend(
             x_axis(
-                self.x, xmap, plot.y_base, plot.x0, plot.x1,
+                self.x,
+                xmap,
+                plot.y_base,
+                plot.x0,
+                plot.x1,
                 label=self.axis_label(self.x_label, lang),
             )
         )

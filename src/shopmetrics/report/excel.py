@@ -72,7 +72,9 @@ NUMBER_FORMATS: dict[str, str] = {
     "number": "#,##0.00",
 }
 """The number format of each kind of figure (a rate's change is stored in points)."""
-_ROW_VALUES = frozenset({"previous", "current", "value", "peer_avg", "diff", "diff_ci_low", "diff_ci_high"})
+_ROW_VALUES = frozenset(
+    {"previous", "current", "value", "peer_avg", "diff", "diff_ci_low", "diff_ci_high"}
+)
 _WRAP_AT = 50
 
 
@@ -228,8 +230,8 @@ class _Sheet:
 
         self.tables += 1
         ref = f"A{header_row}:{get_column_letter(n_cols)}{self.row - 1}"
-        name = re.sub(r"\W", "_", f"T_{self.ws.title}_{self.tables}", flags=re.ASCII)
-        table = Table(displayName=name[:200], ref=ref)
+        n = sum(len(ws.tables) for ws in self.ws.parent.worksheets) + 1  # unique in the book
+        table = Table(displayName=f"Table{n}", ref=ref)
         table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
         self.ws.add_table(table)
 
@@ -268,7 +270,7 @@ def excel_value(value: Any) -> tuple[Any, str | None]:
 def _excel_float(f: float) -> tuple[Any, str | None]:
     """A float and its format (whole numbers without decimals); infinity as text."""
     if math.isinf(f):
-        return neutralise("inf" if f > 0 else "-inf"), None
+        return neutralise("∞" if f > 0 else "-∞"), None
     return f, ("#,##0" if f.is_integer() and abs(f) < 1e15 else "#,##0.00")
 
 
@@ -368,8 +370,8 @@ def _summary_sheet(sheet: _Sheet, report: Report, lang: str) -> None:
                 (h.ci_low, kind),
                 (h.ci_high, kind),
             ]
-            for j, (v, k) in enumerate(values, start=1):
-                sheet.put_figure(sheet.row, j, "significant", v, k or "number", lang)
+            for j, (v, fig) in enumerate(values, start=1):
+                sheet.put_figure(sheet.row, j, "significant", v, fig or "number", lang)
             sheet.row += 1
         sheet.add_table(top, 8)
     sheet.finish()

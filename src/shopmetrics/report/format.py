@@ -59,28 +59,98 @@ CURRENCY = "¥"
 """The currency sign of money figures (the store's back-ends report in yuan)."""
 
 _COUNTS = frozenset(
-    "exposures clicks visitors page_views inquirers carters favoriters order_buyers paid_buyers "
-    "paid_orders presale_orders sessions converting_sessions deposit_buyers old_buyers "
-    "attributed_buyers orders buyers buyers_without_visit rows excluded_rows ratings n "
-    "n_ratings exclude_orders counted_suspects suspect min_sample missing_days max_days "
-    "min_gap_days events expected band_low band_high median_per_day median_seconds_to_pay "
-    "max_hours_after_payment rows_affected n_rows max_rows".split()
+    [
+        "exposures",
+        "clicks",
+        "visitors",
+        "page_views",
+        "inquirers",
+        "carters",
+        "favoriters",
+        "order_buyers",
+        "paid_buyers",
+        "paid_orders",
+        "presale_orders",
+        "sessions",
+        "converting_sessions",
+        "deposit_buyers",
+        "old_buyers",
+        "attributed_buyers",
+        "orders",
+        "buyers",
+        "buyers_without_visit",
+        "rows",
+        "excluded_rows",
+        "ratings",
+        "n",
+        "n_ratings",
+        "exclude_orders",
+        "counted_suspects",
+        "suspect",
+        "min_sample",
+        "missing_days",
+        "max_days",
+        "min_gap_days",
+        "events",
+        "expected",
+        "band_low",
+        "band_high",
+        "median_per_day",
+        "median_seconds_to_pay",
+        "max_hours_after_payment",
+        "rows_affected",
+        "n_rows",
+        "max_rows",
+    ]
 )
 _MONEY = frozenset(
-    "paid_amount attributed_amount amount cost spend cpc cpm cpa aov visitor_value "
-    "visitor_value_net visitor_cost refund_amount clv paid_amount_without "
-    "paid_amount_corrected".split()
+    [
+        "paid_amount",
+        "attributed_amount",
+        "amount",
+        "cost",
+        "spend",
+        "cpc",
+        "cpm",
+        "cpa",
+        "aov",
+        "visitor_value",
+        "visitor_value_net",
+        "visitor_cost",
+        "refund_amount",
+        "clv",
+        "paid_amount_without",
+        "paid_amount_corrected",
+    ]
 )
 _SCORES = frozenset(
-    "item service logistics dsr_item dsr_service dsr_logistics score item_score "
-    "service_score logistics_score".split()
+    [
+        "item",
+        "service",
+        "logistics",
+        "dsr_item",
+        "dsr_service",
+        "dsr_logistics",
+        "score",
+        "item_score",
+        "service_score",
+        "logistics_score",
+    ]
 )
 _RATE_CHANGES = frozenset(
-    "change_rate mix_effect_rate rate_effect_rate total_change se_total_change share_change "
-    "rate_change effect_on_total".split()
+    [
+        "change_rate",
+        "mix_effect_rate",
+        "rate_effect_rate",
+        "total_change",
+        "se_total_change",
+        "share_change",
+        "rate_change",
+        "effect_on_total",
+    ]
 )
-_PVALUES = frozenset("p_value p_adjusted q_value p q".split())
-_RATIOS = frozenset("roas roi vs_peer_ratio orders_per_buyer poisson_mean".split())
+_PVALUES = frozenset(["p_value", "p_adjusted", "q_value", "p", "q"])
+_RATIOS = frozenset(["roas", "roi", "vs_peer_ratio", "orders_per_buyer", "poisson_mean"])
 _STRIP = ("_ci_low", "_ci_high", "_interval", "_prev", "_cur", "_peer_avg", "_peer_top10")
 
 
@@ -91,7 +161,7 @@ def _base(name: str) -> str:
     return name
 
 
-def kind_of(name: str) -> Kind:  # noqa: PLR0911 - one return per kind reads best
+def kind_of(name: str) -> Kind:
     """The kind of figure a column or metric name holds (see the module's table)."""
     base = _base(name)
     if base in _RATE_CHANGES or name.startswith("change_rate"):
@@ -116,7 +186,7 @@ def change_kind(kind: Kind) -> Kind:
     return "rate_pp" if kind == "rate" else kind
 
 
-def _unsigned(value: float, kind: Kind, lang: str) -> str:  # noqa: PLR0911
+def _unsigned(value: float, kind: Kind, lang: str) -> str:
     v = abs(value)
     if kind == "count":
         return f"{round(v):,}"
@@ -181,16 +251,17 @@ def _list_text(col: str, value: Sequence[Any] | Mapping[str, Any], lang: str) ->
     sep = "、" if lang == "zh" else ", "
     if isinstance(value, Mapping):
         kind = kind_of(col)
-        items = [
-            f"{labels.value_label('source', str(k), lang) or str(k)} "
-            f"{fmt(v, kind, lang, signed=kind == 'rate_pp') if is_number(v) else v}"
-            for k, v in value.items()
-        ]
+        items = []
+        for k, v in value.items():
+            source = labels.value_label("source", str(k), lang)
+            if source is not None:  # {source: figure}: the figure has the column's kind
+                shown = fmt(v, kind, lang, signed=_signed(col)) if is_number(v) else str(v)
+                items.append(f"{source} {shown}")
+            else:  # a record: each value by its own name
+                items.append(f"{labels.label(str(k), lang)} {cell_text(str(k), v, lang)}")
     else:
         items = [
-            _list_text(col, v, lang)
-            if isinstance(v, Mapping)
-            else cell_text(col, v, lang)
+            _list_text(col, v, lang) if isinstance(v, Mapping) else cell_text(col, v, lang)
             for v in value
         ]
     if len(items) > 4:
@@ -200,7 +271,7 @@ def _list_text(col: str, value: Sequence[Any] | Mapping[str, Any], lang: str) ->
     return sep.join(items)
 
 
-def cell_text(col: str, value: Any, lang: str = "en", kind: Kind | None = None) -> str:  # noqa: PLR0911
+def cell_text(col: str, value: Any, lang: str = "en", kind: Kind | None = None) -> str:
     """Display text of one cell: enumerations labelled, figures by their kind."""
     if is_missing(value):
         return ""
@@ -245,7 +316,16 @@ _AS_ROWS = {
     "change_rate_ci_high": "diff_ci_high",
 }
 _COALESCE = (("value_rate", "value"), ("peer_avg_rate", "peer_avg"))
-_FIRST = ("metric", "current", "previous", "diff", "diff_ci_low", "diff_ci_high", "value", "peer_avg")
+_FIRST = (
+    "metric",
+    "current",
+    "previous",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "value",
+    "peer_avg",
+)
 
 PAGE_WIDTH = 940
 """Width (CSS px) a table may take: the report's column (980 px) less its padding."""
@@ -276,7 +356,9 @@ def metrics_as_rows(df: pd.DataFrame) -> pd.DataFrame:
 
     if "period" in df.columns and len(df) == 2 and "metric" not in df.columns:
         rest = [c for c in df.columns if c != "period"]
-        if len(rest) >= 3 and all(is_number(v) or is_missing(v) for v in df[rest].to_numpy().ravel()):
+        if len(rest) >= 3 and all(
+            is_number(v) or is_missing(v) for v in df[rest].to_numpy().ravel()
+        ):
             t = df.sort_values("period", kind="stable")
             prev, cur = t.iloc[0], t.iloc[1]
             return pd.DataFrame(
@@ -314,7 +396,10 @@ def _text_width(s: str) -> float:
 def _column_width(header: str, cells: Sequence[str]) -> float:
     """Width a column needs: its widest cell, or its longest header word (headers wrap)."""
     words = header.split() or [header]
-    head = max(min(_text_width(w), 4 * 13.5) if any(ord(c) > 0x2E80 for c in w) else _text_width(w) for w in words)
+    head = max(
+        min(_text_width(w), 4 * 13.5) if any(ord(c) > 0x2E80 for c in w) else _text_width(w)
+        for w in words
+    )
     return max([head, *(_text_width(c) for c in cells)]) + 22
 
 
@@ -331,14 +416,22 @@ def _column_texts(df: pd.DataFrame, lang: str) -> list[tuple[str, list[str], boo
         if c.endswith("_ci_low") and c.removesuffix("_ci_low") + "_ci_high" in cols:
             base = c.removesuffix("_ci_low")
             highs = df.iloc[:, cols.index(base + "_ci_high")].tolist()
-            kinds = [_row_kind(m, base) if metrics and base in _ROW_VALUES else kind_of(base) for m in (metrics or [None] * len(series))]
+            kinds = [
+                _row_kind(m, base) if metrics and base in _ROW_VALUES else kind_of(base)
+                for m in (metrics or [None] * len(series))
+            ]
             kinds = [change_kind(k) if _signed(base) else k for k in kinds]
-            texts = [fmt_interval(lo, hi, k, lang) for lo, hi, k in zip(series, highs, kinds, strict=True)]
+            texts = [
+                fmt_interval(lo, hi, k, lang)
+                for lo, hi, k in zip(series, highs, kinds, strict=True)
+            ]
             out.append((labels.label(base + "_interval", lang), texts, True))
             continue
         if metrics is not None and c in _ROW_VALUES:
             texts = [
-                fmt(v, _row_kind(m, c), lang, signed=c == "diff") if is_number(v) else cell_text(c, v, lang)
+                fmt(v, _row_kind(m, c), lang, signed=c == "diff")
+                if is_number(v)
+                else cell_text(c, v, lang)
                 for m, v in zip(metrics, series, strict=True)
             ]
         elif numeric and _signed(c):
@@ -362,7 +455,10 @@ def display_table(df: pd.DataFrame, lang: str) -> tuple[list[str], list[list[str
 
 
 def split_columns(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool], width: float = PAGE_WIDTH
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    numeric: Sequence[bool],
+    width: float = PAGE_WIDTH,
 ) -> list[tuple[list[str], list[list[str]], list[bool]]]:
     """A table too wide for the page as several, each repeating the leading key columns.
 
@@ -388,7 +484,13 @@ def split_columns(
     out = []
     for part in parts:
         idx = list(range(keys)) + part
-        out.append(([headers[j] for j in idx], [[r[j] for j in idx] for r in rows], [numeric[j] for j in idx]))
+        out.append(
+            (
+                [headers[j] for j in idx],
+                [[r[j] for j in idx] for r in rows],
+                [numeric[j] for j in idx],
+            )
+        )
     return out
 
 
@@ -398,17 +500,18 @@ def split_columns(
 class HeadlineLike(Protocol):
     """What the headline formatting reads of a :class:`~shopmetrics.report.Headline`."""
 
-    name: str
-    value: float | None
-    previous: float | None
-    change: float | None
-    rel_change: float | None
-    significant: bool | None
-    unit: str
-    fmt: str
-
     @property
-    def is_percent(self) -> bool: ...  # noqa: D102
+    def name(self) -> str: ...
+    @property
+    def change(self) -> float | None: ...
+    @property
+    def significant(self) -> bool | None: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def fmt(self) -> str: ...
+    @property
+    def is_percent(self) -> bool: ...
 
 
 def headline_kind(h: HeadlineLike) -> Kind:
@@ -458,7 +561,17 @@ def fmt_significant(h: HeadlineLike, lang: str) -> str:
 
 
 LOWER_IS_BETTER = frozenset(
-    {"bounce_rate", "refund_rate", "refund_amount", "cost", "spend", "cpc", "cpm", "cpa", "visitor_cost"}
+    {
+        "bounce_rate",
+        "refund_rate",
+        "refund_amount",
+        "cost",
+        "spend",
+        "cpc",
+        "cpm",
+        "cpa",
+        "visitor_cost",
+    }
 )
 """Metrics for which a rise is bad news."""
 
@@ -487,9 +600,12 @@ def tone(name: str, change: float | None, significant: bool | None, lang: str) -
 class ReportLike(Protocol):
     """What the meta line reads of a report."""
 
-    week: str
-    period: tuple[dt.date, dt.date] | None
-    generated_at: dt.datetime | None
+    @property
+    def week(self) -> str: ...
+    @property
+    def period(self) -> tuple[dt.date, dt.date] | None: ...
+    @property
+    def generated_at(self) -> dt.datetime | None: ...
 
 
 def _period_text(report: ReportLike) -> str:
@@ -534,6 +650,8 @@ def _item_text(code: str, key: str, value: Any, lang: str) -> str:
     kind = _EVIDENCE_KINDS.get(code, {}).get(key) or kind_of(key)
     if is_number(value):
         return fmt(value, kind, lang, signed=_signed(key))
+    if isinstance(value, str) and labels.value_label(key, value, lang) is None:
+        return labels.translate(_iso_text(value), lang)  # a detector's words
     return cell_text(key, value, lang, kind)
 
 
@@ -542,7 +660,8 @@ def labelled_items(code: str, mapping: Mapping[str, Any], lang: str) -> list[tup
     return [
         (labels.label(str(k), lang), _item_text(code, str(k), v, lang))
         for k, v in mapping.items()
-        if not is_missing(v) if not isinstance(v, list | tuple | Mapping)
+        if not is_missing(v)
+        if not isinstance(v, list | tuple | Mapping)
     ] + [
         (labels.label(str(k), lang), _item_text(code, str(k), v, lang))
         for k, v in mapping.items()
@@ -575,14 +694,15 @@ def subject_text(f: Flag, lang: str = "en") -> str:
     """What a finding is about: ``label: value, ...`` of its subject."""
     sep = "：" if lang == "zh" else ": "
     return ", ".join(
-        f"{labels.label(str(k), lang)}{sep}{cell_text(str(k), v, lang)}" for k, v in f.subject.items()
+        f"{labels.label(str(k), lang)}{sep}{cell_text(str(k), v, lang)}"
+        for k, v in f.subject.items()
     )
 
 
 def flag_message(f: Flag, lang: str) -> str:
     """The sentence shown for a flag: its own in English; in Chinese its evidence line
     (the detectors write English sentences; the numbers say the same in any language)."""
-    return f.message if lang == "en" else evidence_line(f, lang)
+    return labels.words(f.message, "en") if lang == "en" else evidence_line(f, lang)
 
 
 # ----------------------------------------------------------------- notebook views
@@ -591,7 +711,10 @@ def flag_message(f: Flag, lang: str) -> str:
 def flags_rows(flags: Sequence[Flag], lang: str = "en") -> tuple[list[str], list[list[str]]]:
     """Headers and rows of a table of flags: severity, title, subject, message, what to
     do, the figures to use instead (labelled and formatted)."""
-    headers = [labels.label(c, lang) for c in ("severity", "code", "subject", "message", "action", "instead")]
+    headers = [
+        labels.label(c, lang)
+        for c in ("severity", "code", "subject", "message", "action", "instead")
+    ]
     rows = [
         [
             labels.text(f.severity, lang),
@@ -633,4 +756,5 @@ def frame_html(df: pd.DataFrame, lang: str = "en", max_rows: int = 20, caption: 
         if gap:
             gap[0] = f"… {n - len(rows):,} {labels.text('rows_between', lang)} …"
         rows = [*rows[:head], gap, *rows[head:]]
-    return str(html_table(headers, rows, numeric=numeric, caption=caption))
+    name = caption or labels.text("table", lang)
+    return str(html_table(headers, rows, numeric=numeric, caption=caption, name=name))

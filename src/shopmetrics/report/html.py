@@ -95,7 +95,9 @@ def table_html(caption: str, df: pd.DataFrame, lang: str, max_rows: int) -> list
     out = []
     for i, (h, r, n) in enumerate(parts):
         cap = caption if len(parts) == 1 else f"{caption} ({i + 1}/{len(parts)})"
-        out.append(html_table(h, r, numeric=n, caption=cap, more=more if i == len(parts) - 1 else ""))
+        out.append(
+            html_table(h, r, numeric=n, caption=cap, more=more if i == len(parts) - 1 else "")
+        )
     return out
 
 
@@ -133,7 +135,10 @@ def _flag(f: Flag, lang: str, *, full: bool = True) -> dict[str, Any]:
     detail = labelled_items(f.code, f.evidence, lang) if full else []
     if full and f.examples:
         detail += [
-            (f"{labels.text('examples', lang)} {i + 1}", "; ".join(f"{k} {v}" for k, v in labelled_items(f.code, e, lang)))
+            (
+                f"{labels.text('examples', lang)} {i + 1}",
+                "; ".join(f"{k} {v}" for k, v in labelled_items(f.code, e, lang)),
+            )
             for i, e in enumerate(f.examples[:3])
         ]
     rows = ""
@@ -186,7 +191,10 @@ def _page(report: Report, lang: str, max_rows: int) -> dict[str, Any]:
     headline_title = labels.section_title("headline", lang)
     if report.headline:
         toc.append(("headline", headline_title))
-    toc += [(a, labels.translate(s.display_title(lang), lang)) for s, a in zip(report.sections, anchors, strict=True)]
+    toc += [
+        (a, labels.translate(s.display_title(lang), lang))
+        for s, a in zip(report.sections, anchors, strict=True)
+    ]
     flags_title = labels.section_title("flags", lang)
     toc.append(("flags", f"{flags_title} ({len(report.flags)})"))
     notes_title = labels.section_title("notes", lang)

@@ -220,6 +220,54 @@ _NAMES: dict[str, tuple[str, str]] = {
     "columns_used": ("Columns used", "使用的字段"),
     "events": ("Events", "事件数"),
     "share": ("Share", "占比"),
+    "actual": ("Actual", "实际"),
+    "control_trials": ("Control group size", "对照组样本量"),
+    "conversions": ("Conversions", "转化数"),
+    "days_with_values": ("Days with values", "有数据的天数"),
+    "denominator": ("Denominator", "分母"),
+    "numerator": ("Numerator", "分子"),
+    "exclude_day": ("Day to leave out", "需剔除的日期"),
+    "frequency_monetary_corr": ("Correlation of frequency and spend", "购买频次与金额的相关系数"),
+    "max": ("Maximum", "最大值"),
+    "min": ("Minimum", "最小值"),
+    "median_buyer_amount": ("Median amount a buyer", "买家金额中位数"),
+    "model": ("Model", "模型"),
+    "observed": ("Observed", "观测值"),
+    "predicted": ("Predicted", "预测值"),
+    "one_time_buyers": ("One-time buyers", "一次性买家数"),
+    "repeat_buyers": ("Repeat buyers", "复购买家数"),
+    "orders_without_touch": ("Orders without a touch", "无触点订单数"),
+    "value_without_touch": ("Amount without a touch", "无触点金额"),
+    "p95_payment_lag_hours": ("Hours within which 95% pay", "95% 付款用时 (小时)"),
+    "power": ("Power", "检验功效"),
+    "present": ("Present", "已有"),
+    "rel_gap": ("Relative gap", "相对差距"),
+    "srm_p_value": ("p-value of the group sizes", "分组比例检验 p 值"),
+    "successes": ("Successes", "成功数"),
+    "suggestion": ("Suggestion", "建议"),
+    "trials": ("Trials", "样本量"),
+    "unpaid_before": ("Unpaid before", "此前未付款比例"),
+    "unpaid_recent": ("Unpaid recently", "近期未付款比例"),
+    "variant": ("Variant", "实验组"),
+    "visitor_variant_pairs": ("Visitors in several variants", "跨组访客数"),
+    "window_days": ("Window (days)", "窗口 (天)"),
+    "bot_visitors": ("Suspected bot visitors", "疑似机器访客数"),
+    "threshold_events_per_day": ("Threshold: events a day", "阈值：每日事件数"),
+    "threshold_clicks_per_day": ("Threshold: clicks a day", "阈值：每日点击数"),
+    "neighbour_median": ("Median of the days around", "前后几天的中位数"),
+    "orders_created": ("Orders created", "创建订单数"),
+    "metrics": ("Metrics", "指标"),
+    "result": ("Result", "结果"),
+    "funnel": ("Funnel", "转化漏斗"),
+    "traffic": ("Traffic sources", "流量来源"),
+    "anomalies": ("Anomalies", "异常"),
+    "comparison": ("Comparison", "对比"),
+    "attribution": ("Attribution", "归因"),
+    "attribution_comparison": ("Attribution models compared", "归因模型对比"),
+    "customer_value": ("Customer value", "客户价值"),
+    "ab_test": ("A/B test", "A/B 试验"),
+    "sample_size": ("Sample size", "样本量"),
+    "low_ratings": ("Low ratings", "低分评价"),
     # dimensions and bookkeeping
     "date": ("Date", "日期"),
     "period": ("Week", "统计周期"),
@@ -368,6 +416,7 @@ _SECTIONS: dict[str, tuple[str, str]] = {
 
 _TEXT: dict[str, tuple[str, str]] = {
     "contents": ("Contents", "目录"),
+    "table": ("table", "表格"),
     "week": ("Week", "周"),
     "period": ("Period", "统计周期"),
     "generated": ("Generated", "生成时间"),
@@ -383,7 +432,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "examples": ("Examples", "示例"),
     "subject": ("Subject", "对象"),
     "rows_affected": ("rows affected", "行受影响"),
-    "chart_in_html": ("chart in the HTML report", "图表见 HTML 报告"),
+    "chart_in_html": ("chart in the HTML report", "图表见网页版报告"),
     "more_rows": ("more rows not shown", "行未显示"),
     "rows_between": ("rows not shown", "行未显示"),
     "metric": ("Metric", "指标"),
@@ -487,7 +536,15 @@ def value_label(column: str, value: Any, lang: str = "en") -> str | None:
     table = _VALUES.get(column)
     if table is not None and value in table:
         return _pick(table[value], lang)
-    if column in ("metric", "dimension", "by") and has_label(value):
+    if column in (
+        "metric",
+        "dimension",
+        "by",
+        "label",
+        "columns",
+        "column",
+        "metrics",
+    ) and has_label(value):
         return label(value, lang)
     if column in ("explained_by", "code", "why") or value in FLAGS:
         parts = [p.strip() for p in value.split(",")]
@@ -555,7 +612,31 @@ def translate(sentence: str, lang: str = "en") -> str:
         if m is not None:
             groups = {k: _group(k, v or "", lang) for k, v in m.groupdict().items()}
             return (en if lang == "en" else zh).format(**groups)
-    return sentence
+    return words(sentence, lang)
+
+
+_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+_CODE_LIST = re.compile(r"\[('[a-z0-9_]+'(?:, '[a-z0-9_]+')*)\]")
+
+
+def words(sentence: str, lang: str = "en") -> str:
+    """A sentence with the code names in it replaced by their labels (a list of codes,
+    ``['visitors', 'carters']``, by the labels joined): for sentences not in the
+    catalogue, so that no code name reaches the reader.
+
+    Examples:
+        >>> words("['visitors', 'paid_buyers'] were added over 2 rows")
+        'Visitors, Paying buyers were added over 2 rows'
+    """
+
+    def one_list(m: re.Match[str]) -> str:
+        names = [n.strip("'") for n in m.group(1).split(", ")]
+        return ("、" if lang == "zh" else ", ").join(label(n, lang) for n in names)
+
+    out = _CODE_LIST.sub(one_list, sentence)
+    return _CODE.sub(
+        lambda m: label(m.group(0), lang) if has_label(m.group(0)) else m.group(0), out
+    )
 
 
 def _group(key: str, value: str, lang: str) -> str:
@@ -569,5 +650,9 @@ def _group(key: str, value: str, lang: str) -> str:
         sep = "、" if lang == "zh" else ", "
         return sep.join(label(i.strip("'\" "), lang) for i in items if i)
     if key.startswith("dim"):
-        return _pick(_VALUES["low_dimensions"][value], lang) if value in _VALUES["low_dimensions"] else value
+        return (
+            _pick(_VALUES["low_dimensions"][value], lang)
+            if value in _VALUES["low_dimensions"]
+            else value
+        )
     return value

@@ -19,6 +19,10 @@ FLAGS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ("A day outside the expected range", "Check tracking and listings for that day before reading it as demand."),
         ("某天超出预期区间", "先检查当天的埋点和商品上下架，再把它当作需求变化。"),
     ),
+    "missing_day": (
+        ("A day with no data", "Re-import the day, or leave it out before reading the trend."),
+        ("某天没有数据", "重新导入当天数据，或剔除该天后再看趋势。"),
+    ),
     "attribution_window": (
         ("Orders outside the attribution window", "Widen the window or read these orders as unattributed."),
         ("订单超出归因窗口", "放宽归因窗口，或把这些订单视为未归因。"),

@@ -75,7 +75,9 @@ def md_flag(f: Flag, lang: str, *, full: bool = True) -> list[str]:
     if action:
         lines.append(f"  - {labels.text('action', lang)}: {md(action)}")
     if f.instead:
-        lines.append(f"  - {labels.text('use_instead', lang)}: {md(kv(f.instead, lang, code=f.code))}")
+        lines.append(
+            f"  - {labels.text('use_instead', lang)}: {md(kv(f.instead, lang, code=f.code))}"
+        )
     if full and f.evidence and evidence_line(f, lang) != message:
         lines.append(f"  - {labels.text('evidence', lang)}: {md(evidence_line(f, lang))}")
     return lines

@@ -94,8 +94,9 @@ def test_every_flag_code_has_a_title_and_an_action_in_both_languages() -> None:
     missing = sorted(_flag_codes_in_source() - set(FLAGS))
     assert missing == [], f"flag codes without words in report/labels_flags.py: {missing}"
     for code, ((en_t, en_a), (zh_t, zh_a)) in FLAGS.items():
-        assert en_t and en_a and zh_t and zh_a, code
-        assert CJK.search(zh_t) and CJK.search(zh_a), code
+        assert all((en_t, en_a, zh_t, zh_a)), code
+        assert CJK.search(zh_t), code
+        assert CJK.search(zh_a), code
         assert not SNAKE.search(en_t + en_a + zh_t + zh_a), code
         assert labels.flag_title(code, "zh") == zh_t
 
@@ -112,7 +113,8 @@ def _metric_names() -> set[str]:
 def test_every_metric_has_english_and_chinese_labels(name: str) -> None:
     assert labels.has_label(name), name
     en, zh = labels.label(name, "en"), labels.label(name, "zh")
-    assert en != name and "_" not in en
+    assert en != name
+    assert "_" not in en
     assert CJK.search(zh), (name, zh)
     for suffix in ("_ci_low", "_ci_high", "_prev", "_cur"):
         assert CJK.search(labels.label(name + suffix, "zh")), name + suffix
@@ -122,8 +124,10 @@ def test_every_metric_has_english_and_chinese_labels(name: str) -> None:
 def test_every_demo_source_has_the_stores_name(source: str) -> None:
     zh = labels.value_label("source", source, "zh")
     en = labels.value_label("source", source, "en")
-    assert zh is not None and CJK.search(zh)
-    assert en is not None and "_" not in en
+    assert zh is not None
+    assert CJK.search(zh)
+    assert en is not None
+    assert "_" not in en
     assert labels.value_label("source", "paid_search", "zh") == "直通车"  # 生意参谋's name
     assert labels.value_label("source", "display", "zh") == "引力魔方"
 
@@ -139,7 +143,8 @@ def test_methods_definitions_and_enumerations_have_words() -> None:
         ("low_dimensions", "item, logistics"), ("explained_by", "order_brushing"),
     ]:  # fmt: skip
         zh = labels.value_label(column, value, "zh")
-        assert zh is not None and CJK.search(zh), (column, value)
+        assert zh is not None, (column, value)
+        assert CJK.search(zh), (column, value)
     assert labels.value_label("significant", True, "zh") == "是"
     assert labels.value_label("significant", False, "en") == "no"
 
@@ -194,8 +199,8 @@ def _data_tokens(*frames: Any) -> set[str]:
 
 
 def _exports_report() -> tuple[sm.Report, set[str]]:
-    from shopmetrics.io.convert import to_canonical  # noqa: PLC0415
-    from shopmetrics.io.files import read_table  # noqa: PLC0415
+    from shopmetrics.io.convert import to_canonical
+    from shopmetrics.io.files import read_table
 
     def frame(name: str) -> pd.DataFrame:
         return to_canonical(read_table(EXPORTS / name)).data

@@ -49,7 +49,6 @@ from shopmetrics.report.svg import (
     UP,
     WEEK,
     WIDTH,
-    anchor_x,
     coord,
     draw_legend,
     esc,
@@ -61,7 +60,7 @@ from shopmetrics.report.svg import (
     open_svg,
     segments,
     text_width,
-    tick_text,
+    tick_labels,
     to_floats,
     truncate,
     value_text,
@@ -514,7 +513,7 @@ class BarChart(Chart):
         if self.reference is not None and finite(self.reference):
             values.append(self.reference)
         x0, x1 = 10.0, WIDTH - 14.0
-        ticks = fit_ticks(min(values), max(values), x1 - x0, self.percent)
+        ticks = fit_ticks(min(values), max(values), x0, x1, self.percent)
         lo_t, hi_t = ticks[0], ticks[-1]
         threshold = self.reference if self.reference is not None else 0.0
 
@@ -529,11 +528,13 @@ class BarChart(Chart):
             )
         for t in ticks:
             x = xmap(t)
-            tick = tick_text(t, ticks, self.percent)
             parts.append(
                 f'<line x1="{coord(x)}" x2="{coord(x)}" y1="{coord(plot_top)}" y2="{coord(plot_bottom)}" '
                 f'stroke="{MUTED if t == 0 else GRID}" stroke-width="1"/>'
-                f'<text x="{coord(anchor_x(x, tick))}" y="{coord(plot_bottom + 16)}" '
+            )
+        for _, lx, tick in tick_labels(ticks, x0, x1, self.percent):
+            parts.append(
+                f'<text x="{coord(lx)}" y="{coord(plot_bottom + 16)}" '
                 f'text-anchor="middle" fill="{MUTED}">{esc(tick)}</text>'
             )
         zero = xmap(min(max(0.0, lo_t), hi_t))

@@ -302,27 +302,47 @@ def left_margin(ticks: Sequence[float], percent: bool) -> float:
     return max(36.0, widest + 14)
 
 
-def fit_ticks(lo: float, hi: float, length: float, percent: bool, target: int = 5) -> list[float]:
-    """Nice ticks over ``[lo, hi]`` whose labels fit side by side along ``length`` units.
+def fit_ticks(
+    lo: float, hi: float, x0: float, x1: float, percent: bool, target: int = 5
+) -> list[float]:
+    """Nice ticks over ``[lo, hi]`` whose labels, placed along ``x0``–``x1`` as the axis
+    places them (kept inside the chart by :func:`anchor_x`), do not touch.
 
-    The number of intervals is lowered from ``target`` until the widest label (with a
-    gap of 8 units) is narrower than the space between two ticks, so labels such as
-    ``14,000`` and ``16,000`` can never run together.
+    The number of intervals is lowered from ``target`` until every label clears the one
+    before it by 6 units, so labels such as ``14,000`` and ``16,000`` cannot run together
+    (an axis still too narrow leaves out the labels that would touch: :func:`tick_labels`).
 
     Examples:
-        >>> fit_ticks(0, 14404, 396, False)
+        >>> fit_ticks(0, 14404, 10, 406, False)
         [0.0, 5000.0, 10000.0, 15000.0]
     """
     ticks = nice_ticks(lo, hi, target)
     for t in range(target, 0, -1):
         ticks = nice_ticks(lo, hi, t)
-        if len(ticks) < 2:
-            return ticks
-        space = length / (len(ticks) - 1)
-        widest = max(text_width(tick_text(v, ticks, percent)) for v in ticks)
-        if widest + 8 <= space:
+        shown = tick_labels(ticks, x0, x1, percent)
+        if len(shown) == len(ticks):
             return ticks
     return ticks
+
+
+def tick_labels(
+    ticks: Sequence[float], x0: float, x1: float, percent: bool, gap: float = 6.0
+) -> list[tuple[float, float, str]]:
+    """``(tick, label x, text)`` of the tick labels that fit: each label centred on its tick
+    (moved inwards at the chart's edges), a label that would touch the one before left out."""
+    if len(ticks) < 2:
+        return [(t, (x0 + x1) / 2, tick_text(t, ticks, percent)) for t in ticks]
+    lo_t, hi_t = ticks[0], ticks[-1]
+    out: list[tuple[float, float, str]] = []
+    right = -math.inf
+    for t in ticks:
+        text = tick_text(t, ticks, percent)
+        x = anchor_x(x0 + (t - lo_t) / (hi_t - lo_t) * (x1 - x0), text)
+        left, edge = text_extent(x, text, "middle")
+        if left >= right + gap:
+            out.append((t, x, text))
+            right = edge
+    return out
 
 
 def text_extent(x: float, text: str, anchor: str = "start") -> tuple[float, float]:

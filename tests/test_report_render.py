@@ -710,3 +710,75 @@ def test_report_renders_in_headless_chromium(report: sm.Report, tmp_path: Path) 
         assert _console(run.stderr) == []
         assert _png_size(shot) == tuple(int(v) for v in size.split(","))
         assert shot.stat().st_size > 50_000  # a blank page compresses to a few kB
+
+
+_MEASURE = """<script>
+addEventListener("load", () => {
+  const out = [];
+  document.querySelectorAll(".table-wrap").forEach((w, i) => {
+    const t = w.querySelector("table");
+    const cap = w.querySelector("caption");
+    out.push([i, cap ? cap.textContent : "", t.scrollWidth, w.clientWidth]);
+  });
+  const pre = document.createElement("pre");
+  pre.id = "measure";
+  pre.textContent = JSON.stringify({tables: out, page: document.documentElement.scrollWidth,
+                                    view: document.documentElement.clientWidth});
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _measured(
+    exe: str, page: str, tmp: Path, width: int, *, print_media: bool
+) -> dict[str, object]:
+    """Every table's width against its container, in Chromium at ``width`` CSS px.
+
+    The page's CSP forbids scripts, so a copy without it carries the measuring script;
+    ``print_media`` applies the print styles (a landscape A4 page is 273 mm = 1032 px
+    wide inside its 12 mm margins).
+    """
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    if print_media:
+        page = page.replace("@media print{", "@media all{")
+    path = tmp / f"measure-{width}-{print_media}.html"
+    path.write_text(page.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    run = _run_chromium(
+        exe,
+        path.as_uri(),
+        tmp / f"profile-measure-{width}-{print_media}",
+        f"--window-size={width},2000",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    m = re.search(r'<pre id="measure">(.*?)</pre>', run.stdout, re.S)
+    assert m, run.stdout[-2000:]
+    import html as _html  # noqa: PLC0415
+
+    data: dict[str, object] = json.loads(_html.unescape(m.group(1)))
+    return data
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_table_is_wider_than_the_page_in_chromium(lang: str, tmp_path: Path) -> None:
+    exe = _chromium()
+    store = sm.datasets.make_store(seed=0)
+    report = sm.weekly_report(
+        events=store.events,
+        orders=store.orders,
+        ratings=store.ratings,
+        spend=store.spend,
+        peers=store.peers,
+        dsr_peers=store.dsr_peers,
+    )
+    page = report.to_html(lang=lang)
+    for width, print_media in ((1280, False), (1032, True)):
+        data = _measured(exe, page, tmp_path, width, print_media=print_media)
+        tables = data["tables"]
+        assert isinstance(tables, list)
+        assert len(tables) == page.count('class="table-wrap"')
+        wide = [t for t in tables if t[2] > t[3] + 1]  # a pixel of rounding
+        assert wide == [], (lang, width, print_media, wide)
+        assert data["page"] <= data["view"], (lang, width, data)

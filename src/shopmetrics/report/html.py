@@ -105,10 +105,11 @@ def _card(h: Headline, lang: str) -> dict[str, Any]:
     """A headline figure's card: value, interval, change with its tone, previous value, note."""
     delta = None
     if h.change is not None:
-        delta = {
-            "arrow": "▲" if h.change > 0 else "▼" if h.change < 0 else "■",
+        change = fmt_change(h, lang)
+        delta = {  # the arrow follows the change shown: none up or down when it reads 0
+            "arrow": "▲" if change.startswith("+") else "▼" if change.startswith("-") else "■",
             "tone": tone(h.name, h.change, h.significant, lang),
-            "change": fmt_change(h, lang),
+            "change": change,
             "rel": fmt_rel(h.rel_change),
             "badge": fmt_significant(h, lang),
         }

@@ -51,7 +51,7 @@ def shoot(html: Path, png: Path, profile: Path) -> None:
 
 
 def main(out: Path) -> None:
-    import shopmetrics as sm  # noqa: PLC0415 - a script: the package loads when it runs
+    import shopmetrics as sm
 
     store = sm.datasets.make_store(seed=0)
     report = sm.weekly_report(

@@ -754,7 +754,7 @@ def _measured(
     assert run.returncode == 0, run.stderr[-2000:]
     m = re.search(r'<pre id="measure">(.*?)</pre>', run.stdout, re.S)
     assert m, run.stdout[-2000:]
-    import html as _html  # noqa: PLC0415
+    import html as _html
 
     data: dict[str, object] = json.loads(_html.unescape(m.group(1)))
     return data

@@ -5,7 +5,7 @@ metric modules can emit (a test walks the source for them and asserts each one i
 The report shows the title instead of the code, and the action as "what to do".
 
 Examples:
-    >>> FLAGS["presale_zero_payment"][1][1]
+    >>> FLAGS["presale_zero_payment"][1][0]
     '预售商品：支付转化率为 0'
 """
 

@@ -741,6 +741,7 @@ def _measured(
     page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
     if print_media:
         page = page.replace("@media print{", "@media all{")
+    tmp.mkdir(parents=True, exist_ok=True)
     path = tmp / f"measure-{width}-{print_media}.html"
     path.write_text(page.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
     run = _run_chromium(
@@ -774,6 +775,15 @@ def test_no_table_is_wider_than_the_page_in_chromium(lang: str, tmp_path: Path) 
         dsr_peers=store.dsr_peers,
     )
     page = report.to_html(lang=lang)
+    # the measure can fail: a table of 40 columns in the page is seen as too wide
+    cells = "".join(f"<td>column {i} of a table too wide</td>" for i in range(40))
+    control = page.replace(
+        "</main>",
+        f'<div class="smr"><div class="table-wrap"><table><tr>{cells}</tr></table></div></div></main>',
+    )
+    seen = _measured(exe, control, tmp_path / "control", 1280, print_media=False)["tables"]
+    assert isinstance(seen, list)
+    assert seen[-1][2] > seen[-1][3] + 1
     for width, print_media in ((1280, False), (1032, True)):
         data = _measured(exe, page, tmp_path, width, print_media=print_media)
         tables = data["tables"]

@@ -425,7 +425,8 @@ def _column_texts(df: pd.DataFrame, lang: str) -> list[tuple[str, list[str], boo
                 fmt_interval(lo, hi, k, lang)
                 for lo, hi, k in zip(series, highs, kinds, strict=True)
             ]
-            out.append((labels.label(base + "_interval", lang), texts, True))
+            if any(texts) or not series:  # an interval no row has is left out
+                out.append((labels.label(base + "_interval", lang), texts, True))
             continue
         if metrics is not None and c in _ROW_VALUES:
             texts = [

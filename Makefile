@@ -11,7 +11,7 @@ EXTRAS := polars,duckdb,spark,plot,excel
 CONSTRAINTS := requirements/constraints.txt
 OUT    ?= demo-output
 
-.PHONY: help install demo test lint types pytest numeric docs examples bench clean browser-deps java-deps coverage-sim
+.PHONY: help install demo test lint types pytest numeric docs examples bench clean browser-deps java-deps coverage-sim screenshots
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,12 @@ browser-deps: ## Headless Chromium for the report's browser test (Debian package
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 		echo "installing chromium (apt-get) for the HTML report browser test"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+screenshots: $(STAMP) browser-deps ## Render the en and zh demo reports to PNG in docs/img/ (headless Chromium)
+	@fc-list | grep -qi "wqy\|noto sans cjk" || { \
+		echo "installing fonts-wqy-microhei (apt-get) so that the zh report shows its characters"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
+	$(PY) tests/render_screenshots.py docs/img
 
 java-deps: ## Java 17 for the PySpark tests (Debian package; needs root)
 	@command -v java >/dev/null 2>&1 || { \

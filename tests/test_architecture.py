@@ -33,7 +33,9 @@ LAYERS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (0, ("shopmetrics.errors", "shopmetrics.config", "shopmetrics.engine.deps")),
     (1, ("shopmetrics.schema", "shopmetrics.metrics", "shopmetrics.display", "shopmetrics.io",
          "shopmetrics.audit",
-         "shopmetrics.flags.finding", "shopmetrics.flags")),  # the package: its __init__ only
+         "shopmetrics.flags.finding", "shopmetrics.flags",  # the package: its __init__ only
+         "shopmetrics.report.labels", "shopmetrics.report.labels_flags",
+         "shopmetrics.report.labels_phrases", "shopmetrics.report.format")),
     (2, ("shopmetrics.stats", "shopmetrics.models")),
     (3, ("shopmetrics.engine",)),
     (4, ("shopmetrics.results",)),

@@ -184,7 +184,8 @@ def test_report_writes_the_format_of_the_extension(
         assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
         assert "访客数" in out.read_text(encoding="utf-8")
     elif suffix == ".md":
-        assert out.read_text(encoding="utf-8").startswith("# Weekly report")
+        # --lang zh: the title too is Chinese (issue 15: the zh report is Chinese throughout)
+        assert out.read_text(encoding="utf-8").startswith("# 周报")
     else:
         assert openpyxl.load_workbook(out).sheetnames[0] == "概要"
 

@@ -277,7 +277,8 @@ def test_markdown_escapes_data_text(report: sm.Report) -> None:
     # a pipe in a product name stays inside its cell
     assert r"-10% sale \| bundle" in text
     row = next(line for line in text.splitlines() if "bundle" in line)
-    assert row.count(" | ") == 6  # 7 columns -> 6 inner separators
+    # 7 columns, the interval's two ends shown in one column: 6 columns -> 5 inner separators
+    assert row.count(" | ") == 5
 
 
 def test_path_writes_the_same_text(report: sm.Report, tmp_path: Path) -> None:
@@ -400,7 +401,7 @@ def test_repr_html_is_a_fragment(report: sm.Report) -> None:
     assert frag.startswith("<style>")
     assert "<html" not in frag
     assert "<body" not in frag
-    assert '<div class="smr">' in frag
+    assert '<div class="smr" data-rise="green">' in frag  # an English report: a rise is green
 
 
 # ------------------------------------------------------------------ charts
@@ -526,7 +527,7 @@ def test_chinese_labels_follow_the_metric_dictionary() -> None:
         "order_conversion": "下单转化率",
         "payment_conversion": "支付转化率",
         "aov": "客单价",
-        "visitor_value": "访客价值",
+        "visitor_value": "UV价值",  # the dictionary's 访客价值 / UV价值: 生意参谋 shows UV价值
         "roas": "投入产出比",
         "dsr": "店铺动态评分",
         "page_views": "浏览量",
@@ -544,8 +545,9 @@ def test_chinese_labels_follow_the_metric_dictionary() -> None:
         assert _i18n.label(name, "zh") == zh, name
         assert _i18n.label(name, "en") != name or name == "roas"
     assert _i18n.label("payment_conversion_ci_low", "zh") == "支付转化率 下限"
-    assert _i18n.label("unknown_column", "zh") == "unknown_column"
-    assert _i18n.label("unknown_column") == "unknown_column"
+    # a name without a label is shown in words, never as its snake_case code (issue 15)
+    assert _i18n.label("unknown_column", "zh") == "unknown column"
+    assert _i18n.label("unknown_column") == "unknown column"
     assert _i18n.section_title("funnel", "zh") == "转化漏斗"
     assert _i18n.section_title("custom key", "zh") == "custom key"
 
@@ -582,7 +584,7 @@ def test_excel_numbers_formats_and_formula_neutralisation(
     assert "%" in rate.number_format
     visitors = ws.cell(row=data_row, column=labels.index("Visitors") + 1)
     assert (visitors.value, visitors.data_type) == (500, "n")
-    first_seen = ws.cell(row=data_row, column=labels.index("first_seen") + 1)
+    first_seen = ws.cell(row=data_row, column=labels.index("first seen") + 1)
     assert first_seen.value == dt.datetime(2026, 1, 5)
     assert ws.freeze_panes == f"B{data_row}"
     assert ws.column_dimensions["A"].width >= len(FORMULA)
@@ -591,7 +593,7 @@ def test_excel_numbers_formats_and_formula_neutralisation(
     conv = rows["Payment conversion"]
     assert conv[1].value == pytest.approx(0.045)
     assert "%" in conv[1].number_format
-    assert conv[5].value is False  # significant: a real boolean
+    assert conv[5].value == "no"  # significant: the label layer's yes / no, as in the report
 
 
 def test_excel_sheet_names_valid_and_unique(tmp_path: Path) -> None:
@@ -708,3 +710,85 @@ def test_report_renders_in_headless_chromium(report: sm.Report, tmp_path: Path) 
         assert _console(run.stderr) == []
         assert _png_size(shot) == tuple(int(v) for v in size.split(","))
         assert shot.stat().st_size > 50_000  # a blank page compresses to a few kB
+
+
+_MEASURE = """<script>
+addEventListener("load", () => {
+  const out = [];
+  document.querySelectorAll(".table-wrap").forEach((w, i) => {
+    const t = w.querySelector("table");
+    const cap = w.querySelector("caption");
+    out.push([i, cap ? cap.textContent : "", t.scrollWidth, w.clientWidth]);
+  });
+  const pre = document.createElement("pre");
+  pre.id = "measure";
+  pre.textContent = JSON.stringify({tables: out, page: document.documentElement.scrollWidth,
+                                    view: document.documentElement.clientWidth});
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _measured(
+    exe: str, page: str, tmp: Path, width: int, *, print_media: bool
+) -> dict[str, object]:
+    """Every table's width against its container, in Chromium at ``width`` CSS px.
+
+    The page's CSP forbids scripts, so a copy without it carries the measuring script;
+    ``print_media`` applies the print styles (a landscape A4 page is 273 mm = 1032 px
+    wide inside its 12 mm margins).
+    """
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    if print_media:
+        page = page.replace("@media print{", "@media all{")
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = tmp / f"measure-{width}-{print_media}.html"
+    path.write_text(page.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    run = _run_chromium(
+        exe,
+        path.as_uri(),
+        tmp / f"profile-measure-{width}-{print_media}",
+        f"--window-size={width},2000",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    m = re.search(r'<pre id="measure">(.*?)</pre>', run.stdout, re.S)
+    assert m, run.stdout[-2000:]
+    import html as _html
+
+    data: dict[str, object] = json.loads(_html.unescape(m.group(1)))
+    return data
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_table_is_wider_than_the_page_in_chromium(lang: str, tmp_path: Path) -> None:
+    exe = _chromium()
+    store = sm.datasets.make_store(seed=0)
+    report = sm.weekly_report(
+        events=store.events,
+        orders=store.orders,
+        ratings=store.ratings,
+        spend=store.spend,
+        peers=store.peers,
+        dsr_peers=store.dsr_peers,
+    )
+    page = report.to_html(lang=lang)
+    # the measure can fail: a table of 40 columns in the page is seen as too wide
+    cells = "".join(f"<td>column {i} of a table too wide</td>" for i in range(40))
+    control = page.replace(
+        "</main>",
+        f'<div class="smr"><div class="table-wrap"><table><tr>{cells}</tr></table></div></div></main>',
+    )
+    seen = _measured(exe, control, tmp_path / "control", 1280, print_media=False)["tables"]
+    assert isinstance(seen, list)
+    assert seen[-1][2] > seen[-1][3] + 1
+    for width, print_media in ((1280, False), (1032, True)):
+        data = _measured(exe, page, tmp_path, width, print_media=print_media)
+        tables = data["tables"]
+        assert isinstance(tables, list)
+        assert len(tables) == page.count('class="table-wrap"')
+        wide = [t for t in tables if t[2] > t[3] + 1]  # a pixel of rounding
+        assert wide == [], (lang, width, print_media, wide)
+        assert data["page"] <= data["view"], (lang, width, data)

@@ -49,6 +49,8 @@ class Config:
             store-local wall time; aware timestamps are then cut in their own zone).
         engine: ``"auto"`` (fast path when polars or duckdb is installed), or force
             ``"pandas"``, ``"polars"``, ``"duckdb"``, or ``"native"`` (the input's own engine).
+        rise_colour: Colour of a rise in reports: ``"auto"`` (the reader's market: red in
+            Chinese reports, as in 生意参谋; green in English), ``"red"`` or ``"green"``.
     """
 
     confidence: float = 0.95
@@ -59,6 +61,7 @@ class Config:
     correction: str = "bh"
     tz: str | None = None
     engine: str = "auto"
+    rise_colour: str = "auto"
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.confidence < 1:
@@ -72,6 +75,8 @@ class Config:
             raise DefinitionError.unknown(
                 "engine", self.engine, ("auto", "pandas", "polars", "duckdb", "native")
             )
+        if self.rise_colour not in ("auto", "red", "green"):
+            raise DefinitionError.unknown("rise_colour", self.rise_colour, ("auto", "red", "green"))
         if self.min_sample < 0:
             msg = f"min_sample must be >= 0, got {self.min_sample!r}"
             raise DefinitionError(msg)

@@ -155,8 +155,8 @@ def drop_control(value: Any) -> Any:
 
 
 _TABLE_TEMPLATE = (
-    "{% macro table(headers, rows, numeric, caption, more) %}"
-    '<div class="table-wrap" role="region" aria-label="{{ caption or "table" }}" tabindex="0">'
+    "{% macro table(headers, rows, numeric, caption, more, name) %}"
+    '<div class="table-wrap" role="region" aria-label="{{ caption or name }}" tabindex="0">'
     "<table>"
     "{% if caption %}<caption>{{ caption }}</caption>{% endif %}"
     "<thead><tr>"
@@ -190,6 +190,7 @@ def html_table(
     numeric: Sequence[bool] = (),
     caption: str = "",
     more: str = "",
+    name: str = "table",
 ) -> Markup:
     """An HTML table of display text: every header and cell escaped by the template.
 
@@ -199,6 +200,7 @@ def html_table(
         numeric: Per column, whether it is right-aligned (``class="num"``); none by default.
         caption: Shown above the table, and its accessible name.
         more: A line under the table (e.g. how many rows are not shown); none when empty.
+        name: The accessible name when there is no caption (in the reader's language).
 
     Returns:
         The markup (safe to put in a template as it is).
@@ -209,7 +211,7 @@ def html_table(
         (True, True)
     """
     flags = list(numeric) or [False] * len(headers)
-    out: Markup = _TABLE_MACRO(headers, rows, flags, caption, more)
+    out: Markup = _TABLE_MACRO(headers, rows, flags, caption, more, name)
     return out
 
 

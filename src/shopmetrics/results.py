@@ -10,18 +10,44 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shopmetrics.audit import Audit, Exclusion
-from shopmetrics.display import frame_to_html, frame_to_markdown, plain
+from shopmetrics.display import frame_to_markdown, plain
 from shopmetrics.engine import convert
 from shopmetrics.flags.finding import Flag
+from shopmetrics.report import format as display_text
+from shopmetrics.report import labels
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Audit", "Exclusion", "Result"]  # the audit records live in shopmetrics.audit
+__all__ = ["Audit", "Exclusion", "Flags", "Result"]  # the audit records live in shopmetrics.audit
+
+
+class Flags(tuple[Flag, ...]):
+    """The flags of a result: a tuple of :class:`~shopmetrics.flags.Flag` that a notebook
+    shows as a table (severity, title, subject, message, what to do, figures to use instead).
+
+    Examples:
+        >>> from shopmetrics.flags import Flag
+        >>> fl = Flags([Flag("small_sample", "warning", "P9: 12 visitors")])
+        >>> fl == (Flag("small_sample", "warning", "P9: 12 visitors"),), "Small sample" in fl._repr_html_()
+        (True, True)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, flags: Iterable[Flag] = ()) -> Flags:
+        return super().__new__(cls, tuple(flags))
+
+    def to_html(self, lang: str = "en") -> str:
+        """The flags as an HTML table in ``lang`` (``"en"`` or ``"zh"``)."""
+        return display_text.flags_html(self, lang)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,6 +70,10 @@ class Result:
     meta: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     kind = "result"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.flags, Flags):
+            object.__setattr__(self, "flags", Flags(self.flags))
 
     # conversions -------------------------------------------------------
     @property
@@ -108,23 +138,40 @@ class Result:
         return "\n".join(parts)
 
     def to_html(self, max_rows: int = 50) -> str:
-        """The table, flags and definition as an HTML fragment (escaped)."""
+        """The table (labelled, formatted, intervals in one column; first and last rows of a
+        long one), the flags as a table and the definition, as an escaped HTML fragment."""
+        return self.html_in("en", max_rows)
+
+    def html_in(self, lang: str, max_rows: int = 50) -> str:
+        """:meth:`to_html` in ``lang`` (``"en"`` or ``"zh"``: labels and words of the view)."""
+        labels.check_lang(lang)
+        n = len(self.table)
+        rows_word = labels.text("rows", lang)
+        definition = labels.term(self.definition, lang) if self.definition else ""
+        what = (
+            labels.label(self.kind, lang)
+            if labels.has_label(self.kind)
+            else labels.text("result", lang)
+        )
+        head = f"{html.escape(what)} · {n:,} {rows_word}"
+        if definition:
+            head += f" · {html.escape(labels.text('definition', lang))}: {html.escape(definition)}"
         parts = [
-            (
-                f"<div class='sm-result'><p><strong>{html.escape(type(self).__name__)}</strong> "
-                f"({len(self.table)} rows; definition: {html.escape(self.definition)})</p>"
-            ),
-            frame_to_html(self.table[list(self.display_columns())], max_rows),
+            f"<div class='sm-result'><p><strong>{head}</strong></p>",
+            display_text.frame_html(self.table[self._shown_with_intervals()], lang, max_rows),
         ]
         if self.flags:
-            items = "".join(
-                f"<li><strong>{html.escape(f.code)}</strong> ({html.escape(f.severity)}): "
-                f"{html.escape(f.message)}</li>"
-                for f in self.flags
-            )
-            parts.append(f"<p>Flags:</p><ul>{items}</ul>")
+            parts.append(display_text.flags_html(self.flags, lang))
         parts.append("</div>")
         return "".join(parts)
+
+    def _shown_with_intervals(self) -> list[str]:
+        """The display columns, each figure followed by its interval when the table has it."""
+        out: list[str] = []
+        for c in self.display_columns():
+            out.append(c)
+            out += [f"{c}{e}" for e in ("_ci_low", "_ci_high") if f"{c}{e}" in self.table.columns]
+        return list(dict.fromkeys(out))
 
     def _repr_html_(self) -> str:
         return self.to_html(max_rows=20)

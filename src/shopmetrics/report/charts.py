@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -46,19 +47,20 @@ from shopmetrics.report.svg import (
     MUTED,
     PALETTE,
     UP,
+    WEEK,
     WIDTH,
-    anchor_x,
     coord,
     draw_legend,
     esc,
     finite,
+    fit_ticks,
     label_decimals,
     left_margin,
     nice_ticks,
     open_svg,
     segments,
     text_width,
-    tick_text,
+    tick_labels,
     to_floats,
     truncate,
     value_text,
@@ -109,7 +111,17 @@ class Chart(abc.ABC):
 
     def summary(self, lang: str = "en") -> str:
         """A one-sentence description of the data, for ``<desc>``."""
-        return self.title
+        return self.title_in(lang)
+
+    def title_in(self, lang: str) -> str:
+        """The title in ``lang`` (through the label layer)."""
+        return labels.translate(self.title, lang)
+
+    def axis_label(self, text: str, lang: str) -> str:
+        """An axis label in ``lang``: a metric code by its label, a sentence translated."""
+        if text and labels.has_label(text):
+            return labels.label(text, lang)
+        return labels.translate(text, lang)
 
     def _values(self) -> list[float]:
         """Every plotted number (drives the axis range and label decimals)."""
@@ -166,9 +178,19 @@ class Chart(abc.ABC):
         def xmap(i: int) -> float:
             return (x0 + x1) / 2 if n <= 1 else x0 + i * (x1 - x0) / (n - 1)
 
-        parts = open_svg(self.title, self.summary(lang), height, show_title)
+        parts = open_svg(self.title_in(lang), self.summary(lang), height, show_title)
         parts.extend(legend)
-        parts.extend(y_axis(ticks, ymap, x0, x1, y_top, percent=self.percent, label=self.y_label))
+        parts.extend(
+            y_axis(
+                ticks,
+                ymap,
+                x0,
+                x1,
+                y_top,
+                percent=self.percent,
+                label=self.axis_label(self.y_label, lang),
+            )
+        )
         return _XYPlot(parts, x0, x1, y_base, xmap, ymap)
 
 
@@ -201,6 +223,8 @@ class TrendChart(Chart):
         low: Lower edge of the expected band (optional).
         high: Upper edge of the expected band (optional).
         expected: The expected value, drawn dashed (optional).
+        mark: First and last x of the span to shade as the reporting week; by default,
+            with dates on x, the last whole Monday-to-Sunday week.
 
     Examples:
         >>> import datetime as dt
@@ -216,8 +240,23 @@ class TrendChart(Chart):
     low: Sequence[float] | None = None
     high: Sequence[float] | None = None
     expected: Sequence[float] | None = None
+    mark: tuple[Any, Any] | None = None
 
     kind: ClassVar[str] = "trend"
+
+    def marked(self) -> list[int]:
+        """Indices of the points in the reporting week (see ``mark``)."""
+        if self.mark is not None:
+            a, b = self.mark
+            return [i for i, x in enumerate(self.x) if _le(a, x) and _le(x, b)]
+        days = [x for x in self.x if isinstance(x, dt.date)]
+        if len(days) != len(self.x) or len(days) < 7:
+            return []
+        for j in range(len(days) - 1, 5, -1):
+            run = days[j - 6 : j + 1]
+            if days[j].weekday() == 6 and run[0].weekday() == 0 and (days[j] - run[0]).days == 6:
+                return list(range(j - 6, j + 1))
+        return []
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "x", tuple(self.x))
@@ -246,11 +285,9 @@ class TrendChart(Chart):
         n_out = len(self.outside())
         first, last = (x_text(self.x[0]), x_text(self.x[-1])) if self.x else ("", "")
         if lang == "zh":
-            return (
-                f"{self.title}：{first} 至 {last} 共 {len(self.x)} 个点，{n_out} 个超出预期区间。"
-            )
+            return f"{self.title_in(lang)}：{first} 至 {last} 共 {len(self.x)} 个点，{n_out} 个超出预期区间。"
         return (
-            f"{self.title}: {len(self.x)} points from {first} to {last}; "
+            f"{self.title_in(lang)}: {len(self.x)} points from {first} to {last}; "
             f"{n_out} outside the expected range."
         )
 
@@ -288,6 +325,7 @@ class TrendChart(Chart):
             )
         plot = self._xy_plot(legend_items, len(self.x), lang, show_title)
         parts, xmap, ymap = plot.parts, plot.xmap, plot.ymap
+        parts.extend(self._week_mark(plot, lang))
         if band:
             assert self.low is not None
             assert self.high is not None
@@ -340,9 +378,47 @@ class TrendChart(Chart):
                 f'<circle{cls} cx="{coord(xmap(i))}" cy="{coord(ymap(v))}" r="{r}" fill="{fill}">'
                 f"<title>{esc(tip)}</title></circle>"
             )
-        parts.extend(x_axis(self.x, xmap, plot.y_base, plot.x0, plot.x1, label=self.x_label))
+        parts.extend(
+            x_axis(
+                self.x,
+                xmap,
+                plot.y_base,
+                plot.x0,
+                plot.x1,
+                label=self.axis_label(self.x_label, lang),
+            )
+        )
         parts.append("</svg>")
         return "".join(parts)
+
+    def _week_mark(self, plot: _XYPlot, lang: str) -> list[str]:
+        """The reporting week shaded behind the series, with its label at the top."""
+        idx = self.marked()
+        if not idx:
+            return []
+        step = (plot.x1 - plot.x0) / max(len(self.x) - 1, 1)
+        xa = max(plot.xmap(idx[0]) - step / 2, plot.x0)
+        xb = min(plot.xmap(idx[-1]) + step / 2, plot.x1)
+        top = plot.y_base - 200.0
+        word = labels.text("report_week", lang)
+        tx = min(xa + 3, plot.x1 - text_width(word) - 2)
+        rect = (
+            f'<rect class="report-week" x="{coord(xa)}" y="{coord(top)}" '
+            f'width="{coord(xb - xa)}" height="200" fill="{WEEK}"/>'
+        )
+        label = (
+            f'<text x="{coord(tx)}" y="{coord(top + 12)}" fill="{MUTED}" font-size="11">'
+            f"{esc(word)}</text>"
+        )
+        return [rect, label]
+
+
+def _le(a: Any, b: Any) -> bool:
+    """``a <= b`` for dates, datetimes and their text (compared as ISO text)."""
+    try:
+        return bool(a <= b)
+    except TypeError:
+        return str(a)[:10] <= str(b)[:10]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -384,12 +460,20 @@ class BarChart(Chart):
 
     def summary(self, lang: str = "en") -> str:
         items = "; ".join(
-            f"{lab}: {value_text(v, self.percent, self._dec)}"
+            f"{self.bar_label(lab, lang)}: {value_text(v, self.percent, self._dec)}"
             for lab, v in zip(self.labels[:10], self.values[:10], strict=True)
         )
         more = len(self.labels) - 10
         tail = "" if more <= 0 else (f"; 另有 {more} 项" if lang == "zh" else f"; {more} more")
-        return f"{self.title}: {items}{tail}"
+        return f"{self.title_in(lang)}: {items}{tail}"
+
+    def bar_label(self, lab: str, lang: str) -> str:
+        """A bar's label in ``lang``: a source by the store's name, a funnel step by its
+        label, data (a product id) as it is."""
+        named = labels.value_label("source", lab, lang)
+        if named is not None:
+            return named
+        return labels.label(lab, lang) if labels.has_label(lab) else lab
 
     def _columns(self) -> dict[str, list[Any]]:
         cols: dict[str, list[Any]] = {
@@ -424,35 +508,38 @@ class BarChart(Chart):
         n = len(self.labels)
         plot_top = top + 4
         plot_bottom = plot_top + n * row_h
-        height = plot_bottom + (44 if self.x_label else 28)
+        height = plot_bottom + (44 if self.x_label else 28) + (16 if self._has_reference else 0)
         values = [*self._values(), 0.0]
         if self.reference is not None and finite(self.reference):
             values.append(self.reference)
-        ticks = nice_ticks(min(values), max(values))
         x0, x1 = 10.0, WIDTH - 14.0
+        ticks = fit_ticks(min(values), max(values), x0, x1, self.percent)
         lo_t, hi_t = ticks[0], ticks[-1]
         threshold = self.reference if self.reference is not None else 0.0
 
         def xmap(v: float) -> float:
             return x0 + (v - lo_t) / (hi_t - lo_t) * (x1 - x0)
 
-        parts = open_svg(self.title, self.summary(lang), height, show_title)
+        parts = open_svg(self.title_in(lang), self.summary(lang), height, show_title)
         if self.y_label:
             parts.append(
                 f'<text x="8" y="{coord(top - 6)}" fill="{MUTED}">'
-                f"{esc(truncate(self.y_label, WIDTH - 16))}</text>"
+                f"{esc(truncate(self.axis_label(self.y_label, lang), WIDTH - 16))}</text>"
             )
         for t in ticks:
             x = xmap(t)
-            tick = tick_text(t, ticks, self.percent)
             parts.append(
                 f'<line x1="{coord(x)}" x2="{coord(x)}" y1="{coord(plot_top)}" y2="{coord(plot_bottom)}" '
                 f'stroke="{MUTED if t == 0 else GRID}" stroke-width="1"/>'
-                f'<text x="{coord(anchor_x(x, tick))}" y="{coord(plot_bottom + 16)}" '
+            )
+        for _, lx, tick in tick_labels(ticks, x0, x1, self.percent):
+            parts.append(
+                f'<text x="{coord(lx)}" y="{coord(plot_bottom + 16)}" '
                 f'text-anchor="middle" fill="{MUTED}">{esc(tick)}</text>'
             )
         zero = xmap(min(max(0.0, lo_t), hi_t))
-        for i, (lab, v) in enumerate(zip(self.labels, self.values, strict=True)):
+        for i, (code, v) in enumerate(zip(self.labels, self.values, strict=True)):
+            lab = self.bar_label(code, lang)
             y = plot_top + i * row_h
             vtext = self._value_label(i)
             room = x1 - x0 - text_width(vtext) - 12
@@ -487,13 +574,32 @@ class BarChart(Chart):
                 f'<line class="reference" x1="{coord(xr)}" x2="{coord(xr)}" y1="{coord(plot_top - 2)}" '
                 f'y2="{coord(plot_bottom)}" stroke="{INK}" stroke-width="1.2" stroke-dasharray="4 3"/>'
             )
+            parts.append(self._reference_label(xr, plot_bottom, lang))
         if self.x_label:
             parts.append(
                 f'<text x="{coord((x0 + x1) / 2)}" y="{coord(plot_bottom + 34)}" text-anchor="middle" '
-                f'fill="{MUTED}">{esc(truncate(self.x_label, WIDTH - 16))}</text>'
+                f'fill="{MUTED}">{esc(truncate(self.axis_label(self.x_label, lang), WIDTH - 16))}</text>'
             )
         parts.append("</svg>")
         return "".join(parts)
+
+    @property
+    def _has_reference(self) -> bool:
+        return self.reference is not None and finite(self.reference)
+
+    def _reference_label(self, xr: float, plot_bottom: float, lang: str) -> str:
+        """The reference line's label under the axis: break-even for ROAS, else its value."""
+        assert self.reference is not None
+        if self.metric == "roas" and self.reference == 1.0:
+            word = labels.text("break_even", lang)
+        else:
+            word = f"{labels.text('reference', lang)} {value_text(self.reference, self.percent, 2)}"
+        y = plot_bottom + (50 if self.x_label else 34)
+        x = min(max(xr - text_width(word) / 2, 4.0), WIDTH - 4 - text_width(word))
+        return (
+            f'<text class="reference-label" x="{coord(x)}" y="{coord(y)}" fill="{INK}">'
+            f"{esc(word)}</text>"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -549,10 +655,29 @@ class LineChart(Chart):
             fin = [v for v in s.y if finite(v)]
             return value_text(fin[-1], self.percent, self._dec) if fin else "–"
 
-        parts = "; ".join(f"{s.name} {last(s)}" for s in self.series)
+        parts = "; ".join(f"{self.series_name(s, lang)} {last(s)}" for s in self.series)
         if lang == "zh":
-            return f"{self.title}：{len(self.x)} 个周期，最新值 {parts}"
-        return f"{self.title}: {len(self.x)} periods; latest {parts}"
+            return f"{self.title_in(lang)}：{len(self.x)} 个周期，最新值 {parts}"
+        return f"{self.title_in(lang)}: {len(self.x)} periods; latest {parts}"
+
+    def series_name(self, s: Series, lang: str) -> str:
+        """A series' name in ``lang`` (a metric code by its label, a sentence translated)."""
+        return self.axis_label(s.name, lang)
+
+    def colours(self) -> list[str]:
+        """One colour a series; a dashed series named after a solid one (``item`` and
+        ``item_peer_avg``) takes its colour, so each benchmark sits with its line."""
+        out: list[str] = []
+        solid: dict[str, str] = {}
+        for s in self.series:
+            mate = next(
+                (c for n, c in solid.items() if s.dashed and s.name.startswith(n + "_")), None
+            )
+            colour = mate or PALETTE[len(solid) % len(PALETTE)]
+            if not s.dashed:
+                solid[s.name] = colour
+            out.append(colour)
+        return out
 
     def _columns(self) -> dict[str, list[Any]]:
         cols: dict[str, list[Any]] = {self.x_label or "x": list(self.x)}
@@ -561,21 +686,22 @@ class LineChart(Chart):
         return cols
 
     def to_svg(self, *, lang: str = "en", show_title: bool = True) -> str:
-        colours = [PALETTE[i % len(PALETTE)] for i in range(len(self.series))]
+        colours = self.colours()
         items = []
         for s, c in zip(self.series, colours, strict=True):
             dash = ' stroke-dasharray="5 4"' if s.dashed else ""
             items.append(
                 (
                     f'<line x1="0" x2="18" y1="0" y2="0" stroke="{c}" stroke-width="2.5"{dash}/>',
-                    s.name,
+                    self.series_name(s, lang),
                 )
             )
         plot = self._xy_plot(items, len(self.x), lang, show_title)
         parts, xmap, ymap = plot.parts, plot.xmap, plot.ymap
         for s, c in zip(self.series, colours, strict=True):
             dash = ' stroke-dasharray="6 4"' if s.dashed else ""
-            parts.append(f'<g class="series"><title>{esc(s.name)}</title>')
+            name = self.series_name(s, lang)
+            parts.append(f'<g class="series"><title>{esc(name)}</title>')
             for run in segments(s.y):
                 parts.append(
                     f'<polyline fill="none" stroke="{c}" stroke-width="2.2"{dash} '
@@ -588,10 +714,19 @@ class LineChart(Chart):
                     if finite(v):
                         parts.append(
                             f'<circle cx="{coord(xmap(i))}" cy="{coord(ymap(v))}" r="2.5" fill="{c}">'
-                            f"<title>{esc(s.name)} {esc(x_text(self.x[i]))}: "
+                            f"<title>{esc(name)} {esc(x_text(self.x[i]))}: "
                             f"{esc(value_text(v, self.percent, self._dec))}</title></circle>"
                         )
             parts.append("</g>")
-        parts.extend(x_axis(self.x, xmap, plot.y_base, plot.x0, plot.x1, label=self.x_label))
+        parts.extend(
+            x_axis(
+                self.x,
+                xmap,
+                plot.y_base,
+                plot.x0,
+                plot.x1,
+                label=self.axis_label(self.x_label, lang),
+            )
+        )
         parts.append("</svg>")
         return "".join(parts)

@@ -1,9 +1,13 @@
 """The report as an Excel workbook (openpyxl, the ``excel`` extra).
 
-Numbers as numbers with formats driven by column names, styled header rows, frozen
-panes, column widths, and formula neutralisation (text starting with ``=``, ``+``,
-``-``, ``@``, tab or CR is stored as inert text with a leading apostrophe: OWASP, "CSV
-Injection").
+Numbers stay numbers, with one number format per kind of figure (the rules of
+:mod:`shopmetrics.report.format`): counts ``#,##0``, money ``"¥"#,##0.00``, rates
+``0.00%``, changes of a rate in percentage points (stored in points), scores and ratios
+``0.00``, p-values ``0.000`` with ``< 0.001`` below. Every table is an Excel table (its own
+autofilter and a header that stays in view while scrolling it), the first header row is
+frozen, long text wraps, and the words are the label layer's. Formula neutralisation:
+text starting with ``=``, ``+``, ``-``, ``@``, tab or CR is stored as inert text with a
+leading apostrophe (OWASP, "CSV Injection").
 """
 
 from __future__ import annotations
@@ -18,15 +22,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shopmetrics.display import is_missing, is_percent, plain
+from shopmetrics.display import is_missing, plain
 from shopmetrics.engine import deps
 from shopmetrics.report import labels
 from shopmetrics.report.format import (
+    Kind,
     cell_text,
+    change_kind,
     col_name,
+    flag_message,
+    headline_kind,
     is_number,
+    kind_of,
     kv,
     meta_items,
+    metrics_as_rows,
     subject_text,
 )
 
@@ -50,6 +60,22 @@ _EXCEL_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 MAX_CELL = 32767
+
+NUMBER_FORMATS: dict[str, str] = {
+    "count": "#,##0",
+    "money": '"¥"#,##0.00',
+    "rate": "0.00%",
+    "rate_pp": '+0.00" pp";-0.00" pp";0.00" pp"',
+    "score": "0.00",
+    "pvalue": '[<0.001]"< 0.001";0.000',
+    "ratio": "0.00",
+    "number": "#,##0.00",
+}
+"""The number format of each kind of figure (a rate's change is stored in points)."""
+_ROW_VALUES = frozenset(
+    {"previous", "current", "value", "peer_avg", "diff", "diff_ci_low", "diff_ci_high"}
+)
+_WRAP_AT = 50
 
 
 def neutralise(text: str) -> str:
@@ -108,6 +134,7 @@ class _Sheet:
         self.widths: dict[int, int] = {}
         self.styles = styles
         self.freeze_at: str | None = None
+        self.tables = 0
 
     def put(self, row: int, col: int, value: Any, number_format: str | None = None) -> Any:
         cell = self.ws.cell(row=row, column=col)
@@ -121,6 +148,8 @@ class _Sheet:
         if fmt:
             cell.number_format = fmt
         shown = v if isinstance(v, str) else cell_text("", value) if v is not None else ""
+        if isinstance(v, str) and len(v) > _WRAP_AT:
+            cell.alignment = self.styles["wrap"]
         width = min(_display_width(shown.split("\n")[0]) + 2, 60)
         self.widths[col] = max(self.widths.get(col, 8), width)
         return cell
@@ -154,19 +183,57 @@ class _Sheet:
         self.row += 1
 
     def table(self, caption: str, df: pd.DataFrame, lang: str) -> None:
+        """A captioned table, metrics as rows, numbers in their kind's format, as an Excel
+        table (autofilter, header kept in view)."""
         import pandas as pd  # noqa: PLC0415
 
         if not isinstance(df.index, pd.RangeIndex):
             df = df.reset_index()
+        df = metrics_as_rows(df)
         cols = [col_name(c) for c in df.columns]
+        metrics = list(df["metric"]) if "metric" in cols else None
         if caption:
             self.line(caption, bold=True)
-        self.header([labels.label(c, lang) for c in cols])
-        for row in df.itertuples(index=False, name=None):
+        top = self.row
+        self.header(_unique([labels.label(c, lang) for c in cols]))
+        for i, row in enumerate(df.itertuples(index=False, name=None)):
             for j, (c, v) in enumerate(zip(cols, row, strict=True), start=1):
-                self.put(self.row, j, v, "0.00%" if is_percent(c) and is_number(v) else None)
+                kind = kind_of(c)
+                if metrics is not None and c in _ROW_VALUES:
+                    kind = kind_of(str(metrics[i]))
+                    kind = change_kind(kind) if c.startswith("diff") else kind
+                self.put_figure(self.row, j, c, v, kind, lang)
             self.row += 1
+        if len(df) and cols:
+            self.add_table(top, len(cols))
         self.row += 1
+
+    def put_figure(self, row: int, col: int, name: str, value: Any, kind: Kind, lang: str) -> None:
+        """One cell: a number in its kind's format, an enumeration as its label, text wrapped."""
+        if is_number(value) and not is_missing(value):
+            v = float(value) * 100 if kind == "rate_pp" else value
+            self.put(row, col, v, NUMBER_FORMATS[kind])
+            return
+        named = labels.value_label(name, value, lang)
+        if named is not None:
+            self.put(row, col, named)
+            return
+        if isinstance(value, list | tuple | Mapping):
+            self.put(row, col, cell_text(name, value, lang))
+            return
+        self.put(row, col, value)
+
+    def add_table(self, header_row: int, n_cols: int) -> None:
+        """The block from ``header_row`` down to the last row written as an Excel table."""
+        from openpyxl.utils import get_column_letter  # noqa: PLC0415
+        from openpyxl.worksheet.table import Table, TableStyleInfo  # noqa: PLC0415
+
+        self.tables += 1
+        ref = f"A{header_row}:{get_column_letter(n_cols)}{self.row - 1}"
+        n = sum(len(ws.tables) for ws in self.ws.parent.worksheets) + 1  # unique in the book
+        table = Table(displayName=f"Table{n}", ref=ref)
+        table.tableStyleInfo = TableStyleInfo(name="TableStyleLight9", showRowStripes=True)
+        self.ws.add_table(table)
 
     def finish(self) -> None:
         from openpyxl.utils import get_column_letter  # noqa: PLC0415
@@ -203,7 +270,7 @@ def excel_value(value: Any) -> tuple[Any, str | None]:
 def _excel_float(f: float) -> tuple[Any, str | None]:
     """A float and its format (whole numbers without decimals); infinity as text."""
     if math.isinf(f):
-        return neutralise("inf" if f > 0 else "-inf"), None
+        return neutralise("∞" if f > 0 else "-∞"), None
     return f, ("#,##0" if f.is_integer() and abs(f) < 1e15 else "#,##0.00")
 
 
@@ -251,12 +318,24 @@ def _styles() -> dict[str, Any]:
         "header_fill": PatternFill("solid", fgColor="1F4E79"),
         "header_align": Alignment(horizontal="center", vertical="center", wrap_text=True),
         "header_border": Border(bottom=Side(style="thin", color="000000")),
+        "wrap": Alignment(wrap_text=True, vertical="top"),
     }
+
+
+def _unique(headers: Sequence[str]) -> list[str]:
+    """Header texts made unique (an Excel table needs distinct column names)."""
+    out: list[str] = []
+    for h in headers:
+        name, i = h or "-", 2
+        while name in out:
+            name, i = f"{h} ({i})", i + 1
+        out.append(name)
+    return out
 
 
 def _summary_sheet(sheet: _Sheet, report: Report, lang: str) -> None:
     """Title, store, meta lines and the headline figures (numbers in their formats)."""
-    sheet.title(report.title)
+    sheet.title(labels.translate(report.title, lang))
     if report.store:
         sheet.line(report.store)
     for k, v in meta_items(report, lang):
@@ -264,82 +343,81 @@ def _summary_sheet(sheet: _Sheet, report: Report, lang: str) -> None:
     sheet.row += 1
     if report.headline:
         sheet.line(labels.section_title("headline", lang), bold=True)
+        top = sheet.row
         sheet.header(
-            [
-                labels.text("metric", lang),
-                labels.text("value", lang),
-                labels.label("previous", lang),
-                labels.label("change", lang),
-                labels.label("rel_change", lang),
-                labels.label("significant", lang),
-                labels.label("value_ci_low", lang),
-                labels.label("value_ci_high", lang),
-            ]
+            _unique(
+                [
+                    labels.text("metric", lang),
+                    labels.text("value", lang),
+                    labels.label("previous", lang),
+                    labels.label("change", lang),
+                    labels.label("rel_change", lang),
+                    labels.label("significant", lang),
+                    labels.label("value_ci_low", lang),
+                    labels.label("value_ci_high", lang),
+                ]
+            )
         )
         for h in report.headline:
-            fmt = "0.00%" if h.is_percent else "#,##0" if h.fmt == "integer" else "#,##0.00"
-            if h.unit and not h.is_percent:
-                fmt = f'"{h.unit.replace(chr(34), "")}"{fmt}'
-            values: list[tuple[Any, str | None]] = [
+            kind = headline_kind(h)
+            values: list[tuple[Any, Kind | None]] = [
                 (h.label or labels.label(h.name, lang), None),
-                (h.value, fmt),
-                (h.previous, fmt),
-                (h.change, fmt),
-                (h.rel_change, "0.00%"),
+                (h.value, kind),
+                (h.previous, kind),
+                (h.change, change_kind(kind)),
+                (h.rel_change, "rate"),
                 (h.significant, None),
-                (h.ci_low, fmt),
-                (h.ci_high, fmt),
+                (h.ci_low, kind),
+                (h.ci_high, kind),
             ]
-            for j, (v, num_fmt) in enumerate(values, start=1):
-                sheet.put(sheet.row, j, v, num_fmt if v is not None else None)
+            for j, (v, fig) in enumerate(values, start=1):
+                sheet.put_figure(sheet.row, j, "significant", v, fig or "number", lang)
             sheet.row += 1
+        sheet.add_table(top, 8)
     sheet.finish()
 
 
 def _section_sheet(sheet: _Sheet, section: Section, lang: str) -> None:
     """A section: its tables, the data behind its charts, its flags and notes."""
-    sheet.title(section.display_title(lang))
+    tr = labels.translate
+    sheet.title(tr(section.display_title(lang), lang))
     if section.intro:
-        sheet.line(section.intro, muted=True)
+        sheet.line(tr(section.intro, lang), muted=True)
     sheet.row += 1
     for caption, df in section.tables:
-        sheet.table(caption, df, lang)
+        sheet.table(tr(caption, lang), df, lang)
     for chart in section.charts:
-        sheet.table(chart.title, chart.to_frame(), lang)
+        sheet.table(tr(chart.title, lang), chart.to_frame(), lang)
     for f in section.flags:
-        sheet.line(f"{labels.text(f.severity, lang).upper()} {f.code}: {f.message}")
+        sheet.line(
+            f"{labels.text(f.severity, lang)} · {labels.flag_title(f.code, lang)}: "
+            f"{flag_message(f, lang)}"
+        )
     for n in section.notes:
-        sheet.line(n, muted=True)
+        sheet.line(tr(n, lang), muted=True)
     sheet.finish()
 
 
 def _flags_sheet(sheet: _Sheet, report: Report, lang: str) -> None:
-    """Every finding, one row each, with its evidence and the figure to use instead."""
-    cols = [
-        "severity",
-        "code",
-        "table",
-        "column",
-        "subject",
-        "n_rows",
-        "message",
-        "instead",
-        "evidence",
-    ]
-    sheet.header([labels.label(c, lang) for c in cols])
+    """Every finding, one row each: its title, message and action, the figures to use
+    instead and its evidence (labelled and formatted)."""
+    cols = ["severity", "code", "subject", "n_rows", "message", "action", "instead", "evidence"]
+    top = sheet.row
+    sheet.header(_unique([labels.label(c, lang) for c in cols]))
     for f in report.flags:
         row: list[Any] = [
             labels.text(f.severity, lang),
-            f.code,
-            f.table,
-            f.column,
+            labels.flag_title(f.code, lang),
             subject_text(f, lang),
             f.n_rows,
-            f.message,
-            kv(f.instead, lang, 2000) if f.instead else None,
-            kv(f.evidence, lang, 2000) if f.evidence else None,
+            flag_message(f, lang),
+            labels.flag_action(f.code, lang),
+            kv(f.instead, lang, 2000, code=f.code) if f.instead else None,
+            kv(f.evidence, lang, 2000, code=f.code) if f.evidence else None,
         ]
         for j, cell in enumerate(row, start=1):
-            sheet.put(sheet.row, j, cell)
+            sheet.put_figure(sheet.row, j, cols[j - 1], cell, "count", lang)
         sheet.row += 1
+    if report.flags:
+        sheet.add_table(top, len(cols))
     sheet.finish()

@@ -23,14 +23,20 @@ import jinja2.ext
 from shopmetrics.display import drop_control, html_table
 from shopmetrics.report import labels
 from shopmetrics.report.format import (
+    LOWER_IS_BETTER,
     display_table,
+    evidence_line,
+    flag_message,
     fmt_change,
     fmt_headline,
     fmt_rel,
     fmt_significant,
-    kv,
+    labelled_items,
     meta_items,
+    rise_is_red,
+    split_columns,
     subject_text,
+    tone,
 )
 
 if TYPE_CHECKING:
@@ -41,20 +47,7 @@ if TYPE_CHECKING:
     from shopmetrics.report.model import Headline, Section
     from shopmetrics.report.model import ReportContent as Report
 
-LOWER_IS_BETTER = frozenset(
-    {
-        "bounce_rate",
-        "refund_rate",
-        "refund_amount",
-        "cost",
-        "spend",
-        "cpc",
-        "cpm",
-        "cpa",
-        "visitor_cost",
-    }
-)
-"""Metrics for which a rise is bad news (drives the colour of a significant change)."""
+__all__ = ["LOWER_IS_BETTER", "render_html", "table_html"]
 
 
 class JoinLines(jinja2.ext.Extension):
@@ -91,67 +84,83 @@ def _slug(key: str, used: set[str]) -> str:
     return slug
 
 
-def table_html(caption: str, df: pd.DataFrame, lang: str, max_rows: int) -> Markup:
-    """A captioned table (localised headers, formatted cells) with the count of rows not shown."""
+def table_html(caption: str, df: pd.DataFrame, lang: str, max_rows: int) -> list[Markup]:
+    """A captioned table (labels, formatted cells, metrics as rows), split in parts when it
+    is too wide for the page; the count of rows not shown under the last part."""
     headers, rows, numeric = display_table(df, lang)
+    parts = split_columns(headers, rows[:max_rows], numeric)
     more = ""
     if len(rows) > max_rows:
         more = f"{len(rows) - max_rows} {labels.text('more_rows', lang)}"
-    return html_table(headers, rows[:max_rows], numeric=numeric, caption=caption, more=more)
+    out = []
+    for i, (h, r, n) in enumerate(parts):
+        cap = caption if len(parts) == 1 else f"{caption} ({i + 1}/{len(parts)})"
+        out.append(
+            html_table(h, r, numeric=n, caption=cap, more=more if i == len(parts) - 1 else "")
+        )
+    return out
 
 
 def _card(h: Headline, lang: str) -> dict[str, Any]:
     """A headline figure's card: value, interval, change with its tone, previous value, note."""
     delta = None
     if h.change is not None:
-        tone = "neutral"
-        if h.significant and h.change != 0:
-            up_good = h.name not in LOWER_IS_BETTER
-            tone = "good" if (h.change > 0) == up_good else "bad"
-        delta = {
-            "arrow": "▲" if h.change > 0 else "▼" if h.change < 0 else "■",
-            "tone": tone,
-            "change": fmt_change(h),
+        change = fmt_change(h, lang)
+        delta = {  # the arrow follows the change shown: none up or down when it reads 0
+            "arrow": "▲" if change.startswith("+") else "▼" if change.startswith("-") else "■",
+            "tone": tone(h.name, h.change, h.significant, lang),
+            "change": change,
             "rel": fmt_rel(h.rel_change),
             "badge": fmt_significant(h, lang),
         }
     interval = None
     if h.ci_low is not None and h.ci_high is not None:
-        interval = (fmt_headline(h, h.ci_low), fmt_headline(h, h.ci_high))
+        interval = (fmt_headline(h, h.ci_low, lang), fmt_headline(h, h.ci_high, lang))
     previous = ""
     if h.previous is not None:
-        previous = f"{labels.text('previous', lang)} {fmt_headline(h, h.previous)}"
+        previous = f"{labels.text('previous', lang)} {fmt_headline(h, h.previous, lang)}"
     return {
         "name": h.label or labels.label(h.name, lang),
-        "value": fmt_headline(h, h.value),
+        "value": fmt_headline(h, h.value, lang),
         "interval": interval,
         "delta": delta,
         "previous": previous,
-        "note": h.note,
+        "note": labels.translate(h.note, lang),
     }
 
 
 def _flag(f: Flag, lang: str, *, full: bool = True) -> dict[str, Any]:
-    """A finding: severity, code, subject, message; with ``full`` its evidence and examples."""
-    details = []
-    if f.instead:
-        details.append((labels.text("use_instead", lang), kv(f.instead, lang)))
-    if full and f.evidence:
-        details.append((labels.text("evidence", lang), kv(f.evidence, lang)))
+    """A finding: its title, subject, message and action; the figures to use instead;
+    with ``full``, its evidence in one line and the whole of it (and examples) folded."""
+    instead = labelled_items(f.code, f.instead, lang)
+    detail = labelled_items(f.code, f.evidence, lang) if full else []
     if full and f.examples:
-        ex = " | ".join(kv(e, lang, 160) for e in f.examples[:3])
-        details.append((labels.text("examples", lang), ex))
+        detail += [
+            (
+                f"{labels.text('examples', lang)} {i + 1}",
+                "; ".join(f"{k} {v}" for k, v in labelled_items(f.code, e, lang)),
+            )
+            for i, e in enumerate(f.examples[:3])
+        ]
     rows = ""
     if f.n_rows is not None:
         rows = f"{f.n_rows:,} {labels.text('rows_affected', lang)}"
+    message = flag_message(f, lang)
     return {
         "severity": f.severity,
         "severity_label": labels.text(f.severity, lang),
-        "code": f.code,
+        "title": labels.flag_title(f.code, lang),
         "subject": subject_text(f, lang),
         "rows": rows,
-        "message": f.message,
-        "details": details,
+        "message": message,
+        "action": labels.flag_action(f.code, lang),
+        "action_label": labels.text("action", lang),
+        "instead_label": labels.text("use_instead", lang),
+        "instead": instead,
+        "evidence_label": labels.text("evidence", lang),
+        "evidence": evidence_line(f, lang) if full and message != evidence_line(f, lang) else "",
+        "detail_label": labels.text("detail", lang),
+        "detail": detail,
     }
 
 
@@ -159,14 +168,19 @@ def _section(section: Section, anchor: str, lang: str, max_rows: int) -> dict[st
     """A section: title, intro, charts (SVG), tables, its flags in short, notes."""
     return {
         "anchor": anchor,
-        "title": section.display_title(lang),
-        "intro": section.intro,
+        "title": labels.translate(section.display_title(lang), lang),
+        "intro": labels.translate(section.intro, lang),
         "charts": [
-            (chart.title, chart.to_svg(lang=lang, show_title=False)) for chart in section.charts
+            (labels.translate(chart.title, lang), chart.to_svg(lang=lang, show_title=False))
+            for chart in section.charts
         ],
-        "tables": [table_html(caption, df, lang, max_rows) for caption, df in section.tables],
+        "tables": [
+            t
+            for caption, df in section.tables
+            for t in table_html(labels.translate(caption, lang), df, lang, max_rows)
+        ],
         "flags": [_flag(f, lang, full=False) for f in section.flags],
-        "notes": list(section.notes),
+        "notes": [labels.translate(n, lang) for n in section.notes],
     }
 
 
@@ -178,14 +192,18 @@ def _page(report: Report, lang: str, max_rows: int) -> dict[str, Any]:
     headline_title = labels.section_title("headline", lang)
     if report.headline:
         toc.append(("headline", headline_title))
-    toc += [(a, s.display_title(lang)) for s, a in zip(report.sections, anchors, strict=True)]
+    toc += [
+        (a, labels.translate(s.display_title(lang), lang))
+        for s, a in zip(report.sections, anchors, strict=True)
+    ]
     flags_title = labels.section_title("flags", lang)
     toc.append(("flags", f"{flags_title} ({len(report.flags)})"))
     notes_title = labels.section_title("notes", lang)
     if report.notes:
         toc.append(("notes", notes_title))
     return {
-        "title": report.title,
+        "title": labels.translate(report.title, lang),
+        "rise": "red" if rise_is_red(lang) else "green",
         "week": report.week,
         "store": report.store,
         "meta": meta_items(report, lang),
@@ -201,7 +219,7 @@ def _page(report: Report, lang: str, max_rows: int) -> dict[str, Any]:
         "flags": [_flag(f, lang) for f in report.flags],
         "no_flags": labels.text("no_flags", lang),
         "notes_title": notes_title,
-        "notes": list(report.notes),
+        "notes": [labels.translate(n, lang) for n in report.notes],
     }
 
 

@@ -330,6 +330,13 @@ _MOVER_COLUMNS = (
     "explained_by",
 )
 """The columns of the movers table, in order (those the result has)."""
+_MOVER_RATES = {
+    "previous": "previous_rate",
+    "current": "current_rate",
+    "diff": "change_rate",
+    "diff_ci_low": "change_rate_ci_low",
+    "diff_ci_high": "change_rate_ci_high",
+}
 
 
 def products_section(wk: Week) -> Section:
@@ -376,7 +383,10 @@ def products_section(wk: Week) -> Section:
         "all products), ranked by their effect on the store's conversion.",
         tables=[
             *([("Top products this week, by paid amount", top)] if len(top) else []),
-            ("Significant movers", mv[[k for k in _MOVER_COLUMNS if k in mv.columns]]),
+            (  # the movers' figures are payment conversions: named as rates for display
+                "Significant movers",
+                mv[[k for k in _MOVER_COLUMNS if k in mv.columns]].rename(columns=_MOVER_RATES),
+            ),
             *(
                 [("Presale products: use these figures", presale_tbl)]
                 if presale_tbl is not None
@@ -412,8 +422,11 @@ def dsr_part(wk: Week, ratings: Any, dsr_peers: Any) -> Part:
     )
     recent = dtab.tail(12)
     lines = [Series(dim, recent[dim].tolist()) for dim in _DSR_DIMENSIONS]
-    if "item_peer_avg" in recent.columns:
-        lines.append(Series("peer average (item)", recent["item_peer_avg"].tolist(), dashed=True))
+    lines += [  # each dimension's peer average, dashed in its colour
+        Series(f"{dim}_peer_avg", recent[f"{dim}_peer_avg"].tolist(), dashed=True)
+        for dim in _DSR_DIMENSIONS
+        if f"{dim}_peer_avg" in recent.columns
+    ]
     low = low_ratings(
         ratings, since=wk.start, orders=wk.orders, as_of=as_of, columns=wk.columns, tz=wk.tz
     )

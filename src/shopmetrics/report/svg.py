@@ -36,6 +36,8 @@ ALERT = "#D55E00"
 """Points outside the expected band."""
 BAND = "#CFE3F3"
 """The expected band."""
+WEEK = "#FFF1C2"
+"""The reporting week, shaded on the trend."""
 GRID = "#E4E4E4"
 INK = "#222222"
 MUTED = "#666666"
@@ -273,8 +275,13 @@ def x_axis(
         widest = max(text_width(s) for s in texts) + 10
         fit = max(1, int((x1 - x0) // widest))
         every = max(1, math.ceil(n / fit))
+        right = -math.inf
         for i in range(0, n, every):
             x = xmap(i)
+            left, edge = text_extent(anchor_x(x, texts[i]), texts[i], "middle")
+            if left < right + 4:
+                continue  # would touch the label before it
+            right = edge
             out.append(
                 f'<line x1="{coord(x)}" x2="{coord(x)}" y1="{coord(y_base)}" '
                 f'y2="{coord(y_base + 4)}" stroke="{MUTED}"/>'
@@ -293,3 +300,56 @@ def left_margin(ticks: Sequence[float], percent: bool) -> float:
     """Room for the widest tick label left of the plot."""
     widest = max(text_width(tick_text(t, ticks, percent)) for t in ticks)
     return max(36.0, widest + 14)
+
+
+def fit_ticks(
+    lo: float, hi: float, x0: float, x1: float, percent: bool, target: int = 5
+) -> list[float]:
+    """Nice ticks over ``[lo, hi]`` whose labels, placed along ``x0``–``x1`` as the axis
+    places them (kept inside the chart by :func:`anchor_x`), do not touch.
+
+    The number of intervals is lowered from ``target`` until every label clears the one
+    before it by 6 units, so labels such as ``14,000`` and ``16,000`` cannot run together
+    (an axis still too narrow leaves out the labels that would touch: :func:`tick_labels`).
+
+    Examples:
+        >>> fit_ticks(0, 14404, 10, 406, False)
+        [0.0, 5000.0, 10000.0, 15000.0]
+    """
+    ticks = nice_ticks(lo, hi, target)
+    for t in range(target, 0, -1):
+        ticks = nice_ticks(lo, hi, t)
+        shown = tick_labels(ticks, x0, x1, percent)
+        if len(shown) == len(ticks):
+            return ticks
+    return ticks
+
+
+def tick_labels(
+    ticks: Sequence[float], x0: float, x1: float, percent: bool, gap: float = 6.0
+) -> list[tuple[float, float, str]]:
+    """``(tick, label x, text)`` of the tick labels that fit: each label centred on its tick
+    (moved inwards at the chart's edges), a label that would touch the one before left out."""
+    if len(ticks) < 2:
+        return [(t, (x0 + x1) / 2, tick_text(t, ticks, percent)) for t in ticks]
+    lo_t, hi_t = ticks[0], ticks[-1]
+    out: list[tuple[float, float, str]] = []
+    right = -math.inf
+    for t in ticks:
+        text = tick_text(t, ticks, percent)
+        x = anchor_x(x0 + (t - lo_t) / (hi_t - lo_t) * (x1 - x0), text)
+        left, edge = text_extent(x, text, "middle")
+        if left >= right + gap:
+            out.append((t, x, text))
+            right = edge
+    return out
+
+
+def text_extent(x: float, text: str, anchor: str = "start") -> tuple[float, float]:
+    """Left and right edge of a text drawn at ``x`` with ``text-anchor`` ``anchor``."""
+    w = text_width(text)
+    if anchor == "middle":
+        return x - w / 2, x + w / 2
+    if anchor == "end":
+        return x - w, x
+    return x, x + w

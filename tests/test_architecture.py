@@ -36,12 +36,13 @@ LAYERS: tuple[tuple[int, tuple[str, ...]], ...] = (
          "shopmetrics.flags.finding", "shopmetrics.flags")),  # the package: its __init__ only
     (2, ("shopmetrics.stats", "shopmetrics.models")),
     (3, ("shopmetrics.engine",)),
-    (4, ("shopmetrics.results",)),
+    (4, ("shopmetrics.results", "shopmetrics.activity_table")),
     (5, ("shopmetrics.flags.",)),
     (6, ("shopmetrics.funnel", "shopmetrics.dsr", "shopmetrics.traffic",
          "shopmetrics.visitor_value", "shopmetrics.attribution", "shopmetrics.clv",
          "shopmetrics.compare", "shopmetrics.ab", "shopmetrics.anomaly",
-         "shopmetrics.validation", "shopmetrics.dsr_tables")),
+         "shopmetrics.validation", "shopmetrics.dsr_tables", "shopmetrics.activity",
+         "shopmetrics.activity_buyers")),
     (7, ("shopmetrics.report",)),
     (8, ("shopmetrics.cli", "shopmetrics.weekly", "shopmetrics.datasets", "=shopmetrics")),
 )  # fmt: skip

@@ -106,9 +106,13 @@ _LAZY: dict[str, str] = {
     "BarChart": "shopmetrics.report",
     "LineChart": "shopmetrics.report",
     "Series": "shopmetrics.report",
+    "activity_effect": "shopmetrics.activity",
+    "ActivityResult": "shopmetrics.activity",
+    "Activity": "shopmetrics.activity_table",
 }
 _SUBMODULES = (
     "ab",
+    "activity",
     "anomaly",
     "attribution",
     "cli",

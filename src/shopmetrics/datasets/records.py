@@ -47,6 +47,9 @@ class Store:
         tz: The store's time zone (timestamps are naive local times in it).
         start: The first day (midnight).
         end: The day after the last day (midnight), exclusive.
+        activities: The planted activities (``make_store(activities=True)``), one row
+            each (name, kind, start, end, products, fee, discount, extra_spend); ``None``
+            without them.
     """
 
     events: pd.DataFrame
@@ -61,6 +64,7 @@ class Store:
     tz: str
     start: pd.Timestamp
     end: pd.Timestamp
+    activities: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The six input tables by name.

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from shopmetrics.datasets import activities as _act
 from shopmetrics.datasets.arrays import (
     _Catalog,
     _concat,
@@ -91,6 +92,7 @@ _STREAMS: Final = (
     "brushing",
     "presale",
     "repeat",
+    "activities",
 )
 
 
@@ -115,6 +117,8 @@ class _Build:
     gap_day: int | None = None
     presale_product: int | None = None
     repeat: bool = False
+    activity_table: pd.DataFrame | None = None
+    activity_truth: pd.DataFrame | None = None
 
     @property
     def horizon(self) -> int:
@@ -142,6 +146,44 @@ class _Build:
         self.ratings.append(_rate_orders(orders, cat, rng, horizon))
         self.batches.append((sessions, expansion))
         self.repeat = True
+
+    def plant_activities(self, exclude: set[int]) -> None:
+        """The 聚划算 (lift, dip, lower-quality buyers) and the member day (no effect)."""
+        rng, cat, horizon = self.rngs["activities"], self.cat, self.horizon
+        member, first, last = _act.activity_days(self.days)
+        products = _act.pick_products(self.sessions, cat.n, exclude)
+        extra = _act.lift_sessions(
+            rng, cat, self.sessions, products, (first, last), self.days, self.ids
+        )
+        expansion = _expand(extra, cat, rng)
+        lines = _take(expansion.lines, np.flatnonzero(expansion.lines.created < horizon))
+        orders = _act.more_refunds(rng, _settle(lines, cat, rng, horizon, self.ids), horizon)
+        lost = _act.dip_orders(rng, self.orders[0], products, (last + 1, last + _act.DIP_DAYS))
+        base = self.orders[0]
+        removed = _take(base, np.flatnonzero(np.isin(base.order, lost)))
+        self.orders[0] = _take(base, np.flatnonzero(~np.isin(base.order, lost)))
+        for i, r in enumerate(self.ratings):
+            self.ratings[i] = _take(r, np.flatnonzero(r.historical | ~np.isin(r.order, lost)))
+        self.session_parts.append(extra)
+        self.events.append(expansion.events)
+        self.orders.append(orders)
+        self.ratings.append(_rate_orders(orders, _act.lower_item_scores(cat), rng, horizon))
+        self.batches.append((extra, expansion))
+        day = self.moment
+        labels = [cat.labels[p] for p in products]
+        self.activity_table = pd.DataFrame(
+            [
+                {"name": "会员日", "kind": "member_day", "start": day(member * DAY).date(),
+                 "end": day(member * DAY).date(), "products": "", "fee": 0.0,
+                 "discount": 0.0, "extra_spend": _act.MEMBER_DAY_COST},
+                {"name": "聚划算", "kind": "juhuasuan", "start": day(first * DAY).date(),
+                 "end": day(last * DAY).date(), "products": ",".join(labels),
+                 "fee": _act.FEE, "discount": _act.DISCOUNT, "extra_spend": 0.0},
+            ]
+        )  # fmt: skip
+        self.activity_truth = _act.truth(
+            cat, products, orders, removed, extra, (member, first, last)
+        )
 
     def plant_mix(self) -> None:
         rng, cat, horizon = self.rngs["mix"], self.cat, self.horizon
@@ -321,12 +363,19 @@ class _Build:
             traffic=_traffic(events, sessions, cat, self.days, start),
             peers=peers,
             dsr_peers=dsr_peers,
-            truth=_truth(cat, self.presale_product, repeat=self.repeat),
+            truth=self._truth(),
             traps=tuple(sorted(self.traps, key=lambda t: (t.start, t.code))),
             tz=TZ,
             start=start,
             end=start + pd.Timedelta(days=self.days),
+            activities=self.activity_table,
         )
+
+    def _truth(self) -> dict[str, pd.DataFrame]:
+        truth = _truth(self.cat, self.presale_product, repeat=self.repeat)
+        if self.activity_truth is not None:
+            truth["activities"] = self.activity_truth
+        return truth
 
 
 def _base_store(
@@ -380,6 +429,7 @@ def make_store(
     start: str | pd.Timestamp = "2026-09-28",
     traps: bool = True,
     repeat_purchases: bool = False,
+    activities: bool = False,
 ) -> Store:
     """Build the demo store.
 
@@ -396,6 +446,10 @@ def make_store(
             :mod:`shopmetrics.datasets`), for customer-value work on a long store such
             as ``days=364``.
             Off by default: the default store is the one the guides print.
+        activities: Plant a 聚划算 (a known lift, a pull-forward dip, buyers who refund
+            and rate worse) and a store-wide 会员日 with no effect, listed in
+            ``store.activities`` with what was planted in ``truth["activities"]`` (needs
+            ``days >= 42``; see :mod:`shopmetrics.datasets.activities`). Off by default.
 
     Returns:
         The :class:`Store`.
@@ -434,6 +488,11 @@ def make_store(
     build = _base_store(rngs, cat, days, visitors_per_day, start_ts)
     if repeat_purchases:
         build.add_repeat_purchases()
+    if activities:
+        if days < 42:
+            msg = f"activities=True needs days >= 42 (six weeks of history and after); got {days}"
+            raise ValueError(msg)
+        build.plant_activities({presale, brushing, bot})
     if traps:
         if days >= 14:
             build.plant_mix()

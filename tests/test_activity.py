@@ -84,8 +84,8 @@ def test_activity_buyers_refund_and_rate_worse(result) -> None:
     assert act["dsr_item_points"] < 0
     # the 30-day window of buyers of the 聚划算 (three weeks before the end) is not in the
     # data: not known, never reported as 0%
-    assert pd.isna(act["repurchase_30d"])
-    assert act["repurchase_30d_n"] == 0
+    assert pd.isna(act["repurchase_30d_rate"])
+    assert act["repurchase_30d_rate_n"] == 0
     assert any("not known yet" in n for n in result.audit.notes)
 
 

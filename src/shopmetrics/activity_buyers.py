@@ -44,6 +44,9 @@ USUAL_WEEKS = 8
 
 _DIMENSIONS = ("item", "service", "logistics")
 
+_COLUMN = {"refund": "refund_rate", "low_rating": "low_rating_share"}
+"""Column of each measure (the repurchase shares are ``repurchase_30d_rate``, ...)."""
+
 
 @dataclasses.dataclass(frozen=True)
 class BuyerQuality:
@@ -182,7 +185,7 @@ def _compare(
 ) -> None:
     for key in ("refund", "low_rating", *(f"repurchase_{d}d" for d in REPURCHASE_DAYS)):
         if key in s_new and key in s_usual:
-            label = {"refund": "refund_rate", "low_rating": "low_rating_share"}.get(key, key)
+            label = _COLUMN.get(key, f"{key}_rate")
             (x1, n1), (x0, n0) = s_new[key], s_usual[key]
             d, dlo, dhi = _diff(x1, n1, x0, n0, conf)
             r_new[f"{label}_vs_usual"] = d

@@ -60,6 +60,8 @@ CURRENCY = "¥"
 
 _COUNTS = frozenset(
     [
+        "incremental_visitors",
+        "incremental_paid_buyers",
         "exposures",
         "clicks",
         "visitors",
@@ -121,6 +123,16 @@ _MONEY = frozenset(
         "clv",
         "paid_amount_without",
         "paid_amount_corrected",
+        "incremental_paid_amount",
+        "incremental_gross_profit",
+        "halo_gross_profit",
+        "after_gross_profit",
+        "net_incremental_profit",
+        "net_incremental_profit_with_halo",
+        "did_paid_amount",
+        "discount",
+        "fee",
+        "extra_spend",
     ]
 )
 _SCORES = frozenset(
@@ -164,7 +176,7 @@ def _base(name: str) -> str:
 def kind_of(name: str) -> Kind:
     """The kind of figure a column or metric name holds (see the module's table)."""
     base = _base(name)
-    if base in _RATE_CHANGES or name.startswith("change_rate"):
+    if base in _RATE_CHANGES or name.startswith("change_rate") or base.endswith("_vs_usual"):
         return "rate_pp"
     if base in _PVALUES or base.endswith(("_p", "_q")):
         return "pvalue"

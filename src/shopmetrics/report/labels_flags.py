@@ -15,6 +15,38 @@ __all__ = ["FLAGS"]
 
 # code -> ((English title, English action), (Chinese title, Chinese action))
 FLAGS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "activity_short_history": (
+        ("Too little history before the activity", "Load more weeks before it; under three weeks no effect is given."),
+        ("活动前历史数据不足", "补充活动前更多周的数据；不足三周时不给出效果。"),
+    ),
+    "activity_poor_fit": (
+        ("The counterfactual misses the week before", "Check the comparison-products estimate before trusting the effect."),
+        ("反事实预测与活动前一周不符", "先对照未参加活动商品的估计，再采信活动效果。"),
+    ),
+    "activity_overlap": (
+        ("Activities overlap", "Read their effects together; each includes the other's."),
+        ("活动时间与商品重叠", "合并解读这些活动的效果，单个效果包含了另一个活动的影响。"),
+    ),
+    "activity_presale_payment_date": (
+        ("Presale paid after the activity", "Read the activity and its final-payment days together (raise after_days)."),
+        ("预售尾款在活动后支付", "把活动期和尾款支付日合并解读（增大活动后天数）。"),
+    ),
+    "activity_methods_disagree": (
+        ("Two estimates of the lift disagree", "Look for a halo on other products or a trend the history misses."),
+        ("两种增量估计不一致", "检查是否有关联销售或历史数据未反映的趋势。"),
+    ),
+    "activity_unfinished": (
+        ("The activity is still running", "Read the effect again after it ends."),
+        ("活动尚未结束", "活动结束后再看效果。"),
+    ),
+    "activity_after_missing": (
+        ("No days after the activity yet", "Read the pull-forward dip once the week after is in the data."),
+        ("尚无活动后的数据", "活动后一周的数据到齐后再看透支效应。"),
+    ),
+    "activity_history_masked": (
+        ("Other activities left out of the history", "Nothing to do: their days are not used as a normal baseline."),
+        ("历史数据中剔除了其他活动", "无需处理：其他活动的日子不作为正常基线。"),
+    ),
     "anomaly": (
         ("A day outside the expected range", "Check tracking and listings for that day before reading it as demand."),
         ("某天超出预期区间", "先检查当天的埋点和商品上下架，再把它当作需求变化。"),

@@ -30,6 +30,20 @@ _RAW: tuple[tuple[str, str, str], ...] = (
     (r"several days per period", "several days per period", "每个周期含多天"),
     # titles, captions, chart titles
     (rf"Weekly report {_W}", "Weekly report {week}", "周报 {week}"),
+    (
+        r"Activities in or just before this week",
+        "Activities in or just before this week",
+        "本周及上周的活动",
+    ),
+    (r"The buyers each activity brought", "The buyers each activity brought", "各活动带来的买家"),
+    (
+        r"What each activity added beyond what its products would have sold without it "
+        r"\(a counterfactual from their own history\), the dip after it, its cost, and "
+        r"whether it paid\.",
+        "What each activity added beyond what its products would have sold without it (a "
+        "counterfactual from their own history), the dip after it, its cost, and whether it paid.",
+        "各活动带来的增量（相对于其商品在无活动时按自身历史预测的销售）、活动后的透支、活动成本，以及是否划算。",
+    ),
     (r"Weekly report", "Weekly report", "周报"),
     (r"This week and last", "This week and last", "本周与上周"),
     (r"Week over week: rates", "Week over week: rates", "周环比：比率"),

@@ -52,6 +52,7 @@ from shopmetrics.errors import SchemaError, ShopmetricsError
 from shopmetrics.flags.finding import Flag, sort_flags
 from shopmetrics.funnel import funnel
 from shopmetrics.report import sections, summary
+from shopmetrics.report.activity_section import activity_section
 from shopmetrics.report.corrected import Correction, correct_week
 from shopmetrics.report.document import Report
 from shopmetrics.report.model import _dedupe
@@ -309,6 +310,7 @@ def weekly_report(
     store_name: str = "",
     generated_at: dt.datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    activities: Any = None,
 ) -> Report:
     """Build the weekly report.
 
@@ -333,6 +335,8 @@ def weekly_report(
         store_name: Shown under the title.
         generated_at: Stamp shown in the report (default: none, so output is reproducible).
         progress: Called with a short description before each long step.
+        activities: The store's activities (see :func:`shopmetrics.activity_effect`): an
+            activity section appears when one ran in the week or the week before.
 
     Returns:
         A :class:`~shopmetrics.report.Report`.
@@ -377,6 +381,11 @@ def weekly_report(
     store_flags = [fixed.get(_key(f), (f, None))[0] for f in wk.weekly.flags]
     corrections = list(fixed.values())
     later, tr = _section_parts(wk, ratings, dsr_peers, step)
+    if activities is not None and orders is not None:
+        step("activities")
+        act = activity_section(events, orders, activities, ratings, (wk.start, wk.end), tz)
+        if act is not None:
+            later.append(Part(act))
     parts = [
         Part(headline=tuple(store_head), flags=tuple(store_flags)),
         Part(sections.trend_section(daily)),

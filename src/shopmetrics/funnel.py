@@ -34,6 +34,7 @@ from shopmetrics.engine import FREQS, PERIOD, Freq, Table
 from shopmetrics.engine.counting import Counts, count_events, count_orders, sum_traffic
 from shopmetrics.engine.periods import parse_bound
 from shopmetrics.errors import DefinitionError, SchemaError
+from shopmetrics.flags.events import event_queries
 from shopmetrics.flags.finding import sort_flags
 from shopmetrics.flags.registry import detect_funnel
 from shopmetrics.metrics import COUNT_ORDER, DEFINITIONS, RATES
@@ -142,7 +143,8 @@ def funnel(
     tz = tz or cfg.tz
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
     inputs = _load(events, orders, traffic, by, definition, columns, tz)
-    table, log, traffic_summed = _count(inputs, by, freq, definition, t0, t1)
+    shared = event_queries(inputs.events, t0, t1) if detect and inputs.events else None
+    table, log, traffic_summed, collected = _count(inputs, by, freq, definition, t0, t1, shared)
     if inputs.traffic is not None:
         log.notes.append(_export_note(table))
     table = _rates(table, by, freq, method, definition)
@@ -170,7 +172,11 @@ def funnel(
     result = FunnelResult(table, (), audit, definition, meta)
     if detect:
         flags = detect_funnel(
-            result, events=inputs.events, orders=inputs.orders, traffic=inputs.traffic
+            result,
+            events=inputs.events,
+            orders=inputs.orders,
+            traffic=inputs.traffic,
+            shared=collected if shared else None,
         )
         result = dataclasses.replace(result, flags=sort_flags(flags))
     return result
@@ -270,12 +276,15 @@ def _count(
     definition: str,
     t0: dt.datetime | None,
     t1: dt.datetime | None,
-) -> tuple[pd.DataFrame, _AuditLog, dict[str, Any] | None]:
+    shared: Mapping[str, Any] | None = None,
+) -> tuple[pd.DataFrame, _AuditLog, dict[str, Any] | None, dict[str, pd.DataFrame]]:
     """The counts per group and period (daily for ``daily_mean``), with their audit.
 
     Traffic counts from the events (or the export), order counts merged beside them (an
     export's own order columns give way to them), converting sessions for Shopify; and
-    whether unique counts of an export were summed over rows (``traffic_summed``).
+    whether unique counts of an export were summed over rows (``traffic_summed``); and
+    the ``shared`` lazy aggregates of the events (the detectors'), collected with the
+    counts in one go.
     """
     ev, od = inputs.events, inputs.orders
     log = _AuditLog(
@@ -283,7 +292,9 @@ def _count(
     )
     count_freq: Freq = "D" if definition == "daily_mean" and freq != "D" else freq
     if ev is not None:
-        traffic_counts = count_events(ev, by, count_freq, t0, t1, sessions=definition == "shopify")
+        traffic_counts = count_events(
+            ev, by, count_freq, t0, t1, sessions=definition == "shopify", extra=shared
+        )
     else:
         assert inputs.traffic is not None
         traffic_counts = sum_traffic(inputs.traffic, by, count_freq, t0, t1)
@@ -298,7 +309,7 @@ def _count(
             on=traffic_counts.keys,
             how="outer",
         )
-    return _fill_counts(table), log, traffic_summed
+    return _fill_counts(table), log, traffic_summed, traffic_counts.extra
 
 
 def _merge_orders(

@@ -134,6 +134,52 @@ FULL JOIN paid USING (product_id, source, day)
 """
 
 
+DUCKDB_CTE_SQL = """
+WITH ev AS (
+    SELECT product_id, source, CAST(ts AS DATE) AS day, event, visitor_id
+    FROM read_parquet($events)
+), counts AS (  -- event counts: one pass, no distinct
+    SELECT product_id, source, day,
+           count(*) FILTER (WHERE event = 'exposure') AS exposures,
+           count(*) FILTER (WHERE event = 'click') AS clicks,
+           count(*) FILTER (WHERE event = 'visit') AS page_views
+    FROM ev GROUP BY ALL
+), tuples AS (  -- the distinct visitor-event tuples, in their own CTE
+    SELECT DISTINCT product_id, source, day, event, visitor_id
+    FROM ev WHERE event IN ('visit', 'inquiry', 'cart', 'favorite')
+), uniq AS (
+    SELECT product_id, source, day,
+           count(*) FILTER (WHERE event = 'visit') AS visitors,
+           count(*) FILTER (WHERE event = 'inquiry') AS inquirers,
+           count(*) FILTER (WHERE event = 'cart') AS carters,
+           count(*) FILTER (WHERE event = 'favorite') AS favoriters
+    FROM tuples GROUP BY ALL
+), e AS (
+    SELECT * FROM counts FULL JOIN uniq USING (product_id, source, day)
+), created AS (
+    SELECT product_id, source, CAST(created_at AS DATE) AS day,
+           count(DISTINCT buyer_id) AS order_buyers
+    FROM read_parquet($orders) GROUP BY ALL
+), paid AS (
+    SELECT product_id, source, CAST(paid_at AS DATE) AS day,
+           count(DISTINCT buyer_id) AS paid_buyers, count(DISTINCT order_id) AS paid_orders,
+           sum(amount) AS paid_amount
+    FROM read_parquet($orders) WHERE paid_at IS NOT NULL GROUP BY ALL
+)
+SELECT * FROM e
+FULL JOIN created USING (product_id, source, day)
+FULL JOIN paid USING (product_id, source, day)
+"""
+"""Issue 16's DuckDB shape: counts and distinct visitor-event tuples in separate CTEs."""
+
+
+def duckdb_cte(p: dict[str, str]) -> pd.DataFrame:
+    import duckdb  # noqa: PLC0415 - each worker imports only its engine
+
+    con = duckdb.connect()
+    return con.execute(DUCKDB_CTE_SQL, {"events": p["events"], "orders": p["orders"]}).df()
+
+
 def duckdb_sql(p: dict[str, str]) -> pd.DataFrame:
     import duckdb  # noqa: PLC0415 - each worker imports only its engine
 
@@ -228,6 +274,7 @@ VARIANTS: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
         shopmetrics_factory(detect=False, engine="pandas"),
     ),
     "duckdb": ("(b) hand-written DuckDB SQL", duckdb_sql),
+    "duckdb_cte": ("(b2) hand DuckDB, distinct tuples in a CTE", duckdb_cte),
     "polars": ("(c) hand-written polars (lazy)", polars_lazy),
     "pandas": ("(d) idiomatic pandas", pandas_idiomatic),
 }
@@ -248,6 +295,7 @@ IMPORTS: dict[str, tuple[str, ...]] = {
     "shopmetrics_duckdb": _SM,
     "shopmetrics_pandas": _SM,
     "duckdb": ("duckdb",),
+    "duckdb_cte": ("duckdb",),
     "polars": ("polars",),
     "pandas": ("pyarrow.parquet",),
 }

@@ -1,10 +1,11 @@
 """Detectors that read the events table: tracking gaps and bot traffic.
 
 Both read small aggregates of one visitor-day aggregate (:func:`event_queries`): the
-visitor-day histogram (how many visitor-days had so many events and clicks, per day),
-the visitor-days over the bot floors, and the events of those per product and source.
-The funnel collects them with its own counts (:func:`~shopmetrics.engine.counting.
-count_events` ``extra=``: on polars one shared scan), so the detectors read no events.
+visitor-day histogram (how many visitor-days had so many events and clicks, per day) and
+the visitor-days over the bot floors. The funnel collects them with its own counts
+(:func:`~shopmetrics.engine.counting.count_events` ``extra=``: on polars one shared
+scan), so the detectors read no events when the data are clean; when bots are found,
+their own events are read once more (the ids found only) to name the products they hit.
 
 Thresholds come from a robust baseline that leaves the suspects out, so a verdict does
 not depend on the window asked for: bots are judged against the visitor-days that do not
@@ -72,7 +73,7 @@ def _visitor_days(
     ev = nw.col("event")
     ind = frame.select(
         nw.col("visitor_id"),
-        engine.day_number("ts").alias("day"),
+        engine.period_key("ts", "D", frame.implementation).alias("day"),
         (ev == "click").cast(nw.Int64()).alias("_click"),
         (ev == "exposure").cast(nw.Int64()).alias("_exp"),
         (ev == "visit").cast(nw.Int64()).alias("_visit"),
@@ -97,9 +98,10 @@ def event_queries(
     - ``HIST``: per day, ``n`` events, ``clicks``, bot ``shape`` and ``visited``: the
       visitor-days ``k`` and their exposures;
     - ``CANDIDATES``: the visitor-days over the fixed floors (a superset of the bots:
-      every threshold is at least its floor);
-    - ``BREAKDOWN``: their events per product, source and event (when the events have
-      ``product_id``).
+      every threshold is at least its floor).
+
+    The bots' events per product and source (:func:`bot_breakdown`) are read only when
+    there are bots.
     """
     vd = _visitor_days(events, t0, t1)
     hist = (
@@ -113,19 +115,30 @@ def event_queries(
     )
     over = (nw.col("n") > BOT_MIN_EVENTS) | ((nw.col("clicks") > BOT_MIN_CLICKS) & nw.col("shape"))
     cand = vd.filter(over).sort("day", "visitor_id").head(BOT_MAX_CANDIDATES)
-    out = {HIST: hist, CANDIDATES: cand}
+    return {HIST: hist, CANDIDATES: cand}
+
+
+def bot_breakdown(
+    events: Table, t0: dt.datetime | None, t1: dt.datetime | None, bots: pd.DataFrame
+) -> pd.DataFrame | None:
+    """The events of the bot visitor-days per day, visitor, product, source and event:
+    one aggregate of the events of those visitor ids only, run only when bots are found
+    (``None`` without a ``product_id`` column)."""
     dims = [c for c in ("product_id", "source") if events.has(c)]
-    if "product_id" in dims:
-        frame = events.frame
-        if t0 is not None or t1 is not None:
-            frame = frame.filter(engine.between("ts", t0, t1))
-        keyed = frame.with_columns(engine.day_number("ts").alias("day"))
-        out[BREAKDOWN] = (
-            keyed.join(cand.select("visitor_id", "day"), on=["visitor_id", "day"], how="semi")
-            .group_by("day", "visitor_id", *dims, "event")
-            .agg(nw.len().alias("n"))
-        )
-    return out
+    if "product_id" not in dims:
+        return None
+    ids = sorted({str(v) for v in bots["visitor_id"]})
+    frame = events.frame.filter(nw.col("visitor_id").cast(nw.String()).is_in(ids))
+    if t0 is not None or t1 is not None:
+        frame = frame.filter(engine.between("ts", t0, t1))
+    days = sorted({int(d) for d in bots["day"]})
+    keyed = frame.with_columns(engine.period_key("ts", "D", frame.implementation).alias("day"))
+    return engine.collect(
+        keyed.filter(nw.col("day").is_in(days))
+        .group_by("day", "visitor_id", *dims, "event")
+        .agg(nw.len().alias("n")),
+        BREAKDOWN,
+    )
 
 
 def run_event_queries(
@@ -293,4 +306,5 @@ def bot_traffic(
     ]
     if len(bots) == 0:
         return []
-    return bot_flags(events, bots, hist, got.get(BREAKDOWN), (threshold, click_threshold), result)
+    breakdown = bot_breakdown(events, t0, t1, bots)
+    return bot_flags(events, bots, hist, breakdown, (threshold, click_threshold), result)

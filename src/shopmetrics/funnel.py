@@ -467,11 +467,14 @@ def _finish(table: pd.DataFrame, by: list[str], freq: Freq) -> pd.DataFrame:
     import pandas as pd  # noqa: PLC0415
 
     table = table.sort_values([*by, PERIOD], kind="stable").reset_index(drop=True)
-    keys = table[PERIOD].astype("int64").tolist()
-    labels = [engine.period_label(k, freq) for k in keys]
-    starts = pd.to_datetime(
+    # each distinct period labelled once, then mapped onto the rows
+    codes, uniques = pd.factorize(table[PERIOD].astype("int64"), sort=True)
+    keys = [int(k) for k in uniques]
+    labels = np.asarray([engine.period_label(k, freq) for k in keys], dtype=object)[codes]
+    firsts = pd.to_datetime(
         pd.Series([engine.period_start(k, freq) if freq else None for k in keys])
     )
+    starts = pd.Series(firsts.to_numpy()[codes])
     table = table.drop(columns=[PERIOD])
     table.insert(len(by), "period", labels)
     table.insert(len(by) + 1, "period_start", starts)

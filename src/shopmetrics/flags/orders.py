@@ -357,11 +357,11 @@ def _brushing_correction(
     paid_with = got["with"]["paid_amount"]
     evidence = {
         "period": label,
-        "product_paid_amount": paid_with,
+        "paid_amount": paid_with,
         "brushed_share_of_paid_amount": (paid_with - got["without"]["paid_amount"]) / paid_with
         if paid_with
         else float("nan"),
-        "product_order_buyers": int(got["with"]["order_buyers"]),
+        "order_buyers": int(got["with"]["order_buyers"]),
     }
     instead = {
         "paid_amount": got["without"]["paid_amount"],

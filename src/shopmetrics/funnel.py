@@ -36,6 +36,7 @@ from shopmetrics.engine.periods import parse_bound
 from shopmetrics.errors import DefinitionError, SchemaError
 from shopmetrics.flags.events import event_queries
 from shopmetrics.flags.finding import sort_flags
+from shopmetrics.flags.orders import presale_queries
 from shopmetrics.flags.registry import detect_funnel
 from shopmetrics.metrics import COUNT_ORDER, DEFINITIONS, RATES
 from shopmetrics.results import Audit, Exclusion, Result
@@ -143,7 +144,7 @@ def funnel(
     tz = tz or cfg.tz
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
     inputs = _load(events, orders, traffic, by, definition, columns, tz)
-    shared = event_queries(inputs.events, t0, t1) if detect and inputs.events else None
+    shared = _detector_queries(inputs, by, freq, t0, t1) if detect else None
     table, log, traffic_summed, collected = _count(inputs, by, freq, definition, t0, t1, shared)
     if inputs.traffic is not None:
         log.notes.append(_export_note(table))
@@ -180,6 +181,20 @@ def funnel(
         )
         result = dataclasses.replace(result, flags=sort_flags(flags))
     return result
+
+
+def _detector_queries(
+    inputs: _Inputs, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None
+) -> dict[str, Any] | None:
+    """The detectors' lazy aggregates of the events, collected with the funnel's counts
+    (one shared scan on polars): the visitor-day histogram and bot candidates, and the
+    presale products' visitors."""
+    if inputs.events is None:
+        return None
+    queries = event_queries(inputs.events, t0, t1)
+    if inputs.orders is not None:
+        queries.update(presale_queries(inputs.orders, inputs.events, by, freq, t0, t1))
+    return queries
 
 
 @dataclasses.dataclass

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
@@ -18,8 +19,14 @@ import numpy as np
 
 from shopmetrics import engine
 from shopmetrics.display import is_missing
-from shopmetrics.engine import PERIOD
-from shopmetrics.engine.counting import count_events, count_orders, sum_traffic
+from shopmetrics.engine import PERIOD, Freq
+from shopmetrics.engine.counting import (
+    count_events,
+    count_orders,
+    events_query,
+    read_event_counts,
+    sum_traffic,
+)
 from shopmetrics.flags.finding import Flag
 from shopmetrics.results import Result
 from shopmetrics.stats import intervals
@@ -38,8 +45,30 @@ BRUSH_MIN_ORDERS = 10
 BRUSH_ORDERS_PER_BUYER = 3.0
 
 
+PRESALE_VISITORS = "flags:presale_visitors"
+
+
+def presale_queries(
+    orders: Table, events: Table, by: Sequence[str], freq: Freq, t0: Any, t1: Any
+) -> dict[str, nw.LazyFrame[Any]]:
+    """The lazy count of the presale products' visitors (not run), for the funnel to
+    collect with its own counts; none when the funnel itself is per product or there is
+    no presale product."""
+    if list(by) == ["product_id"] or not events.has("product_id"):
+        return {}
+    ids = _presale_ids(orders)
+    if not ids:
+        return {}
+    ev = events.with_frame(events.frame.filter(nw.col("product_id").is_in(ids)))
+    return {PRESALE_VISITORS: events_query(ev, ["product_id"], freq, t0, t1)[0]}
+
+
 def presale_zero_payment(
-    result: Result, orders: Table, events: Table | None, traffic: Table | None = None
+    result: Result,
+    orders: Table,
+    events: Table | None,
+    traffic: Table | None = None,
+    shared: Mapping[str, pd.DataFrame] | None = None,
 ) -> list[Flag]:
     """Presale products whose payment conversion is ~0 (deposit phase) or inflated (final payment).
 
@@ -54,7 +83,7 @@ def presale_zero_payment(
     t0, t1 = result.meta.get("start"), result.meta.get("end")
     od = orders.with_frame(orders.frame.filter(nw.col("product_id").is_in(ids)))
     oc = count_orders(od, ["product_id"], freq, t0, t1).table
-    vis_table = _presale_visitors(result, events, traffic, ids)
+    vis_table = _presale_visitors(result, events, traffic, ids, shared or {})
     oc = oc.astype({"product_id": str})
     oc["_label"] = [engine.period_label(int(k), freq) for k in oc[PERIOD]]
     table = oc
@@ -137,16 +166,24 @@ def _presale_ids(orders: Table) -> list[str]:
 
 
 def _presale_visitors(
-    result: Result, events: Table | None, traffic: Table | None, ids: list[str]
+    result: Result,
+    events: Table | None,
+    traffic: Table | None,
+    ids: list[str],
+    shared: Mapping[str, pd.DataFrame],
 ) -> pd.DataFrame | None:
-    """``product_id, period key, visitors`` of the presale products (``None``: unknown)."""
+    """``product_id, period label, visitors`` of the presale products (``None``: unknown):
+    from the funnel's table when it is per product, the shared count, the events, or a
+    traffic export."""
     freq = result.meta.get("freq")
     t0, t1 = result.meta.get("start"), result.meta.get("end")
     t = result.table
     if tuple(result.by) == ("product_id",) and "visitors" in t.columns:
         rows = t.loc[t["product_id"].astype(str).isin(ids), ["product_id", "period", "visitors"]]
         return rows.rename(columns={"period": "_label"}).astype({"product_id": str})
-    if events is not None and events.has("product_id"):
+    if PRESALE_VISITORS in shared:
+        ec = read_event_counts(shared[PRESALE_VISITORS], ["product_id"], t0, t1, [])[0]
+    elif events is not None and events.has("product_id"):
         ev = events.with_frame(events.frame.filter(nw.col("product_id").is_in(ids)))
         ec = count_events(ev, ["product_id"], freq, t0, t1).table
     elif traffic is not None and traffic.has("product_id") and traffic.has("visitors"):

@@ -64,7 +64,7 @@ def detect_funnel(
         out += tracking_gap(events, t0, t1, orders=orders, hist=got[HIST], result=result)
         out += bot_traffic(events, t0, t1, shared=got, result=result)
     if orders is not None:
-        out += presale_zero_payment(result, orders, events, traffic)
+        out += presale_zero_payment(result, orders, events, traffic, shared)
         out += order_brushing(orders, events, t0, t1, result=result)
         out += immature_period(orders, t0, t1)
     return list(sort_flags(out))

@@ -10,12 +10,16 @@ trap and on data without):
 - :mod:`shopmetrics.flags.funnel` (the funnel's own table): ``small_sample``,
   ``impossible_rate``, ``summed_uniques`` (with a ``traffic`` export), ``mix_shift``.
 - :mod:`shopmetrics.flags.events`: ``tracking_gap`` (a day with (almost) no events while
-  its neighbours have many) and ``bot_traffic`` (visitors with abnormal event counts in a
-  day; rates with and without them).
+  its neighbours have many; with :mod:`shopmetrics.flags.corrected`, the period's
+  conversion and its comparison without the day's buyers) and ``bot_traffic`` (visitors
+  with abnormal event counts in a day, judged against the visitor-days that do not look
+  automated; :mod:`shopmetrics.flags.bots` names the product and source they hit, with
+  its rates with and without them).
 - :mod:`shopmetrics.flags.orders`: ``presale_zero_payment``, ``order_brushing`` (刷单),
   ``immature_period``.
 
-:func:`detect_funnel` runs those its inputs allow. Traffic and visitor value add their
+:func:`detect_funnel` runs those its inputs allow. The event detectors read aggregates
+the funnel collected with its own counts (``shared``), so clean events are read once. Traffic and visitor value add their
 own (:mod:`shopmetrics.flags.spend`, :mod:`shopmetrics.flags.value`).
 """
 

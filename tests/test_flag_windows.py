@@ -286,3 +286,13 @@ def test_with_traps_only_the_flagged_rows_are_read_again(store: Store) -> None:
             "flags:brushing_visits",
         ]
     )
+
+
+@pytest.mark.parametrize(("start", "end"), [(None, None), ("2026-11-09", "2026-11-23")])
+def test_mix_shift_is_flagged_on_every_window_that_holds_both_weeks(
+    store: Store, start: str | None, end: str | None
+) -> None:
+    res = sm.funnel(store.events, store.orders, by="source", freq="W", start=start, end=end)
+    flag = next(f for f in res.flags if f.code == "mix_shift")
+    assert flag.subject == {"by": "source", "from": "2026-W46", "to": "2026-W47"}
+    assert max(flag.evidence["share_change"], key=flag.evidence["share_change"].get) == "display"

@@ -19,8 +19,9 @@ trap and on data without):
   ``immature_period``.
 
 :func:`detect_funnel` runs those its inputs allow. The event detectors read aggregates
-the funnel collected with its own counts (``shared``), so clean events are read once. Traffic and visitor value add their
-own (:mod:`shopmetrics.flags.spend`, :mod:`shopmetrics.flags.value`).
+the funnel collected with its own counts (``shared``), so clean events are read once.
+Traffic and visitor value add their own (:mod:`shopmetrics.flags.spend`,
+:mod:`shopmetrics.flags.value`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@ day-to-day noise, rounded to cents. The same arguments write the same files.
 
 Files: ``<out>/<size>/events.parquet``, ``events_orders.parquet``, ``spend.parquet``.
 Existing files of the right size are kept (``--force`` rewrites them).
+
+``--shape wide`` writes the high-cardinality shape of issue 16 instead (into
+``<out>/wide-<size>/``, see :func:`generate_wide`): one visitor id per 8 events (1.25M at
+10M events), 5,000 products with a Zipf popularity, 8 sources, 28 days.
 """
 
 from __future__ import annotations
@@ -137,6 +141,124 @@ def generate(
     return p
 
 
+WIDE_PRODUCTS = 5_000
+WIDE_SOURCES = (
+    "search",
+    "recommend",
+    "shop",
+    "paid_search",
+    "display",
+    "live",
+    "short_video",
+    "other",
+)
+WIDE_DAYS = 28
+WIDE_START = np.datetime64("2026-10-26T00:00:00", "ns")
+WIDE_EVENTS_PER_SESSION = 8
+"""Five exposures, a click, a visit and one more visit or deep action (cart 12%,
+favourite 10%, inquiry 8%)."""
+
+
+def wide_paths(n_events: int, out: Path = DATA) -> dict[str, Path]:
+    """Where the files of one size of the wide shape live."""
+    events = out / f"wide-{size_label(n_events)}" / "events.parquet"
+    return {"events": events, "orders": orders_parquet_path(events)}
+
+
+def _wide_chunk(
+    rng: np.random.Generator, first: int, n: int, n_visitors: int, cdf: np.ndarray
+) -> tuple[pa.Table, pa.Table]:
+    """``n`` sessions (numbers ``first`` ...): their events and their orders."""
+    visitor = rng.integers(0, n_visitors, n)
+    product = np.minimum(np.searchsorted(cdf, rng.random(n)), WIDE_PRODUCTS - 1)
+    source = rng.integers(0, len(WIDE_SOURCES), n)
+    day = rng.integers(0, WIDE_DAYS, n)
+    start = WIDE_START + (day * 86_400 + rng.integers(0, 86_000, n)) * 1_000_000_000
+    k = WIDE_EVENTS_PER_SESSION
+    seen = np.minimum(np.searchsorted(cdf, rng.random((n, 5))), WIDE_PRODUCTS - 1)
+    last = rng.choice(["visit", "cart", "favorite", "inquiry"], n, p=[0.70, 0.12, 0.10, 0.08])
+    events = np.empty((n, k), dtype=object)
+    events[:, :5] = "exposure"
+    events[:, 5], events[:, 6], events[:, 7] = "click", "visit", last
+    prods = np.concatenate([seen, np.repeat(product[:, None], 3, axis=1)], axis=1)
+    ts = start[:, None] + (np.arange(k) * 20 * 1_000_000_000)[None, :]
+    names = np.char.add("P", np.char.zfill(np.arange(WIDE_PRODUCTS).astype(str), 5))
+    vids = np.char.add("v", np.char.zfill(visitor.astype(str), 7))
+    srcs = np.asarray(WIDE_SOURCES)[source]
+    ev = pa.table(
+        {
+            "ts": pa.array(ts.ravel(), pa.timestamp("ns")),
+            "visitor_id": pa.array(np.repeat(vids, k), pa.large_string()),
+            "event": pa.array(events.ravel(), pa.large_string()),
+            "product_id": pa.array(names[prods.ravel()], pa.large_string()),
+            "source": pa.array(np.repeat(srcs, k), pa.large_string()),
+        }
+    )
+    buys = rng.random(n) < 0.03
+    m = int(buys.sum())
+    created = start[buys] + 600 * 1_000_000_000
+    paid = rng.random(m) < 0.9
+    paid_at = np.where(paid, created + 120 * 1_000_000_000, np.datetime64("NaT", "ns"))
+    od = pa.table(
+        {
+            "order_id": pa.array([f"o{first + i:09d}" for i in np.flatnonzero(buys)]),
+            "buyer_id": pa.array(vids[buys]),
+            "product_id": pa.array(names[product[buys]]),
+            "source": pa.array(srcs[buys]),
+            "created_at": pa.array(created, pa.timestamp("ns")),
+            "paid_at": pa.array(paid_at, pa.timestamp("ns")),
+            "amount": pa.array(np.round(rng.lognormal(3.5, 0.6, m), 2)),
+        }
+    )
+    return ev, od
+
+
+def generate_wide(
+    n_events: int, out: Path = DATA, *, seed: int = 0, force: bool = False
+) -> dict[str, Path]:
+    """Write (or keep) the wide shape: ``n_events / 8`` sessions, each of a visitor drawn
+    from ``n_events / 8`` ids, on a product drawn from a Zipf(1.1) popularity over 5,000
+    products, through one of 8 sources, on one of 28 days; 3% of sessions order (90%
+    paid two minutes later). Written in chunks of 250k sessions (bounded memory)."""
+    p = wide_paths(n_events, out)
+    p["events"].parent.mkdir(parents=True, exist_ok=True)
+    have = p["events"].exists() and pq.ParquetFile(p["events"]).metadata.num_rows == n_events
+    if have and p["orders"].exists() and not force:
+        return p
+    t = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    n_sessions = n_events // WIDE_EVENTS_PER_SESSION
+    weights = 1.0 / np.arange(1, WIDE_PRODUCTS + 1) ** 1.1
+    cdf = np.cumsum(weights) / weights.sum()
+    ev_writer = od_writer = None
+    n_orders = 0
+    for first in range(0, n_sessions, 250_000):
+        ev, od = _wide_chunk(rng, first, min(250_000, n_sessions - first), n_sessions, cdf)
+        ev_writer = ev_writer or pq.ParquetWriter(p["events"], ev.schema)
+        od_writer = od_writer or pq.ParquetWriter(p["orders"], od.schema)
+        ev_writer.write_table(ev)
+        od_writer.write_table(od)
+        n_orders += od.num_rows
+    for w in (ev_writer, od_writer):
+        if w is not None:
+            w.close()
+    meta = {
+        "shape": "wide",
+        "n_events": n_events,
+        "n_orders": n_orders,
+        "n_visitor_ids": n_sessions,
+        "products": WIDE_PRODUCTS,
+        "sources": len(WIDE_SOURCES),
+        "days": WIDE_DAYS,
+        "seed": seed,
+        "bytes": {k: v.stat().st_size for k, v in p.items()},
+        "shopmetrics": sm.__version__,
+    }
+    (p["events"].parent / "meta.json").write_text(json.dumps(meta, indent=2))
+    print(f"  wide events+orders {size_label(n_events)}: {time.perf_counter() - t:.1f} s")
+    return p
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -145,10 +267,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=DATA, help="data folder (default benchmarks/data)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--force", action="store_true", help="rewrite existing files")
+    ap.add_argument("--shape", choices=["demo", "wide"], default="demo")
     args = ap.parse_args(argv)
     for size in args.events:
         n = parse_size(size)
-        p = generate(n, args.out, seed=args.seed, force=args.force)
+        write = generate_wide if args.shape == "wide" else generate
+        p = write(n, args.out, seed=args.seed, force=args.force)
         print(f"{size_label(n)}: " + ", ".join(f"{k}={v}" for k, v in p.items()))
 
 

@@ -41,14 +41,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 RESULTS = HERE / "results"
-HAND = ("duckdb", "polars", "pandas")
-FAST_HAND = ("duckdb", "polars")
+HAND = ("duckdb", "duckdb_cte", "polars", "pandas")
+FAST_HAND = ("duckdb", "duckdb_cte", "polars")
 DEFAULT_VARIANTS = (
     "shopmetrics",
     "shopmetrics_detect",
     "shopmetrics_duckdb",
     "shopmetrics_pandas",
     "duckdb",
+    "duckdb_cte",
     "polars",
     "pandas",
 )
@@ -219,11 +220,14 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def bench_size(n_events: int, names: list[str], repeat: int, profile: bool) -> dict[str, Any]:
+def bench_size(
+    n_events: int, names: list[str], repeat: int, profile: bool, shape: str = "demo"
+) -> dict[str, Any]:
     import generate  # noqa: PLC0415
     import pandas as pd  # noqa: PLC0415
 
-    paths = generate.generate(n_events)
+    paths = generate.generate_wide(n_events) if shape == "wide" else generate.generate(n_events)
+    prefix = "wide-" if shape == "wide" else ""
     results: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     with tempfile.TemporaryDirectory(prefix="smbench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -233,7 +237,7 @@ def bench_size(n_events: int, names: list[str], repeat: int, profile: bool) -> d
                 results[name].append(res)
                 status = res.get("error", "").splitlines()[-1:] if "error" in res else None
                 print(
-                    f"  {generate.size_label(n_events)} run {r + 1}/{repeat} {name:<20} "
+                    f"  {prefix}{generate.size_label(n_events)} run {r + 1}/{repeat} {name:<20} "
                     + (
                         f"FAILED {status}"
                         if status
@@ -258,7 +262,8 @@ def bench_size(n_events: int, names: list[str], repeat: int, profile: bool) -> d
             s["ratio_to_fastest_hand"] = s["best_s"] / fastest_s if fastest_s else None
     meta = json.loads((paths["events"].parent / "meta.json").read_text())
     return {
-        "size": generate.size_label(n_events),
+        "size": prefix + generate.size_label(n_events),
+        "shape": shape,
         "data": meta,
         "repeat": repeat,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -309,6 +314,12 @@ def main(argv: list[str] | None = None) -> int:
         "--no-profile", action="store_true", help="skip the per-pass timing of shopmetrics"
     )
     ap.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
+    ap.add_argument(
+        "--shape",
+        choices=["demo", "wide"],
+        default="demo",
+        help="demo: the store's session model; wide: issue 16's 5,000 Zipf products, 8 sources",
+    )
     # worker mode (internal)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--events", help=argparse.SUPPRESS)
@@ -329,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
             args.variants
             or [v for v in DEFAULT_VARIANTS if v != "shopmetrics_pandas" or n <= PANDAS_ENGINE_MAX]
         )
-        report = bench_size(n, names, args.repeat, not args.no_profile)
+        report = bench_size(n, names, args.repeat, not args.no_profile, args.shape)
         _print(report)
         if not args.no_save:
             RESULTS.mkdir(exist_ok=True)

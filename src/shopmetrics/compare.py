@@ -428,7 +428,9 @@ def movers(
     The effect of a group is its rate change weighted by its share of the current
     denominator (``Δrate × visitors_g / Σ visitors``): how much of the store's pooled rate
     the change moved, not how small its p-value is. Flags that could explain a move
-    (presale, bots, brushing, tracking gap) are listed beside the group they concern.
+    (presale, bots, brushing, tracking gap) are listed beside the group they concern: the
+    group columns a flag names must match, its period must be one of the two compared, and
+    it must be able to move ``metric`` (a tracking gap does not move click-through).
 
     Returns:
         The significant movers, biggest effect first, with ``direction`` (up / down),
@@ -441,26 +443,48 @@ def movers(
     t = t[t["significant"]].copy()
     t["direction"] = np.where(t["diff"] > 0, "up", "down")
     compared = {comp.meta["current"], comp.meta["previous"]}
-    store_wide = {
-        f.code
-        for f in current.flags
-        if f.code == "tracking_gap" and _period_of(f, current) in compared
-    }
+    carried = [f for f in current.flags if f.code in CARRIED_FLAGS and _touches(f, metric)]
+    carried = [f for f in carried if _period_of(f, current) in compared | {None}]
     explain = []
     for _, row in t.iterrows():
-        codes = {
-            f.code for f in current.flags if any(str(f.subject.get(k)) == str(row[k]) for k in keys)
-        }
-        explain.append(", ".join(sorted(codes | store_wide)))
+        codes = {f.code for f in carried if _about(f, row, keys)}
+        explain.append(", ".join(sorted(codes)))
     t["explained_by"] = explain
     t = t.reindex(t["effect_on_total"].abs().sort_values(ascending=False, kind="stable").index)
     return t.head(top).reset_index(drop=True)
 
 
+_TRAFFIC_ONLY = ("ctr", "exposures", "clicks", "page_views", "visitors")
+"""Metrics that orders do not enter: presale and brushing flags cannot explain them."""
+
+
+def _touches(flag: Flag, metric: str) -> bool:
+    """Whether a flag can move ``metric``: a tracking gap only what is counted over
+    visitors (visitors vanish, clicks and exposures vanish together), presale and
+    brushing only what orders enter, bots and the rest anything."""
+    if flag.code == "tracking_gap":
+        return metric == "visitors" or PROPORTIONS.get(metric, ("", ""))[1] == "visitors"
+    if flag.code in ("order_brushing", "presale_zero_payment", "immature_period"):
+        return metric not in _TRAFFIC_ONLY
+    return True
+
+
+def _about(flag: Flag, row: Any, keys: list[str]) -> bool:
+    """Whether a flag concerns a mover's group: every group column the flag names
+    matches the row; a flag naming none of them (a day, the store) concerns every group,
+    except a mix shift (a store total moving because groups moved)."""
+    named = [k for k in keys if k in flag.subject]
+    if not named:
+        return flag.code != "mix_shift"
+    return all(str(flag.subject[k]) == str(row[k]) for k in named)
+
+
 def _period_of(flag: Flag, result: Result) -> str | None:
-    """The result period (label) a dated flag falls in."""
+    """The result period (label) a flag falls in: its ``period``, or that of its date."""
     import pandas as pd  # noqa: PLC0415
 
+    if "period" in flag.subject and result.meta.get("freq") is not None:
+        return str(flag.subject["period"])
     date = flag.subject.get("date")
     freq = result.meta.get("freq")
     if date is None or freq is None:

@@ -34,7 +34,9 @@ from shopmetrics.engine import FREQS, PERIOD, Freq, Table
 from shopmetrics.engine.counting import Counts, count_events, count_orders, sum_traffic
 from shopmetrics.engine.periods import parse_bound
 from shopmetrics.errors import DefinitionError, SchemaError
+from shopmetrics.flags.events import event_queries
 from shopmetrics.flags.finding import sort_flags
+from shopmetrics.flags.orders import presale_queries
 from shopmetrics.flags.registry import detect_funnel
 from shopmetrics.metrics import COUNT_ORDER, DEFINITIONS, RATES
 from shopmetrics.peers import compare_to_peers
@@ -150,7 +152,8 @@ def funnel(
     tz = tz or cfg.tz
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
     inputs = _load(events, orders, traffic, by, definition, columns, tz)
-    table, log, traffic_summed = _count(inputs, by, freq, definition, t0, t1)
+    shared = _detector_queries(inputs, by, freq, t0, t1) if detect else None
+    table, log, traffic_summed, collected = _count(inputs, by, freq, definition, t0, t1, shared)
     if inputs.traffic is not None:
         log.notes.append(_export_note(table))
     table = _rates(table, by, freq, method, definition)
@@ -178,10 +181,28 @@ def funnel(
     result = FunnelResult(table, (), audit, definition, meta)
     if detect:
         flags = detect_funnel(
-            result, events=inputs.events, orders=inputs.orders, traffic=inputs.traffic
+            result,
+            events=inputs.events,
+            orders=inputs.orders,
+            traffic=inputs.traffic,
+            shared=collected if shared else None,
         )
         result = dataclasses.replace(result, flags=sort_flags(flags))
     return result
+
+
+def _detector_queries(
+    inputs: _Inputs, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None
+) -> dict[str, Any] | None:
+    """The detectors' lazy aggregates of the events, collected with the funnel's counts
+    (one shared scan on polars): the visitor-day histogram and bot candidates, and the
+    presale products' visitors."""
+    if inputs.events is None:
+        return None
+    queries = event_queries(inputs.events, t0, t1)
+    if inputs.orders is not None:
+        queries.update(presale_queries(inputs.orders, inputs.events, by, freq, t0, t1))
+    return queries
 
 
 @dataclasses.dataclass
@@ -278,12 +299,15 @@ def _count(
     definition: str,
     t0: dt.datetime | None,
     t1: dt.datetime | None,
-) -> tuple[pd.DataFrame, _AuditLog, dict[str, Any] | None]:
+    shared: Mapping[str, Any] | None = None,
+) -> tuple[pd.DataFrame, _AuditLog, dict[str, Any] | None, dict[str, pd.DataFrame]]:
     """The counts per group and period (daily for ``daily_mean``), with their audit.
 
     Traffic counts from the events (or the export), order counts merged beside them (an
     export's own order columns give way to them), converting sessions for Shopify; and
-    whether unique counts of an export were summed over rows (``traffic_summed``).
+    whether unique counts of an export were summed over rows (``traffic_summed``); and
+    the ``shared`` lazy aggregates of the events (the detectors'), collected with the
+    counts in one go.
     """
     ev, od = inputs.events, inputs.orders
     log = _AuditLog(
@@ -291,7 +315,9 @@ def _count(
     )
     count_freq: Freq = "D" if definition == "daily_mean" and freq != "D" else freq
     if ev is not None:
-        traffic_counts = count_events(ev, by, count_freq, t0, t1, sessions=definition == "shopify")
+        traffic_counts = count_events(
+            ev, by, count_freq, t0, t1, sessions=definition == "shopify", extra=shared
+        )
     else:
         assert inputs.traffic is not None
         traffic_counts = sum_traffic(inputs.traffic, by, count_freq, t0, t1)
@@ -306,7 +332,7 @@ def _count(
             on=traffic_counts.keys,
             how="outer",
         )
-    return _fill_counts(table), log, traffic_summed
+    return _fill_counts(table), log, traffic_summed, traffic_counts.extra
 
 
 def _merge_orders(
@@ -464,11 +490,14 @@ def _finish(table: pd.DataFrame, by: list[str], freq: Freq) -> pd.DataFrame:
     import pandas as pd  # noqa: PLC0415
 
     table = table.sort_values([*by, PERIOD], kind="stable").reset_index(drop=True)
-    keys = table[PERIOD].astype("int64").tolist()
-    labels = [engine.period_label(k, freq) for k in keys]
-    starts = pd.to_datetime(
+    # each distinct period labelled once, then mapped onto the rows
+    codes, uniques = pd.factorize(table[PERIOD].astype("int64"), sort=True)
+    keys = [int(k) for k in uniques]
+    labels = np.asarray([engine.period_label(k, freq) for k in keys], dtype=object)[codes]
+    firsts = pd.to_datetime(
         pd.Series([engine.period_start(k, freq) if freq else None for k in keys])
     )
+    starts = pd.Series(firsts.to_numpy()[codes])
     table = table.drop(columns=[PERIOD])
     table.insert(len(by), "period", labels)
     table.insert(len(by) + 1, "period_start", starts)

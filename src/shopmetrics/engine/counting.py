@@ -22,9 +22,10 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics.audit import Exclusion
-from shopmetrics.engine import periods, tables
+from shopmetrics.engine import periods, running, tables
 from shopmetrics.engine.periods import PERIOD, Freq
 from shopmetrics.engine.tables import Table
+from shopmetrics.errors import ShopmetricsError
 from shopmetrics.schema import EVENT_TYPES, TRAFFIC_MEASURES
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class Counts:
     excluded: list[Exclusion] = field(default_factory=list)
     rows_in: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def _range_filter(
@@ -155,6 +157,7 @@ def count_events(
     end: dt.datetime | None,
     *,
     sessions: bool = False,
+    extra: Mapping[str, nw.LazyFrame[Any]] | None = None,
 ) -> Counts:
     """Event counts and distinct visitors per group and period, in one engine pass.
 
@@ -172,9 +175,49 @@ def count_events(
     :data:`~shopmetrics.schema.EVENT_TYPES` add to no count; they are the group's rows
     less its known events. The collected table has at most groups x (periods + 2) rows,
     whatever the number of events.
+
+    ``extra``: other lazy aggregates of the same events (the detectors'), collected
+    together with the counts (:func:`collect_many`: one shared scan on polars); their
+    tables are in ``Counts.extra``.
     """
     by = list(by)
     keys = [*by, PERIOD]
+    agg, null_cols = events_query(events, by, freq, start, end)
+    got = collect_many({"funnel:events": agg, **(extra or {})})
+    raw = got.pop("funnel:events")
+    wide, rows_in, excluded = read_event_counts(raw, by, start, end, null_cols)
+    if sessions and events.has("session_id"):
+        period, _ = _period_or_reason(
+            events,
+            ["ts", "visitor_id", "event", *by],
+            "ts",
+            start,
+            end,
+            periods.period_key("ts", freq, events.frame.implementation),
+        )
+        s = tables.collect(
+            events.frame.filter(nw.col("event") == "visit")
+            .with_columns(period.alias(PERIOD))
+            .filter(nw.col(PERIOD) > EXCLUDED)
+            .select([*keys, "session_id"])
+            .unique()
+            .group_by(keys)
+            .agg(nw.len().alias("sessions")),
+            "funnel:sessions",
+        )
+        wide = wide.merge(s, on=keys, how="outer")
+    return Counts(wide, keys, excluded, rows_in, extra=got)
+
+
+def events_query(
+    events: Table,
+    by: Sequence[str],
+    freq: Freq,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> tuple[nw.LazyFrame[Any], list[str]]:
+    """The lazy aggregation of :func:`count_events` (not run) and the null-checked columns."""
+    by = list(by)
     event = nw.col("event")
     frame = events.frame
     period, null_cols = _period_or_reason(
@@ -191,12 +234,23 @@ def count_events(
         *((event == e).cast(nw.Int64()).alias(f"_n_{e}") for e in EVENT_TYPES),
         *(nw.when(event == e).then(nw.col("visitor_id")).alias(f"_u_{e}") for e in UNIQUE_EVENTS),
     )
-    agg = pre.group_by(keys).agg(
+    agg = pre.group_by([*by, PERIOD]).agg(
         nw.len().alias("_rows"),
         *(nw.col(f"_n_{e}").sum() for e in EVENT_TYPES),
         *(nw.col(f"_u_{e}").n_unique().alias(f"_d_{e}") for e in UNIQUE_EVENTS),
     )
-    raw = tables.collect(agg, "funnel:events")
+    return agg, null_cols
+
+
+def read_event_counts(
+    raw: pd.DataFrame,
+    by: Sequence[str],
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    null_cols: Sequence[str],
+) -> tuple[pd.DataFrame, dict[str, int], list[Exclusion]]:
+    """The counts table, rows read and rows left out from the collected :func:`events_query`."""
+    by = list(by)
     period_col = raw[PERIOD].to_numpy(dtype="float64")
     rows_all = raw["_rows"].to_numpy().astype("int64")
     rows_in = {"events": int(rows_all.sum())}
@@ -220,19 +274,41 @@ def count_events(
     by_reason = {k: int(rows_all[left_out][reasons == k].sum()) for k in (1, 2)}
     by_reason[3] = int((rows - known).sum())
     excluded = _exclusions("events", by_reason, "ts", start, end, null_cols, "the funnel")
-    if sessions and events.has("session_id"):
-        s = tables.collect(
-            frame.filter(event == "visit")
-            .with_columns(period.alias(PERIOD))
-            .filter(nw.col(PERIOD) > EXCLUDED)
-            .select([*keys, "session_id"])
-            .unique()
-            .group_by(keys)
-            .agg(nw.len().alias("sessions")),
-            "funnel:sessions",
-        )
-        wide = wide.merge(s, on=keys, how="outer")
-    return Counts(wide, keys, excluded, rows_in)
+    return wide, rows_in, excluded
+
+
+def collect_many(frames: Mapping[str, nw.LazyFrame[Any]]) -> dict[str, pd.DataFrame]:
+    """Run several lazy aggregates, sharing their scan where the engine can.
+
+    On polars they run in one ``polars.collect_all`` (common-subplan elimination: a
+    Parquet file or table read by all of them is scanned once); on the other engines one
+    after the other (each its own query; DuckDB and Spark re-read the source). Each
+    result is a small pandas table, named as given (the ``what`` of
+    :func:`~shopmetrics.engine.running.collect`).
+    """
+    names = list(frames)
+    if len(names) > 1 and all(frames[n].implementation is nw.Implementation.POLARS for n in names):
+        return _collect_polars(frames)
+    return {n: tables.collect(frames[n], n) for n in names}
+
+
+def _collect_polars(frames: Mapping[str, nw.LazyFrame[Any]]) -> dict[str, pd.DataFrame]:
+    """:func:`collect_many` on polars: one ``collect_all``, errors as the engine's errors."""
+    import polars as pl  # noqa: PLC0415 - optional engine, imported only when it runs
+
+    names = list(frames)
+    try:
+        outs = pl.collect_all([frames[n].to_native() for n in names])
+        got = {n: o.to_pandas() for n, o in zip(names, outs, strict=True)}
+    except ShopmetricsError:
+        raise
+    except running.engine_errors() as exc:
+        cols = list(frames[names[0]].collect_schema().names())
+        raise running.wrap(exc, names[0], cols, engine="polars") from exc
+    spy = running._SPY.get()  # the collect log lives beside collect
+    if spy is not None:
+        spy.extend((n, len(t)) for n, t in got.items())
+    return got
 
 
 _SPLIT = 2**16

@@ -1,74 +1,192 @@
 """Detectors that read the events table: tracking gaps and bot traffic.
 
-Both read one small aggregate, the visitor-day histogram (:func:`visitor_day_histogram`:
-how many visitor-days had so many events and clicks, per day), collected once when
-:func:`shopmetrics.flags.registry.detect_funnel` runs them together.
+Both read small aggregates of one visitor-day aggregate (:func:`event_queries`): the
+visitor-day histogram (how many visitor-days had so many events and clicks, per day) and
+the visitor-days over the bot floors. The funnel collects them with its own counts
+(:func:`~shopmetrics.engine.counting.count_events` ``extra=``: on polars one shared
+scan), so the detectors read no events when the data are clean; when bots are found,
+their own events are read once more (the ids found only) to name the products they hit.
+
+Thresholds come from a robust baseline that leaves the suspects out, so a verdict does
+not depend on the window asked for: bots are judged against the visitor-days that do not
+look automated (a bot-shaped visitor-day, many clicks for its exposures and no deep
+action, never sets the threshold it is judged by), with fixed floors beneath.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics import engine
+from shopmetrics.engine.counting import collect_many
+from shopmetrics.flags.bots import bot_flags
+from shopmetrics.flags.corrected import without_gap_day
 from shopmetrics.flags.finding import Flag
-from shopmetrics.stats import intervals
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from shopmetrics.engine import Table
+    from shopmetrics.results import Result
 
-__all__ = ["bot_traffic", "tracking_gap", "visitor_day_histogram"]
+__all__ = [
+    "bot_traffic",
+    "event_queries",
+    "run_event_queries",
+    "tracking_gap",
+    "visitor_day_histogram",
+]
 
 
 BOT_MIN_EVENTS = 200
 """A visitor with more events than this in one day (and far above the store's 99th
 percentile) is treated as a bot."""
 
+BOT_MIN_CLICKS = 10
+"""A bot-shaped visitor-day (click-through 30%+, no deep action) with more clicks than this
+(and far above the shoppers' 99.9th percentile) is treated as a bot."""
+
+BOT_MAX_CANDIDATES = 10_000
+"""At most this many visitor-days over the floors are collected (the rest are counted)."""
+
+BOT_PRODUCT_SHARE = 0.1
+"""A product gets its own ``bot_traffic`` flag when it has this share of a day's bot events."""
+
+HIST = "flags:visitor_day_hist"
+CANDIDATES = "flags:bot_candidates"
+BREAKDOWN = "flags:bot_breakdown"
+
 
 def _visitor_days(
     events: Table, t0: dt.datetime | None, t1: dt.datetime | None
 ) -> nw.LazyFrame[Any]:
-    """Per visitor and day (lazy): events, clicks, exposures, deep actions (inquiry, cart,
-    favourite). The one aggregate behind the tracking-gap and bot detectors."""
+    """Per visitor and day (lazy): events, clicks, exposures, visits, deep actions
+    (inquiry, cart, favourite) and whether the day is bot-shaped."""
     frame = events.frame
     if t0 is not None or t1 is not None:
         frame = frame.filter(engine.between("ts", t0, t1))
-    ind = frame.with_columns(
-        engine.day_number("ts").alias("day"),
-        (nw.col("event") == "click").cast(nw.Int64()).alias("_click"),
-        (nw.col("event") == "exposure").cast(nw.Int64()).alias("_exp"),
-        nw.col("event").is_in(["inquiry", "cart", "favorite"]).cast(nw.Int64()).alias("_deep"),
+    ev = nw.col("event")
+    ind = frame.select(
+        nw.col("visitor_id"),
+        engine.period_key("ts", "D", frame.implementation).alias("day"),
+        (ev == "click").cast(nw.Int64()).alias("_click"),
+        (ev == "exposure").cast(nw.Int64()).alias("_exp"),
+        (ev == "visit").cast(nw.Int64()).alias("_visit"),
+        ev.is_in(["inquiry", "cart", "favorite"]).cast(nw.Int64()).alias("_deep"),
     )
-    return ind.group_by("visitor_id", "day").agg(
+    per = ind.group_by("visitor_id", "day").agg(
         nw.len().alias("n"),
         nw.col("_click").sum().alias("clicks"),
         nw.col("_exp").sum().alias("exposures"),
+        nw.col("_visit").sum().alias("visits"),
         nw.col("_deep").sum().alias("deep"),
     )
+    shape = (nw.col("clicks") >= 0.3 * nw.col("exposures")) & (nw.col("deep") == 0)
+    return per.with_columns(shape.alias("shape"))
+
+
+def event_queries(
+    events: Table, t0: dt.datetime | None, t1: dt.datetime | None
+) -> dict[str, nw.LazyFrame[Any]]:
+    """The lazy aggregates the event detectors read (not run; see the module docstring).
+
+    - ``HIST``: per day, ``n`` events, ``clicks``, bot ``shape`` and ``visited``: the
+      visitor-days ``k`` and their exposures;
+    - ``CANDIDATES``: the visitor-days over the fixed floors (a superset of the bots:
+      every threshold is at least its floor).
+
+    The bots' events per product and source (:func:`bot_breakdown`) are read only when
+    there are bots.
+    """
+    vd = _visitor_days(events, t0, t1)
+    hist = (
+        vd.with_columns((nw.col("visits") > 0).alias("visited"))
+        .group_by("day", "n", "clicks", "shape", "visited")
+        .agg(
+            nw.len().alias("k"),
+            nw.col("exposures").sum().alias("exposures"),
+            nw.col("visits").sum().alias("visits"),
+        )
+    )
+    over = (nw.col("n") > BOT_MIN_EVENTS) | ((nw.col("clicks") > BOT_MIN_CLICKS) & nw.col("shape"))
+    cand = vd.filter(over).sort("day", "visitor_id").head(BOT_MAX_CANDIDATES)
+    return {HIST: hist, CANDIDATES: cand}
+
+
+def bot_breakdown(
+    events: Table, t0: dt.datetime | None, t1: dt.datetime | None, bots: pd.DataFrame
+) -> pd.DataFrame | None:
+    """The events of the bot visitor-days per day, visitor, product, source and event:
+    one aggregate of the events of those visitor ids only, run only when bots are found
+    (``None`` without a ``product_id`` column)."""
+    dims = [c for c in ("product_id", "source") if events.has(c)]
+    if "product_id" not in dims:
+        return None
+    ids = sorted({str(v) for v in bots["visitor_id"]})
+    frame = events.frame.filter(nw.col("visitor_id").cast(nw.String()).is_in(ids))
+    if t0 is not None or t1 is not None:
+        frame = frame.filter(engine.between("ts", t0, t1))
+    days = sorted({int(d) for d in bots["day"]})
+    keyed = frame.with_columns(engine.period_key("ts", "D", frame.implementation).alias("day"))
+    return engine.collect(
+        keyed.filter(nw.col("day").is_in(days))
+        .group_by("day", "visitor_id", *dims, "event")
+        .agg(nw.len().alias("n")),
+        BREAKDOWN,
+    )
+
+
+def run_event_queries(
+    events: Table, t0: dt.datetime | None, t1: dt.datetime | None
+) -> dict[str, pd.DataFrame]:
+    """:func:`event_queries` collected (together) for a detector called on its own."""
+    return collect_many(event_queries(events, t0, t1))
 
 
 def visitor_day_histogram(
     events: Table, t0: dt.datetime | None, t1: dt.datetime | None
 ) -> pd.DataFrame:
-    """How many visitor-days (``k``) had ``n`` events and ``clicks`` clicks, per day.
-
-    Small (days × distinct (n, clicks) pairs) and collected once: it gives the daily event
-    totals (Σ n·k) for :func:`tracking_gap` and the thresholds of :func:`bot_traffic`.
-    """
-    return engine.collect(
-        _visitor_days(events, t0, t1).group_by("day", "n", "clicks").agg(nw.len().alias("k")),
-        "flags:visitor_day_hist",
-    )
+    """How many visitor-days (``k``) had ``n`` events and ``clicks`` clicks, per day (with
+    their bot ``shape``, whether they ``visited``, and their ``exposures``)."""
+    return engine.collect(event_queries(events, t0, t1)[HIST], HIST)
 
 
 def _daily_counts(hist: pd.DataFrame) -> pd.DataFrame:
     totals = (hist["n"] * hist["k"]).groupby(hist["day"]).sum()
     return totals.rename("n").reset_index()
+
+
+def _orders_per_day(orders: Table, t0: dt.datetime | None, t1: dt.datetime | None) -> pd.Series:
+    """Orders created per day number (one small aggregate of the orders)."""
+    frame = orders.frame.filter(~nw.col("created_at").is_null())
+    if t0 is not None or t1 is not None:
+        frame = frame.filter(engine.between("created_at", t0, t1))
+    got = engine.collect(
+        frame.group_by(engine.day_number("created_at").alias("day")).agg(nw.len().alias("n")),
+        "flags:orders_per_day",
+    )
+    return got.set_index("day")["n"].astype("int64")
+
+
+def _gap_days(daily: pd.DataFrame) -> list[tuple[int, int, float]]:
+    """``(day, events, neighbour median)`` of the days with under a tenth of their
+    neighbours' median (three days each side, at least 100)."""
+    days = np.arange(int(daily["day"].min()), int(daily["day"].max()) + 1)
+    counts = np.zeros(len(days), dtype="int64")
+    counts[(daily["day"].to_numpy().astype("int64") - days[0])] = daily["n"].to_numpy()
+    out = []
+    for i, day in enumerate(days):
+        lo, hi = max(0, i - 3), min(len(days), i + 4)
+        neighbours = np.concatenate([counts[lo:i], counts[i + 1 : hi]])
+        ref = float(np.median(neighbours)) if len(neighbours) else 0.0
+        if ref >= 100 and counts[i] < 0.1 * ref:
+            out.append((int(day), int(counts[i]), ref))
+    return out
 
 
 def tracking_gap(
@@ -78,59 +196,61 @@ def tracking_gap(
     *,
     orders: Table | None = None,
     hist: pd.DataFrame | None = None,
+    result: Result | None = None,
 ) -> list[Flag]:
-    """Days with no (or almost no) events while the days around them have many."""
-    import pandas as pd  # noqa: PLC0415
+    """Days with no (or almost no) events while the days around them have many.
 
+    With ``result`` (the funnel) and orders, the flag carries the corrected figures of the
+    period the day falls in (:func:`shopmetrics.flags.corrected.without_gap_day`).
+    """
     if hist is None:
         hist = visitor_day_histogram(events, t0, t1)
     daily = _daily_counts(hist)
     if len(daily) < 3:
         return []
-    days = np.arange(int(daily["day"].min()), int(daily["day"].max()) + 1)
-    counts = pd.Series(0, index=days, dtype="int64")
-    counts.loc[list(daily["day"].astype("int64"))] = daily["n"].astype("int64").to_numpy()
+    gaps = _gap_days(daily)
+    per_day = _orders_per_day(orders, t0, t1) if orders is not None and gaps else None
     out: list[Flag] = []
-    for i, day in enumerate(days):
-        lo, hi = max(0, i - 3), min(len(days), i + 4)
-        neighbours = np.concatenate([counts.to_numpy()[lo:i], counts.to_numpy()[i + 1 : hi]])
-        if len(neighbours) == 0:
-            continue
-        ref = float(np.median(neighbours))
-        n = int(counts.iloc[i])
-        if ref >= 100 and n < 0.1 * ref:
-            date = engine.period_start(int(day), "D")
-            evidence: dict[str, Any] = {
-                "date": date.date().isoformat(),
-                "events": n,
-                "neighbour_median": ref,
-            }
-            if orders is not None:
-                n_orders = engine.count_rows(
-                    orders, engine.between("created_at", date, date + dt.timedelta(days=1))
-                )
-                evidence["orders_created"] = n_orders
-            out.append(
-                Flag(
-                    "tracking_gap",
-                    "warning",
-                    f"{date:%Y-%m-%d} has {n} tracked events against a median of {ref:.0f} on the days "
-                    "around it"
-                    + (
-                        f", while {evidence['orders_created']} orders were created"
-                        if "orders_created" in evidence
-                        else ""
-                    )
-                    + ": tracking was down. Visitors are undercounted that day, so conversion is "
-                    "inflated; leave the day out of rates or compare on orders.",
-                    table="events",
-                    column="ts",
-                    subject={"date": evidence["date"]},
-                    evidence=evidence,
-                    instead={"exclude_day": evidence["date"]},
-                )
+    for day, n, ref in gaps:
+        date = engine.period_start(day, "D")
+        evidence: dict[str, Any] = {"date": date.date().isoformat(), "events": n}
+        evidence["neighbour_median"] = ref
+        instead: dict[str, Any] = {"exclude_day": evidence["date"]}
+        if per_day is not None:
+            evidence["orders_created"] = int(per_day.get(day, 0))
+        if result is not None and orders is not None:
+            fixed = without_gap_day(result, orders, events, date)
+            evidence.update(fixed.evidence)
+            instead.update(fixed.instead)
+        created = (
+            f", while {evidence['orders_created']} orders were created"
+            if "orders_created" in evidence
+            else ""
+        )
+        out.append(
+            Flag(
+                "tracking_gap",
+                "warning",
+                f"{date:%Y-%m-%d} has {n} tracked events against a median of {ref:.0f} on the "
+                f"days around it{created}: tracking was down. Visitors are undercounted that "
+                "day, so conversion is inflated; leave the day out of rates or compare on "
+                "orders.",
+                table="events",
+                column="ts",
+                subject={"date": evidence["date"], **_period_subject(result, date)},
+                evidence=evidence,
+                instead=instead,
             )
+        )
     return out
+
+
+def _period_subject(result: Result | None, date: dt.datetime) -> dict[str, str]:
+    """``{"period": label}`` of the result period a day falls in (none without periods)."""
+    if result is None or result.meta.get("freq") is None:
+        return {}
+    freq = result.meta["freq"]
+    return {"period": engine.period_label(engine.period_key_of(date, freq), freq)}
 
 
 def _quantile_from_hist(hist: pd.DataFrame, value: str, q: float) -> float:
@@ -140,132 +260,51 @@ def _quantile_from_hist(hist: pd.DataFrame, value: str, q: float) -> float:
     return float(hist[value].to_numpy()[min(int(np.searchsorted(cum, q)), len(hist) - 1)])
 
 
+def bot_thresholds(hist: pd.DataFrame) -> tuple[float, float]:
+    """Events per day and clicks per day above which a visitor-day is a bot.
+
+    ``max(200, 10 × p99)`` events and ``max(10, 2.5 × p99.9)`` clicks, the quantiles of
+    the visitor-days that are not bot-shaped (click-through under 30% or a deep action):
+    the bots never raise the bar they are judged by, so the verdict is the same on a
+    week, a fortnight or the whole range (all of them, when too few are left).
+    """
+    base = hist[~hist["shape"].astype(bool)] if "shape" in hist.columns else hist
+    if int(base["k"].sum()) < 100:
+        base = hist
+    hist_n = base.groupby("n")["k"].sum().reset_index()
+    hist_c = base.groupby("clicks")["k"].sum().reset_index()
+    threshold = max(float(BOT_MIN_EVENTS), 10 * _quantile_from_hist(hist_n, "n", 0.99))
+    click_threshold = max(float(BOT_MIN_CLICKS), 2.5 * _quantile_from_hist(hist_c, "clicks", 0.999))
+    return threshold, click_threshold
+
+
 def bot_traffic(
     events: Table,
     t0: dt.datetime | None,
     t1: dt.datetime | None,
     *,
-    hist: pd.DataFrame | None = None,
+    shared: Mapping[str, pd.DataFrame] | None = None,
+    result: Result | None = None,
 ) -> list[Flag]:
-    """Visitors whose day looks automated; the share of traffic they carry.
+    """Visitors whose day looks automated, one flag per day and product they hit.
 
-    Per visitor and day, in the engine: events, clicks, exposures and deep actions
-    (inquiry, cart, favourite). A visitor-day is a bot when it has far more events than
-    the store's heavy users (over ``max(200, 10 × p99)``), or far more clicks than them
-    (over ``max(10, 4 × p99.9)``) at a click-through rate of 30% or more with no deep
-    action at all — crawlers and click bots click, they do not shop. Only the
-    histograms and the flagged visitor-days are collected.
+    A visitor-day is a bot when it has far more events than the store's heavy users, or
+    far more clicks than its shoppers at a click-through rate of 30% or more with no deep
+    action at all — crawlers and click bots click, they do not shop (thresholds:
+    :func:`bot_thresholds`). Each flag names the day, the product (and the source most of
+    the bots came through) and the share of the product's clicks the bots made, with the
+    product's click-through with and without them (``instead``). Reads only the shared
+    aggregates (``shared``; collected here when absent).
     """
-    frame = events.frame
-    if t0 is not None or t1 is not None:
-        frame = frame.filter(engine.between("ts", t0, t1))
-    frame = frame.with_columns(engine.day_number("ts").alias("day"))
-    per_vd = _visitor_days(events, t0, t1)
-    if hist is None:
-        hist = visitor_day_histogram(events, t0, t1)
+    got = dict(shared) if shared is not None else run_event_queries(events, t0, t1)
+    hist, cand = got[HIST], got[CANDIDATES]
     if len(hist) == 0:
         return []
-    threshold, click_threshold = _bot_thresholds(hist)
-    suspicious = (nw.col("n") > threshold) | (
-        (nw.col("clicks") > click_threshold)
-        & (nw.col("clicks") >= 0.3 * nw.col("exposures"))
-        & (nw.col("deep") == 0)
-    )
-    bots = engine.collect(
-        per_vd.filter(suspicious).sort("day", "visitor_id").head(10_000), "flags:bots"
-    )
-    return [
-        _bot_flag(frame, int(cast("Any", day_key)), grp, threshold, click_threshold)
-        for day_key, grp in bots.groupby("day", sort=True)
+    threshold, click_threshold = bot_thresholds(hist)
+    bots = cand[
+        (cand["n"] > threshold) | ((cand["clicks"] > click_threshold) & cand["shape"].astype(bool))
     ]
-
-
-def _bot_thresholds(hist: pd.DataFrame) -> tuple[float, float]:
-    """Events per day and clicks per day above which a visitor-day is a bot (see
-    :func:`bot_traffic`), from the visitor-day histogram."""
-    hist_n = hist.groupby("n")["k"].sum().reset_index()
-    hist_c = hist.groupby("clicks")["k"].sum().reset_index()
-    threshold = max(BOT_MIN_EVENTS, 10 * _quantile_from_hist(hist_n, "n", 0.99))
-    click_threshold = max(10.0, 4 * _quantile_from_hist(hist_c, "clicks", 0.999))
-    return threshold, click_threshold
-
-
-def _event_total(table: pd.DataFrame, event: str, bot: bool | None = None) -> float:
-    """Events of one kind in a day's (event, bot, n) counts, of bots, humans or both."""
-    sel = table[table["event"] == event]
-    if bot is not None:
-        sel = sel[sel["bot"] == bot]
-    return float(sel["n"].sum())
-
-
-def _bot_evidence(
-    day_frame: nw.LazyFrame[Any], ids: list[str], grp: pd.DataFrame
-) -> dict[str, Any]:
-    """Shares and rates of one day with and without its bot visitors (two collects)."""
-    by_event = engine.collect(
-        day_frame.with_columns(nw.col("visitor_id").is_in(ids).alias("bot"))
-        .group_by("event", "bot")
-        .agg(nw.len().alias("n")),
-        "flags:bot_share",
-    )
-    vis = engine.collect(
-        day_frame.filter(nw.col("event") == "visit")
-        .with_columns(nw.col("visitor_id").is_in(ids).alias("bot"))
-        .group_by("bot")
-        .agg(nw.col("visitor_id").n_unique().alias("v")),
-        "flags:bot_visitors",
-    )
-    exp_all, clk_all = _event_total(by_event, "exposure"), _event_total(by_event, "click")
-    exp_h = _event_total(by_event, "exposure", bot=False)
-    clk_h = _event_total(by_event, "click", bot=False)
-    visits_all = _event_total(by_event, "visit")
-    visits_bot = _event_total(by_event, "visit", bot=True)
-    return {
-        "bot_event_share": float(grp["n"].sum()) / max(1.0, float(by_event["n"].sum())),
-        "bot_visit_share": visits_bot / visits_all if visits_all else float("nan"),
-        "ctr_with_bots": float(intervals.rate(clk_all, exp_all)),
-        "ctr_without_bots": float(intervals.rate(clk_h, exp_h)),
-        "visitors_with_bots": int(vis["v"].sum()),
-        "visitors_without_bots": int(vis.loc[~vis["bot"].astype(bool), "v"].sum()),
-    }
-
-
-def _bot_flag(
-    frame: nw.LazyFrame[Any],
-    day: int,
-    grp: pd.DataFrame,
-    threshold: float,
-    click_threshold: float,
-) -> Flag:
-    """The ``bot_traffic`` flag of one day: ``grp`` holds its bot visitor-days."""
-    ids = sorted(str(v) for v in grp["visitor_id"])
-    date = engine.period_start(int(day), "D").date().isoformat()
-    found = _bot_evidence(frame.filter(nw.col("day") == day), ids, grp)
-    evidence = {
-        "date": date,
-        "bot_visitors": len(ids),
-        "threshold_events_per_day": threshold,
-        "threshold_clicks_per_day": click_threshold,
-        **found,
-    }
-    return Flag(
-        "bot_traffic",
-        "warning",
-        f"{len(ids)} visitors on {date} made far more events or clicks than any shopper "
-        f"(over {threshold:.0f} events, or over {click_threshold:.0f} clicks at a 30%+ "
-        "click-through rate with no cart, inquiry or favourite): bot traffic, "
-        f"{evidence['bot_event_share']:.1%} of that day's events. It inflates exposures, "
-        "clicks and visitors and deflates conversion; use the figures without them.",
-        table="events",
-        subject={"date": date},
-        n_rows=int(grp["n"].sum()),
-        examples=tuple(
-            {"visitor_id": str(r["visitor_id"]), "events": int(r["n"])}
-            for r in grp.head(5).to_dict("records")
-        ),
-        evidence=evidence,
-        instead={
-            "ctr": evidence["ctr_without_bots"],
-            "visitors": evidence["visitors_without_bots"],
-        },
-    )
+    if len(bots) == 0:
+        return []
+    breakdown = bot_breakdown(events, t0, t1, bots)
+    return bot_flags(events, bots, hist, breakdown, (threshold, click_threshold), result)

@@ -35,21 +35,24 @@ def small_sample(result: Result) -> list[Flag]:
     if "small_sample" not in t.columns or not t["small_sample"].any():
         return []
     cfg = get_config()
-    bad = t[t["small_sample"]]
+    mask = t["small_sample"].to_numpy(dtype=bool)
     den = "visitors" if "visitors" in t.columns else "exposures"
+    # the five smallest denominators, ties in table order: no copy of the whole table
+    where = np.flatnonzero(mask)
+    first = where[np.argsort(t[den].to_numpy()[where], kind="stable")[:5]]
     examples = tuple(
-        {**_subject(r, result.by), den: int(r[den])}
-        for _, r in bad.sort_values(den, kind="stable").head(5).iterrows()
+        {**_subject(r, result.by), den: int(r[den])} for _, r in t.iloc[first].iterrows()
     )
+    n_bad = int(mask.sum())
     return [
         Flag(
             "small_sample",
             "info",
-            f"{len(bad)} of {len(t)} rows have fewer than {cfg.min_sample} {den}; their rates have "
+            f"{n_bad} of {len(t)} rows have fewer than {cfg.min_sample} {den}; their rates have "
             "wide intervals — read the interval, not the point, and rank with the *_shrunk columns "
             "(shrink=True).",
-            subject={"rows": len(bad)},
-            n_rows=len(bad),
+            subject={"rows": n_bad},
+            n_rows=n_bad,
             examples=examples,
             evidence={"min_sample": cfg.min_sample, "denominator": den},
         )
@@ -73,11 +76,12 @@ def impossible_rate(result: Result) -> list[Flag]:
     for num, den in _IMPOSSIBLE:
         if num not in t.columns or den not in t.columns:
             continue
-        bad = t[(t[num] > t[den]) & (t[den] >= 0)]
+        hit = (t[num].to_numpy() > t[den].to_numpy()) & (t[den].to_numpy() >= 0)
         if by := result.by:
-            bad = bad[bad[by[0]] != "(all)"]
-        if len(bad) == 0:
-            continue
+            hit &= (t[by[0]] != "(all)").to_numpy()
+        if not hit.any():
+            continue  # the usual case: no copy of the table
+        bad = t[hit]
         out.append(
             Flag(
                 "impossible_rate",

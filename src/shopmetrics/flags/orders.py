@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
@@ -18,13 +19,21 @@ import numpy as np
 
 from shopmetrics import engine
 from shopmetrics.display import is_missing
-from shopmetrics.engine import PERIOD
-from shopmetrics.engine.counting import count_events, count_orders
+from shopmetrics.engine import PERIOD, Freq
+from shopmetrics.engine.counting import (
+    count_events,
+    count_orders,
+    events_query,
+    read_event_counts,
+    sum_traffic,
+)
 from shopmetrics.flags.finding import Flag
 from shopmetrics.results import Result
 from shopmetrics.stats import intervals
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from shopmetrics.engine import Table
 
 __all__ = ["immature_period", "order_brushing", "presale_zero_payment"]
@@ -36,37 +45,50 @@ BRUSH_MIN_ORDERS = 10
 BRUSH_ORDERS_PER_BUYER = 3.0
 
 
-def presale_zero_payment(result: Result, orders: Table, events: Table | None) -> list[Flag]:
-    """Presale products whose payment conversion is ~0 (deposit phase) or inflated (final payment)."""
+PRESALE_VISITORS = "flags:presale_visitors"
 
-    cond = None
-    if orders.has("is_presale"):
-        cond = nw.col("is_presale").fill_null(value=False)
-    if orders.has("deposit_paid_at"):
-        dep = ~nw.col("deposit_paid_at").is_null()
-        cond = dep if cond is None else (cond | dep)
-    if cond is None or not orders.has("product_id"):
-        return []
-    ids_df = engine.collect(
-        orders.frame.filter(cond).select("product_id").unique(), "flags:presale_ids"
-    )
-    ids = sorted(str(v) for v in ids_df["product_id"].dropna())
+
+def presale_queries(
+    orders: Table, events: Table, by: Sequence[str], freq: Freq, t0: Any, t1: Any
+) -> dict[str, nw.LazyFrame[Any]]:
+    """The lazy count of the presale products' visitors (not run), for the funnel to
+    collect with its own counts; none when the funnel itself is per product or there is
+    no presale product."""
+    if list(by) == ["product_id"] or not events.has("product_id"):
+        return {}
+    ids = _presale_ids(orders)
+    if not ids:
+        return {}
+    ev = events.with_frame(events.frame.filter(nw.col("product_id").is_in(ids)))
+    return {PRESALE_VISITORS: events_query(ev, ["product_id"], freq, t0, t1)[0]}
+
+
+def presale_zero_payment(
+    result: Result,
+    orders: Table,
+    events: Table | None,
+    traffic: Table | None = None,
+    shared: Mapping[str, pd.DataFrame] | None = None,
+) -> list[Flag]:
+    """Presale products whose payment conversion is ~0 (deposit phase) or inflated (final payment).
+
+    The product's visitors come from the funnel's own table when it is per product, else
+    from the events (distinct visitors of the presale products only) or from a traffic
+    export's visitors per product (a back-end product export has them).
+    """
+    ids = _presale_ids(orders)
     if not ids:
         return []
     freq = result.meta.get("freq")
     t0, t1 = result.meta.get("start"), result.meta.get("end")
     od = orders.with_frame(orders.frame.filter(nw.col("product_id").is_in(ids)))
     oc = count_orders(od, ["product_id"], freq, t0, t1).table
-    if events is not None and events.has("product_id"):
-        ev = events.with_frame(events.frame.filter(nw.col("product_id").is_in(ids)))
-        ec = count_events(ev, ["product_id"], freq, t0, t1).table
-        table = oc.merge(
-            ec[["product_id", PERIOD, *(c for c in ("visitors",) if c in ec.columns)]],
-            on=["product_id", PERIOD],
-            how="left",
-        )
-    else:
-        table = oc
+    vis_table = _presale_visitors(result, events, traffic, ids, shared or {})
+    oc = oc.astype({"product_id": str})
+    oc["_label"] = [engine.period_label(int(k), freq) for k in oc[PERIOD]]
+    table = oc
+    if vis_table is not None:
+        table = oc.merge(vis_table, on=["product_id", "_label"], how="left")
     out: list[Flag] = []
     for r in table.sort_values(["product_id", PERIOD]).to_dict("records"):
         deposits = _count(r.get("deposit_buyers", 0))
@@ -85,15 +107,22 @@ def presale_zero_payment(result: Result, orders: Table, events: Table | None) ->
             "deposit_conversion": float(intervals.rate(deposits, visitors)),
         }
         if deposits >= 3 and paid <= 0.2 * deposits:
+            rates = (
+                f"so payment conversion reads {evidence['payment_conversion']:.2%}. 生意参谋 "
+                "counts presale orders on the day of full payment; use order conversion "
+                f"({evidence['order_conversion']:.2%}) or deposits / visitors "
+                f"({evidence['deposit_conversion']:.2%})."
+                if not np.isnan(visitors)
+                else "so payment conversion reads near zero. 生意参谋 counts presale orders on "
+                "the day of full payment; use order buyers or deposit buyers over the "
+                "product's visitors (not known here: pass events= or a product traffic export)."
+            )
             out.append(
                 Flag(
                     "presale_zero_payment",
                     "warning",
-                    f"presale product {r['product_id']} in {period}: {deposits:.0f} buyers paid a deposit "
-                    f"but only {paid:.0f} paid in full, so payment conversion reads "
-                    f"{evidence['payment_conversion']:.2%}. 生意参谋 counts presale orders on the day of "
-                    f"full payment; use order conversion ({evidence['order_conversion']:.2%}) or "
-                    f"deposits / visitors ({evidence['deposit_conversion']:.2%}).",
+                    f"presale product {r['product_id']} in {period}: {deposits:.0f} buyers paid a "
+                    f"deposit but only {paid:.0f} paid in full, {rates}",
                     table="orders",
                     subject=subject,
                     evidence=evidence,
@@ -120,21 +149,65 @@ def presale_zero_payment(result: Result, orders: Table, events: Table | None) ->
     return out
 
 
+def _presale_ids(orders: Table) -> list[str]:
+    """The products with presale orders (``is_presale`` or a deposit paid)."""
+    cond = None
+    if orders.has("is_presale"):
+        cond = nw.col("is_presale").fill_null(value=False)
+    if orders.has("deposit_paid_at"):
+        dep = ~nw.col("deposit_paid_at").is_null()
+        cond = dep if cond is None else (cond | dep)
+    if cond is None or not orders.has("product_id"):
+        return []
+    ids_df = engine.collect(
+        orders.frame.filter(cond).select("product_id").unique(), "flags:presale_ids"
+    )
+    return sorted(str(v) for v in ids_df["product_id"].dropna())
+
+
+def _presale_visitors(
+    result: Result,
+    events: Table | None,
+    traffic: Table | None,
+    ids: list[str],
+    shared: Mapping[str, pd.DataFrame],
+) -> pd.DataFrame | None:
+    """``product_id, period label, visitors`` of the presale products (``None``: unknown):
+    from the funnel's table when it is per product, the shared count, the events, or a
+    traffic export."""
+    freq = result.meta.get("freq")
+    t0, t1 = result.meta.get("start"), result.meta.get("end")
+    t = result.table
+    if tuple(result.by) == ("product_id",) and "visitors" in t.columns:
+        rows = t.loc[t["product_id"].astype(str).isin(ids), ["product_id", "period", "visitors"]]
+        return rows.rename(columns={"period": "_label"}).astype({"product_id": str})
+    if PRESALE_VISITORS in shared:
+        ec = read_event_counts(shared[PRESALE_VISITORS], ["product_id"], t0, t1, [])[0]
+    elif events is not None and events.has("product_id"):
+        ev = events.with_frame(events.frame.filter(nw.col("product_id").is_in(ids)))
+        ec = count_events(ev, ["product_id"], freq, t0, t1).table
+    elif traffic is not None and traffic.has("product_id") and traffic.has("visitors"):
+        tr = traffic.with_frame(
+            traffic.frame.filter(nw.col("product_id").cast(nw.String()).is_in(ids))
+        )
+        ec = sum_traffic(tr, ["product_id"], freq, t0, t1).table
+    else:
+        return None
+    if "visitors" not in ec.columns:
+        return None
+    ec = ec.astype({"product_id": str})
+    ec["_label"] = [engine.period_label(int(k), freq) for k in ec[PERIOD]]
+    return ec[["product_id", "_label", "visitors"]]
+
+
 def _count(value: Any) -> float:
     """A count from an outer-joined aggregate: missing (NaN / None) means zero."""
     v = float(value) if value is not None else 0.0
     return 0.0 if np.isnan(v) else v
 
 
-def order_brushing(
-    orders: Table, events: Table | None, t0: dt.datetime | None, t1: dt.datetime | None
-) -> list[Flag]:
-    """刷单: many orders per buyer for one product within one clock hour."""
-    if not orders.has("product_id"):
-        return []
-    frame = orders.frame
-    if t0 is not None or t1 is not None:
-        frame = frame.filter(engine.between("created_at", t0, t1))
+def _brushing_windows(orders: Table, frame: nw.LazyFrame[Any]) -> pd.DataFrame:
+    """The product-hours with many orders per buyer (one aggregate of the orders)."""
     hour = engine.day_number("created_at") * 24 + nw.col("created_at").dt.hour().cast(nw.Int64())
     windows = engine.collect(
         frame.with_columns(hour.alias("hour"))
@@ -146,77 +219,193 @@ def order_brushing(
         ),
         "flags:brushing_windows",
     )
-    out: list[Flag] = []
-    for w in windows.sort_values(["product_id", "hour"]).to_dict("records"):
-        start = engine.period_start(0, "D") + dt.timedelta(hours=int(w["hour"]))
-        sel = frame.filter(
-            (nw.col("product_id") == w["product_id"])
+    return windows.astype({"product_id": str}).sort_values(["product_id", "hour"])
+
+
+def _window_rows(orders: Table, frame: nw.LazyFrame[Any], windows: pd.DataFrame) -> pd.DataFrame:
+    """The order lines of every flagged window (one collect), with ``_w`` its index."""
+    import pandas as pd  # noqa: PLC0415 - pandas is optional at import time
+
+    conds = []
+    for product, hour in zip(windows["product_id"], windows["hour"], strict=True):
+        start = engine.period_start(0, "D") + dt.timedelta(hours=int(hour))
+        conds.append(
+            (nw.col("product_id").cast(nw.String()) == str(product))
             & engine.between("created_at", start, start + dt.timedelta(hours=1))
         )
-        rows = engine.collect(
-            sel.select(
-                "order_id",
-                "buyer_id",
-                "created_at",
-                *(["paid_at"] if orders.has("paid_at") else []),
-                "amount",
-            ),
-            "flags:brushing_orders",
+    cols = ["order_id", "buyer_id", "product_id", "created_at", "amount"]
+    cols += ["paid_at"] if orders.has("paid_at") else []
+    rows = engine.collect(
+        frame.filter(nw.any_horizontal(*conds, ignore_nulls=True)).select(cols),
+        "flags:brushing_orders",
+    )
+    rows = rows.astype({"order_id": str, "buyer_id": str, "product_id": str})
+    hour = (rows["created_at"] - pd.Timestamp(engine.period_start(0, "D"))) // pd.Timedelta(hours=1)
+    key = dict(
+        zip(
+            zip(windows["product_id"], windows["hour"], strict=True),
+            range(len(windows)),
+            strict=True,
         )
-        buyers = sorted(str(b) for b in rows["buyer_id"].unique())
-        evidence: dict[str, Any] = {
-            "hour_start": start.isoformat(),
-            "orders": int(w["orders"]),
-            "buyers": int(w["buyers"]),
-            "orders_per_buyer": float(w["orders"]) / max(1, int(w["buyers"])),
-            "amount": float(rows["amount"].sum()),
-        }
-        if "paid_at" in rows.columns:
-            lag = (rows["paid_at"] - rows["created_at"]).dt.total_seconds()
-            evidence["median_seconds_to_pay"] = float(lag.median()) if lag.notna().any() else None
-        if events is not None:
-            visited = engine.collect(
-                events.frame.filter(
-                    nw.col("visitor_id").is_in(buyers)
-                    & (nw.col("event") == "visit")
-                    & (nw.col("ts") < nw.lit(start + dt.timedelta(hours=1)))
-                )
-                .select("visitor_id")
-                .unique(),
-                "flags:brushing_visits",
-            )
-            evidence["buyers_without_visit"] = len(
-                set(buyers) - {str(v) for v in visited["visitor_id"]}
-            )
-        out.append(
-            Flag(
-                "order_brushing",
-                "warning",
-                f"product {w['product_id']}: {int(w['orders'])} orders from {int(w['buyers'])} buyers within one hour "
-                f"from {start:%Y-%m-%d %H:00}"
-                + (
-                    f", {evidence['buyers_without_visit']} of them never visited"
-                    if "buyers_without_visit" in evidence
-                    else ""
-                )
-                + ": suspected order brushing (刷单). These orders inflate conversion, sales and ratings; "
-                "report the figures without them.",
-                table="orders",
-                subject={"product_id": str(w["product_id"]), "hour": start.isoformat()},
-                n_rows=len(rows),
-                evidence=evidence,
-                examples=tuple(
-                    {"order_id": str(r["order_id"]), "buyer_id": str(r["buyer_id"])}
-                    for r in rows.head(5).to_dict("records")
-                ),
-                instead={
-                    "exclude_orders": int(w["orders"]),
-                    "exclude_buyers": buyers[:50],
-                    "paid_amount_without": -float(rows["amount"].sum()),
-                },
-            )
+    )
+    rows["_w"] = [key.get((p, int(h)), -1) for p, h in zip(rows["product_id"], hour, strict=True)]
+    return rows
+
+
+def _visited(events: Table | None, buyers: list[str], before: dt.datetime) -> set[str] | None:
+    """The buyers among ``buyers`` with a visit before ``before`` (``None`` without events)."""
+    if events is None or not buyers:
+        return None
+    got = engine.collect(
+        events.frame.filter(
+            nw.col("visitor_id").cast(nw.String()).is_in(buyers)
+            & (nw.col("event") == "visit")
+            & (nw.col("ts") < nw.lit(before))
         )
+        .select("visitor_id")
+        .unique(),
+        "flags:brushing_visits",
+    )
+    return {str(v) for v in got["visitor_id"]}
+
+
+def order_brushing(
+    orders: Table,
+    events: Table | None,
+    t0: dt.datetime | None,
+    t1: dt.datetime | None,
+    *,
+    result: Result | None = None,
+) -> list[Flag]:
+    """刷单: many orders per buyer for one product within one clock hour.
+
+    The flag names the product, the hour and the result period, and gives the product's
+    figures of that period without the brushed orders (``instead``: its paid amount, paid
+    buyers and order buyers without them, never a difference) and their share. Examples
+    are the fastest-paid orders (the evidence), then by order id.
+    """
+    if not orders.has("product_id"):
+        return []
+    frame = orders.frame
+    if t0 is not None or t1 is not None:
+        frame = frame.filter(engine.between("created_at", t0, t1))
+    windows = _brushing_windows(orders, frame)
+    if len(windows) == 0:
+        return []
+    rows = _window_rows(orders, frame, windows)
+    last = max(int(h) for h in windows["hour"]) + 1
+    everyone = sorted(set(rows["buyer_id"]))
+    visited = _visited(events, everyone, engine.period_start(0, "D") + dt.timedelta(hours=last))
+    out: list[Flag] = []
+    for i, rec in enumerate(windows.to_dict("records")):
+        w = {str(k): v for k, v in rec.items()}
+        out.append(_brushing_flag(orders, w, rows[rows["_w"] == i], visited, result))
     return out
+
+
+def _money(values: Any) -> float:
+    """A sum of amounts that does not depend on row order (cents, summed as integers)."""
+    cents = sorted(round(float(v) * 100) for v in values if not is_missing(v))
+    return sum(cents) / 100
+
+
+def _brushing_flag(
+    orders: Table,
+    w: dict[str, Any],
+    rows: pd.DataFrame,
+    visited: set[str] | None,
+    result: Result | None,
+) -> Flag:
+    """One ``order_brushing`` flag: window ``w`` and its order lines ``rows``."""
+    product = str(w["product_id"])
+    start = engine.period_start(0, "D") + dt.timedelta(hours=int(w["hour"]))
+    buyers = sorted(set(rows["buyer_id"]))
+    evidence: dict[str, Any] = {
+        "hour_start": start.isoformat(),
+        "orders": int(w["orders"]),
+        "buyers": int(w["buyers"]),
+        "orders_per_buyer": float(w["orders"]) / max(1, int(w["buyers"])),
+        "amount": _money(rows["amount"]),
+    }
+    rows = rows.assign(_lag=float("inf"))
+    if "paid_at" in rows.columns:
+        lag = (rows["paid_at"] - rows["created_at"]).dt.total_seconds()
+        evidence["median_seconds_to_pay"] = float(lag.median()) if lag.notna().any() else None
+        rows = rows.assign(_lag=lag.fillna(float("inf")))
+    if visited is not None:
+        evidence["buyers_without_visit"] = len(set(buyers) - visited)
+    fixed = _brushing_correction(orders, product, start, set(rows["order_id"]), result)
+    evidence.update(fixed["evidence"])
+    never = (
+        f", {evidence['buyers_without_visit']} of them never visited"
+        if "buyers_without_visit" in evidence
+        else ""
+    )
+    ranked = rows.sort_values(["_lag", "order_id"], kind="stable")
+    return Flag(
+        "order_brushing",
+        "warning",
+        f"product {product}: {int(w['orders'])} orders from {int(w['buyers'])} buyers within "
+        f"one hour from {start:%Y-%m-%d %H:00}{never}: suspected order brushing (刷单). These "
+        "orders inflate conversion, sales and ratings; report the figures without them.",
+        table="orders",
+        subject={"product_id": product, "hour": start.isoformat(), **fixed["subject"]},
+        n_rows=len(rows),
+        evidence=evidence,
+        examples=tuple(
+            {"order_id": str(r["order_id"]), "buyer_id": str(r["buyer_id"])}
+            for r in ranked.head(5).to_dict("records")
+        ),
+        instead={
+            "exclude_orders": int(w["orders"]),
+            "exclude_buyers": buyers[:50],
+            **fixed["instead"],
+        },
+    )
+
+
+def _brushing_correction(
+    orders: Table,
+    product: str,
+    start: dt.datetime,
+    brushed: set[str],
+    result: Result | None,
+) -> dict[str, dict[str, Any]]:
+    """The product's paid amount, paid and order buyers in the result period of the
+    window, with and without the brushed orders (from the orders: a small table)."""
+    freq = result.meta.get("freq") if result is not None else None
+    t0 = result.meta.get("start") if result is not None else None
+    t1 = result.meta.get("end") if result is not None else None
+    key = engine.period_key_of(start, freq)
+    label = engine.period_label(key, freq)
+    od = orders.with_frame(orders.frame.filter(nw.col("product_id").cast(nw.String()) == product))
+    kept = od.with_frame(
+        od.frame.filter(~nw.col("order_id").cast(nw.String()).is_in(sorted(brushed)))
+    )
+    got = {}
+    for name, table in (("with", od), ("without", kept)):
+        c = count_orders(table, [], freq, t0, t1).table
+        row = c[c[PERIOD] == key]
+        got[name] = {
+            m: float(row[m].iloc[0]) if len(row) and m in row.columns else 0.0
+            for m in ("paid_amount", "paid_buyers", "order_buyers")
+        }
+    subject = {"period": label} if freq is not None else {}
+    paid_with = got["with"]["paid_amount"]
+    evidence = {
+        "period": label,
+        "paid_amount": paid_with,
+        "brushed_share_of_paid_amount": (paid_with - got["without"]["paid_amount"]) / paid_with
+        if paid_with
+        else float("nan"),
+        "order_buyers": int(got["with"]["order_buyers"]),
+    }
+    instead = {
+        "paid_amount": got["without"]["paid_amount"],
+        "paid_buyers": int(got["without"]["paid_buyers"]),
+        "order_buyers": int(got["without"]["order_buyers"]),
+    }
+    return {"subject": subject, "evidence": evidence, "instead": instead}
 
 
 def immature_period(orders: Table, t0: dt.datetime | None, t1: dt.datetime | None) -> list[Flag]:

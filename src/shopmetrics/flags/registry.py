@@ -10,25 +10,33 @@ trap and on data without):
 - :mod:`shopmetrics.flags.funnel` (the funnel's own table): ``small_sample``,
   ``impossible_rate``, ``summed_uniques`` (with a ``traffic`` export), ``mix_shift``.
 - :mod:`shopmetrics.flags.events`: ``tracking_gap`` (a day with (almost) no events while
-  its neighbours have many) and ``bot_traffic`` (visitors with abnormal event counts in a
-  day; rates with and without them).
+  its neighbours have many; with :mod:`shopmetrics.flags.corrected`, the period's
+  conversion and its comparison without the day's buyers) and ``bot_traffic`` (visitors
+  with abnormal event counts in a day, judged against the visitor-days that do not look
+  automated; :mod:`shopmetrics.flags.bots` names the product and source they hit, with
+  its rates with and without them).
 - :mod:`shopmetrics.flags.orders`: ``presale_zero_payment``, ``order_brushing`` (刷单),
   ``immature_period``.
 
-:func:`detect_funnel` runs those its inputs allow. Traffic and visitor value add their
-own (:mod:`shopmetrics.flags.spend`, :mod:`shopmetrics.flags.value`).
+:func:`detect_funnel` runs those its inputs allow. The event detectors read aggregates
+the funnel collected with its own counts (``shared``), so clean events are read once.
+Traffic and visitor value add their own (:mod:`shopmetrics.flags.spend`,
+:mod:`shopmetrics.flags.value`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from shopmetrics.flags.events import bot_traffic, tracking_gap, visitor_day_histogram
+from shopmetrics.flags.events import HIST, bot_traffic, run_event_queries, tracking_gap
 from shopmetrics.flags.finding import Flag, sort_flags
 from shopmetrics.flags.funnel import impossible_rate, mix_shift, small_sample, summed_uniques
 from shopmetrics.flags.orders import immature_period, order_brushing, presale_zero_payment
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from shopmetrics.engine import Table
     from shopmetrics.results import Result
 
@@ -41,8 +49,14 @@ def detect_funnel(
     events: Table | None = None,
     orders: Table | None = None,
     traffic: Table | None = None,
+    shared: Mapping[str, pd.DataFrame] | None = None,
 ) -> list[Flag]:
-    """Run every funnel detector that its inputs allow."""
+    """Run every funnel detector that its inputs allow.
+
+    ``shared``: the event detectors' aggregates (:func:`shopmetrics.flags.events.
+    event_queries`), collected by the funnel with its own counts; collected here when
+    absent.
+    """
     t0, t1 = result.meta.get("start"), result.meta.get("end")
     out: list[Flag] = []
     out += small_sample(result)
@@ -51,11 +65,11 @@ def detect_funnel(
     if traffic is not None:
         out += summed_uniques(result)
     if events is not None:
-        hist = visitor_day_histogram(events, t0, t1)  # one pass shared by both detectors
-        out += tracking_gap(events, t0, t1, orders=orders, hist=hist)
-        out += bot_traffic(events, t0, t1, hist=hist)
+        got = dict(shared) if shared is not None else run_event_queries(events, t0, t1)
+        out += tracking_gap(events, t0, t1, orders=orders, hist=got[HIST], result=result)
+        out += bot_traffic(events, t0, t1, shared=got, result=result)
     if orders is not None:
-        out += presale_zero_payment(result, orders, events)
-        out += order_brushing(orders, events, t0, t1)
+        out += presale_zero_payment(result, orders, events, traffic, shared)
+        out += order_brushing(orders, events, t0, t1, result=result)
         out += immature_period(orders, t0, t1)
     return list(sort_flags(out))

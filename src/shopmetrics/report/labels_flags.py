@@ -16,11 +16,17 @@ __all__ = ["FLAGS"]
 # code -> ((English title, English action), (Chinese title, Chinese action))
 FLAGS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "activity_short_history": (
-        ("Too little history before the activity", "Load more weeks before it; under three weeks no effect is given."),
+        (
+            "Too little history before the activity",
+            "Load more weeks before it; under three weeks no effect is given.",
+        ),
         ("活动前历史数据不足", "补充活动前更多周的数据；不足三周时不给出效果。"),
     ),
     "activity_poor_fit": (
-        ("The counterfactual misses the week before", "Check the comparison-products estimate before trusting the effect."),
+        (
+            "The counterfactual misses the week before",
+            "Check the comparison-products estimate before trusting the effect.",
+        ),
         ("反事实预测与活动前一周不符", "先对照未参加活动商品的估计，再采信活动效果。"),
     ),
     "activity_overlap": (
@@ -28,7 +34,10 @@ FLAGS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         ("活动时间与商品重叠", "合并解读这些活动的效果，单个效果包含了另一个活动的影响。"),
     ),
     "activity_presale_payment_date": (
-        ("Presale paid after the activity", "Read the activity and its final-payment days together (raise after_days)."),
+        (
+            "Presale paid after the activity",
+            "Read the activity and its final-payment days together (raise after_days).",
+        ),
         ("预售尾款在活动后支付", "把活动期和尾款支付日合并解读（增大活动后天数）。"),
     ),
     "activity_methods_disagree": (

@@ -37,11 +37,16 @@ _RAW: tuple[tuple[str, str, str], ...] = (
     ),
     (r"The buyers each activity brought", "The buyers each activity brought", "各活动带来的买家"),
     (
-        r"What each activity added beyond what its products would have sold without it "
-        r"\(a counterfactual from their own history\), the dip after it, its cost, and "
-        r"whether it paid\.",
-        "What each activity added beyond what its products would have sold without it (a "
-        "counterfactual from their own history), the dip after it, its cost, and whether it paid.",
+        (
+            r"What each activity added beyond what its products would have sold without it "
+            r"\(a counterfactual from their own history\), the dip after it, its cost, and "
+            r"whether it paid\."
+        ),
+        (
+            "What each activity added beyond what its products would have sold without it (a "
+            "counterfactual from their own history), the dip after it, its cost, and whether "
+            "it paid."
+        ),
         "各活动带来的增量（相对于其商品在无活动时按自身历史预测的销售）、活动后的透支、活动成本，以及是否划算。",
     ),
     (r"Weekly report", "Weekly report", "周报"),

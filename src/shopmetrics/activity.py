@@ -36,7 +36,7 @@ from shopmetrics import engine
 from shopmetrics.activity_buyers import buyer_quality
 from shopmetrics.activity_table import Activity, read_activities
 from shopmetrics.audit import Audit, Exclusion
-from shopmetrics.engine.counting import count_events, count_orders, usable_order_lines
+from shopmetrics.engine.counting import cents_of, count_events, count_orders, usable_order_lines
 from shopmetrics.engine.paid_orders import profit_expr
 from shopmetrics.engine.periods import PERIOD
 from shopmetrics.errors import SchemaError
@@ -153,12 +153,17 @@ def _daily(
         paid = frame.filter(engine.between("paid_at", t0, t1)).with_columns(
             engine.period_key("paid_at", "D").alias(PERIOD), profit.alias("_profit")
         )
-        parts.append(
-            engine.collect(
-                paid.group_by("_arm", PERIOD).agg(nw.col("_profit").sum().alias("gross_profit")),
-                "activity:profit",
-            )
+        # summed in whole cents (and a sub-cent rest) so the sum does not depend on the
+        # engine's order of addition: the same series, hence the same fit, on every engine
+        cents, rest = cents_of("_profit")
+        got = engine.collect(
+            paid.with_columns(cents.alias("_c"), rest.alias("_r"))
+            .group_by("_arm", PERIOD)
+            .agg(nw.col("_c").sum(), nw.col("_r").sum()),
+            "activity:profit",
         )
+        got["gross_profit"] = (got["_c"].astype("float64") + got["_r"].astype("float64")) / 100
+        parts.append(got[["_arm", PERIOD, "gross_profit"]])
     if inputs.events is not None:
         ev = inputs.events
         ec = count_events(ev.with_frame(ev.frame.with_columns(arm)), ["_arm"], "D", t0, t1)

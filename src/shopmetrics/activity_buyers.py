@@ -153,11 +153,7 @@ def _row(name: str, group: str, stats: dict[str, tuple[int, int]], conf: float) 
         if key not in stats:
             continue
         x, n = stats[key]
-        name_ = (
-            "refund_rate"
-            if key == "refund"
-            else ("low_rating_share" if key == "low_rating" else key)
-        )
+        name_ = _COLUMN.get(key, f"{key}_rate")
         row[name_], row[f"{name_}_ci_low"], row[f"{name_}_ci_high"] = _share(x, n, conf)
         row[f"{name_}_n"] = n
     return row

@@ -71,6 +71,7 @@ class FunnelResult(Result):
         return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high"))]
 
 
+@engine.records_collects
 def funnel(
     events: Any = None,
     orders: Any = None,

@@ -65,6 +65,7 @@ class VisitorValueResult(Result):
         return decompose(self, current, previous)
 
 
+@engine.records_collects
 def visitor_value(
     events: Any = None,
     orders: Any = None,

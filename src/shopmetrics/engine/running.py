@@ -27,6 +27,7 @@ import decimal
 import functools
 import re
 import sys
+import types
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -197,13 +198,39 @@ def table_of(what: str) -> str:
 
     Examples:
         >>> table_of("funnel:events"), table_of("validate:ratings:times"), table_of("dsr:audit")
-        ('events', 'ratings', 'dsr')
+        ('events', 'ratings', 'ratings')
     """
     parts = [p for p in re.split(r"[:\s()]+", what) if p]
     for part in parts:
         if part in TABLES:
             return part
-    return parts[0] if parts else ""
+    if what in _STEP_TABLES:
+        return _STEP_TABLES[what]
+    prefix = parts[0] if parts else ""
+    return _STEP_TABLES.get(prefix, prefix)
+
+
+_ORDER_STEPS = [
+    "flags:presale_ids",
+    "flags:brushing_windows",
+    "flags:brushing_orders",
+    "flags:last_order",
+    "flags:pay_lag",
+    "flags:recent_unpaid",
+    "repurchase",
+    "value",
+    "traffic:recorded",
+    "traffic:roi",
+]
+_STEP_TABLES: dict[str, str] = {
+    **dict.fromkeys(("flags", "flags:bots", "flags:bot_share", "flags:bot_visitors",
+                     "flags:visitor_day_hist", "flags:brushing_visits"), "events"),
+    **dict.fromkeys(_ORDER_STEPS, "orders"),
+    **dict.fromkeys(("dsr", "dsr:brushing_days", "dsr:brushing_rows"), "ratings"),
+    "attribution": "events x orders",
+    "funnel": "events x orders",
+}  # fmt: skip
+"""Steps whose label names no input table: the table they read."""
 
 
 def record(what: str, rows: int, *, table: str = "", kind: str = "collected") -> None:
@@ -222,27 +249,36 @@ def records_collects(fn: Callable[_P, _R]) -> Callable[_P, _R]:
 
     Every :func:`collect` (and copy across engines) inside the call, nested public calls
     included, lands in ``result.audit.collected``; a nested call's entries count for the
-    outer call too.
+    outer call too. The wrapper keeps the function's module globals (``__globals__``), so
+    it still reads as a function of its own module.
     """
+    run = functools.partial(_run_recorded, fn)
 
-    @functools.wraps(fn)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        log: list[Collected] = []
-        token = _LEDGER.set(log)
-        try:
-            out = fn(*args, **kwargs)
-        finally:
-            _LEDGER.reset(token)
-            outer = _LEDGER.get()
-            if outer is not None:
-                outer.extend(log)
-        audit = getattr(out, "audit", None)
-        if isinstance(audit, Audit) and dataclasses.is_dataclass(out):
-            # the result was made by this call: give it its ledger (frozen, so set directly)
-            object.__setattr__(out, "audit", dataclasses.replace(audit, collected=tuple(log)))
-        return out
+        return run(*args, **kwargs)  # type: ignore[no-any-return]
 
-    return wrapper
+    # same code and closure (``run`` only, no global names), the wrapped function's globals
+    wrapped = types.FunctionType(
+        wrapper.__code__, fn.__globals__, fn.__name__, None, wrapper.__closure__
+    )
+    return functools.update_wrapper(wrapped, fn)
+
+
+def _run_recorded(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    log: list[Collected] = []
+    token = _LEDGER.set(log)
+    try:
+        out = fn(*args, **kwargs)
+    finally:
+        _LEDGER.reset(token)
+        outer = _LEDGER.get()
+        if outer is not None:
+            outer.extend(log)
+    audit = getattr(out, "audit", None)
+    if isinstance(audit, Audit) and dataclasses.is_dataclass(out):
+        # the result was made by this call: give it its ledger (frozen, so set directly)
+        object.__setattr__(out, "audit", dataclasses.replace(audit, collected=tuple(log)))
+    return out
 
 
 def _decimal_column(values: Any) -> Any:

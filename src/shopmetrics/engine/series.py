@@ -14,6 +14,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics.config import get_config
+from shopmetrics.engine.running import collect, normalize, record
 from shopmetrics.errors import ColumnNotFoundError, SchemaError, ShopmetricsError
 
 if TYPE_CHECKING:
@@ -80,12 +81,14 @@ def _from_table(series: Any, date: str | None, value: str | None) -> tuple[pd.Se
             "by date or a two-column table (date, value)"
         )
         raise SchemaError(msg) from exc
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect()
-    if not isinstance(frame, nw.DataFrame):
+    if isinstance(frame, nw.LazyFrame):  # DuckDB, Spark, polars lazy: one collect, in the ledger
+        df = collect(frame, "series:table", table="series")
+    elif isinstance(frame, nw.DataFrame):  # an eager table, read into pandas the same way
+        df = normalize(frame.to_pandas())
+        record("series:table", len(df), table="series")
+    else:
         msg = f"series: expected a table, got a {type(frame).__name__}"
         raise SchemaError(msg)
-    df = frame.to_pandas()
     date, value = _columns(df, date, value)
     s = pd.Series(
         pd.to_numeric(df[value], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),

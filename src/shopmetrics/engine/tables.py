@@ -19,6 +19,7 @@ needed for a backend's gaps go through the native object's own methods.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -279,6 +280,9 @@ def _localize(
         # Spark keeps the zone in the session, not the type (narwhals cannot convert to
         # another zone): wall time in the session zone, then from it to the store's zone
         sdf = frame.to_native()
+        note = spark_instants_note(aware, _session_zone(sdf), tz)
+        if "moves" in note:
+            logger.warning("%s", note)
         spark_proj = [
             f"convert_timezone('{tz}', CAST({_bq(c)} AS TIMESTAMP_NTZ)) AS {_bq(c)}"
             if c in aware
@@ -299,6 +303,73 @@ def _localize(
         ),
         note,
     )
+
+
+def _session_zone(sdf: Any) -> str | None:
+    """The Spark session's time zone (``spark.sql.session.timeZone``), if it can be read."""
+    try:
+        return str(sdf.sparkSession.conf.get("spark.sql.session.timeZone"))
+    except Exception:
+        return None
+
+
+def spark_instants_note(columns: Sequence[str], session_zone: str | None, tz: str) -> str:
+    """The audit's note on Spark ``TIMESTAMP`` columns (instants) cut in the store's zone.
+
+    ``spark.createDataFrame(pandas_table)`` stores naive wall times as instants in the
+    session zone; converting them to ``tz`` then moves every time (and rows across day
+    boundaries) unless the session zone is the store's. The note says so and how to hand
+    such tables over safely.
+
+    Examples:
+        >>> note = spark_instants_note(["ts"], "UTC", "Asia/Shanghai")
+        >>> "moves each time by 8 h" in note, "TIMESTAMP_NTZ" in note
+        (True, True)
+        >>> spark_instants_note(["ts"], "Asia/Shanghai", "Asia/Shanghai").endswith("(no time moves)")
+        True
+    """
+    head = f"Spark TIMESTAMP columns {list(columns)} are instants: converted from the session "
+    if session_zone is None:
+        return head + f"time zone to {tz}"
+    if _same_zone(session_zone, tz):
+        return (
+            head
+            + f"time zone {session_zone} to {tz}; the session time zone is the store's (no time moves)"
+        )
+    shift = _hours_between(session_zone, tz)
+    by = f" by {shift:g} h" if shift is not None else ""
+    return (
+        head + f"time zone {session_zone} to {tz}, which moves each time{by} and can move rows "
+        "to another day. If they are store-local wall times (a pandas table given to "
+        "spark.createDataFrame), cast them to TIMESTAMP_NTZ or set "
+        f"spark.sql.session.timeZone to {tz!r} before creating the table (docs/scale.md)"
+    )
+
+
+_UTC_NAMES = frozenset({"UTC", "Z", "GMT", "ETC/UTC", "ETC/GMT", "+00:00"})
+
+
+def _same_zone(a: str, b: str) -> bool:
+    return a == b or (a.upper() in _UTC_NAMES and b.upper() in _UTC_NAMES)
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo | None:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _hours_between(a: str, b: str) -> float | None:
+    """Hours from zone ``a``'s wall time to zone ``b``'s, now (``None``: unknown zone)."""
+    za, zb = _zone(a), _zone(b)
+    if za is None or zb is None:
+        return None
+    now = datetime.datetime.now(datetime.UTC)
+    oa, ob = now.astimezone(za).utcoffset(), now.astimezone(zb).utcoffset()
+    if oa is None or ob is None:
+        return None
+    return (ob - oa).total_seconds() / 3600
 
 
 def _q(name: str) -> str:

@@ -223,7 +223,7 @@ def _more_visitors(events: pd.DataFrame, times: int) -> pd.DataFrame:
 def scaled(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A small store with its events at 1x and 4x (Spark, from Parquet), the other tables
     on Spark and as pandas."""
-    store = sm.datasets.make_store(seed=5, days=14, products=6, visitors_per_day=30, traps=False)
+    store = sm.datasets.make_store(seed=5, days=14, products=5, visitors_per_day=20, traps=False)
     folder = tmp_path_factory.mktemp("scaled")
 
     def on_spark(name: str, table: pd.DataFrame) -> Any:
@@ -297,7 +297,7 @@ _JOINS = (
 
 @pytest.mark.parametrize(
     ("name", "others"),
-    [(n, "spark") for n in sorted(_CALLS)] + [(n, "pandas") for n in _JOINS],
+    [(n, "pandas") for n in _JOINS] + [(n, "spark") for n in sorted(_CALLS)],
 )
 def test_rows_collected_do_not_grow_with_the_events(
     scaled: dict[str, Any], name: str, others: str
@@ -327,3 +327,26 @@ def test_rows_collected_do_not_grow_with_the_events(
     assert all(": orders moved to pyspark" in w or ": spend moved to pyspark" in w for w in moved)
     if others == "spark":
         assert not moved
+
+
+def test_instants_get_a_note_when_tz_moves_their_days(spark: Any, store: sm.datasets.Store) -> None:
+    """The trap: ``createDataFrame(pandas)`` turns naive wall times into instants in the
+    session zone (UTC here), so ``tz="Asia/Shanghai"`` moves them by 8 h; the audit says
+    so. The safe way (docs/scale.md: an Arrow table with a TIMESTAMP_NTZ schema) gives the
+    pandas numbers and no such note."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    ev = store.events.head(2000)
+    args = {"by": ["source"], "freq": "D", "tz": "Asia/Shanghai", "detect": False}
+    trap = sm.funnel(spark.createDataFrame(ev), **args)
+    notes = [n for n in trap.audit.notes if "are instants" in n]
+    assert notes, trap.audit.notes
+    assert "moves each time by 8 h" in notes[0]
+    assert "TIMESTAMP_NTZ" in notes[0]
+    arrow = pa.Table.from_pandas(ev, preserve_index=False)
+    safe = spark.createDataFrame(arrow, schema=from_arrow_schema(arrow.schema))
+    got = sm.funnel(safe, **args)
+    assert not [n for n in got.audit.notes if "are instants" in n]
+    want = sm.funnel(ev, **args)
+    pd.testing.assert_frame_equal(got.to_pandas(), want.to_pandas(), check_exact=True)
+    assert len(trap.table) != len(want.table) or not trap.to_pandas().equals(want.to_pandas())

@@ -178,3 +178,84 @@ def test_every_public_name_resolves() -> None:
         assert callable(getattr(sm, name)), f"sm.{name} must be the function, not the module"
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = sm.nope
+
+
+# ------------------------------------------------ joins across engines: the small side moves
+
+
+@pytest.fixture(scope="module")
+def tiny_store() -> sm.datasets.Store:
+    return sm.datasets.make_store(seed=4, days=7, products=4, visitors_per_day=40, traps=False)
+
+
+def _moved(result: sm.Result) -> list[sm.audit.Collected]:
+    return [c for c in result.audit.collected if c.kind == "moved"]
+
+
+@pytest.mark.parametrize("big", ["polars-lazy", "duckdb-default"])
+def test_the_smaller_table_goes_to_the_engine_of_the_larger(
+    tiny_store: sm.datasets.Store, big: str
+) -> None:
+    """Events in polars (lazy) or DuckDB, orders in pandas kept as pandas: the orders (fewer
+    rows) are copied into the events' engine, never the events out of it; the audit names
+    the copy and its rows; the numbers are those of the all-pandas call (the reference:
+    the Shopify definition's own tests in test_funnel)."""
+    import duckdb
+    import polars as pl
+    import pyarrow as pa
+
+    ev, od = tiny_store.events, tiny_store.orders
+    arrow = pa.Table.from_pandas(ev, preserve_index=False)
+    native = pl.from_arrow(arrow).lazy() if big == "polars-lazy" else duckdb.from_arrow(arrow)
+    args = {"freq": "W", "definition": "shopify", "detect": False}
+    with sm.config_context(engine="pandas"):  # the pandas orders stay pandas
+        got = sm.funnel(native, od, **args)
+        want = sm.funnel(ev, od, **args)
+    engine_name = "polars" if big == "polars-lazy" else "duckdb"
+    assert [(c.table, c.rows) for c in _moved(got)] == [("orders", len(od))]
+    assert _moved(got)[0].what.endswith(f"orders moved to {engine_name}")
+    assert not _moved(want)
+    pd.testing.assert_frame_equal(got.to_pandas(), want.to_pandas(), check_exact=True)
+
+
+def test_join_ready_measures_rows_and_moves_the_smaller() -> None:
+    """Two local engines: rows are counted (one count query each, in the ledger) and the
+    side with fewer rows is the one copied, whichever argument it is."""
+    import polars as pl
+
+    small = nw.from_native(pd.DataFrame({"k": [1, 2]})).lazy()
+    large = nw.from_native(pl.DataFrame({"k": list(range(10))})).lazy()
+    for a, b in ((small, large), (large, small)):
+        with _engine.collect_spy() as spy:
+            x, y, note = _engine.join_ready(a, b, "test", ("a", "b"))
+        assert x.implementation is y.implementation is nw.Implementation.POLARS
+        assert note is not None
+        moved = [rows for what, rows in spy if "moved to" in what]
+        assert moved == [2]
+        assert x.join(y, on="k").collect().shape[0] == 2
+
+
+def test_duckdb_on_its_own_connection_falls_back_to_one_local_engine() -> None:
+    """A DuckDB relation on a connection of its own cannot receive the other table (its
+    connection is not reachable): both are copied into one local engine, and the note says
+    to pass relations of one connection."""
+    import duckdb
+
+    con = duckdb.connect()
+    rel = nw.from_native(con.sql("select range as k from range(10)"))
+    small = nw.from_native(pd.DataFrame({"k": [1, 2]})).lazy()
+    a, b, note = _engine.join_ready(rel, small, "test", ("events", "orders"))
+    assert note is not None
+    assert "one connection" in note
+    assert a.join(b, on="k").collect().shape[0] == 2
+
+
+def test_results_keep_one_datetime_unit_and_integer_counts() -> None:
+    """The types documented in docs/scale.md, checked on a DuckDB table whose sums come
+    back as Decimal and whose counts as int64, and on polars whose counts are uint32."""
+    import duckdb
+
+    t = duckdb.sql("select 1::integer as n, 2.5::decimal(10, 2) as m, 3::hugeint as h")
+    got = _engine.collect(nw.from_native(t))
+    assert [str(d) for d in got.dtypes] == ["int64", "float64", "int64"]
+    assert got.iloc[0].tolist() == [1, 2.5, 3]

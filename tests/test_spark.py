@@ -11,6 +11,7 @@ Needs Java 17 (``make test`` installs a JRE when ``java`` is missing).
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,3 +202,161 @@ def test_visitor_value_on_spark(on_spark: dict[str, Any], store: sm.datasets.Sto
     got = sm.visitor_value(on_spark["events"], on_spark["orders"], by="source", freq="W")
     want = sm.visitor_value(store.events, store.orders, by="source", freq="W")
     _same(got, want, rtol=1e-12)
+
+
+# ------------------------------------------------ what comes to the driver: 1x against 4x events
+
+
+def _more_visitors(events: pd.DataFrame, times: int) -> pd.DataFrame:
+    """``events`` and ``times - 1`` copies of it with new visitor and session ids."""
+    copies = [events]
+    copies += [
+        events.assign(
+            visitor_id=events["visitor_id"] + f"_{k}", session_id=events["session_id"] + f"_{k}"
+        )
+        for k in range(1, times)
+    ]
+    return pd.concat(copies, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def scaled(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A small store with its events at 1x and 4x (Spark, from Parquet), the other tables
+    on Spark and as pandas."""
+    store = sm.datasets.make_store(seed=5, days=14, products=5, visitors_per_day=20, traps=False)
+    folder = tmp_path_factory.mktemp("scaled")
+
+    def on_spark(name: str, table: pd.DataFrame) -> Any:
+        path = folder / f"{name}.parquet"
+        pq.write_table(
+            pa.Table.from_pandas(table, preserve_index=False), path, coerce_timestamps="us"
+        )
+        return spark.read.parquet(str(path))
+
+    out: dict[str, Any] = {"store": store}
+    for times in (1, 4):
+        out[f"events{times}"] = on_spark(f"events{times}", _more_visitors(store.events, times))
+    for name in ("orders", "spend", "ratings"):
+        out[f"spark:{name}"] = on_spark(name, getattr(store, name))
+        out[f"pandas:{name}"] = getattr(store, name)
+    return out
+
+
+def _daily_visits(events: Any) -> Any:
+    from pyspark.sql import functions as F
+
+    visits = events.filter(F.col("event") == "visit")
+    return visits.groupBy(F.to_date("ts").alias("date")).agg(F.count("*").alias("visits"))
+
+
+def _with_variant(events: Any) -> Any:
+    from pyspark.sql import functions as F
+
+    # the arm of the visitor copied (ids without their copy suffix): the same days and arms
+    first = F.regexp_replace(F.col("visitor_id"), "_[0-9]+$", "")
+    arm = F.when(F.crc32(first) % 2 == 0, "A").otherwise("B")
+    return events.withColumn("group", arm)
+
+
+_CALLS: dict[str, Any] = {
+    "funnel": lambda t: sm.funnel(t["events"], t["orders"], by="source", freq="W"),
+    "funnel_shopify": lambda t: sm.funnel(
+        t["events"], t["orders"], freq="W", definition="shopify", detect=False
+    ),
+    "traffic_sources": lambda t: sm.traffic_sources(t["events"], t["orders"], t["spend"], freq="W"),
+    "attribute": lambda t: sm.attribute(events=t["events"], orders=t["orders"], model="linear"),
+    "compare_attribution": lambda t: sm.compare_attribution(events=t["events"], orders=t["orders"]),
+    "visitor_value": lambda t: sm.visitor_value(t["events"], t["orders"], by="source", freq="W"),
+    "repurchase": lambda t: sm.repurchase(t["orders"], freq="W"),
+    "customer_value": lambda t: sm.customer_value(t["orders"]),
+    "dsr": lambda t: sm.dsr(t["ratings"], t["orders"]),
+    "low_ratings": lambda t: sm.low_ratings(t["ratings"], orders=t["orders"]),
+    "ab_test": lambda t: sm.ab_test(
+        events=_with_variant(t["events"]), variant="group", metric="cart"
+    ),
+    "anomalies": lambda t: sm.anomalies(_daily_visits(t["events"]), date="date", value="visits"),
+    "validate": lambda t: sm.validate(events=t["events"], orders=t["orders"], spend=t["spend"]),
+    "weekly_report": lambda t: sm.weekly_report(t["events"], t["orders"], t["ratings"], t["spend"]),
+}
+"""Every public function that reads tables, as a user would call it."""
+
+
+_JOINS = (
+    "attribute",
+    "compare_attribution",
+    "dsr",
+    "funnel",
+    "funnel_shopify",
+    "low_ratings",
+    "traffic_sources",
+    "visitor_value",
+    "weekly_report",
+)
+"""The calls that join a Spark table with another one: run with orders and spend in pandas."""
+
+
+@pytest.mark.parametrize(
+    ("name", "others"),
+    [(n, "pandas") for n in _JOINS] + [(n, "spark") for n in sorted(_CALLS)],
+)
+def test_rows_collected_do_not_grow_with_the_events(
+    scaled: dict[str, Any], name: str, others: str
+) -> None:
+    """With 4x the events (new visitors), every step collects exactly the rows it collected
+    at 1x, whether orders and spend are on Spark or in pandas (then they go to Spark, the
+    events and ratings never leave it); the audit states the rows the engine saw."""
+    logs = []
+    for times in (1, 4):
+        tables = {"events": scaled[f"events{times}"], "ratings": scaled["spark:ratings"]}
+        tables |= {n: scaled[f"{others}:{n}"] for n in ("orders", "spend")}
+        with _engine.collect_spy() as spy:
+            result = _CALLS[name](tables)
+        logs.append(spy)
+        audit = getattr(result, "audit", None)
+        if isinstance(audit, sm.Audit) and audit.collected:  # the functions with an audit
+            assert [(c.what, c.rows) for c in audit.collected] == spy
+    small, big = collections.Counter[str](), collections.Counter[str]()
+    for counter, log in ((small, logs[0]), (big, logs[1])):
+        for what, rows in log:
+            counter[what] += rows
+    print(f"\nCOLLECTED {name} {others}: {sum(small.values())} -> {sum(big.values())} rows")
+    steps = [w for w, _ in logs[0]]
+    assert [w for w, _ in logs[1]] == steps  # the same queries
+    channels = scaled["store"].events["source"].nunique()
+    for what in _BY_CHANNEL_PAIRS & set(big):  # fill in up to every pair of channels
+        assert big.pop(what) <= (channels + 2) ** 2
+        small.pop(what)
+    assert big == small, {w: (small[w], big[w]) for w in big if big[w] != small[w]}
+    moved = [w for w in steps if "moved to" in w]
+    # what moves is orders or spend (journeys.py names its two tables "first"/"second")
+    assert not [w for w in moved if any(t in w for t in ("events", "ratings", "first table"))]
+    if others == "spark":
+        assert not moved
+
+
+_BY_CHANNEL_PAIRS = {"attribution:null_transitions"}
+"""Steps with one row per pair of channels seen (Markov transitions): more visitors can
+show a pair not seen before, up to every pair (and the start and end states), never more."""
+
+
+@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
+def test_instants_get_a_note_when_tz_moves_their_days(spark: Any, store: sm.datasets.Store) -> None:
+    """The trap: ``createDataFrame(pandas)`` turns naive wall times into instants in the
+    session zone (UTC here), so ``tz="Asia/Shanghai"`` moves them by 8 h; the audit says
+    so. The safe way (docs/scale.md: an Arrow table with a TIMESTAMP_NTZ schema) gives the
+    pandas numbers and no such note."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    ev = store.events.head(2000)
+    args = {"by": ["source"], "freq": "D", "tz": "Asia/Shanghai", "detect": False}
+    trap = sm.funnel(spark.createDataFrame(ev), **args)
+    notes = [n for n in trap.audit.notes if "are instants" in n]
+    assert notes, trap.audit.notes
+    assert "moves each time by 8 h" in notes[0]
+    assert "TIMESTAMP_NTZ" in notes[0]
+    arrow = pa.Table.from_pandas(ev, preserve_index=False)
+    safe = spark.createDataFrame(arrow, schema=from_arrow_schema(arrow.schema))
+    got = sm.funnel(safe, **args)
+    assert not [n for n in got.audit.notes if "are instants" in n]
+    want = sm.funnel(ev, **args)
+    pd.testing.assert_frame_equal(got.to_pandas(), want.to_pandas(), check_exact=True)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shopmetrics.config import CORRECTIONS, get_config
+from shopmetrics.engine import records_collects
 from shopmetrics.engine.experiments import VariantCounts, count_variants
 from shopmetrics.errors import DefinitionError, ShopmetricsError
 from shopmetrics.flags.experiments import (
@@ -293,6 +294,7 @@ class _Comparison:
     looks: pd.DataFrame | None = None
 
 
+@records_collects
 def ab_test(
     successes: Any = None, trials: Any = None, labels: Sequence[Any] | None = None,
     *, events: Any = None, variant: str | None = None, metric: str | None = None,

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from shopmetrics.engine import records_collects
 from shopmetrics.engine.series import to_series
 from shopmetrics.errors import DefinitionError, ShopmetricsError
 from shopmetrics.flags.finding import Flag, sort_flags
@@ -74,6 +75,7 @@ class AnomalyResult(Result):
         return ["date", "value", "expected", "band_low", "band_high", "is_anomaly", "kind"]
 
 
+@records_collects
 def anomalies(
     series: Any,
     period: int = 7,

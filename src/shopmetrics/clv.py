@@ -82,7 +82,7 @@ import numpy as np
 
 from shopmetrics.config import get_config
 from shopmetrics.display import frame_to_html, frame_to_markdown, plain
-from shopmetrics.engine import deps
+from shopmetrics.engine import deps, records_collects
 from shopmetrics.engine.buyers import SUMMARY_COLUMNS, UNIT_DAYS, UNIT_NAMES, Summary, summarize
 from shopmetrics.errors import DefinitionError, ShopmetricsError
 from shopmetrics.flags import customers as detect
@@ -457,6 +457,7 @@ class CustomerValue(Result):
 # ---------------------------------------------------------------- public entry points
 
 
+@records_collects
 def customer_value(
     orders: Any,
     calibration_end: Any = None,

@@ -79,7 +79,7 @@ from shopmetrics.dsr_tables import (
     score_table,
     sums_before,
 )
-from shopmetrics.engine import FREQS, Freq, period_start, with_reads
+from shopmetrics.engine import FREQS, Freq, period_start, records_collects, with_reads
 from shopmetrics.engine.rating_sums import (
     Capped,
     Keyed,
@@ -370,6 +370,7 @@ def dsr_what_if(
     return WhatIf(float(score), int(n), target, need, stars, count, after, after - float(score))
 
 
+@records_collects
 def dsr(
     ratings: Any,
     orders: Any = None,
@@ -680,6 +681,7 @@ def _with_flags(result: DSRResult, prep: Prep, sums: _Sums, span: _Span) -> DSRR
 # ---------------------------------------------------------------- alerts
 
 
+@records_collects
 def low_ratings(
     ratings: Any,
     since: Any = None,

@@ -79,6 +79,7 @@ class FunnelResult(Result):
         return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high", "_sq"))]
 
 
+@engine.records_collects
 def funnel(
     events: Any = None,
     orders: Any = None,
@@ -542,7 +543,9 @@ def _converting_sessions(
     ev: Table, od: Table, by: list[str], freq: Freq, t0: dt.datetime | None, t1: dt.datetime | None
 ) -> pd.DataFrame:
     """Sessions (with a visit) in which the visitor created an order (Shopify definition)."""
-    ev_frame, od_frame, _ = engine.join_ready(ev.frame, od.frame, "funnel (shopify sessions)")
+    ev_frame, od_frame, _ = engine.join_ready(
+        ev.frame, od.frame, "funnel (shopify sessions)", ("events", "orders")
+    )
     frame = ev_frame.filter(nw.col("event") == "visit")
     if t0 is not None or t1 is not None:
         frame = frame.filter(engine.between("ts", t0, t1))

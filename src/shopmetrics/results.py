@@ -82,8 +82,9 @@ class Result:
         return tuple(self.meta.get("by", ()))
 
     def to_pandas(self) -> pd.DataFrame:
-        """A copy of the result table as a pandas DataFrame."""
-        return self.table.copy(deep=True)
+        """A copy of the result table as a pandas DataFrame: the same types whatever engine
+        held the data (counts int64, money float64, datetimes ``datetime64[us]``)."""
+        return convert.normalized(self.table)
 
     def to_arrow(self) -> Any:
         """The result table as a ``pyarrow.Table``."""
@@ -94,8 +95,9 @@ class Result:
         return convert.to_polars(self.table)
 
     def to_dicts(self) -> list[dict[str, Any]]:
-        """Rows as plain-typed dicts (JSON-ready)."""
-        return [{str(k): plain(v) for k, v in row.items()} for row in self.table.to_dict("records")]
+        """Rows as plain-typed dicts (JSON-ready; the same whatever engine held the data)."""
+        rows = convert.normalized(self.table).to_dict("records")
+        return [{str(k): plain(v) for k, v in row.items()} for row in rows]
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain types: rows, flags, audit, definition, meta."""

@@ -68,6 +68,7 @@ class VisitorValueResult(Result):
         return decompose(self, current, previous)
 
 
+@engine.records_collects
 def visitor_value(
     events: Any = None,
     orders: Any = None,
@@ -524,17 +525,19 @@ def repurchase(
     by = [by] if isinstance(by, str) else list(by)
     od = engine.load(orders, "orders", columns, tz)
     od.require("buyer_id", "paid_at", "amount", purpose="repurchase")
+    cents, rest = cents_of("amount")  # money summed as whole cents: the same on every engine
     paid = od.frame.filter(~nw.col("paid_at").is_null()).with_columns(
-        engine.period_key("paid_at", freq).alias(PERIOD)
+        engine.period_key("paid_at", freq).alias(PERIOD), cents.alias("_c"), rest.alias("_r")
     )
     keys = [*by, PERIOD]
     buyers = engine.collect(
         paid.group_by([*keys, "buyer_id"])
-        .agg(nw.col("amount").sum().alias("amt"))
+        .agg(nw.col("_c").sum(), nw.col("_r").sum())
         .group_by(keys)
-        .agg(nw.len().alias("paid_buyers"), nw.col("amt").sum().alias("paid_amount")),
+        .agg(nw.len().alias("paid_buyers"), nw.col("_c").sum(), nw.col("_r").sum()),
         "repurchase:buyers",
     )
+    buyers = _amount_from_cents(buyers, "paid_amount")
     import pandas as pd  # noqa: PLC0415
 
     rows = [_old_buyers(od, paid, by, freq, key, lookback_days) for key in _keys(buyers)]
@@ -572,15 +575,12 @@ def _old_buyers(
     cur = (
         paid.filter(nw.col(PERIOD) == key)
         .group_by([*by, "buyer_id"])
-        .agg(nw.col("amount").sum().alias("amt"))
+        .agg(nw.col("_c").sum(), nw.col("_r").sum())
     )
     old = cur.join(history, on="buyer_id", how="inner")
-    agg = (
-        old.group_by(by).agg(nw.len().alias("old_buyers"), nw.col("amt").sum().alias("old_amount"))
-        if by
-        else old.select(nw.len().alias("old_buyers"), nw.col("amt").sum().alias("old_amount"))
-    )
-    got = engine.collect(agg, "repurchase:old")
+    sums = (nw.len().alias("old_buyers"), nw.col("_c").sum(), nw.col("_r").sum())
+    agg = old.group_by(by).agg(*sums) if by else old.select(*sums)
+    got = _amount_from_cents(engine.collect(agg, "repurchase:old"), "old_amount")
     got[PERIOD] = key
     return got
 
@@ -658,6 +658,14 @@ def _short_history_flag(short: pd.DataFrame, lookback_days: int, first: dt.datet
             },
         },
     )
+
+
+def _amount_from_cents(table: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``_c`` (whole cents) and ``_r`` (sub-cent rest) collected as one amount column."""
+    cents = table.pop("_c").fillna(0).astype("int64")
+    rest = table.pop("_r").fillna(0.0).astype("float64")
+    table[name] = (cents + rest) / 100
+    return table
 
 
 def cohorts(

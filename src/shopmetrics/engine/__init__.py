@@ -12,7 +12,8 @@ Modules:
     reading: tables and files into one lazy frame (exports through shopmetrics.io,
         Parquet and plain CSV by the engine's own reader).
     values: text in number and time columns parsed the same way on every engine.
-    running: collect (small aggregates only) and the engines' errors as EngineError.
+    running: collect (small aggregates only, one set of types), the ledger of what a
+        call collected (records_collects) and the engines' errors as EngineError.
     periods: period keys and labels, day numbers, minute differences, date arguments.
     counting: the one counting pass behind the funnel, traffic and value metrics.
     journeys: attribution journeys from a paths table or from events + orders.
@@ -43,7 +44,7 @@ from shopmetrics.engine.periods import (
     period_label,
     period_start,
 )
-from shopmetrics.engine.running import EngineError
+from shopmetrics.engine.running import TIME_UNIT, EngineError, normalize, records_collects
 from shopmetrics.engine.tables import (
     Table,
     collect,
@@ -62,6 +63,7 @@ __all__ = [
     "EPOCH",
     "FREQS",
     "PERIOD",
+    "TIME_UNIT",
     "EngineError",
     "Freq",
     "Table",
@@ -77,12 +79,14 @@ __all__ = [
     "load",
     "local",
     "minutes_between",
+    "normalize",
     "parse_instant",
     "period_end",
     "period_key",
     "period_key_of",
     "period_label",
     "period_start",
+    "records_collects",
     "scalar",
     "text_problems",
     "with_reads",

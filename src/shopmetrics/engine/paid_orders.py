@@ -25,7 +25,7 @@ import narwhals.stable.v2 as nw
 
 from shopmetrics.audit import Exclusion
 from shopmetrics.engine import periods, tables
-from shopmetrics.engine.counting import usable_order_lines
+from shopmetrics.engine.counting import cents_of, usable_order_lines
 from shopmetrics.engine.periods import PERIOD, Freq
 from shopmetrics.engine.tables import Table
 
@@ -80,23 +80,38 @@ def profit_expr(orders: Table, margin: float | None) -> nw.Expr | None:
     return None
 
 
+def _exact_totals(frame: nw.LazyFrame[Any], what: str, **cols: nw.Expr) -> dict[str, float]:
+    """Totals of money columns summed as whole cents (integers: the same to the last bit on
+    every engine, whatever order it adds in) plus their sub-cent remainders, in one query."""
+    staged = frame.with_columns(expr.alias(f"_sm_{name}") for name, expr in cols.items())
+    aggs: list[nw.Expr] = []
+    for name in cols:
+        cents, rest = cents_of(f"_sm_{name}")
+        aggs += [cents.sum().alias(f"{name}_c"), rest.sum().alias(f"{name}_r")]
+    got = tables.collect(staged.select(*aggs), what)
+    out: dict[str, float] = {}
+    for name in cols:
+        # SQL SUM of no rows is null
+        c = got[f"{name}_c"].fillna(0).iloc[0]
+        r = got[f"{name}_r"].fillna(0.0).iloc[0]
+        out[name] = (int(c) + float(r)) / 100
+    return out
+
+
 def profit_share(frame: nw.LazyFrame[Any], profit: nw.Expr) -> float:
-    """Total profit / total amount of ``frame`` (NaN without any amount)."""
-    total_amt = float(tables.scalar(frame.select(nw.col("amount").sum())) or 0.0)
-    total_profit = float(tables.scalar(frame.select(profit.sum())) or 0.0)
-    return total_profit / total_amt if total_amt else float("nan")
+    """Total profit / total amount of ``frame`` (NaN without any amount); both totals
+    exact (in cents), so the share is the same on every engine."""
+    tot = _exact_totals(frame, "orders:profit share", a=nw.col("amount"), p=profit)
+    return tot["p"] / tot["a"] if tot["a"] else float("nan")
 
 
 def store_margin(orders: Table) -> float | None:
-    """(amount - cost) / amount over every paid order (``None`` without a paid amount)."""
-    tot = tables.collect(
-        orders.frame.filter(~nw.col("paid_at").is_null()).select(
-            nw.col("amount").sum().alias("a"), nw.col("cost").sum().alias("c")
-        ),
-        "value:cost",
-    )
-    a = float(tot["a"].iloc[0] or 0)
-    return (a - float(tot["c"].iloc[0] or 0)) / a if a else None
+    """(amount - cost) / amount over every paid order (``None`` without a paid amount);
+    the sums in cents, so the margin is the same on every engine."""
+    paid = orders.frame.filter(~nw.col("paid_at").is_null())
+    tot = _exact_totals(paid, "orders:value cost", a=nw.col("amount"), c=nw.col("cost"))
+    a = tot["a"]
+    return (a - tot["c"]) / a if a else None
 
 
 def recorded_credit(

@@ -197,7 +197,9 @@ def prepare(
             "paid_at",
             *[c for c in dict.fromkeys([*by, "product_id"]) if od.has(c)],
         ]
-        rt_frame, od_frame, copied = join_ready(rt_frame, od.frame.select(od_cols), "dsr")
+        rt_frame, od_frame, copied = join_ready(
+            rt_frame, od.frame.select(od_cols), "dsr", ("ratings", "orders")
+        )
         if copied:
             notes.append(copied)
     frame = _rating_columns(rt_frame, rt.columns, by, has_ts=has_ts)

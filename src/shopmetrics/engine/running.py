@@ -4,7 +4,11 @@ Everything that runs a query goes through :func:`collect`, which turns an except
 engine (polars, narwhals, DuckDB, pyarrow, pandas, PySpark) into an :class:`EngineError`
 that names the table (the part of the ``what`` label before the colon, ``"orders:audit"``
 → ``orders``) and, when the engine's message names one, the column; the engine's own
-exception is chained (``raise ... from``) for whoever needs it.
+exception is chained (``raise ... from``) for whoever needs it. :func:`collect` also gives
+every engine the same types (:func:`normalize`: counts int64, money float64, times in
+microseconds) and writes what it brought back in the ledger of the running public call
+(:func:`records_collects`), which puts it in the result's
+:attr:`~shopmetrics.audit.Audit.collected`.
 
 Examples:
     >>> err = wrap(ValueError("could not convert 'x' in column amount"), "orders:audit",
@@ -18,23 +22,51 @@ Examples:
 from __future__ import annotations
 
 import contextvars
+import dataclasses
+import decimal
+import functools
 import re
 import sys
-from collections.abc import Iterator, Sequence
+import types
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import narwhals.stable.v2 as nw
+import numpy as np
 
+from shopmetrics.audit import Audit, Collected
 from shopmetrics.errors import ShopmetricsError
+from shopmetrics.schema import TABLES
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EngineError", "collect", "collect_spy", "engine_errors", "scalar", "wrap"]
+__all__ = [
+    "TIME_UNIT",
+    "EngineError",
+    "collect",
+    "collect_spy",
+    "engine_errors",
+    "normalize",
+    "record",
+    "records_collects",
+    "scalar",
+    "wrap",
+]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+TIME_UNIT = "us"
+"""The one unit of every datetime a result holds (Spark, DuckDB and Parquet store
+microseconds; pandas' nanoseconds beyond them are cut)."""
 
 _SPY: contextvars.ContextVar[list[tuple[str, int]] | None] = contextvars.ContextVar(
     "shopmetrics_collect_spy", default=None
+)
+_LEDGER: contextvars.ContextVar[list[Collected] | None] = contextvars.ContextVar(
+    "shopmetrics_collect_ledger", default=None
 )
 
 _ENGINE_BASES: tuple[tuple[str, str], ...] = (
@@ -141,22 +173,167 @@ def engine_name(frame: nw.LazyFrame[Any]) -> str:
     return str(frame.implementation).split(".")[-1].lower()
 
 
-def collect(frame: nw.LazyFrame[Any], what: str = "") -> pd.DataFrame:
+def collect(frame: nw.LazyFrame[Any], what: str = "", *, table: str = "") -> pd.DataFrame:
     """Run a lazy (aggregated) frame and return it as a small pandas table.
 
-    Only aggregates come through here. Tests can wrap a call in :func:`collect_spy` to
-    check the number of rows brought to the driver. An engine's exception becomes an
-    :class:`EngineError` naming the table (``what = "orders:audit"``) and the column.
+    Only aggregates come through here. The rows are written in the ledger of the running
+    public call (its audit's ``collected``, from ``table``, or the table ``what`` names)
+    and in :func:`collect_spy`'s log; the columns get the same types on every engine
+    (:func:`normalize`). An engine's exception becomes an :class:`EngineError` naming the
+    table (``what = "orders:audit"``) and the column.
     """
     try:
-        out = frame.collect().to_pandas()
+        out = normalize(frame.collect().to_pandas())
     except ShopmetricsError:
         raise
     except engine_errors() as exc:
         raise wrap(exc, what, _names(frame), engine=engine_name(frame)) from exc
+    record(what, len(out), table=table)
+    return out
+
+
+def table_of(what: str) -> str:
+    """The input table a step's label names: ``"orders:audit"`` and ``"funnel:orders"``
+    give ``orders``; a label naming none gives its prefix (``"attribution"``).
+
+    Examples:
+        >>> table_of("funnel:events"), table_of("validate:ratings:times"), table_of("dsr:audit")
+        ('events', 'ratings', 'ratings')
+    """
+    parts = [p for p in re.split(r"[:\s()]+", what) if p]
+    for part in parts:
+        if part in TABLES:
+            return part
+    if what in _STEP_TABLES:
+        return _STEP_TABLES[what]
+    prefix = parts[0] if parts else ""
+    return _STEP_TABLES.get(prefix, prefix)
+
+
+_ORDER_STEPS = [
+    "flags:presale_ids",
+    "flags:brushing_windows",
+    "flags:brushing_orders",
+    "flags:last_order",
+    "flags:pay_lag",
+    "flags:recent_unpaid",
+    "repurchase",
+    "value",
+    "traffic:recorded",
+    "traffic:roi",
+]
+_STEP_TABLES: dict[str, str] = {
+    **dict.fromkeys(("flags", "flags:bots", "flags:bot_share", "flags:bot_visitors",
+                     "flags:visitor_day_hist", "flags:brushing_visits"), "events"),
+    **dict.fromkeys(_ORDER_STEPS, "orders"),
+    **dict.fromkeys(("dsr", "dsr:brushing_days", "dsr:brushing_rows"), "ratings"),
+    "attribution": "events x orders",
+    "funnel": "events x orders",
+}  # fmt: skip
+"""Steps whose label names no input table: the table they read."""
+
+
+def record(what: str, rows: int, *, table: str = "", kind: str = "collected") -> None:
+    """Write ``rows`` brought to the driver (``kind="moved"``: copied into another engine)
+    in the running call's ledger and in :func:`collect_spy`'s log."""
     spy = _SPY.get()
     if spy is not None:
-        spy.append((what, len(out)))
+        spy.append((what, rows))
+    ledger = _LEDGER.get()
+    if ledger is not None:
+        ledger.append(Collected(what, table or table_of(what), int(rows), kind))
+
+
+def records_collects(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Decorate a public function: its result's audit states what the call collected.
+
+    Every :func:`collect` (and copy across engines) inside the call, nested public calls
+    included, lands in ``result.audit.collected``; a nested call's entries count for the
+    outer call too. The wrapper keeps the function's module globals (``__globals__``), so
+    it still reads as a function of its own module.
+    """
+    run = functools.partial(_run_recorded, fn)
+
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        return run(*args, **kwargs)  # type: ignore[no-any-return]
+
+    # same code and closure (``run`` only, no global names), the wrapped function's globals
+    wrapped = types.FunctionType(
+        wrapper.__code__, fn.__globals__, fn.__name__, None, wrapper.__closure__
+    )
+    return functools.update_wrapper(wrapped, fn)
+
+
+def _run_recorded(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    log: list[Collected] = []
+    token = _LEDGER.set(log)
+    try:
+        out = fn(*args, **kwargs)
+    finally:
+        _LEDGER.reset(token)
+        outer = _LEDGER.get()
+        if outer is not None:
+            outer.extend(log)
+    audit = getattr(out, "audit", None)
+    if isinstance(audit, Audit) and dataclasses.is_dataclass(out):
+        # the result was made by this call: give it its ledger (frozen, so set directly)
+        object.__setattr__(out, "audit", dataclasses.replace(audit, collected=tuple(log)))
+    return out
+
+
+def _decimal_column(values: Any) -> Any:
+    """An object column of :class:`decimal.Decimal` (DuckDB sums) as int64 or float64."""
+    import pandas as pd  # noqa: PLC0415 - pandas only when collecting
+
+    present = values.dropna()
+    if len(present) == 0 or not all(isinstance(v, decimal.Decimal) for v in present):
+        return values
+    whole = all(v == v.to_integral_value() for v in present)
+    if whole and len(present) == len(values) and all(abs(v) < 2**63 for v in present):
+        return values.map(int).astype(np.int64)
+    return pd.to_numeric(values.map(lambda v: None if v is None else float(v)), errors="coerce")
+
+
+def normalize(table: pd.DataFrame) -> pd.DataFrame:
+    """The same types whatever engine made ``table``: integers (signed or not, any width)
+    as int64, floats as float64, DuckDB's ``Decimal`` as int64 (whole, no nulls) or
+    float64, datetimes in :data:`TIME_UNIT` (time-zone aware ones keep their zone). A new
+    table when anything changes; ``table`` itself otherwise.
+
+    Examples:
+        >>> import decimal, pandas as pd
+        >>> t = pd.DataFrame({"n": pd.Series([1, 2], dtype="uint32"),
+        ...                   "d": [decimal.Decimal("3"), decimal.Decimal("4")],
+        ...                   "m": [decimal.Decimal("1.5"), None],
+        ...                   "t": pd.to_datetime(["2024-01-01", "2024-01-02"]).as_unit("ns")})
+        >>> [str(x) for x in normalize(t).dtypes]
+        ['int64', 'int64', 'float64', 'datetime64[us]']
+    """
+    import pandas as pd  # noqa: PLC0415 - pandas only when collecting
+
+    changes: dict[Any, Any] = {}
+    for name, dtype in table.dtypes.items():
+        col: Any = table[name]
+        if isinstance(dtype, np.dtype) and dtype.kind in "iu" and dtype != np.int64:
+            if dtype.kind == "u" and len(col) and int(col.max()) >= 2**63:
+                continue
+            changes[name] = col.astype(np.int64)
+        elif isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype != np.float64:
+            changes[name] = col.astype(np.float64)
+        elif isinstance(dtype, np.dtype) and dtype.kind == "M":
+            if np.datetime_data(dtype)[0] != TIME_UNIT:
+                changes[name] = col.astype(f"datetime64[{TIME_UNIT}]")
+        elif isinstance(dtype, pd.DatetimeTZDtype) and dtype.unit != TIME_UNIT:
+            changes[name] = col.dt.as_unit(TIME_UNIT)
+        elif isinstance(dtype, np.dtype) and dtype.kind == "O" and len(col):
+            fixed = _decimal_column(col)
+            if fixed is not col:
+                changes[name] = fixed
+    if not changes:
+        return table
+    out = table.copy()
+    for name, col in changes.items():
+        out[name] = col
     return out
 
 
@@ -168,7 +345,8 @@ def scalar(frame: nw.LazyFrame[Any], what: str = "") -> Any:
 
 @contextmanager
 def collect_spy() -> Iterator[list[tuple[str, int]]]:
-    """Record ``(what, rows)`` for every :func:`collect` inside the block (for tests)."""
+    """Record ``(what, rows)`` for every :func:`collect` (and every copy of a table into
+    another engine) inside the block (for tests)."""
     log: list[tuple[str, int]] = []
     token = _SPY.set(log)
     try:

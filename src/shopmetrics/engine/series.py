@@ -17,6 +17,7 @@ import numpy as np
 
 from shopmetrics.config import get_config
 from shopmetrics.engine.reading import source_of
+from shopmetrics.engine.running import collect, normalize, record
 from shopmetrics.errors import ColumnNotFoundError, SchemaError, ShopmetricsError
 
 if TYPE_CHECKING:
@@ -79,12 +80,14 @@ def _from_table(series: Any, date: str | None, value: str | None) -> tuple[pd.Se
         frame: Any = source_of(series, "series", None).frame
     else:
         frame = _native(series)
-    if isinstance(frame, nw.LazyFrame):
-        frame = frame.collect()
-    if not isinstance(frame, nw.DataFrame):
+    if isinstance(frame, nw.LazyFrame):  # DuckDB, Spark, polars lazy: one collect, in the ledger
+        df = collect(frame, "series:table", table="series")
+    elif isinstance(frame, nw.DataFrame):  # an eager table, read into pandas the same way
+        df = normalize(frame.to_pandas())
+        record("series:table", len(df), table="series")
+    else:
         msg = f"series: expected a table, got a {type(frame).__name__}"
         raise SchemaError(msg)
-    df = frame.to_pandas()
     date, value = _columns(df, date, value)
     s = pd.Series(
         pd.to_numeric(df[value], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),

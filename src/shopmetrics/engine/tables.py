@@ -19,6 +19,7 @@ needed for a backend's gaps go through the native object's own methods.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,14 @@ import narwhals.stable.v2 as nw
 from shopmetrics.audit import Audit, Exclusion
 from shopmetrics.config import get_config
 from shopmetrics.engine import deps, reading, values
-from shopmetrics.engine.running import collect, collect_spy, engine_errors, scalar, wrap
+from shopmetrics.engine.running import (
+    collect,
+    collect_spy,
+    engine_errors,
+    record,
+    scalar,
+    wrap,
+)
 from shopmetrics.errors import ColumnNotFoundError, SchemaError, ShopmetricsError
 from shopmetrics.flags.finding import Flag
 from shopmetrics.io.vocabulary import check_unmatched
@@ -139,7 +147,7 @@ def with_reads(audit: Audit, *tables: Table | None) -> Audit:
             if table.name in rows_in:
                 rows_in[table.name] += exclusion.rows
         notes.extend(n for n in table.read_notes if n not in notes)
-    return Audit(rows_in, tuple(excluded), tuple(notes))
+    return Audit(rows_in, tuple(excluded), tuple(notes), audit.collected)
 
 
 def _user_names(names: Sequence[str], renamed: Mapping[str, str]) -> list[str]:
@@ -277,6 +285,9 @@ def _localize(
         # Spark keeps the zone in the session, not the type (narwhals cannot convert to
         # another zone): wall time in the session zone, then from it to the store's zone
         sdf = frame.to_native()
+        note = spark_instants_note(aware, _session_zone(sdf), tz)
+        if "moves" in note:
+            logger.warning("%s", note)
         spark_proj = [
             f"convert_timezone('{tz}', CAST({_bq(c)} AS TIMESTAMP_NTZ)) AS {_bq(c)}"
             if c in aware
@@ -297,6 +308,73 @@ def _localize(
         ),
         note,
     )
+
+
+def _session_zone(sdf: Any) -> str | None:
+    """The Spark session's time zone (``spark.sql.session.timeZone``), if it can be read."""
+    try:
+        return str(sdf.sparkSession.conf.get("spark.sql.session.timeZone"))
+    except Exception:
+        return None
+
+
+def spark_instants_note(columns: Sequence[str], session_zone: str | None, tz: str) -> str:
+    """The audit's note on Spark ``TIMESTAMP`` columns (instants) cut in the store's zone.
+
+    ``spark.createDataFrame(pandas_table)`` stores naive wall times as instants in the
+    session zone; converting them to ``tz`` then moves every time (and rows across day
+    boundaries) unless the session zone is the store's. The note says so and how to hand
+    such tables over safely.
+
+    Examples:
+        >>> note = spark_instants_note(["ts"], "UTC", "Asia/Shanghai")
+        >>> "moves each time by 8 h" in note, "TIMESTAMP_NTZ" in note
+        (True, True)
+        >>> spark_instants_note(["ts"], "Asia/Shanghai", "Asia/Shanghai").endswith("(no time moves)")
+        True
+    """
+    head = f"Spark TIMESTAMP columns {list(columns)} are instants: converted from the session "
+    if session_zone is None:
+        return head + f"time zone to {tz}"
+    if _same_zone(session_zone, tz):
+        return (
+            head
+            + f"time zone {session_zone} to {tz}; the session time zone is the store's (no time moves)"
+        )
+    shift = _hours_between(session_zone, tz)
+    by = f" by {shift:g} h" if shift is not None else ""
+    return (
+        head + f"time zone {session_zone} to {tz}, which moves each time{by} and can move rows "
+        "to another day. If they are store-local wall times (a pandas table given to "
+        "spark.createDataFrame), cast them to TIMESTAMP_NTZ or set "
+        f"spark.sql.session.timeZone to {tz!r} before creating the table (docs/scale.md)"
+    )
+
+
+_UTC_NAMES = frozenset({"UTC", "Z", "GMT", "ETC/UTC", "ETC/GMT", "+00:00"})
+
+
+def _same_zone(a: str, b: str) -> bool:
+    return a == b or (a.upper() in _UTC_NAMES and b.upper() in _UTC_NAMES)
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo | None:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _hours_between(a: str, b: str) -> float | None:
+    """Hours from zone ``a``'s wall time to zone ``b``'s, now (``None``: unknown zone)."""
+    za, zb = _zone(a), _zone(b)
+    if za is None or zb is None:
+        return None
+    now = datetime.datetime.now(datetime.UTC)
+    oa, ob = now.astimezone(za).utcoffset(), now.astimezone(zb).utcoffset()
+    if oa is None or ob is None:
+        return None
+    return (ob - oa).total_seconds() / 3600
 
 
 def _q(name: str) -> str:
@@ -320,18 +398,32 @@ def count_rows(table: Table, where: nw.Expr | None = None) -> int:
 
 # ---------------------------------------------------------------- joins across tables
 
+_CLUSTER = ("PYSPARK", "PYSPARK_CONNECT", "SQLFRAME")
+"""Engines whose tables live on a cluster: never brought to the driver to be joined."""
 
-def local(frame: nw.LazyFrame[Any], what: str = "") -> nw.LazyFrame[Any]:
-    """Materialise a frame into the local engine (polars if installed, else pandas): a copy."""
+
+def _on_cluster(frame: nw.LazyFrame[Any]) -> bool:
+    return frame.implementation.name in _CLUSTER
+
+
+def local(frame: nw.LazyFrame[Any], what: str = "", table: str = "") -> nw.LazyFrame[Any]:
+    """Materialise a frame into the local engine (polars if installed, else pandas): a copy
+    (written in the call's ledger as ``moved``)."""
+    eager = _materialise(frame, what, table)
+    if deps.has("polars"):
+        return eager.lazy(backend="polars")
+    return nw.from_native(eager.to_pandas()).lazy()
+
+
+def _materialise(frame: nw.LazyFrame[Any], what: str, table: str) -> nw.DataFrame[Any]:
     try:
         eager = frame.collect()
     except ShopmetricsError:
         raise
     except engine_errors() as exc:
-        raise wrap(exc, what or "join") from exc
-    if deps.has("polars"):
-        return eager.lazy(backend="polars")
-    return nw.from_native(eager.to_pandas()).lazy()
+        raise wrap(exc, what or "join", table=table) from exc
+    record(what or "join", len(eager), table=table, kind="moved")
+    return eager
 
 
 def joinable(a: nw.LazyFrame[Any], b: nw.LazyFrame[Any]) -> bool:
@@ -350,24 +442,95 @@ def joinable(a: nw.LazyFrame[Any], b: nw.LazyFrame[Any]) -> bool:
     return True
 
 
+def _rows(frame: nw.LazyFrame[Any], what: str, table: str) -> int:
+    """Rows of a local frame (one small count query, in the ledger)."""
+    return int(scalar(frame.select(nw.len().alias("n")), f"{what}:size of {table}") or 0)
+
+
+def _into(eager: nw.DataFrame[Any], like: nw.LazyFrame[Any]) -> nw.LazyFrame[Any] | None:
+    """``eager`` as a lazy frame of ``like``'s engine (``None`` when it cannot go there)."""
+    impl = like.implementation
+    if impl.name in _CLUSTER:
+        # Spark stores naive Arrow timestamps as instants in the session zone (and
+        # refuses wall times in a DST gap): the schema keeps them TIMESTAMP_NTZ
+        arrow = eager.to_arrow()
+        types = deps.need("pyspark.sql.pandas.types", "a join with a Spark table")
+        schema = types.from_arrow_schema(arrow.schema, prefer_timestamp_ntz=True)
+        session = like.to_native().sparkSession
+        sdf = session.createDataFrame(arrow, schema=schema)
+        return nw.from_native(sdf).lazy()  # type: ignore[no-any-return]
+    if impl is nw.Implementation.DUCKDB:
+        moved = eager.lazy(backend="duckdb")  # DuckDB's default connection
+        return moved if joinable(moved, like) else None
+    if impl is nw.Implementation.POLARS:
+        return eager.lazy(backend="polars")
+    if impl is nw.Implementation.PANDAS:
+        return nw.from_native(eager.to_pandas()).lazy()
+    if impl is nw.Implementation.PYARROW:
+        arrow_frame: nw.DataFrame[Any] = nw.from_native(eager.to_arrow(), eager_only=True)
+        return arrow_frame.lazy()
+    return None
+
+
 def join_ready(
-    a: nw.LazyFrame[Any], b: nw.LazyFrame[Any], what: str
+    a: nw.LazyFrame[Any],
+    b: nw.LazyFrame[Any],
+    what: str,
+    tables: tuple[str, str] = ("", ""),
 ) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any], str | None]:
-    """Two frames that can be joined, copying both into one local engine only when needed.
+    """Two frames that can be joined: the smaller moved into the engine of the larger.
+
+    A table on a cluster (Spark) is the larger by definition and never leaves it: the
+    other one is copied into its session (``createDataFrame`` from Arrow, naive times as
+    ``TIMESTAMP_NTZ``). Between local engines the rows are counted (one count query each)
+    and the smaller goes to the larger's engine (DuckDB's default connection, polars,
+    pandas); a DuckDB relation on a connection of its own that cannot receive the other
+    table gets both copied into one local engine, as before. Whatever is copied is in
+    the call's ledger (:attr:`~shopmetrics.audit.Audit.collected`, ``kind="moved"``).
+
+    Args:
+        a, b: The two frames.
+        what: The step, for the note and the ledger.
+        tables: The input tables ``a`` and ``b`` come from (for the ledger and the note).
 
     Returns:
-        The two frames and, when they were copied, a note saying so (for the audit).
+        The two frames and, when one was copied, a note saying which (for the audit).
     """
     if joinable(a, b):
         return a, b, None
-    logger.info(
-        "%s: tables on %s and %s copied into one local engine",
-        what,
-        a.implementation,
-        b.implementation,
-    )
+    name_a, name_b = tables[0] or "the first table", tables[1] or "the second table"
+    if _on_cluster(a) and _on_cluster(b):
+        msg = f"{what}: {name_a} and {name_b} are on two different Spark sessions"
+        raise ShopmetricsError(msg + "; read both in one session")
+    if _on_cluster(b) or (not _on_cluster(a) and _rows(b, what, name_b) > _rows(a, what, name_a)):
+        b, a, note = _move(b, a, what, (name_b, name_a))
+        return a, b, note
+    return _move(a, b, what, (name_a, name_b))
+
+
+def _move(
+    big: nw.LazyFrame[Any], small: nw.LazyFrame[Any], what: str, tables: tuple[str, str]
+) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any], str]:
+    """``small`` copied into ``big``'s engine (or both into a local one when it cannot)."""
+    src, dst = _engine_name(small), _engine_name(big)
+    eager = _materialise(small, f"{what}: {tables[1]} moved to {dst}", tables[1])
+    moved = _into(eager, big)
+    logger.info("%s: %s (%d rows) copied from %s into %s", what, tables[1], len(eager), src, dst)
+    if moved is not None:
+        note = (
+            f"{what}: {tables[1]} ({len(eager)} rows) was copied from {src} into {dst}, "
+            f"where {tables[0]} is, to be joined there"
+        )
+        return big, moved, note
     note = (
-        f"{what}: the tables were on different engines (or DuckDB connections); both were "
-        "copied into one local engine to be joined"
+        f"{what}: {tables[0]} and {tables[1]} were on different DuckDB connections; both "
+        "were copied into one local engine to be joined (pass relations of one connection)"
     )
-    return local(a), local(b), note
+    small_local = eager.lazy(backend="polars") if deps.has("polars") else None
+    if small_local is None:
+        small_local = nw.from_native(eager.to_pandas()).lazy()
+    return local(big, f"{what}: {tables[0]} copied", tables[0]), small_local, note
+
+
+def _engine_name(frame: nw.LazyFrame[Any]) -> str:
+    return str(frame.implementation).split(".")[-1].lower()

@@ -89,28 +89,34 @@ class TrafficResult(Result):
         return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high"))]
 
     def free_vs_paid(self) -> pd.DataFrame:
-        """Visitors, orders, amount and cost of free (淘内免费) vs paid (付费) traffic per period.
+        """Visitors, buyers, amount and cost of free (淘内免费) vs paid (付费) traffic per period.
 
-        ``visitors`` are distinct visitors of the free (or paid) sources, counted in the
-        engine (``meta["visitors_by_kind"]``), never the sum of the sources' unique
-        visitors: a visitor who came through two free sources counts once. Without
-        events (a traffic-source export) there is no distinct count, so no ``visitors``.
-        Orders, amount and cost add up over sources (each order's credit sums to 1).
+        Unique counts are never added across sources: ``visitors`` are distinct visitors
+        of the free (or paid) sources, counted in the engine (``meta["visitors_by_kind"]``;
+        a visitor who came through two free sources counts once); with
+        ``attribution="recorded"`` the buyers are distinct buyers too
+        (``meta["buyers_by_kind"]``); under a model they are credited orders, which add
+        up (each order's credits sum to 1). Without events (a traffic-source export) there
+        is no distinct count, so no ``visitors``. Amount and cost add up over sources.
         """
         import pandas as pd  # noqa: PLC0415 - pandas is heavy
 
         t = self.table
-        cols = [c for c in ("attributed_orders", "attributed_amount", "cost") if c in t.columns]
+        cols = [
+            c
+            for c in ("attributed_buyers", "attributed_amount", "cost")
+            if c in t.columns and not (c == "attributed_buyers" and self.meta.get("buyers_by_kind"))
+        ]
         out = t.groupby(["period", "is_paid"], sort=True)[cols].sum().reset_index()
         out["kind"] = np.where(out["is_paid"], "paid", "free")
         out = out.drop(columns=["is_paid"])[["period", "kind", *cols]]
-        distinct = self.meta.get("visitors_by_kind")
-        if distinct:
-            v = pd.DataFrame(distinct)
-            out = v.merge(out, on=["period", "kind"], how="outer")
-            out = out.sort_values(["period", "kind"], kind="stable").reset_index(drop=True)
-            return out[["period", "kind", "visitors", *cols]]
-        return out
+        for key in ("buyers_by_kind", "visitors_by_kind"):
+            if self.meta.get(key):
+                out = pd.DataFrame(self.meta[key]).merge(out, on=["period", "kind"], how="outer")
+        first = [c for c in ("visitors", "attributed_buyers") if c in out.columns]
+        rest = [c for c in out.columns if c not in ("period", "kind", *first)]
+        out = out.sort_values(["period", "kind"], kind="stable").reset_index(drop=True)
+        return out[["period", "kind", *first, *rest]]
 
     def paid_vs_free_line(self) -> str:
         """One report line: did paid traffic grow while free traffic fell (last two periods)?"""
@@ -221,10 +227,22 @@ def traffic_sources(
     keys = [*by, "period"]
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
     ev = engine.load(events, "events", columns, tz) if events is not None else None
+    buyers_by_kind = None
     if orders is not None:
         att = _attributed(
-            ev, orders, by, freq, attribution, window_days, (t0, t1), tz, columns, margin
+            ev,
+            orders,
+            by,
+            freq,
+            attribution,
+            window_days,
+            (t0, t1),
+            tz,
+            columns,
+            margin,
+            paid_names,
         )
+        buyers_by_kind = att.buyers_by_kind
         flags += att.flags
         excluded += att.excluded
         rows_in.update(att.rows_in)
@@ -258,6 +276,7 @@ def traffic_sources(
         "paid_sources": sorted(paid_names),
         "advice": ratios.ADVICE_INTERVAL if "advice" in table.columns else None,
         "visitors_by_kind": _visitors_by_kind(ev, paid_names, freq, t0, t1),
+        "buyers_by_kind": buyers_by_kind,
     }
     notes = (*base.audit.notes, *notes_extra, _SHARE_NOTE)
     audit = Audit(rows_in, tuple(excluded), tuple(dict.fromkeys(notes)))
@@ -478,6 +497,7 @@ class _Attributed:
     excluded: list[Exclusion]
     rows_in: dict[str, int]
     notes: list[str]
+    buyers_by_kind: list[dict[str, Any]] | None = None
 
 
 _KEY = "_sm_touch_key"
@@ -495,6 +515,7 @@ def _attributed(
     tz: str | None,
     columns: Mapping[str, str] | None,
     margin: float | Mapping[str, float] | None,
+    paid: frozenset[str],
 ) -> _Attributed:
     """Paid orders credited to sources (and campaign / keyword) per period of payment."""
     od = engine.load(orders, "orders", columns, tz)
@@ -509,12 +530,20 @@ def _attributed(
     profit, profit_note = spend_q.line_profit(od, margin)
     flags: list[Flag] = []
     notes = [profit_note] if profit_note else []
+    buyers: list[dict[str, Any]] | None = None
     if model == "recorded":
         missing = [c for c in by if not od.has(c)]
         if missing:
             msg = f"orders: attribution='recorded' needs column(s) {missing} in orders"
             raise SchemaError(msg)
         out = spend_q.recorded_credit(frame, by, freq, profit)
+        distinct = spend_q.buyers_by_kind(frame, paid, freq)
+        buyers = [
+            {"period": str(p), "kind": str(k), "attributed_buyers": int(b)}
+            for p, k, b in zip(
+                distinct["period"], distinct["kind"], distinct["attributed_buyers"], strict=True
+            )
+        ]
     else:
         if ev is None:
             msg = (
@@ -528,7 +557,7 @@ def _attributed(
         notes.append(_SINGLE_RUN_NOTE)
     out = _nulls_as_nan(out, by)
     out["period"] = [engine.period_label(int(k), freq) for k in out[PERIOD]]
-    return _Attributed(out.drop(columns=[PERIOD]), flags, excluded, rows, notes)
+    return _Attributed(out.drop(columns=[PERIOD]), flags, excluded, rows, notes, buyers)
 
 
 _SINGLE_RUN_NOTE = (

@@ -285,8 +285,9 @@ def journeys_from_tables(
     ef, of = _join_ready(ev.frame, od.frame)
     window = dt.timedelta(days=window_days)
     is_touch = nw.col("event").is_in(list(touch_events)).fill_null(value=False)
-    # a touch without a campaign / keyword is an organic touch: its own channel, kept
-    ev_bad = _any_null("ts", "visitor_id", *([channel] if channel == "source" else []))
+    # a touch with a source but no campaign / keyword is an organic touch: its own channel
+    organic = channel != "source" and ev.has("source")
+    ev_bad = _any_null("ts", "visitor_id", "source" if organic else channel)
     od_bad = _any_null("order_id", "buyer_id", "created_at")
     ec, oc = _audit_counts(ef, of, is_touch, ev_bad, od_bad)
 
@@ -295,14 +296,21 @@ def journeys_from_tables(
     if ef.collect_schema()["visitor_id"] != of.collect_schema()["buyer_id"]:
         vid, bid = vid.cast(nw.String()), bid.cast(nw.String())
 
-    touches = _touches(ef.filter(is_touch & ~ev_bad), vid, channel, by_session)
+    touches = _touches(ef.filter(is_touch & ~ev_bad), vid, channel, by_session, organic=organic)
     conv = _conversions(of.filter(~od_bad), bid)
     joined = _in_window(touches, conv, window)
     rows = collect(joined, "attribution:touches")
     unmatched = _unmatched(conv, joined)
     touches_df, values, buyers, order_ids = _touch_table(rows)
     total_value = float(values.sum()) + unmatched.value
-    excluded, notes = _tables_audit(ev, ec, oc, channel, touch_events, by_session, window_days)
+    excluded, notes = _tables_audit(
+        ev, ec, oc, "source" if organic else channel, touch_events, by_session, window_days
+    )
+    if organic:
+        notes.append(
+            f"touches with a source but no {channel}: the organic channel "
+            f"{no_channel(channel)!r}, kept (the last touch may be organic)"
+        )
     window_gap: dict[str, Any] | None = None
     if unmatched.orders:
         excluded.append(
@@ -528,13 +536,7 @@ def _tables_audit(
     notes = [
         (
             f"touches: {kind}"
-            f" of types {list(touch_events)} with a {channel!r}"
-            + (
-                ""
-                if channel == "source"
-                else f" (none: the organic channel {no_channel(channel)!r})"
-            )
-            + ", by the buyer "
+            f" of types {list(touch_events)} with a {channel!r}, by the buyer "
             f"(visitor_id = buyer_id), in the {window_days:g} days up to the order and "
             "after the buyer's previous order"
         ),
@@ -544,9 +546,7 @@ def _tables_audit(
         excluded.append(
             Exclusion(
                 "events",
-                f"null ts, visitor_id or {channel}"
-                if channel == "source"
-                else "null ts or visitor_id",
+                f"null ts, visitor_id or {channel}",
                 int(ec["bad_touch_rows"]),
                 "touch events that cannot be placed in a journey",
             )
@@ -569,15 +569,16 @@ def _tables_audit(
 
 
 def _touches(
-    frame: nw.LazyFrame[Any], vid: nw.Expr, channel: str, by_session: bool
+    frame: nw.LazyFrame[Any], vid: nw.Expr, channel: str, by_session: bool, *, organic: bool
 ) -> nw.LazyFrame[Any]:
-    """One row per touch: ``(visitor, ts, channel)``, de-duplicated.
+    """One row per touch: ``(visitor, ts, channel)``, de-duplicated; with ``organic``, a
+    null channel is the organic channel :func:`no_channel`.
 
     With sessions, a touch is a ``(visitor, session, channel)`` at its first event; events
     without a session id are touches on their own.
     """
     ch = nw.col(channel).cast(nw.String())
-    if channel != "source":
+    if organic:
         ch = ch.fill_null(no_channel(channel))
     cols = [vid.alias(_VID), nw.col("ts").alias(_TS), ch.alias(_CH)]
     if not by_session:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "KIND",
     "SPEND_MOMENTS",
+    "buyers_by_kind",
     "line_profit",
     "load_spend",
     "order_facts",
@@ -283,3 +284,23 @@ def cost_cover(frame: nw.LazyFrame[Any]) -> tuple[int, float | None]:
     missing = int(tot["missing"].iloc[0] or 0)
     a = float(tot["a"].iloc[0] or 0.0)
     return missing, ((a - float(tot["c"].iloc[0] or 0.0)) / a if a else None)
+
+
+def buyers_by_kind(frame: nw.LazyFrame[Any], paid: frozenset[str], freq: Freq) -> pd.DataFrame:
+    """Distinct buyers of the paid orders in ``frame`` whose recorded ``source`` is paid,
+    and of those whose source is free, per period of payment (``period`` label, ``kind``,
+    ``attributed_buyers``): a buyer of two free sources counts once."""
+    kind = (
+        nw.when(nw.col("source").cast(nw.String()).is_in(sorted(paid)))
+        .then(nw.lit("paid"))
+        .otherwise(nw.lit("free"))
+    )
+    out = tables.collect(
+        frame.filter(~nw.col("source").is_null())
+        .with_columns(kind.alias(KIND), periods.period_key("paid_at", freq).alias(PERIOD))
+        .group_by(KIND, PERIOD)
+        .agg(nw.col("buyer_id").n_unique().alias("attributed_buyers")),
+        "traffic:buyers_by_kind",
+    )
+    out["period"] = [periods.period_label(int(k), freq) for k in out[PERIOD]]
+    return out.rename(columns={KIND: "kind"}).drop(columns=[PERIOD])

@@ -227,6 +227,10 @@ def test_roas_by_keyword_agrees_with_a_hand_computation(small: sm.datasets.Store
     for key in cost.index:
         assert got.loc[key, "attributed_amount"] == pytest.approx(amount.get(key, 0.0)), key
         assert got.loc[key, "roas"] == pytest.approx(amount.get(key, 0.0) / cost[key]), key
+    # a real interval at keyword level wherever a keyword has buyers
+    sold = t[(t["cost"] > 0) & (t["attributed_buyers"] > 0)]
+    assert (sold["roas_ci_low"] < sold["roas"]).all()
+    assert (sold["roas"] < sold["roas_ci_high"]).all()
     # organic search keywords are credited too, with no cost
     organic = amount[amount.index.get_level_values("source") == "search"]
     for key, value in organic.items():

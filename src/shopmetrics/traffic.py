@@ -249,7 +249,9 @@ def traffic_sources(
         notes_extra += att.notes
         table = _with_attributed(table.merge(att.table, on=keys, how="outer"))
     elif traffic is not None and "paid_amount" in table.columns:
-        table = _with_attributed(_export_attributed(table, margin))
+        table = _with_attributed(
+            _export_attributed(table, None if isinstance(margin, Mapping) else margin)
+        )
         table["attributed_amount_sq"] = np.nan  # no buyer's amounts: no ROAS interval
         notes_extra.append(_EXPORT_SALES_NOTE)
     if spend is not None:
@@ -525,8 +527,8 @@ def _attributed(
     od, rows, excluded = paid_orders.usable(od, by, nulls=())  # an order without a source is kept
     frame = paid_orders.paid_between(od, *bounds)
     if margin is None and od.has("cost"):
-        missing, store = spend_q.cost_cover(frame)
-        margin = store if missing and store is not None else None
+        no_cost, store = spend_q.cost_cover(frame)
+        margin = store if no_cost and store is not None else None
     profit, profit_note = spend_q.line_profit(od, margin)
     flags: list[Flag] = []
     notes = [profit_note] if profit_note else []
@@ -602,10 +604,12 @@ def _credit_by_period(
     """Credited orders, amount (and profit) per group and period of payment, with the
     per-buyer aggregates of the intervals (Σ over buyers of each buyer's credited orders²,
     amount², profit²)."""
+    import pandas as pd  # noqa: PLC0415 - pandas is heavy
+
     df = credit.merge(facts, on="order_id", how="left")
     split = df["channel"].astype(str).str.split(_SEP, expand=True, regex=False)
     for i, c in enumerate(by):
-        col = split[i] if i in split.columns else ""
+        col = split[i] if i in split.columns else pd.Series("", index=df.index)
         df[c] = col.where(col != "", np.nan) if i else col
     df["amt"] = df["credit"] * df["value"]
     if has_profit:

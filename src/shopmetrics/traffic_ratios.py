@@ -20,6 +20,7 @@ from shopmetrics.stats import intervals, shrinkage
 from shopmetrics.stats.mean_shrinkage import dl_tau2
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
     import pandas as pd
 
 __all__ = [
@@ -150,14 +151,14 @@ def advice(table: pd.DataFrame, min_clicks: int, by: list[str]) -> pd.DataFrame:
     compare with. The ratio and its interval are the columns ``roas_vs_rest``,
     ``roas_vs_rest_ci_low`` and ``roas_vs_rest_ci_high``.
     """
-    clicks = table.get("spend_clicks", table.get("clicks"))
+    clicks_col = table.get("spend_clicks", table.get("clicks"))
     n = len(table)
     advice = np.full(n, "", dtype=object)
     ratio, low, high = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
-    if clicks is None:
+    if clicks_col is None:
         table["advice"] = advice
         return table
-    clicks = clicks.fillna(0).to_numpy(float)
+    clicks = clicks_col.fillna(0).to_numpy(float)
     if len(by) > 1:
         table = _ctr_shrunk(table)
     visitors = table["visitors"] if "visitors" in table.columns else np.nan
@@ -240,7 +241,12 @@ def shrunk_roas(table: pd.DataFrame) -> pd.DataFrame:
     n_all = (base if base is not None else table["cost"] * np.nan).to_numpy(float)
     if "spend_clicks" in table.columns:
         n_all = np.where(np.isfinite(n_all), n_all, table["spend_clicks"].to_numpy(float))
-    for idx in table.groupby(["source", "period"], sort=True).indices.values():
+    positions: list[npt.NDArray[np.intp]] = [
+        np.asarray(v, dtype=np.intp)
+        for v in table.groupby(["source", "period"], sort=True).indices.values()
+    ]
+    shrunk_col, rank_col = table.columns.get_loc("roas_shrunk"), table.columns.get_loc("roas_rank")
+    for idx in positions:
         rows = idx[(table["cost"].to_numpy(float)[idx] > 0) & (n_all[idx] > 0)]
         if not len(rows):
             continue
@@ -256,9 +262,9 @@ def shrunk_roas(table: pd.DataFrame) -> pd.DataFrame:
                 mu = a.sum() / c.sum()
                 b = v / (v + dl_tau2(y, v))
                 shrunk = mu + (1 - b) * (y - mu)
-        table.iloc[rows, table.columns.get_loc("roas_shrunk")] = shrunk
+        table.iloc[rows, shrunk_col] = shrunk  # type: ignore[index]
         order = np.lexsort((np.arange(len(rows)), -shrunk))
         ranks = np.empty(len(rows))
         ranks[order] = np.arange(1, len(rows) + 1)
-        table.iloc[rows, table.columns.get_loc("roas_rank")] = ranks
+        table.iloc[rows, rank_col] = ranks  # type: ignore[index]
     return table

@@ -136,12 +136,11 @@ def line_profit(
     """
     amount = nw.col("amount").cast(nw.Float64())
     per_product = isinstance(margin, Mapping)
-    fallback: nw.Expr | None = (
-        amount * float(margin) if margin is not None and not per_product else None
-    )
-    if per_product and orders.has("product_id"):
+    store = None if margin is None or isinstance(margin, Mapping) else float(margin)
+    fallback: nw.Expr | None = amount * store if store is not None else None
+    if isinstance(margin, Mapping) and orders.has("product_id"):
         by_value: dict[float, list[str]] = {}
-        for product, m in sorted(dict(margin).items()):  # type: ignore[arg-type]
+        for product, m in sorted(margin.items()):
             by_value.setdefault(float(m), []).append(str(product))
         chain: Any = nw.lit(None, dtype=nw.Float64())
         for m, products in sorted(by_value.items()):
@@ -159,8 +158,8 @@ def line_profit(
         parts.append("the orders' own cost (amount - cost) where a line has one")
     if per_product:
         parts.append("the product's margin from margin={product: fraction}")
-    elif margin is not None:
-        parts.append(f"the store-wide margin {float(margin):.1%} (fallback)")
+    elif store is not None:
+        parts.append(f"the store-wide margin {store:.1%} (fallback)")
     if expr is None:
         return None, ""
     return expr, "gross profit from " + ", else ".join(parts)

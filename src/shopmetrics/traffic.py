@@ -265,6 +265,7 @@ def traffic_sources(
     table["is_paid"] = table["source"].astype(str).isin(paid_names)
     if "roas" in table.columns:
         table = ratios.advice(table, min_clicks, by)
+        notes_extra.append(ratios.ADVICE_INTERVAL)
         if len(by) > 1:
             table = ratios.shrunk_roas(table)
     hidden = [c for c in table.columns if c.endswith("_sq") or c.startswith(spend_q.SPEND_MOMENTS)]

@@ -123,13 +123,13 @@ def cost_per_ci(table: pd.DataFrame, which: str) -> tuple[Any, Any, Any]:
 
 
 ADVICE_INTERVAL = (
-    "advice: ROAS of each paid source (by source) or plan (by campaign / keyword, within its "
-    "source) over the ROAS of the others of its group, 95% interval by the delta method on "
-    "the log scale (per-visitor aggregates, cost fixed), Bonferroni-adjusted over the k rows "
-    "compared (z at 1 - 0.05 / 2k): raise when the interval is above 1, cut when below, "
-    "hold otherwise; too few clicks under min_clicks"
+    "advice: the ROAS of each paid source (by source) or plan (by campaign / keyword, within "
+    "its source) over the pooled ROAS of the others of its group (roas_vs_rest), its interval "
+    "by the delta method on the log scale (per-visitor aggregates, cost fixed) at 1 - 0.05 / k "
+    "for the k rows compared (Bonferroni: 95% for the group); raise when the interval is "
+    "above 1, cut when below, hold otherwise; too few clicks under min_clicks"
 )
-"""What :func:`_advice` compares: the interval the advice is based on (``meta["advice"]``)."""
+"""What :func:`advice` compares: the interval the advice is based on (``meta["advice"]``)."""
 
 ADVICE_ALPHA = 0.05
 """Error rate of the advice per group of rows compared (Bonferroni over the group)."""

@@ -408,3 +408,22 @@ def test_modelled_profit_is_the_credited_orders_own(small: sm.datasets.Store) ->
     got = t.set_index("source")["attributed_profit"]
     for src, v in want.items():
         assert got[src] == pytest.approx(v)
+
+
+def test_touches_without_a_campaign_of_a_source_that_has_some(small: sm.datasets.Store) -> None:
+    """Part of paid search's events lose their campaign: those touches keep their orders
+    for (paid_search, no campaign), and the audit says that row has no unique visitors."""
+    events = small.events.copy()
+    lost = (events["source"] == "paid_search") & (events["visitor_id"].str[-1] == "7")
+    events.loc[lost, "campaign"] = None
+    res = sm.traffic_sources(events, small.orders, small.spend, by=["source", "campaign"])
+    t = res.to_pandas()
+    whole = sm.traffic_sources(events, small.orders, small.spend).to_pandas().set_index("source")
+    ps = t[t["source"] == "paid_search"]
+    loose = ps[ps["campaign"].isna()]
+    assert len(loose) == 1
+    assert loose["attributed_orders"].iloc[0] > 0
+    assert ps["attributed_orders"].sum() == pytest.approx(
+        whole.loc["paid_search", "attributed_orders"]
+    )
+    assert any("no visitors of their own" in n and "paid_search" in n for n in res.audit.notes)

@@ -262,6 +262,8 @@ def traffic_sources(
         flags += roas_named_roi(sp, t0, t1)
         table = _with_cost_ratios(table.merge(_nulls_as_nan(sums.table, by), on=keys, how="outer"))
         flags += spend_flags(table, paid_names)
+    if len(by) > 1 and "visitors" in table.columns:
+        notes_extra += _unsplit_note(table, by)
     table["is_paid"] = table["source"].astype(str).isin(paid_names)
     if "roas" in table.columns:
         table = ratios.advice(table, min_clicks, by)
@@ -286,6 +288,22 @@ def traffic_sources(
     audit = engine.with_reads(audit, sp if spend is not None else None)
     table = table.sort_values(keys, kind="stable").reset_index(drop=True)
     return TrafficResult(table, sort_flags(flags), audit, base.definition, meta)
+
+
+def _unsplit_note(table: pd.DataFrame, by: list[str]) -> list[str]:
+    """A note on rows of touches without a campaign / keyword of a source that has some:
+    their orders and cost are there, their unique visitors are not (uniques cannot be
+    split off the source's)."""
+    loose = table[table[by[1:]].isna().any(axis=1) & table["visitors"].isna()]
+    if not len(loose):
+        return []
+    names = ", ".join(sorted({str(s) for s in loose["source"]}))
+    note = (
+        f"{len(loose)} rows ({names}): orders or cost of touches without {' / '.join(by[1:])} "
+        "of a source that has some; no visitors of their own (unique visitors cannot be "
+        "split off the source's)"
+    )
+    return [note]
 
 
 def _visitors_by_kind(

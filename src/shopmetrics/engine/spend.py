@@ -171,7 +171,10 @@ def order_facts(frame: nw.LazyFrame[Any], freq: Freq, profit: nw.Expr | None) ->
     the orders, whatever the events."""
     aggs = [nw.col(PERIOD).min()]
     if profit is not None:
-        aggs += [nw.col("_profit").sum(), nw.col("_profit").is_null().sum().alias("_unknown")]
+        aggs += [
+            nw.col("_profit").sum(),
+            nw.col("_profit").is_null().cast(nw.Int64()).sum().alias("_unknown"),
+        ]
     cols = [periods.period_key("paid_at", freq).alias(PERIOD)]
     if profit is not None:
         cols.append(profit.alias("_profit"))

@@ -40,7 +40,7 @@ LAYERS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (3, ("shopmetrics.engine",)),
     (4, ("shopmetrics.results", "shopmetrics.activity_table")),
     (5, ("shopmetrics.flags.",)),
-    (6, ("shopmetrics.funnel", "shopmetrics.dsr", "shopmetrics.traffic",
+    (6, ("shopmetrics.funnel", "shopmetrics.dsr", "shopmetrics.traffic", "shopmetrics.traffic_ratios",
          "shopmetrics.visitor_value", "shopmetrics.attribution", "shopmetrics.clv",
          "shopmetrics.compare", "shopmetrics.ab", "shopmetrics.anomaly",
          "shopmetrics.validation", "shopmetrics.dsr_tables", "shopmetrics.peers",

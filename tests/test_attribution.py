@@ -711,3 +711,50 @@ def test_demo_store_against_a_pandas_reimplementation(small_store: sm.datasets.S
     cmp = res.compare().to_pandas()
     for m in MODELS:
         assert cmp[m].sum() == pytest.approx(res.meta["total_conversions"])
+
+
+def test_campaign_channel_keeps_organic_touches() -> None:
+    """A buyer clicks a paid campaign, then comes back through organic search and buys:
+    under last click the order is the organic touch's, not the campaign's (issue 19)."""
+    ts = pd.Timestamp("2026-10-05 10:00")
+    events = pd.DataFrame(
+        {
+            "ts": [ts, ts + pd.Timedelta(hours=2), ts, ts + pd.Timedelta(hours=1)],
+            "visitor_id": ["u1", "u1", "u2", "u2"],
+            "event": ["click", "visit", "visit", "click"],
+            "source": ["paid_search", "search", "search", "paid_search"],
+            "campaign": ["ztc_brand", None, None, "ztc_brand"],
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": ["o1", "o2"],
+            "buyer_id": ["u1", "u2"],
+            "created_at": [ts + pd.Timedelta(hours=3)] * 2,
+            "amount": [30.0, 50.0],
+        }
+    )
+    res = sm.attribute(events=events, orders=orders, channel="campaign")
+    assert _by_channel(res) == _approx({"(no campaign)": 1.0, "ztc_brand": 1.0})
+    value = res.to_pandas().set_index("channel")["value"]
+    assert value.to_dict() == _approx({"(no campaign)": 30.0, "ztc_brand": 50.0})
+    assert not res.audit.excluded  # the organic touches are kept, not excluded
+    linear = _by_channel(
+        sm.attribute(events=events, orders=orders, channel="campaign", model="linear")
+    )
+    assert linear == _approx({"(no campaign)": 1.0, "ztc_brand": 1.0})
+
+
+def test_campaign_credit_matches_the_true_last_touch(small_store: sm.datasets.Store) -> None:
+    """On the demo store, campaigns are credited exactly the orders whose last touch came
+    through a paid source (every paid touch has a campaign, no organic one has): the
+    truth read by source."""
+    events, orders = small_store.events, small_store.orders
+    assert events.loc[events["source"].isin(["paid_search", "display"]), "campaign"].notna().all()
+    assert events.loc[~events["source"].isin(["paid_search", "display"]), "campaign"].isna().all()
+    by_source = _by_channel(sm.attribute(events=events, orders=orders))
+    by_campaign = _by_channel(sm.attribute(events=events, orders=orders, channel="campaign"))
+    paid = by_source.get("paid_search", 0.0) + by_source.get("display", 0.0)
+    campaigns = sum(v for k, v in by_campaign.items() if k != "(no campaign)")
+    assert campaigns == pytest.approx(paid)
+    assert by_campaign["(no campaign)"] == pytest.approx(sum(by_source.values()) - paid)

@@ -152,6 +152,51 @@ class AttributionResult(Result):
         )
         return _compare(self.journeys, models, what, params)
 
+    def order_credits(self) -> pd.DataFrame:
+        """One row per attributed order and channel it credits: ``order_id``, ``buyer_id``,
+        ``channel``, ``credit`` (the order's share given to the channel; an order's credits
+        sum to 1) and ``value`` (the order's value).
+
+        Bounded by orders, not events: at most one row per order and channel of its
+        journey (for ``markov``, per order and channel of the chain, each with the
+        channel's share of all conversions: the removal effects are one figure for all
+        journeys). Empty without journeys built from events + orders.
+        """
+        import pandas as pd  # noqa: PLC0415 - pandas is heavy
+
+        j = self.journeys
+        cols = ["order_id", "buyer_id", "channel", "credit", "value"]
+        if j is None or j.order_ids is None or j.buyers is None or not len(j.touches):
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+        names, codes = j.channel_codes()
+        values = j.amounts if j.amounts is not None else np.zeros(len(j.conversions))
+        if self.model == "markov":
+            share = self.table.set_index("channel")["share"].reindex(names).fillna(0.0)
+            jid = np.repeat(np.arange(len(j.conversions)), len(names))
+            code = np.tile(np.arange(len(names)), len(j.conversions))
+            credit = np.tile(share.to_numpy(np.float64), len(j.conversions))
+        else:
+            params = _Params(
+                float(self.meta["window_days"]),
+                float(self.meta["half_life_days"]),
+                check_weights(self.meta["weights"]),
+                int(self.meta["order"]),
+            )
+            cr = credits(j.touches, self.model, params.half_life_days, params.weights)
+            cell = j.touches["journey"].to_numpy(np.int64) * len(names) + codes
+            cells, inverse = np.unique(cell, return_inverse=True)
+            credit = np.bincount(inverse.ravel(), weights=cr)
+            jid, code = cells // len(names), cells % len(names)
+        return pd.DataFrame(
+            {
+                "order_id": j.order_ids[jid],
+                "buyer_id": j.buyers[jid],
+                "channel": np.asarray(names, dtype=object)[code],
+                "credit": credit,
+                "value": values[jid],
+            }
+        )
+
     def buyer_value_sq(self) -> dict[str, float]:
         """Per channel, the sum over buyers of the square of the value credited to each
         buyer: the ``Σy²`` of a per-buyer aggregate, for intervals of attributed value (the

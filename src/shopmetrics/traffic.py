@@ -23,8 +23,10 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics import engine
-from shopmetrics.attribution import attribute
-from shopmetrics.engine import PERIOD, Freq, paid_orders
+from shopmetrics import traffic_ratios as ratios
+from shopmetrics.attribution import attribute_tables
+from shopmetrics.engine import PERIOD, Freq, Table, paid_orders
+from shopmetrics.engine import spend as spend_q
 from shopmetrics.engine.periods import parse_bound
 from shopmetrics.engine.spend import load_spend, sum_spend
 from shopmetrics.errors import DefinitionError, SchemaError
@@ -34,7 +36,7 @@ from shopmetrics.flags.spend import SALES_NAMES as SALES_NAMES  # noqa: PLC0414 
 from shopmetrics.flags.spend import roas_named_roi, spend_flags
 from shopmetrics.funnel import FunnelResult, funnel
 from shopmetrics.results import Audit, Exclusion, Result
-from shopmetrics.stats import intervals, shrinkage
+from shopmetrics.stats import intervals
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,16 +89,34 @@ class TrafficResult(Result):
         return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high"))]
 
     def free_vs_paid(self) -> pd.DataFrame:
-        """Visitors, buyers, amount and cost of free (淘内免费) vs paid (付费) traffic per period."""
+        """Visitors, buyers, amount and cost of free (淘内免费) vs paid (付费) traffic per period.
+
+        Unique counts are never added across sources: ``visitors`` are distinct visitors
+        of the free (or paid) sources, counted in the engine (``meta["visitors_by_kind"]``;
+        a visitor who came through two free sources counts once); with
+        ``attribution="recorded"`` the buyers are distinct buyers too
+        (``meta["buyers_by_kind"]``); under a model they are credited orders, which add
+        up (each order's credits sum to 1). Without events (a traffic-source export) there
+        is no distinct count, so no ``visitors``. Amount and cost add up over sources.
+        """
+        import pandas as pd  # noqa: PLC0415 - pandas is heavy
+
         t = self.table
         cols = [
             c
-            for c in ("visitors", "attributed_buyers", "attributed_amount", "cost")
-            if c in t.columns
+            for c in ("attributed_buyers", "attributed_amount", "cost")
+            if c in t.columns and not (c == "attributed_buyers" and self.meta.get("buyers_by_kind"))
         ]
         out = t.groupby(["period", "is_paid"], sort=True)[cols].sum().reset_index()
         out["kind"] = np.where(out["is_paid"], "paid", "free")
-        return out.drop(columns=["is_paid"])[["period", "kind", *cols]]
+        out = out.drop(columns=["is_paid"])[["period", "kind", *cols]]
+        for key in ("buyers_by_kind", "visitors_by_kind"):
+            if self.meta.get(key):
+                out = pd.DataFrame(self.meta[key]).merge(out, on=["period", "kind"], how="outer")
+        first = [c for c in ("visitors", "attributed_buyers") if c in out.columns]
+        rest = [c for c in out.columns if c not in ("period", "kind", *first)]
+        out = out.sort_values(["period", "kind"], kind="stable").reset_index(drop=True)
+        return out[["period", "kind", *first, *rest]]
 
     def paid_vs_free_line(self) -> str:
         """One report line: did paid traffic grow while free traffic fell (last two periods)?"""
@@ -135,7 +155,7 @@ def traffic_sources(
     freq: Freq = None,
     attribution: str = "last_click",
     window_days: int = 7,
-    margin: float | None = None,
+    margin: float | Mapping[str, float] | None = None,
     columns: Mapping[str, str] | None = None,
     *,
     start: Any = None,
@@ -157,33 +177,45 @@ def traffic_sources(
             clicks optional).
         traffic: A daily export instead of ``events``.
         by: Grouping; must start with ``"source"``; add ``"campaign"``, ``"keyword"``.
+            Orders are credited to the campaign / keyword of the touch the model picks
+            (a touch without one, e.g. an organic search visit, to its source with an
+            empty campaign); a source whose events carry no campaign / keyword has one
+            row with its own totals (visitors, buyers, cost), the campaign / keyword empty.
         freq: ``None``, ``"D"``, ``"W"`` or ``"M"``.
         attribution: ``"recorded"`` (the ``source`` column of ``orders``, as the back-end
             attributed it), or a model of :func:`shopmetrics.attribution.attribute`:
             ``"last_click"`` (default), ``"first_click"``, ``"linear"``, ``"time_decay"``,
             ``"position_based"``, ``"markov"``.
         window_days: Attribution window.
-        margin: Gross margin as a fraction of sales, for ``roi``; or use the orders'
-            ``cost`` column.
+        margin: For ``roi``: a store-wide gross margin (fraction of sales), or a
+            ``{product_id: margin}`` mapping. A line's own ``cost`` (orders' ``cost``
+            column) comes first; the store-wide figure is the fallback (stated in the
+            audit).
         columns: ``{their_name: canonical_name}`` for every table.
         start: First instant included.
         end: First instant excluded.
         tz: Store time zone.
         paid_sources: Source names that are paid traffic (default :data:`PAID_SOURCES`).
-        min_clicks: Campaigns / keywords with fewer clicks get no advice.
+        min_clicks: Sources / campaigns / keywords with fewer clicks get no advice.
         detect: Run the funnel's misleading-data detectors on the input (``.flags``).
 
     Returns:
-        A :class:`TrafficResult`.
+        A :class:`TrafficResult`. ``meta["advice"]`` names the interval the advice used.
+
+    What is collected: the funnel's counts (groups × periods), the spend sums, and for an
+    attribution model one attribution pass over all periods (whatever ``freq``): the
+    in-window touches of the paid orders and one row per paid order (its payment period
+    and profit), so one row per order × touch at most — bounded by the orders, not the
+    events (the audit says so).
 
     References:
-        Metric dictionary, "Paid traffic and ROI". The ROAS interval is the delta method
-        on per-visitor aggregates (:func:`shopmetrics.stats.intervals.total_over_fixed_ci`):
-        the attributed amount is a sum over the source's visitors (each visitor's
-        attributed paid amount, 0 for non-buyers), ``Var = n s²`` from the visitors ``n``,
-        Σ amount and Σ amount² over buyers; cost fixed (the spend report's), so
-        ``Var(ROAS) = Var(amount) / cost²``. Assumes buyers independent; rows without
-        visitors use the ``n → ∞`` limit Σ amount² (compound Poisson).
+        Metric dictionary, "Paid traffic and ROI". Intervals (each in its function's
+        docstring): ROAS and ROI, the delta method on per-visitor aggregates, log scale
+        (:func:`shopmetrics.stats.intervals.total_over_fixed_ci`, cost fixed); CPA, the
+        same interval of buyers / cost, inverted; CPC and CPM, the delta method for a
+        ratio of sums over the spend report's rows (:func:`shopmetrics.traffic_ratios.cost_per_ci`). Assumes
+        buyers independent; rows without visitors use the ``n → ∞`` limit Σ amount²
+        (compound Poisson).
     """
     by = [by] if isinstance(by, str) else list(by)
     _check_options(by, attribution)
@@ -194,43 +226,107 @@ def traffic_sources(
     notes_extra: list[str] = []
     keys = [*by, "period"]
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
+    ev = engine.load(events, "events", columns, tz) if events is not None else None
+    buyers_by_kind = None
     if orders is not None:
-        att, att_flags, att_ex, att_rows = _attributed(
-            events, orders, by, freq, attribution, window_days, t0, t1, tz, columns, margin
+        att = _attributed(
+            ev,
+            orders,
+            by,
+            freq,
+            attribution,
+            window_days,
+            (t0, t1),
+            tz,
+            columns,
+            margin,
+            paid_names,
         )
-        flags += att_flags
-        excluded += att_ex
-        rows_in.update(att_rows)
-        table = _with_attributed(table.merge(att, on=keys, how="outer"))
+        buyers_by_kind = att.buyers_by_kind
+        flags += att.flags
+        excluded += att.excluded
+        rows_in.update(att.rows_in)
+        notes_extra += att.notes
+        table = _with_attributed(table.merge(att.table, on=keys, how="outer"))
     elif traffic is not None and "paid_amount" in table.columns:
-        table = _with_attributed(_export_attributed(table, margin))
+        table = _with_attributed(
+            _export_attributed(table, None if isinstance(margin, Mapping) else margin)
+        )
         table["attributed_amount_sq"] = np.nan  # no buyer's amounts: no ROAS interval
         notes_extra.append(_EXPORT_SALES_NOTE)
     if spend is not None:
         sp = load_spend(spend, by, columns, tz)
-        sums = sum_spend(sp, by, freq, t0, t1)
+        sums = sum_spend(sp, by, freq, t0, t1, moments=True)
         excluded += sums.excluded
         rows_in.update(sums.rows_in)
         flags += roas_named_roi(sp, t0, t1)
-        table = _with_cost_ratios(table.merge(sums.table, on=keys, how="outer"))
+        table = _with_cost_ratios(table.merge(_nulls_as_nan(sums.table, by), on=keys, how="outer"))
         flags += spend_flags(table, paid_names)
+    if len(by) > 1 and "visitors" in table.columns:
+        notes_extra += _unsplit_note(table, by)
     table["is_paid"] = table["source"].astype(str).isin(paid_names)
-    if "roas" in table.columns and len(by) > 1:
-        table = _advice(table, min_clicks)
-    table = table.drop(columns=[c for c in table.columns if c.endswith("_sq")])
+    if "roas" in table.columns:
+        table = ratios.advice(table, min_clicks, by)
+        notes_extra.append(ratios.ADVICE_INTERVAL)
+        if len(by) > 1:
+            table = ratios.shrunk_roas(table)
+    hidden = [c for c in table.columns if c.endswith("_sq") or c.startswith(spend_q.SPEND_MOMENTS)]
+    table = table.drop(columns=hidden)
     meta = {
         **base.meta,
         "attribution": attribution,
         "window_days": window_days,
-        "margin": margin,
+        "margin": dict(margin) if isinstance(margin, Mapping) else margin,
         "dedup_visitors": {str(k): int(v) for k, v in dedup.items()},
         "paid_sources": sorted(paid_names),
+        "advice": ratios.ADVICE_INTERVAL if "advice" in table.columns else None,
+        "visitors_by_kind": _visitors_by_kind(ev, paid_names, freq, t0, t1),
+        "buyers_by_kind": buyers_by_kind,
     }
     notes = (*base.audit.notes, *notes_extra, _SHARE_NOTE)
     audit = Audit(rows_in, tuple(excluded), tuple(dict.fromkeys(notes)))
     audit = engine.with_reads(audit, sp if spend is not None else None)
     table = table.sort_values(keys, kind="stable").reset_index(drop=True)
     return TrafficResult(table, sort_flags(flags), audit, base.definition, meta)
+
+
+def _unsplit_note(table: pd.DataFrame, by: list[str]) -> list[str]:
+    """A note on rows of touches without a campaign / keyword of a source that has some:
+    their orders and cost are there, their unique visitors are not (uniques cannot be
+    split off the source's)."""
+    loose = table[table[by[1:]].isna().any(axis=1) & table["visitors"].isna()]
+    if not len(loose):
+        return []
+    names = ", ".join(sorted({str(s) for s in loose["source"]}))
+    note = (
+        f"{len(loose)} rows ({names}): orders or cost of touches without {' / '.join(by[1:])} "
+        "of a source that has some; no visitors of their own (unique visitors cannot be "
+        "split off the source's)"
+    )
+    return [note]
+
+
+def _visitors_by_kind(
+    ev: Table | None, paid: frozenset[str], freq: Freq, t0: Any, t1: Any
+) -> list[dict[str, Any]] | None:
+    """Distinct visitors of free and of paid sources per period (for :meth:`free_vs_paid`)."""
+    if ev is None or not ev.has("source"):
+        return None
+    table = spend_q.visitors_by_kind(ev, paid, freq, t0, t1)
+    if "visitors" not in table.columns:
+        return None
+    return [
+        {"period": str(p), "kind": str(k), "visitors": int(v)}
+        for p, k, v in zip(table["period"], table["kind"], table["visitors"], strict=True)
+    ]
+
+
+def _nulls_as_nan(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Group columns after ``source`` with every null as NaN (so that keys match in merges)."""
+    for c in by[1:]:
+        if c in table.columns:
+            table[c] = table[c].astype(object).where(table[c].notna(), np.nan)
+    return table
 
 
 _SHARE_NOTE = (
@@ -319,9 +415,45 @@ def _by_source(
         if "visitors" in total.columns
         else {}
     )
+    if len(by) > 1:
+        table = _with_source_rows(
+            table,
+            by,
+            funnel(
+                events,
+                None,
+                traffic,
+                by=by[:1],
+                freq=freq,
+                start=start,
+                end=end,
+                tz=tz,
+                columns=columns,
+                detect=False,
+            ).to_pandas(),
+        )
     if "visitors" in table.columns:
         table["visitor_share"] = table["visitors"] / table["period"].map(dedup).astype(float)
     return base, table, dedup
+
+
+def _with_source_rows(table: pd.DataFrame, by: list[str], sources: pd.DataFrame) -> pd.DataFrame:
+    """The grain's rows, and for each source and period without any (its events carry no
+    campaign / keyword: organic search, recommendations, a display plan without keywords)
+    one row with the source's own counts, the other ``by`` columns empty."""
+    import pandas as pd  # noqa: PLC0415 - pandas is heavy
+
+    table = _nulls_as_nan(table, by)
+    have = set(zip(table["source"].astype(str), table["period"].astype(str), strict=True))
+    missing = [
+        (str(s), str(p)) not in have
+        for s, p in zip(sources["source"], sources["period"], strict=True)
+    ]
+    extra = sources[missing].copy()
+    for c in by[1:]:
+        extra[c] = np.nan
+    extra = extra[[c for c in extra.columns if c in table.columns]]
+    return pd.concat([table, extra], ignore_index=True) if len(extra) else table
 
 
 def _with_attributed(table: pd.DataFrame) -> pd.DataFrame:
@@ -340,156 +472,186 @@ def _with_attributed(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_cost_ratios(table: pd.DataFrame) -> pd.DataFrame:
-    """CPC, CPM and cost per visitor from the cost; with attributed orders CPA, ROAS (with
-    its interval) and, with a profit, ROI."""
+    """CPC, CPM and cost per visitor from the cost; with attributed orders CPA, ROAS and,
+    with a profit, ROI — each with its interval where its aggregates are there."""
     table["cost"] = table["cost"].fillna(0.0)
     clicks = table["spend_clicks"] if "spend_clicks" in table.columns else table.get("clicks")
     exposures = (
         table["spend_exposures"] if "spend_exposures" in table.columns else table.get("exposures")
     )
-    if clicks is not None:
-        table["cpc"] = intervals.rate(table["cost"], clicks.fillna(0))
-    if exposures is not None:
-        table["cpm"] = 1000 * intervals.rate(table["cost"], exposures.fillna(0))
+    for name, count, scale in (("cpc", clicks, 1.0), ("cpm", exposures, 1000.0)):
+        if count is not None:
+            table[name] = scale * intervals.rate(table["cost"], count.fillna(0))
+            which = "clicks" if name == "cpc" else "exposures"
+            if f"{spend_q.SPEND_MOMENTS}cost_{which}" in table.columns:
+                _, lo, hi = ratios.cost_per_ci(table, which)
+                table[f"{name}_ci_low"], table[f"{name}_ci_high"] = scale * lo, scale * hi
     if "visitors" in table.columns:
         table["visitor_cost"] = intervals.rate(table["cost"], table["visitors"].fillna(0))
     if "attributed_amount" not in table.columns:
         return table
     cost = table["cost"].to_numpy(float)
-    table["cpa"] = intervals.rate(cost, table["attributed_buyers"].to_numpy(float))
     visitors = table["visitors"] if "visitors" in table.columns else np.nan
+    table["cpa"] = intervals.rate(cost, table["attributed_buyers"].to_numpy(float))
+    if "attributed_buyers_sq" in table.columns:
+        table["cpa_ci_low"], table["cpa_ci_high"] = ratios.cpa_ci(
+            visitors, table["attributed_buyers"], table["attributed_buyers_sq"], cost
+        )
     table["roas"], table["roas_ci_low"], table["roas_ci_high"] = intervals.total_over_fixed_ci(
         visitors, table["attributed_amount"], table["attributed_amount_sq"], cost
     )
     if "attributed_profit" in table.columns:
         table["roi"] = intervals.rate(table["attributed_profit"] - cost, cost)
+        if "attributed_profit_sq" in table.columns:
+            table["roi_ci_low"], table["roi_ci_high"] = ratios.roi_ci(
+                visitors, table["attributed_profit"], table["attributed_profit_sq"], cost
+            )
     return table
 
 
+@dataclasses.dataclass(frozen=True)
+class _Attributed:
+    """Orders credited to the groups: the table (keys ``by + period``) and its audit."""
+
+    table: pd.DataFrame
+    flags: list[Flag]
+    excluded: list[Exclusion]
+    rows_in: dict[str, int]
+    notes: list[str]
+    buyers_by_kind: list[dict[str, Any]] | None = None
+
+
+_KEY = "_sm_touch_key"
+_SEP = "\x1f"
+
+
 def _attributed(
-    events: Any,
+    ev: Table | None,
     orders: Any,
     by: list[str],
     freq: Freq,
     model: str,
     window_days: int,
-    t0: dt.datetime | None,
-    t1: dt.datetime | None,
+    bounds: tuple[dt.datetime | None, dt.datetime | None],
     tz: str | None,
     columns: Mapping[str, str] | None,
-    margin: float | None,
-) -> tuple[pd.DataFrame, list[Flag], list[Exclusion], dict[str, int]]:
+    margin: float | Mapping[str, float] | None,
+    paid: frozenset[str],
+) -> _Attributed:
     """Paid orders credited to sources (and campaign / keyword) per period of payment."""
     od = engine.load(orders, "orders", columns, tz)
     od.require(
         "order_id", "buyer_id", "created_at", "amount", "paid_at", purpose="attributed orders"
     )
     od, rows, excluded = paid_orders.usable(od, by, nulls=())  # an order without a source is kept
-    frame = paid_orders.paid_between(od, t0, t1)
-    profit = paid_orders.profit_expr(od, margin)
+    frame = paid_orders.paid_between(od, *bounds)
+    if margin is None and od.has("cost"):
+        no_cost, store = spend_q.cost_cover(frame)
+        margin = store if no_cost and store is not None else None
+    profit, profit_note = spend_q.line_profit(od, margin)
     flags: list[Flag] = []
+    notes = [profit_note] if profit_note else []
+    buyers: list[dict[str, Any]] | None = None
     if model == "recorded":
         missing = [c for c in by if not od.has(c)]
         if missing:
             msg = f"orders: attribution='recorded' needs column(s) {missing} in orders"
             raise SchemaError(msg)
-        out = paid_orders.recorded_credit(frame, by, freq, profit)
+        out = spend_q.recorded_credit(frame, by, freq, profit)
+        distinct = spend_q.buyers_by_kind(frame, paid, freq)
+        buyers = [
+            {"period": str(p), "kind": str(k), "attributed_buyers": int(b)}
+            for p, k, b in zip(
+                distinct["period"], distinct["kind"], distinct["attributed_buyers"], strict=True
+            )
+        ]
     else:
+        if ev is None:
+            msg = (
+                f"attribution={model!r} needs events= to build the journeys; "
+                "use attribution='recorded'"
+            )
+            raise SchemaError(msg)
         out = _modelled(
-            events, frame, by, freq, model, window_days, columns, profit, flags, excluded
+            ev, od.with_frame(frame), by, freq, model, window_days, profit, flags, excluded
         )
+        notes.append(_SINGLE_RUN_NOTE)
+    out = _nulls_as_nan(out, by)
     out["period"] = [engine.period_label(int(k), freq) for k in out[PERIOD]]
-    return out.drop(columns=[PERIOD]), flags, excluded, rows
+    return _Attributed(out.drop(columns=[PERIOD]), flags, excluded, rows, notes, buyers)
+
+
+_SINGLE_RUN_NOTE = (
+    "attribution: one pass over all periods (touches of each paid order in its window, "
+    "after the buyer's previous order), split by period of payment; collected: one row per "
+    "order x touch and one per order, bounded by the orders, not the events"
+)
 
 
 def _modelled(
-    events: Any,
-    frame: nw.LazyFrame[Any],
+    ev: Table,
+    od: Table,
     by: list[str],
     freq: Freq,
     model: str,
     window_days: int,
-    columns: Mapping[str, str] | None,
-    profit: nw.Expr | None,
+    profit: Any,
     flags: list[Flag],
     excluded: list[Exclusion],
 ) -> pd.DataFrame:
-    """Paid orders credited by an attribution model, one attribution per period of payment
-    (the orders of the period, touches up to ``window_days`` before); the model's flags
-    and exclusions are added to ``flags`` and ``excluded``."""
-    import pandas as pd  # noqa: PLC0415
+    """Paid orders credited by an attribution model, in one attribution pass over the paid
+    orders of the range (touches up to ``window_days`` before each), then split by the
+    period of payment. With campaign / keyword the touch's channel is its ``by`` values
+    together, so an order is credited to the campaign and keyword of the touch the model
+    picks. The model's flags and exclusions are added to ``flags`` and ``excluded``."""
+    channel = by[0]
+    if len(by) > 1:
+        ev.require(*by, purpose=f"traffic sources by {by}")
+        parts = [nw.col(c).cast(nw.String()).fill_null("") for c in by]
+        ev = ev.with_frame(ev.frame.with_columns(nw.concat_str(parts, separator=_SEP).alias(_KEY)))
+        channel = _KEY
+    res = attribute_tables(ev, od, model=model, window_days=window_days, channel=channel)
+    flags += list(res.flags)
+    excluded += list(res.audit.excluded)
+    facts = spend_q.order_facts(od.frame, freq, profit)
+    return _credit_by_period(res.order_credits(), facts, by, has_profit=profit is not None)
 
-    if events is None:
-        msg = (
-            f"attribution={model!r} needs events= to build the journeys; use attribution='recorded'"
-        )
-        raise SchemaError(msg)
-    parts = []
-    for key in paid_orders.payment_periods(frame, freq):
-        res = attribute(
-            events=events,
-            orders=paid_orders.orders_of_period(frame, key, freq),
-            model=model,
-            window_days=window_days,
-            channel=by[0],
-            columns=columns,
-        )
-        df = res.to_pandas().rename(
-            columns={
-                "channel": by[0],
-                "conversions": "attributed_orders",
-                "value": "attributed_amount",
-            }
-        )
-        df["attributed_amount_sq"] = df[by[0]].map(res.buyer_value_sq())
-        df[PERIOD] = key
-        flags += list(res.flags)
-        excluded += list(res.audit.excluded)
-        parts.append(df)
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[by[0], PERIOD])
-    out["attributed_buyers"] = out.get("attributed_orders", 0.0)
-    if profit is not None and "attributed_amount" in out.columns:
-        out["attributed_profit"] = out["attributed_amount"] * paid_orders.profit_share(
-            frame, profit
-        )
-    out = out[[c for c in out.columns if c in (*by, PERIOD, *_ATTRIBUTED)]]
-    for extra in by[1:]:
-        out[extra] = "(all)"
+
+def _credit_by_period(
+    credit: pd.DataFrame, facts: pd.DataFrame, by: list[str], *, has_profit: bool
+) -> pd.DataFrame:
+    """Credited orders, amount (and profit) per group and period of payment, with the
+    per-buyer aggregates of the intervals (Σ over buyers of each buyer's credited orders²,
+    amount², profit²)."""
+    import pandas as pd  # noqa: PLC0415 - pandas is heavy
+
+    df = credit.merge(facts, on="order_id", how="left")
+    split = df["channel"].astype(str).str.split(_SEP, expand=True, regex=False)
+    for i, c in enumerate(by):
+        col = split[i] if i in split.columns else pd.Series("", index=df.index)
+        df[c] = col.where(col != "", np.nan) if i else col
+    df["amt"] = df["credit"] * df["value"]
+    if has_profit:
+        df["prf"] = df["credit"] * df["profit"]
+    keys = [*by, PERIOD]
+    df = df.sort_values([*keys, "buyer_id", "order_id"], kind="stable", na_position="last")
+    sums = ["credit", "amt", *(["prf"] if has_profit else [])]
+    per_buyer = df.groupby([*keys, "buyer_id"], dropna=False, sort=True)[sums].sum(min_count=1)
+    per_buyer = per_buyer.reset_index()
+    for c in sums:
+        per_buyer[f"{c}_sq"] = per_buyer[c] ** 2
+    out = per_buyer.groupby(keys, dropna=False, sort=True)[[*sums, *(f"{c}_sq" for c in sums)]].sum(
+        min_count=1
+    )
+    out = out.reset_index().rename(
+        columns={
+            "credit": "attributed_orders",
+            "credit_sq": "attributed_buyers_sq",
+            "amt": "attributed_amount",
+            "amt_sq": "attributed_amount_sq",
+            "prf": "attributed_profit",
+            "prf_sq": "attributed_profit_sq",
+        }
+    )
+    out["attributed_buyers"] = out["attributed_orders"]
     return out
-
-
-def _advice(table: pd.DataFrame, min_clicks: int) -> pd.DataFrame:
-    """raise / hold / cut per campaign or keyword, only where the interval supports it.
-
-    Plans are ranked by empirical-Bayes shrunk CTR; advice compares the ROAS interval with
-    the source's own ROAS: "raise" when the whole interval is above it, "cut" when below,
-    "hold" otherwise, and no advice under ``min_clicks`` clicks.
-    """
-    clicks = table.get("spend_clicks", table.get("clicks"))
-    exposures = table.get("spend_exposures", table.get("exposures"))
-    advice = np.full(len(table), "", dtype=object)
-    if clicks is None or exposures is None:
-        table["advice"] = advice
-        return table
-    table["ctr_shrunk"] = np.nan
-    for idx in table.groupby(["source", "period"], sort=True).groups.values():
-        sub = table.loc[idx]
-        if len(sub) >= 3:
-            shrunk, _, _ = shrinkage.shrink(clicks.loc[idx].fillna(0), exposures.loc[idx].fillna(0))
-            table.loc[idx, "ctr_shrunk"] = shrunk
-        src_roas = (
-            sub["attributed_amount"].sum() / sub["cost"].sum() if sub["cost"].sum() else np.nan
-        )
-        for i in idx:
-            if clicks.loc[i] < min_clicks or not np.isfinite(table.loc[i, "roas"]):
-                advice[table.index.get_loc(i)] = (
-                    "too few clicks" if clicks.loc[i] < min_clicks else ""
-                )
-            elif table.loc[i, "roas_ci_low"] > src_roas:
-                advice[table.index.get_loc(i)] = "raise"
-            elif table.loc[i, "roas_ci_high"] < src_roas:
-                advice[table.index.get_loc(i)] = "cut"
-            else:
-                advice[table.index.get_loc(i)] = "hold"
-    table["advice"] = advice
-    return table

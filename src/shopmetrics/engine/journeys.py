@@ -285,7 +285,9 @@ def journeys_from_tables(
     ef, of = _join_ready(ev.frame, od.frame)
     window = dt.timedelta(days=window_days)
     is_touch = nw.col("event").is_in(list(touch_events)).fill_null(value=False)
-    ev_bad = _any_null("ts", "visitor_id", channel)
+    # a touch with a source but no campaign / keyword is an organic touch: its own channel
+    organic = channel != "source" and ev.has("source")
+    ev_bad = _any_null("ts", "visitor_id", "source" if organic else channel)
     od_bad = _any_null("order_id", "buyer_id", "created_at")
     ec, oc = _audit_counts(ef, of, is_touch, ev_bad, od_bad)
 
@@ -294,14 +296,21 @@ def journeys_from_tables(
     if ef.collect_schema()["visitor_id"] != of.collect_schema()["buyer_id"]:
         vid, bid = vid.cast(nw.String()), bid.cast(nw.String())
 
-    touches = _touches(ef.filter(is_touch & ~ev_bad), vid, channel, by_session)
+    touches = _touches(ef.filter(is_touch & ~ev_bad), vid, channel, by_session, organic=organic)
     conv = _conversions(of.filter(~od_bad), bid)
     joined = _in_window(touches, conv, window)
     rows = collect(joined, "attribution:touches")
     unmatched = _unmatched(conv, joined)
-    touches_df, values, buyers = _touch_table(rows)
+    touches_df, values, buyers, order_ids = _touch_table(rows)
     total_value = float(values.sum()) + unmatched.value
-    excluded, notes = _tables_audit(ev, ec, oc, channel, touch_events, by_session, window_days)
+    excluded, notes = _tables_audit(
+        ev, ec, oc, "source" if organic else channel, touch_events, by_session, window_days
+    )
+    if organic:
+        notes.append(
+            f"touches with a source but no {channel}: the organic channel "
+            f"{no_channel(channel)!r}, kept (the last touch may be organic)"
+        )
     window_gap: dict[str, Any] | None = None
     if unmatched.orders:
         excluded.append(
@@ -356,7 +365,14 @@ def journeys_from_tables(
         audit=audit,
         meta=meta,
         buyers=buyers,
+        order_ids=order_ids,
     )
+
+
+def no_channel(channel: str) -> str:
+    """The channel of a touch whose ``channel`` column is null (``channel`` other than
+    ``source``): an organic touch, e.g. ``"(no campaign)"`` for a search visit."""
+    return f"(no {channel})"
 
 
 def _by_session(ev: Table, touch: str) -> bool:
@@ -478,9 +494,9 @@ def _unmatched(conv: nw.LazyFrame[Any], joined: nw.LazyFrame[Any]) -> _Unmatched
 
 def _touch_table(
     rows: pd.DataFrame,
-) -> tuple[pd.DataFrame, npt.NDArray[np.float64], npt.NDArray[np.object_]]:
-    """The touches of the converting journeys, in explicit order, and each journey's value
-    and buyer.
+) -> tuple[pd.DataFrame, npt.NDArray[np.float64], npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+    """The touches of the converting journeys, in explicit order, and each journey's value,
+    buyer and order id.
 
     Journeys are ordered by order id, touches by time, then channel.
     """
@@ -502,7 +518,7 @@ def _touch_table(
     first = np.unique(journey, return_index=True)[1] if len(journey) else np.array([], dtype=int)
     values = rows[_VAL].fillna(0).to_numpy(np.float64)[first]
     buyers = rows[_VID].to_numpy(object)[first]
-    return touches, values, buyers
+    return touches, values, buyers, rows[_OID].to_numpy(object)[first]
 
 
 def _tables_audit(
@@ -553,14 +569,18 @@ def _tables_audit(
 
 
 def _touches(
-    frame: nw.LazyFrame[Any], vid: nw.Expr, channel: str, by_session: bool
+    frame: nw.LazyFrame[Any], vid: nw.Expr, channel: str, by_session: bool, *, organic: bool
 ) -> nw.LazyFrame[Any]:
-    """One row per touch: ``(visitor, ts, channel)``, de-duplicated.
+    """One row per touch: ``(visitor, ts, channel)``, de-duplicated; with ``organic``, a
+    null channel is the organic channel :func:`no_channel`.
 
     With sessions, a touch is a ``(visitor, session, channel)`` at its first event; events
     without a session id are touches on their own.
     """
-    cols = [vid.alias(_VID), nw.col("ts").alias(_TS), nw.col(channel).cast(nw.String()).alias(_CH)]
+    ch = nw.col(channel).cast(nw.String())
+    if organic:
+        ch = ch.fill_null(no_channel(channel))
+    cols = [vid.alias(_VID), nw.col("ts").alias(_TS), ch.alias(_CH)]
     if not by_session:
         return frame.select(*cols).unique()
     sid = "_sm_session"
@@ -622,6 +642,7 @@ class Journeys:
         conversions: Conversions per journey (1 per order from events + orders).
         amounts: Value per journey, or ``None`` when no value is known.
         buyers: The buyer of each journey (events + orders), or ``None`` (paths).
+        order_ids: The order id of each journey (events + orders), or ``None`` (paths).
         source: ``"paths"`` or ``"events"``.
         audit: What was left out while building them, and why.
         meta: The numbers behind the journeys' flags (``window_gap``: orders with no
@@ -641,9 +662,11 @@ class Journeys:
         audit: Audit | None = None,
         meta: Mapping[str, Any] | None = None,
         buyers: npt.NDArray[np.object_] | None = None,
+        order_ids: npt.NDArray[np.object_] | None = None,
     ) -> None:
         self.touches = touches
         self.buyers = buyers
+        self.order_ids = order_ids
         self.conversions = conversions
         self.amounts = amounts
         self.source = source

@@ -262,10 +262,16 @@ def _scenes(
     frame = frame.copy()
     frame["scene"] = frame["source"]
     frame["source"], unknown = sem.scene_sources(frame["scene"], table, export.default_source)
-    used = sorted({f"{a} → {b}" for a, b in zip(frame["scene"], frame["source"]) if a and b})
+    used = sorted(
+        {f"{a} → {b}" for a, b in zip(frame["scene"], frame["source"], strict=True) if a and b}
+    )
     notes.append("source from 场景名字 (the scene is kept in 'scene'): " + "; ".join(used[:12]))
     if unknown:
-        fallback = f"the report's channel {export.default_source!r}" if export.default_source else "their own name"
+        fallback = (
+            f"the report's channel {export.default_source!r}"
+            if export.default_source
+            else "their own name"
+        )
         notes.append(
             f"scenes not in SCENE_SOURCES take {fallback}: {', '.join(unknown[:8])}; "
             "map them with scene_sources={...}"
@@ -353,7 +359,9 @@ def _order_lines(
     return frame
 
 
-UNCONFIRMED_1688_STATUSES: frozenset[str] = frozenset({"等待买家付款", "等待卖家发货", "退款中", "交易关闭"})
+UNCONFIRMED_1688_STATUSES: frozenset[str] = frozenset(
+    {"等待买家付款", "等待卖家发货", "退款中", "交易关闭"}
+)
 """1688 订单状态 values seen only in code of unidentified repositories (spec §10: *unconfirmed*)."""
 
 

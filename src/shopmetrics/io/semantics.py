@@ -30,8 +30,8 @@ __all__ = [
     "payment_state",
     "presale_flags",
     "scene_sources",
-    "status_reading",
     "source_paths",
+    "status_reading",
     "subtotal_rows",
     "unknown_statuses",
 ]

@@ -49,7 +49,15 @@ from shopmetrics.io.exports import (
 from shopmetrics.io.files import ReadResult
 from shopmetrics.io.values import ValueProblem, parse_numbers, parse_times
 
-__all__ = ["LIMIT_PREFIXES", "UNCONFIRMED", "Canonical", "join_lines", "to_canonical"]
+__all__ = [
+    "LIMIT_PREFIXES",
+    "UNCONFIRMED",
+    "Canonical",
+    "cannot_give",
+    "join_lines",
+    "kind_note",
+    "to_canonical",
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)
@@ -197,7 +205,7 @@ def to_canonical(
     if isinstance(read, ReadResult):
         excluded.extend(read.exclusions(export.table))
         notes.extend(read.notes())
-    notes.append(f"export kind: {export.name} ({export.title}); grain: {export.grain}")
+    notes.append(kind_note(export))
     scenes = {**SCENE_SOURCES, **(scene_sources or {})}
     frame, more = _apply(export, frame, read, source, problems)
     notes.extend(_unconfirmed(export, frame))
@@ -290,6 +298,16 @@ _NEEDS_VISITORS = (
     "cart and favourite rates and visitor value (UV价值) cannot be computed from this file; "
     "download it again with 访客数 ticked, or use raw events"
 )
+
+
+def kind_note(export: ExportKind) -> str:
+    """The audit's line naming the export kind and its grain."""
+    return f"export kind: {export.name} ({export.title}); grain: {export.grain}"
+
+
+def cannot_give(export: ExportKind, mapping: Mapping[str, str]) -> list[str]:
+    """What a traffic export without its visitor columns cannot give (audit notes)."""
+    return _cannot_give(export, mapping)
 
 
 def _cannot_give(export: ExportKind, mapping: Mapping[str, str]) -> list[str]:

@@ -70,8 +70,13 @@ CLOSED: frozenset[str] = frozenset({"交易关闭", "交易被淘宝关闭"})
 
 def normalise_status(status: pd.Series) -> pd.Series:
     """Width-fold a status and drop its spaces (``买家已付款，等待卖家发货`` → ``…,…``)."""
-    text = status.astype("str")
-    return text.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+    codes, uniques = pd.factorize(status.astype("str"))  # a few distinct statuses: fold those
+    folded = (
+        pd.Series(uniques, dtype="str").str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+    )
+    out = folded.take(np.where(codes < 0, 0, codes)) if len(folded) else folded.reindex(codes)
+    out = out.where(codes >= 0) if len(folded) else out
+    return pd.Series(out.to_numpy(), index=status.index, dtype="str")
 
 
 def unknown_statuses(status: pd.Series) -> np.ndarray:

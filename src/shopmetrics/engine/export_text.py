@@ -1,0 +1,404 @@
+"""Large text exports read in polars: the same table as :mod:`shopmetrics.io`, faster.
+
+A 1M-row 订单报表 CSV spends most of the reference reader's time in per-column pandas
+string work: trimming every cell, unwrapping ``="…"`` guards, parsing amounts and times,
+folding statuses. When polars is the engine, :func:`read_fast` does the same steps as
+polars expressions (multi-threaded, in Rust) on the file decoded once:
+
+- the file's first rows are scanned by :mod:`shopmetrics.io` as always (format, encoding,
+  header row below the title rows, title period); GBK is decoded by Python's codec in one
+  pass and handed to polars' CSV reader as UTF-8, every cell as text;
+- cells trimmed with exactly the characters ``str.strip`` removes, guards (``="…"``, a
+  leading ``'``) unwrapped and counted, blank cells missing, blank rows, summary rows and
+  trailing note rows excluded and counted (the io rules, called on the few rows concerned);
+- known columns parsed only where the fast form is provably the reference's: numbers
+  matching :data:`~shopmetrics.io.values.FORMATTED_NUMBER` (the form the reference parses
+  vectorised), times all ``yyyy-mm-dd hh:mm:ss`` or all ``yyyy-mm-dd`` with every field in
+  range, statuses folded on their few distinct values by
+  :func:`shopmetrics.io.semantics.normalise_status`.
+
+Anything else — another format or encoding, ragged rows, a cell in another form (``1.2万``,
+``3.45%``, ``2026/11/1``), a value the reference would report as a problem, presale
+stages, line-grain exports (1688), source levels, spend reports, ``columns=`` — returns
+``None`` and the reference reader decides, so results (values, dtypes, column order, the
+audit's notes and exclusions) are the same either way; ``tests/test_io_fast.py`` checks
+it on real-shaped files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import narwhals.stable.v2 as nw
+
+from shopmetrics.audit import Exclusion
+
+__all__ = ["WHITESPACE", "FastRead", "read_fast"]
+
+WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+"""What ``str.strip`` (and pyarrow's ``utf8_trim_whitespace``, the reference's trim) removes."""
+
+_NUMBER_KINDS = ("count", "money", "rate", "score")
+_TIME = (
+    r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r" (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$"
+)
+_DATE = r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
+_LOSSY_ID = r"^(?:[0-9]+(?:\.[0-9]+)?[eE]\+?[0-9]+|[0-9]+\.0+)$"
+_GUARD = r'^="[^"]*"$'
+
+
+class FastRead(NamedTuple):
+    """A text export read by :func:`read_fast`: what ``engine.reading.Source`` holds."""
+
+    frame: nw.LazyFrame[Any]
+    mapping: dict[str, str]
+    notes: tuple[str, ...]
+    excluded: tuple[Exclusion, ...]
+
+
+class _Refuse(Exception):  # noqa: N818 - control flow: the reference reader decides
+    """The fast path cannot promise the reference's result."""
+
+
+def read_fast(path: Path, table: str) -> FastRead | None:
+    """A text export read in polars, or ``None`` when the reference reader must read it."""
+    try:
+        return _read(path, table)
+    except _Refuse:
+        return None
+    except Exception:
+        return None
+
+
+def _body(path: Path) -> tuple[Any, list[str | None], Any, int]:
+    """(source, raw header cells, the UTF-8 bytes below the header, header row index)."""
+    from shopmetrics.io._sources import open_source  # noqa: PLC0415 - pandas-based
+    from shopmetrics.io.files import find_header  # noqa: PLC0415
+
+    source = open_source(path)
+    if source.format not in ("csv", "tsv") or source.encoding not in (
+        "utf-8", "utf-8-sig", "gbk", "gb18030",
+    ):  # fmt: skip
+        raise _Refuse
+    header = find_header(source.head, None)
+    if header < 0:
+        raise _Refuse
+    data = path.read_bytes()
+    end = 0
+    for _ in range(header + 1):  # b"\n" is never inside a GBK or UTF-8 character
+        end = data.find(b"\n", end) + 1
+        if end == 0:
+            raise _Refuse
+    prefix = data[:end].decode(source.encoding)
+    pieces = prefix.split("\n")[:-1]
+    if prefix.splitlines() != [ln.rstrip("\r") for ln in pieces]:
+        raise _Refuse  # odd line ends among the title rows
+    rest = memoryview(data)[end:]
+    if data.count(b"\r", end) != data.count(b"\r\n", end):
+        raise _Refuse  # lone CR line ends: polars does not split on them
+    if source.encoding in ("utf-8", "utf-8-sig"):
+        return source, source.head[header], bytes(rest), header  # polars checks the UTF-8 itself
+    body = (
+        bytes(rest).decode(source.encoding).encode("utf-8")
+    )  # strict: a bad byte -> the reference
+    return source, source.head[header], body, header
+
+
+def _read(path: Path, table: str) -> FastRead:
+    import polars as pl  # noqa: PLC0415 - the fast path exists only with polars
+
+    source, raw, body, header = _body(path)
+    if not bytes(body[:4096]).strip() and not bytes(body).strip():
+        raise _Refuse
+    width = len(raw)
+    frame = pl.read_csv(
+        body,
+        has_header=False,
+        new_columns=[f"c{i}" for i in range(width)],
+        schema_overrides=dict.fromkeys([f"c{i}" for i in range(width)], pl.String),
+        infer_schema=False,
+        separator=source.sep,
+        quote_char='"',
+    )
+    if frame.width != width:
+        raise _Refuse
+    from shopmetrics.io.files import clean_headers  # noqa: PLC0415
+
+    names, header_notes = clean_headers(raw)
+    frame.columns = names
+    frame, unwrapped = _unwrap(frame)
+    frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))
+    empty = [
+        c
+        for c in frame.columns
+        if c.startswith("unnamed_") and frame[c].null_count() == frame.height
+    ]
+    frame = frame.drop(empty)
+    frame, read = _rows_left_out(frame, source, header, unwrapped, [*source.notes, *header_notes])
+    return _convert(frame, read, table)
+
+
+def _unwrap(frame: Any) -> tuple[Any, dict[str, int]]:
+    """Trim, unwrap ``="…"`` and ``'`` guards, blank → missing (``files._unwrap``'s rules)."""
+    import polars as pl  # noqa: PLC0415
+
+    trimmed = frame.select(pl.all().str.strip_chars(WHITESPACE))
+    first = trimmed.select(
+        *((pl.col(c).str.starts_with("=") | pl.col(c).str.starts_with("'")).any().alias(c)
+          for c in trimmed.columns),
+        *((pl.col(c) == "").any().alias(f"blank:{c}") for c in trimmed.columns),
+    ).row(0, named=True)  # fmt: skip
+    maybe = [c for c in trimmed.columns if first[c]]  # the guard regex only where a cell may be one
+    blank = {c for c in trimmed.columns if first[f"blank:{c}"]}
+    marks = (
+        trimmed.select(
+            (pl.col(c).str.contains(_GUARD) | pl.col(c).str.starts_with("'")).sum().alias(c)
+            for c in maybe
+        ).row(0, named=True)
+        if maybe
+        else {}
+    )
+    guarded = [c for c, n in marks.items() if n]
+    exprs = []
+    for c in trimmed.columns:
+        s = pl.col(c)
+        if c not in guarded and c not in blank:
+            continue
+        if c in guarded:
+            s = (
+                pl.when(s.str.contains(_GUARD))
+                .then(s.str.slice(2, s.str.len_chars() - 3))
+                .when(s.str.starts_with("'"))
+                .then(s.str.slice(1))
+                .otherwise(s)
+                .str.strip_chars(WHITESPACE)
+            )
+        if c in guarded or c in blank:
+            exprs.append(pl.when(s == "").then(None).otherwise(s).alias(c))
+    out = trimmed.with_columns(exprs) if exprs else trimmed
+    return out, {c: int(marks[c]) for c in guarded}
+
+
+def _rows_left_out(
+    frame: Any, source: Any, header: int, unwrapped: dict[str, int], notes: list[str]
+) -> tuple[Any, Any]:
+    """Summary and note rows out (counted); the :class:`~shopmetrics.io.files.ReadResult`
+    record of the read (its data left empty: the frame is polars)."""
+    import numpy as np  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
+    import polars as pl  # noqa: PLC0415
+
+    from shopmetrics.io._sources import join_cells  # noqa: PLC0415
+    from shopmetrics.io.exports import SUMMARY_LABELS, is_level_header  # noqa: PLC0415
+    from shopmetrics.io.files import FileRead, ReadResult, note_rows, title_period  # noqa: PLC0415
+
+    columns = list(frame.columns[:1]) + [c for c in frame.columns[1:] if is_level_header(c)]
+    label = pl.lit(None, dtype=pl.String)
+    for col in reversed(columns):
+        norm = pl.col(col).str.strip_chars_end(" :：\t")
+        label = pl.when(norm.is_in(sorted(SUMMARY_LABELS))).then(norm).otherwise(label)
+    labels = frame.select(label.alias("l"))["l"]
+    summary = labels.is_not_null().to_numpy()
+    tail = max(0, frame.height - 20)
+    rest = frame.slice(tail).to_pandas().astype("str")
+    notes_mask = np.zeros(frame.height, dtype=bool)
+    notes_mask[tail:] = note_rows(rest.reset_index(drop=True)) if frame.width else False
+    notes_mask &= ~summary
+    drop = summary | notes_mask
+    gone = frame.filter(pl.Series(drop)).to_pandas().astype("str")
+    excluded = gone.assign(
+        _file=source.path.name,
+        _row=np.flatnonzero(drop) + header + 2,
+        _reason=np.where(summary[drop], "summary", "note"),
+        _label=[str(v) if v is not None else "" for v in labels.filter(pl.Series(drop))],
+    )
+    frame = frame.filter(pl.Series(~drop))
+    title = join_cells(source.head[:header]) + source.preface
+    period, period_note = title_period(title, source.path)
+    all_notes = [*notes, *([period_note] if period_note else [])]
+    if not frame.height:
+        raise _Refuse
+    record = FileRead(
+        path=str(source.path), format=source.format, encoding=source.encoding,
+        sheet=source.sheet, header_row=header + 1, title=tuple(title), period=period,
+        rows=frame.height, summary_rows=int(summary.sum()), note_rows=int(notes_mask.sum()),
+        unwrapped=unwrapped, notes=tuple(all_notes),
+    )  # fmt: skip
+    hint = " ".join([source.path.name, *record.title])
+    from shopmetrics.io.exports import recognise  # noqa: PLC0415
+
+    found = recognise(list(frame.columns), hint=hint).kind
+    read = ReadResult(
+        pd.DataFrame(columns=frame.columns), str(source.path), (record,),
+        found.name if found else None, excluded,
+    )  # fmt: skip
+    return frame, read
+
+
+def _convert(frame: Any, read: Any, table: str) -> FastRead:
+    """``to_canonical`` of the frame, for the kinds and values the fast path covers."""
+    from shopmetrics.io.convert import cannot_give, kind_note  # noqa: PLC0415
+    from shopmetrics.io.exports import HELPERS, recognise  # noqa: PLC0415
+
+    if read.kind is None:
+        raise _Refuse
+    hint = " ".join([read.path, *(t for f in read.files for t in f.title)])
+    rec = recognise(list(frame.columns), hint=hint)
+    export = rec.kind
+    if (
+        export is None
+        or export.table != table
+        or export.table not in ("orders", "traffic", "ratings")
+    ):
+        raise _Refuse  # other tables (spend: scenes, lines: joins) and wrong tables: the reference
+    targets = set(rec.mapping.values())
+    if export.order_level or any(t.startswith("source_level_") for t in targets):
+        raise _Refuse
+    if export.table == "traffic" and "date" not in targets:
+        raise _Refuse  # the date comes from the title rows
+    specs = {c.canonical: c.value for c in export.columns if c.canonical}
+    parsed = _parse(frame, rec.mapping, specs)
+    if export.table == "orders":
+        parsed = _orders(parsed)
+    extras = [c for c in frame.columns if c not in rec.mapping and c not in parsed.columns]
+    parsed = parsed.hstack(frame.select(extras)) if extras else parsed
+    if export.table != "order_lines":
+        parsed = parsed.drop([c for c in parsed.columns if c in HELPERS])
+    notes = (
+        *read.notes(),
+        kind_note(export),
+        *cannot_give(export, rec.mapping),
+        *export.notes,
+    )
+    excluded = tuple(
+        e if e.table == table else Exclusion(table, e.reason, e.rows, e.detail)
+        for e in read.exclusions(export.table)
+    )
+    return FastRead(nw.from_native(parsed).lazy(), dict(rec.mapping), notes, excluded)
+
+
+def _parse(frame: Any, mapping: dict[str, str], specs: Mapping[str, str]) -> Any:
+    """Canonical columns in mapping order, parsed by their value kind (or refused)."""
+    import polars as pl  # noqa: PLC0415
+
+    from shopmetrics.io.values import FORMATTED_NUMBER, MISSING  # noqa: PLC0415
+
+    exprs = []
+    checks = []
+    for header, target in mapping.items():
+        value = specs.get(target, "text")
+        s = pl.col(header)
+        if value == "id":
+            checks.append(s.str.contains(_LOSSY_ID).any().alias(f"lossy:{header}"))
+        if value in ("id", "text", "status"):
+            exprs.append(s.alias(target))
+            continue
+        if value not in (*_NUMBER_KINDS, "time", "date"):
+            raise _Refuse  # running totals and the like are never mapped; be sure
+        t = pl.when(s.is_in(sorted(MISSING))).then(None).otherwise(s)
+        if value in _NUMBER_KINDS:
+            checks.append(
+                (t.is_not_null() & ~t.str.contains(f"^(?:{FORMATTED_NUMBER})$"))
+                .any()
+                .alias(f"n:{header}")
+            )
+            number = t.str.replace_all("[,，¥￥元+]", "").cast(pl.Float64)
+            checks.extend(_number_checks(number, value, header))
+            exprs.append(
+                number.round().cast(pl.Int64).alias(target)
+                if value == "count"
+                else number.alias(target)
+            )
+        else:
+            exprs.append(_time_expr(frame, t, header).alias(target))
+    if checks and any(frame.select(checks).row(0)):
+        raise _Refuse  # a cell the reference reads another way, or reports as a problem
+    return frame.select(exprs)
+
+
+def _number_checks(number: Any, value: str, header: str) -> list[Any]:
+    """The reference's kind rules (``values._check``): a cell breaking one is a problem."""
+    if value == "count":
+        return [((number % 1 != 0) | (number < 0)).any().alias(f"c:{header}")]
+    if value == "score":
+        return [((number < 1) | (number > 5)).any().alias(f"s:{header}")]
+    return [number.is_infinite().any().alias(f"i:{header}")]
+
+
+def _time_expr(frame: Any, t: Any, header: str) -> Any:
+    """All ``yyyy-mm-dd hh:mm:ss`` or all ``yyyy-mm-dd`` (fields in range), else refused."""
+    import polars as pl  # noqa: PLC0415
+
+    full, day, present = frame.select(
+        t.str.contains(_TIME).sum().alias("full"),
+        t.str.contains(_DATE).sum().alias("day"),
+        t.is_not_null().sum().alias("present"),
+    ).row(0)
+    if full == present:
+        return t.str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="ns", strict=True)
+    if day == present:
+        return t.str.to_date("%Y-%m-%d", strict=True).cast(pl.Datetime("ns"))
+    raise _Refuse
+
+
+def _orders(parsed: Any) -> Any:
+    """Payment state of an order table (``convert._orders`` without presale stages)."""
+    import pandas as pd  # noqa: PLC0415
+    import polars as pl  # noqa: PLC0415
+
+    from shopmetrics.io import semantics as sem  # noqa: PLC0415
+
+    for helper in ("presale_stages", "deposit_order_id"):
+        if helper in parsed.columns and parsed[helper].null_count() != parsed.height:
+            raise _Refuse  # presale orders: the reference's rules (and its audit notes)
+    has_status, has_paid = "status" in parsed.columns, "paid_at" in parsed.columns
+    out = []
+    if has_status:
+        uniques = parsed["status"].unique().drop_nulls().to_list()
+        text = pd.Series(uniques, dtype="str")
+        if sem.unknown_statuses(text).any():
+            raise _Refuse  # an unknown status is a problem the reference reports
+        folded = dict(zip(uniques, sem.normalise_status(text).tolist(), strict=True))
+        norm = pl.col("status").replace_strict(folded, default=None, return_dtype=pl.String)
+        out.append(pl.col("status").alias("status_text"))
+    else:
+        norm = pl.lit(None, dtype=pl.String)
+    if "presale_stages" in parsed.columns or "deposit_order_id" in parsed.columns:
+        out.append(pl.lit(False).alias("is_presale"))
+        if has_paid:
+            out.append(pl.lit(None, dtype=pl.Datetime("ns")).alias("deposit_paid_at"))
+    if has_status or has_paid:
+        out.append(_state(norm, has_paid, sem))
+    parsed = parsed.with_columns(out) if out else parsed
+    if (
+        (has_status or has_paid)
+        and "refund_amount" not in parsed.columns
+        and "amount" in parsed.columns
+    ):
+        refunded = pl.col("status") == "refunded"
+        parsed = parsed.with_columns(
+            pl.when(refunded).then(pl.col("amount")).otherwise(0.0).alias("refund_amount")
+        )
+    return parsed
+
+
+def _state(norm: Any, has_paid: bool, sem: Any) -> Any:
+    """``semantics.payment_state`` as an expression."""
+    import polars as pl  # noqa: PLC0415
+
+    if has_paid:
+        paid = pl.col("paid_at").is_not_null()
+        closed = norm.is_in(sorted(sem.CLOSED)).fill_null(value=False)
+        state = (
+            pl.when(paid)
+            .then(pl.when(closed).then(pl.lit("refunded")).otherwise(pl.lit("paid")))
+            .otherwise(pl.lit("unpaid"))
+        )
+        return state.alias("status")
+    known = norm.is_in(sorted(sem.PAID | sem.UNPAID)).fill_null(value=False)
+    paid = norm.is_in(sorted(sem.PAID)).fill_null(value=False)
+    state = pl.when(~known).then(None).when(paid).then(pl.lit("paid")).otherwise(pl.lit("unpaid"))
+    return state.alias("status")

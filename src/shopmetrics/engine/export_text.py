@@ -8,7 +8,7 @@ polars expressions (multi-threaded, in Rust) on the file decoded once:
 - the file's first rows are scanned by :mod:`shopmetrics.io` as always (format, encoding,
   header row below the title rows, title period); GBK is decoded by Python's codec in one
   pass and handed to polars' CSV reader as UTF-8, every cell as text;
-- cells trimmed with exactly the characters ``str.strip`` removes, guards (``="…"``, a
+- cells trimmed of exactly the characters ``str.strip`` removes (:data:`WHITESPACE`), guards (``="…"``, a
   leading ``'``) unwrapped and counted, blank cells missing, blank rows, summary rows and
   trailing note rows excluded and counted (the io rules, called on the few rows concerned);
 - known columns parsed only where the fast form is provably the reference's: numbers
@@ -38,7 +38,8 @@ from shopmetrics.audit import Exclusion
 __all__ = ["WHITESPACE", "FastRead", "read_fast"]
 
 WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
-"""What ``str.strip`` (and pyarrow's ``utf8_trim_whitespace``, the reference's trim) removes."""
+"""What ``str.strip`` (and pyarrow's ``utf8_trim_whitespace``, the reference's trim) removes:
+polars' ``strip_chars()`` removes the same but ``\x1c``-``\x1f``, which refuse a file."""
 
 _NUMBER_KINDS = ("count", "money", "rate", "score")
 _TIME = (
@@ -97,6 +98,8 @@ def _body(path: Path) -> tuple[Any, list[str | None], Any, int]:
     if prefix.splitlines() != [ln.rstrip("\r") for ln in pieces]:
         raise _Refuse  # odd line ends among the title rows
     rest = memoryview(data)[end:]
+    if any(sep in data for sep in (b"\x1c", b"\x1d", b"\x1e", b"\x1f")):
+        raise _Refuse  # str.strip (the reference) trims these; polars' strip_chars() does not
     if data.count(b"\r", end) != data.count(b"\r\n", end):
         raise _Refuse  # lone CR line ends: polars does not split on them
     if source.encoding in ("utf-8", "utf-8-sig"):
@@ -130,7 +133,9 @@ def _read(path: Path, table: str) -> FastRead:
     names, header_notes = clean_headers(raw)
     frame.columns = names
     frame, unwrapped = _unwrap(frame)
-    frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))
+    blank_rows = pl.all_horizontal(pl.all().is_null())
+    if frame.select(blank_rows.any()).item():
+        frame = frame.filter(~blank_rows)
     empty = [
         c
         for c in frame.columns
@@ -145,7 +150,7 @@ def _unwrap(frame: Any) -> tuple[Any, dict[str, int]]:
     """Trim, unwrap ``="…"`` and ``'`` guards, blank → missing (``files._unwrap``'s rules)."""
     import polars as pl  # noqa: PLC0415
 
-    trimmed = frame.select(pl.all().str.strip_chars(WHITESPACE))
+    trimmed = frame.select(pl.all().str.strip_chars())  # = str.strip: no \x1c-\x1f in the file
     first = trimmed.select(
         *((pl.col(c).str.starts_with("=") | pl.col(c).str.starts_with("'")).any().alias(c)
           for c in trimmed.columns),
@@ -174,7 +179,7 @@ def _unwrap(frame: Any) -> tuple[Any, dict[str, int]]:
                 .when(s.str.starts_with("'"))
                 .then(s.str.slice(1))
                 .otherwise(s)
-                .str.strip_chars(WHITESPACE)
+                .str.strip_chars()
             )
         if c in guarded or c in blank:
             exprs.append(pl.when(s == "").then(None).otherwise(s).alias(c))
@@ -215,7 +220,7 @@ def _rows_left_out(
         _reason=np.where(summary[drop], "summary", "note"),
         _label=[str(v) if v is not None else "" for v in labels.filter(pl.Series(drop))],
     )
-    frame = frame.filter(pl.Series(~drop))
+    frame = frame.filter(pl.Series(~drop)) if drop.any() else frame
     title = join_cells(source.head[:header]) + source.preface
     period, period_note = title_period(title, source.path)
     all_notes = [*notes, *([period_note] if period_note else [])]

@@ -97,17 +97,11 @@ def _body(path: Path) -> tuple[Any, list[str | None], Any, int]:
     pieces = prefix.split("\n")[:-1]
     if prefix.splitlines() != [ln.rstrip("\r") for ln in pieces]:
         raise _Refuse  # odd line ends among the title rows
-    rest = memoryview(data)[end:]
     if any(sep in data for sep in (b"\x1c", b"\x1d", b"\x1e", b"\x1f")):
         raise _Refuse  # str.strip (the reference) trims these; polars' strip_chars() does not
     if data.count(b"\r", end) != data.count(b"\r\n", end):
-        raise _Refuse  # lone CR line ends: polars does not split on them
-    if source.encoding in ("utf-8", "utf-8-sig"):
-        return source, source.head[header], bytes(rest), header  # polars checks the UTF-8 itself
-    body = (
-        bytes(rest).decode(source.encoding).encode("utf-8")
-    )  # strict: a bad byte -> the reference
-    return source, source.head[header], body, header
+        raise _Refuse  # lone CR line ends: the reference's parser splits on them
+    return source, source.head[header], memoryview(data)[end:], header
 
 
 def _read(path: Path, table: str) -> FastRead:
@@ -116,23 +110,19 @@ def _read(path: Path, table: str) -> FastRead:
     source, raw, body, header = _body(path)
     if not bytes(body[:4096]).strip() and not bytes(body).strip():
         raise _Refuse
-    width = len(raw)
-    frame = pl.read_csv(
-        body,
-        has_header=False,
-        new_columns=[f"c{i}" for i in range(width)],
-        schema_overrides=dict.fromkeys([f"c{i}" for i in range(width)], pl.String),
-        infer_schema=False,
-        separator=source.sep,
-        quote_char='"',
-    )
-    if frame.width != width:
-        raise _Refuse
+    body, tail = _short_tail(body, len(raw), source.sep, source.encoding)
+    frame, scan = _columns(body, len(raw), source.sep, source.encoding)
+    if tail:
+        import polars as pl  # noqa: PLC0415
+
+        extra = pl.DataFrame(tail, schema=dict.fromkeys(frame.columns, pl.String), orient="row")
+        frame = pl.concat([frame, extra])
+        scan = [f"{need} strip guard blank" for need in scan]  # a few rows: check them all
     from shopmetrics.io.files import clean_headers  # noqa: PLC0415
 
     names, header_notes = clean_headers(raw)
     frame.columns = names
-    frame, unwrapped = _unwrap(frame)
+    frame, unwrapped = _unwrap(frame, {names[i]: v for i, v in enumerate(scan)})
     blank_rows = pl.all_horizontal(pl.all().is_null())
     if frame.select(blank_rows.any()).item():
         frame = frame.filter(~blank_rows)
@@ -146,26 +136,116 @@ def _read(path: Path, table: str) -> FastRead:
     return _convert(frame, read, table)
 
 
-def _unwrap(frame: Any) -> tuple[Any, dict[str, int]]:
+def _short_tail(
+    body: memoryview, width: int, sep: str, encoding: str
+) -> tuple[memoryview, list[list[str | None]]]:
+    """The body without its trailing short rows (footnotes: fewer cells than the header,
+    no quotes), and those rows padded with missing cells, as the reference's parser reads them."""
+    import csv  # noqa: PLC0415
+
+    rows: list[list[str | None]] = []
+    base = max(0, len(body) - (1 << 16))  # footnotes are short: look at the last 64 KiB
+    window = bytes(body[base:])
+    end = len(window)
+    while len(rows) < 20:
+        stop = window[:end].rstrip(b"\r\n")
+        start = stop.rfind(b"\n") + 1
+        line = stop[start:]
+        if not line.strip():
+            if start == 0 or not rows:
+                break  # blank lines above the footnotes end the scan; trailing ones are kept
+            end = start
+            continue
+        if b'"' in line or (start == 0 and base > 0):
+            break
+        cells = next(csv.reader([line.decode(encoding)], delimiter=sep))
+        if len(cells) >= width:
+            break
+        rows.append([c or None for c in cells] + [None] * (width - len(cells)))
+        end = start
+    return body[: base + end], rows[::-1]
+
+
+def _columns(body: memoryview, width: int, sep: str, encoding: str) -> tuple[Any, list[str]]:
+    """The cells below the header as polars text columns, and per column what it may need
+    (``"strip"``: a cell may start or end with a space or a non-ASCII character;
+    ``"guard"``: a cell starts with ``=`` or ``'``; ``"blank"``: an empty cell).
+
+    pyarrow's multi-threaded CSV reader splits the bytes into binary columns (no
+    transcoding: a delimiter, quote or line end is never part of a GBK or UTF-8
+    character); a column without bytes ≥ 0x80 is ASCII and becomes text as it is, UTF-8
+    is checked by the cast, and GBK is decoded by Python's codec on the column's distinct
+    values only."""
+    import numpy as np  # noqa: PLC0415
+    import polars as pl  # noqa: PLC0415
+    import pyarrow as pa  # noqa: PLC0415 - the engine boundary's own reader
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+
+    names = [f"c{i}" for i in range(width)]
+    table = pacsv.read_csv(
+        pa.py_buffer(body),
+        read_options=pacsv.ReadOptions(column_names=names),
+        parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.binary()),
+            null_values=[""],
+            strings_can_be_null=True,
+        ),
+    )
+    columns, needs = [], []
+    for name in names:
+        chunked = table.column(name).combine_chunks()
+        offsets = np.frombuffer(chunked.buffers()[1], dtype=np.int32)[
+            chunked.offset : chunked.offset + len(chunked) + 1
+        ]
+        buf = chunked.buffers()[2]
+        data = np.frombuffer(buf, dtype=np.uint8) if buf is not None else np.zeros(0, np.uint8)
+        data = data[offsets[0] : offsets[-1]]
+        needs.append(_needs(data, offsets - offsets[0], chunked))
+        high = bool(data.size) and bool((data >= 0x80).any())
+        if high and encoding not in ("utf-8", "utf-8-sig"):
+            coded = chunked.dictionary_encode()
+            texts = [b.decode(encoding) for b in coded.dictionary.to_pylist()]
+            chunked = pa.DictionaryArray.from_arrays(coded.indices, pa.array(texts, pa.string()))
+        columns.append(chunked.cast(pa.string()))
+    return pl.from_arrow(pa.table(columns, names=names)), needs
+
+
+def _needs(data: Any, offsets: Any, chunked: Any) -> str:
+    """What a column's cells may need (see :func:`_columns`), from their first and last bytes."""
+    import numpy as np  # noqa: PLC0415
+
+    lengths = np.diff(offsets)
+    valid = np.asarray(chunked.is_valid())
+    full = valid & (lengths > 0)
+    out = "blank " if bool((valid & (lengths == 0)).any()) else ""
+    if not full.any():
+        return out
+    first = data[offsets[:-1][full]]
+    last = data[offsets[1:][full] - 1]
+    space = (first <= 0x20) | (first >= 0x80) | (last <= 0x20) | (last >= 0x80)
+    if space.any():
+        out += "strip "
+    if ((first == ord("=")) | (first == ord("'"))).any():
+        out += "guard "
+    return out
+
+
+def _unwrap(frame: Any, scan: dict[str, str]) -> tuple[Any, dict[str, int]]:
     """Trim, unwrap ``="…"`` and ``'`` guards, blank → missing (``files._unwrap``'s rules)."""
     import polars as pl  # noqa: PLC0415
 
-    trimmed = frame.select(pl.all().str.strip_chars())  # = str.strip: no \x1c-\x1f in the file
-    first = trimmed.select(
-        *((pl.col(c).str.starts_with("=") | pl.col(c).str.starts_with("'")).any().alias(c)
-          for c in trimmed.columns),
-        *((pl.col(c) == "").any().alias(f"blank:{c}") for c in trimmed.columns),
-    ).row(0, named=True)  # fmt: skip
-    maybe = [c for c in trimmed.columns if first[c]]  # the guard regex only where a cell may be one
-    blank = {c for c in trimmed.columns if first[f"blank:{c}"]}
-    marks = (
-        trimmed.select(
-            (pl.col(c).str.contains(_GUARD) | pl.col(c).str.starts_with("'")).sum().alias(c)
-            for c in maybe
-        ).row(0, named=True)
-        if maybe
-        else {}
-    )
+    trimmed = frame.with_columns(
+        pl.col(c).str.strip_chars() for c in frame.columns if "strip" in scan[c]
+    )  # = str.strip: no \x1c-\x1f in the file
+    maybe = [c for c in frame.columns if "guard" in scan[c] or "strip" in scan[c]]
+    found = trimmed.select(
+        *((pl.col(c).str.contains(_GUARD) | pl.col(c).str.starts_with("'")).sum().alias(c)
+          for c in maybe),
+        *((pl.col(c) == "").any().alias(f"blank:{c}") for c in maybe),
+    ).row(0, named=True) if maybe else {}  # fmt: skip
+    marks = {c: found[c] for c in maybe}
+    blank = {c for c in frame.columns if "blank" in scan[c] or found.get(f"blank:{c}")}
     guarded = [c for c, n in marks.items() if n]
     exprs = []
     for c in trimmed.columns:

@@ -100,6 +100,13 @@ def test_an_order_export_reads_the_same_fast(tmp_path: Path, encoding: str) -> N
     assert [e.reason for e in fast.excluded] == ["summary_row", "note_row"]
 
 
+def test_a_quoted_line_break_in_a_cell_reads_the_same_fast(tmp_path: Path) -> None:
+    path = _order_export(tmp_path, **{"浙江省 杭州市\u3000": '"浙江省\r\n杭州市 "'})
+    fast, reference = _both(path, "orders")
+    _same(fast, reference)
+    assert "浙江省\r\n杭州市" in fast.frame.collect().to_native()["收货地址"].to_list()
+
+
 def test_dates_without_times_and_blank_times_read_the_same_fast(tmp_path: Path) -> None:
     path = _order_export(tmp_path, **{" 09:": "!", " 10:": "!"})
     text = path.read_bytes().decode("gbk")

@@ -182,16 +182,23 @@ def _columns(body: memoryview, width: int, sep: str, encoding: str) -> tuple[Any
     import pyarrow.csv as pacsv  # noqa: PLC0415
 
     names = [f"c{i}" for i in range(width)]
-    table = pacsv.read_csv(
-        pa.py_buffer(body),
-        read_options=pacsv.ReadOptions(column_names=names),
-        parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.binary()),
-            null_values=[""],
-            strings_can_be_null=True,
-        ),
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.binary()), null_values=[""], strings_can_be_null=True
     )
+    try:  # quoted line breaks are rare: without them the reader splits blocks in parallel
+        table = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=sep),
+            convert_options=convert,
+        )
+    except pa.ArrowInvalid:
+        table = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=convert,
+        )
     columns, needs = [], []
     for name in names:
         chunked = table.column(name).combine_chunks()
@@ -215,10 +222,11 @@ def _needs(data: Any, offsets: Any, chunked: Any) -> str:
     """What a column's cells may need (see :func:`_columns`), from their first and last bytes."""
     import numpy as np  # noqa: PLC0415
 
+    if chunked.null_count == len(chunked):
+        return ""
     lengths = np.diff(offsets)
-    valid = np.asarray(chunked.is_valid())
-    full = valid & (lengths > 0)
-    out = "blank " if bool((valid & (lengths == 0)).any()) else ""
+    full = lengths > 0  # a missing cell has no bytes either
+    out = "blank " if int(len(full) - np.count_nonzero(full)) > chunked.null_count else ""
     if not full.any():
         return out
     first = data[offsets[:-1][full]]

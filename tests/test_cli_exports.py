@@ -312,3 +312,97 @@ def test_report_keeps_raw_tables_as_paths_beside_exports(
     text = (tmp_path / "r.md").read_text(encoding="utf-8")
     assert "## Rows used and excluded" in text  # the export's audit, added by the command
     assert capsys.readouterr().out.splitlines()[0].startswith("read sycm_source.csv")
+
+
+# ------------------------------------------------------------------ validate
+
+
+@needs_calamine
+def test_validate_takes_exports_as_files_sorted_by_kind(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    files = [SOURCE, ORDERS, ITEMS, REVIEWS, ZTC, DATA / "万相台_计划报表.xlsx"]
+    assert main(["validate", *map(str, files)]) == 0
+    out = capsys.readouterr().out
+    assert "read sycm_source.csv: sycm_source -> traffic" in out
+    assert "read taobao_orders.csv: taobao_orders -> orders" in out
+    assert "read taobao_reviews.csv: taobao_reviews -> ratings" in out
+    assert "OK: no problems found" in out
+    assert "ratings (" in out
+    assert "spend (" in out
+
+
+def test_validate_takes_the_report_options(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "validate",
+        "--traffic",
+        str(SOURCE),
+        "--orders",
+        str(ORDERS),
+        "--ratings",
+        str(REVIEWS),
+    ]
+    assert main(argv) == 0
+    first = capsys.readouterr().out
+    assert main(["validate", f"traffic={SOURCE}", f"orders={ORDERS}", f"ratings={REVIEWS}"]) == 0
+    assert capsys.readouterr().out == first  # TABLE=PATH is the same as --TABLE PATH
+    assert main(["validate", "--orders", str(SOURCE)]) == 2
+    assert "feeds the traffic table; pass it as --traffic" in capsys.readouterr().err
+
+
+def test_validate_prints_every_problem_at_once_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    product = _write(
+        tmp_path / "商品效果.csv",
+        "生意参谋-商品-商品效果\r\n统计日期：2026-11-01~2026-11-07\r\n\r\n"
+        "商品ID,商品访客数 ,商品浏览量,支付买家数,支付金额\r\n"
+        '="600100200301","1,391","2,000",12,3.45%\r\n'
+        '="600100200302",abc,"2,000",12,"1,234.00"\r\n',
+    )
+    import pandas as pd
+
+    orders = tmp_path / "orders.parquet"
+    pd.DataFrame(
+        {
+            "order_id": ["1", "2"],
+            "buyer_id": ["b1", "b2"],
+            "created_at": pd.to_datetime(["2026-11-01 10:00", "2026-11-02 10:00"]),
+            "paid_at": pd.to_datetime(["2026-11-01 10:05", "2026-11-02 10:05"]),
+            "amount": [10.0, -5.0],
+        }
+    ).to_parquet(orders, index=False)
+    assert main(["validate", str(product), str(orders)]) == 1
+    out = capsys.readouterr().out
+    assert "read 商品效果.csv: sycm_product -> traffic, 2 rows" in out
+    assert "FAILED: 2 export column(s) hold values that do not parse" in out
+    assert "商品访客数: 1 value is not a number (row 1: 'abc')" in out
+    assert "支付金额: 1 value is a percentage in a count or amount column" in out
+    assert "negative_values (orders.amount, 1 rows)" in out  # the raw table's, in the same run
+
+
+def test_validate_maps_export_headers_with_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    product = _write(
+        tmp_path / "商品效果.csv",
+        "统计日期,商品ID,商品浏览量,访客人数 ,支付买家数,支付金额\r\n"
+        '2026-11-02,="600100200301",1200,"1,900",3,"1,000.00"\r\n',
+    )
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"访客人数": "visitors"}), encoding="utf-8")
+    assert main(["validate", str(product), "--columns", str(mapping)]) == 0
+    assert "OK: no problems found in traffic (1 rows)" in capsys.readouterr().out
+    mapping.write_text(json.dumps({"访客人数x": "visitors"}), encoding="utf-8")
+    assert main(["validate", str(product), "--columns", str(mapping)]) == 2
+    assert "in none of the files" in capsys.readouterr().err
+
+
+def test_validate_without_files_or_with_an_unknown_one_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate"]) == 2
+    assert "validate needs a file" in capsys.readouterr().err
+    odd = _write(tmp_path / "notes.csv", "a,b\n1,2\n", "utf-8")
+    assert main(["validate", str(odd)]) == 2
+    assert "cannot tell which table" in capsys.readouterr().err

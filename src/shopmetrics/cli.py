@@ -3,7 +3,8 @@
 Subcommands::
 
     shopmetrics demo [--out DIR] [--seed N] [--lang en|zh]
-    shopmetrics validate PATH... [--columns mapping.json]
+    shopmetrics validate [FILE...] [--events E] [--orders O] [--traffic T] [--ratings R]
+                         [--spend S] [--peers P] [--source 直通车] [--columns mapping.json]
     shopmetrics inspect FILE... [--kind KIND] [--sheet SHEET]
     shopmetrics report [FILE...] [--events E] [--orders O] [--traffic T] [--ratings R]
                        [--spend S] [--peers P] [--source 直通车] [--week 2026-W47]
@@ -159,23 +160,19 @@ def _parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser(
         "validate",
-        help="check tables against their contracts",
-        description="Check tables and list every problem at once. The table is "
-        "named by the file name (events.parquet -> events), or explicitly as "
-        "TABLE=PATH.",
+        help="check tables and store exports against their contracts",
+        description="Check tables and store exports and list every problem at once (exit 1 "
+        "when any is an error). Takes the files as report does: store exports as plain "
+        "FILEs (their kind says which table) or after their table's option; raw tables "
+        "named by the file name (events.parquet -> events), as TABLE=PATH or by option.",
     )
     val.add_argument(
         "paths",
-        nargs="+",
-        metavar="PATH",
-        help=f"Parquet or CSV files named after a table ({', '.join(TABLE_NAMES)}), or TABLE=PATH",
+        nargs="*",
+        metavar="FILE",
+        help=f"store exports, tables named after theirs ({', '.join(TABLE_NAMES)}), or TABLE=PATH",
     )
-    val.add_argument(
-        "--columns",
-        type=Path,
-        metavar="MAPPING.json",
-        help='JSON object {"their_name": "canonical_name"}',
-    )
+    _table_options(val, "validate")
 
     _inspect_parser(sub)
     _report_parser(sub)
@@ -198,36 +195,41 @@ def _report_parser(sub: Any) -> None:
         help="store exports whose kind is recognised (shopmetrics inspect FILE says which), "
         "or tables named after theirs (orders.parquet)",
     )
-    for name in TABLE_NAMES:
-        rep.add_argument(
-            f"--{name}",
-            type=Path,
-            metavar="PATH",
-            action="append" if name in REPEATABLE else "store",
-            help=f"the {name} table (Parquet or CSV)"
-            + (", or store exports of it (repeatable)" if name in REPEATABLE else "")
-            + ("; optional with a traffic export" if name == "events" else ""),
-        )
-    rep.add_argument(
-        "--source",
-        metavar="CHANNEL",
-        help="channel of a spend report that does not name it (直通车, 引力魔方, 万相台)",
-    )
+    _table_options(rep, "report")
     rep.add_argument(
         "--week",
         type=_week,
         help="ISO week to report, e.g. 2026-W47 (default: the last complete week in the data)",
     )
     rep.add_argument("--tz", type=_tz, help="store time zone, e.g. Asia/Shanghai")
-    rep.add_argument(
-        "--columns",
-        type=Path,
-        metavar="MAPPING.json",
-        help='JSON object {"their_name": "canonical_name"}',
-    )
     rep.add_argument("--lang", default="en", choices=("en", "zh"), help="report language")
     rep.add_argument(
         "--out", required=True, type=Path, help="report.html, report.md or report.xlsx"
+    )
+
+
+def _table_options(command: Any, verb: str) -> None:
+    """The table options ``report`` and ``validate`` share: one per table, --source, --columns."""
+    for name in TABLE_NAMES:
+        command.add_argument(
+            f"--{name}",
+            type=Path,
+            metavar="PATH",
+            action="append" if name in REPEATABLE else "store",
+            help=f"the {name} table (Parquet or CSV)"
+            + (", or store exports of it (repeatable)" if name in REPEATABLE else "")
+            + ("; optional with a traffic export" if name == "events" and verb == "report" else ""),
+        )
+    command.add_argument(
+        "--source",
+        metavar="CHANNEL",
+        help="channel of a spend report that does not name it (直通车, 引力魔方, 万相台)",
+    )
+    command.add_argument(
+        "--columns",
+        type=Path,
+        metavar="MAPPING.json",
+        help='JSON object {"their_name": "canonical_name"} (export headers or raw columns)',
     )
 
 
@@ -309,31 +311,6 @@ def _existing(path: Path, what: str) -> Path:
     return path
 
 
-def _table_paths(items: Sequence[str]) -> dict[str, Path]:
-
-    tables: dict[str, Path] = {}
-    for item in items:
-        name, sep, rest = item.partition("=")
-        if sep and name in TABLE_NAMES:
-            path = Path(rest)
-        else:
-            path = Path(item)
-            name = path.name.split(".")[0]
-        if name not in TABLE_NAMES:
-            guess = suggest(name, TABLE_NAMES) or "TABLE"
-            msg = (
-                f"cannot tell which table {item!r} is: its name {name!r} is not one of "
-                f"{list(TABLE_NAMES)}. Rename the file or write TABLE=PATH, "
-                f"e.g. {guess}={item}"
-            )
-            raise _UsageError(msg)
-        if name in tables:
-            msg = f"two files for the {name} table: {str(tables[name])!r} and {str(path)!r}"
-            raise _UsageError(msg)
-        tables[name] = _existing(path, name)
-    return tables
-
-
 def _write_report(report: Any, path: Path, fmt: str, lang: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "html":
@@ -388,15 +365,61 @@ def _cmd_demo(args: argparse.Namespace, out: IO[str], progress: Progress) -> int
 
 
 def _cmd_validate(args: argparse.Namespace, out: IO[str], progress: Progress) -> int:
-    from shopmetrics.validation import validate  # noqa: PLC0415 - loads the engine; not for --help
+    from shopmetrics.io.values import problems_text  # noqa: PLC0415 - heavy; not for --help
 
-    tables = _table_paths(args.paths)
+    args.files = _validate_files(args)
+    if not args.files and not any(getattr(args, n) for n in TABLE_NAMES):
+        raise _UsageError("validate needs a file: FILE, TABLE=PATH or --orders PATH ...")
     mapping = _read_mapping(args.columns)
-    paths: dict[str, Any] = {k: str(v) for k, v in tables.items()}
-    with progress.step(f"reading and checking {', '.join(tables)}"):
-        report = validate(**paths, columns=mapping)
-    out.write(_validation_text(report) + "\n")
-    return 0 if report.ok else 1
+    with progress.step("reading the files"):
+        inputs = _read_inputs(args, mapping)
+    lines = _read_lines(inputs.reads)
+    unparsed = [(r, p) for r in inputs.reads for p in r.canonical.problems]
+    if unparsed:
+        lines.append(f"FAILED: {len(unparsed)} export column(s) hold values that do not parse")
+        lines.extend(
+            f"  {r.path.name} ({r.canonical.table}): {problems_text([p])}" for r, p in unparsed
+        )
+    with progress.step(f"checking {', '.join(inputs.tables)}"):
+        checked = _check_tables(inputs.tables, inputs.columns) if inputs.tables else []
+    lines.extend(_validation_text(r) for r in checked)
+    out.write("\n".join(lines) + "\n")
+    return 0 if not unparsed and all(r.ok for r in checked) else 1
+
+
+def _validate_files(args: argparse.Namespace) -> list[Path]:
+    """validate's positional items: ``TABLE=PATH`` to its table's option; store exports and
+    files named after their table kept as FILEs (anything else is a usage error)."""
+    files: list[Path] = []
+    for item in args.paths:
+        name, sep, rest = item.partition("=")
+        if sep and name in TABLE_NAMES:
+            _declare(args, name, _existing(Path(rest), name))
+            continue
+        path = _existing(Path(item), "FILE")
+        stem = path.name.split(".")[0]
+        raw = path.suffix.lower() in (".parquet", ".pq") or not _looks_like_export(path)
+        if stem not in TABLE_NAMES and raw:
+            guess = suggest(stem, TABLE_NAMES) or "TABLE"
+            msg = (
+                f"cannot tell which table {item!r} is: not a known store export and its name "
+                f"{stem!r} is not one of {list(TABLE_NAMES)}. Rename the file or write "
+                f"TABLE=PATH, e.g. {guess}={item} (shopmetrics inspect {item} says what it is)"
+            )
+            raise _UsageError(msg)
+        files.append(path)
+    return files
+
+
+def _declare(args: argparse.Namespace, name: str, path: Path) -> None:
+    """``TABLE=PATH`` as if given as ``--TABLE PATH``."""
+    if name in REPEATABLE:
+        setattr(args, name, [*(getattr(args, name) or []), path])
+    elif getattr(args, name) is not None:
+        msg = f"two files for the {name} table: {str(getattr(args, name))!r} and {str(path)!r}"
+        raise _UsageError(msg)
+    else:
+        setattr(args, name, path)
 
 
 def _validation_text(report: Any) -> str:

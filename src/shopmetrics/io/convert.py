@@ -40,6 +40,7 @@ from shopmetrics.io import semantics as sem
 from shopmetrics.io.exports import (
     HELPERS,
     KINDS,
+    SCENE_SOURCES,
     ExportKind,
     Recognition,
     header_key,
@@ -48,7 +49,15 @@ from shopmetrics.io.exports import (
 from shopmetrics.io.files import ReadResult
 from shopmetrics.io.values import ValueProblem, parse_numbers, parse_times
 
-__all__ = ["Canonical", "join_lines", "to_canonical"]
+__all__ = [
+    "LIMIT_PREFIXES",
+    "UNCONFIRMED",
+    "Canonical",
+    "cannot_give",
+    "join_lines",
+    "kind_note",
+    "to_canonical",
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)
@@ -166,6 +175,7 @@ def to_canonical(
     kind: str | None = None,
     source: str | None = None,
     columns: Mapping[str, str] | None = None,
+    scene_sources: Mapping[str, str] | None = None,
 ) -> Canonical:
     """Map, parse and interpret an export.
 
@@ -176,6 +186,8 @@ def to_canonical(
             the kind's, e.g. 直通车).
         columns: The user's own mapping (header → canonical name); each key must be a
             column of the table (spaces and width do not matter).
+        scene_sources: 场景名字 → ``source`` entries that override or extend
+            :data:`~shopmetrics.io.exports.SCENE_SOURCES` (a spend report's scenes).
 
     Raises:
         SchemaError: for an unrecognised export, a ``columns=`` key not in the table, or a
@@ -193,9 +205,15 @@ def to_canonical(
     if isinstance(read, ReadResult):
         excluded.extend(read.exclusions(export.table))
         notes.extend(read.notes())
-    notes.append(f"export kind: {export.name} ({export.title}); grain: {export.grain}")
+    notes.append(kind_note(export))
+    scenes = {**SCENE_SOURCES, **(scene_sources or {})}
     frame, more = _apply(export, frame, read, source, problems)
+    notes.extend(_unconfirmed(export, frame))
+    frame = frame.drop(columns=["_balance_unpaid"], errors="ignore")
     excluded.extend(more)
+    if export.table == "spend" and "source" in rec.mapping.values():
+        frame = _scenes(frame, export, scenes, notes)
+    notes.extend(_cannot_give(export, rec.mapping))
     if "date" in frame.columns and "date" not in rec.mapping.values():
         notes.append("date: the period of each file's title rows (the table has no date column)")
     for col in extras:
@@ -243,6 +261,64 @@ def _apply(
     if export.table == "orders":
         frame = _orders(frame, problems)
     return frame, excluded
+
+
+def _scenes(
+    frame: pd.DataFrame, export: ExportKind, table: Mapping[str, str], notes: list[str]
+) -> pd.DataFrame:
+    """场景名字 → ``source`` by :data:`SCENE_SOURCES`; the scene kept in ``scene``."""
+    frame = frame.copy()
+    frame["scene"] = frame["source"]
+    frame["source"], unknown = sem.scene_sources(frame["scene"], table, export.default_source)
+    used = sorted(
+        {f"{a} → {b}" for a, b in zip(frame["scene"], frame["source"], strict=True) if a and b}
+    )
+    notes.append("source from 场景名字 (the scene is kept in 'scene'): " + "; ".join(used[:12]))
+    if unknown:
+        fallback = (
+            f"the report's channel {export.default_source!r}"
+            if export.default_source
+            else "their own name"
+        )
+        notes.append(
+            f"scenes not in SCENE_SOURCES take {fallback}: {', '.join(unknown[:8])}; "
+            "map them with scene_sources={...}"
+        )
+    return frame
+
+
+UNCONFIRMED = "unconfirmed rule applied: "
+"""The start of an audit note saying a rule the export spec marks *unconfirmed* was used."""
+
+LIMIT_PREFIXES = ("no 商品访客数", "no 浏览量", UNCONFIRMED)
+"""Audit notes that ``inspect`` shows as what a file cannot give."""
+
+_NEEDS_VISITORS = (
+    "no 商品访客数 / 访客数 column: visitors, conversion (支付转化率 = 支付买家数 / 访客数), "
+    "cart and favourite rates and visitor value (UV价值) cannot be computed from this file; "
+    "download it again with 访客数 ticked, or use raw events"
+)
+
+
+def kind_note(export: ExportKind) -> str:
+    """The audit's line naming the export kind and its grain."""
+    return f"export kind: {export.name} ({export.title}); grain: {export.grain}"
+
+
+def cannot_give(export: ExportKind, mapping: Mapping[str, str]) -> list[str]:
+    """What a traffic export without its visitor columns cannot give (audit notes)."""
+    return _cannot_give(export, mapping)
+
+
+def _cannot_give(export: ExportKind, mapping: Mapping[str, str]) -> list[str]:
+    """What a traffic export without its visitor columns cannot give, said once."""
+    if export.table != "traffic":
+        return []
+    targets = set(mapping.values())
+    out = [] if "visitors" in targets else [_NEEDS_VISITORS]
+    if "page_views" not in targets:
+        out.append("no 浏览量 column: page views and views per visitor cannot be computed")
+    return out
 
 
 def _date_from_title(frame: pd.DataFrame, read: ReadResult | pd.DataFrame) -> pd.DataFrame:
@@ -301,6 +377,44 @@ def _order_lines(
     return frame
 
 
+UNCONFIRMED_1688_STATUSES: frozenset[str] = frozenset(
+    {"等待买家付款", "等待卖家发货", "退款中", "交易关闭"}
+)
+"""1688 订单状态 values seen only in code of unidentified repositories (spec §10: *unconfirmed*)."""
+
+
+def _unconfirmed(export: ExportKind, frame: pd.DataFrame) -> list[str]:
+    """Audit notes for every rule used on this table that the export spec marks *unconfirmed*."""
+    out: list[str] = []
+    if export.table != "orders":
+        return out
+    status = frame.get("status_text")
+    if export.name == "ali1688_orders" and status is not None:
+        norm = sem.normalise_status(status)
+        for value in sorted(UNCONFIRMED_1688_STATUSES & set(norm.dropna().unique().tolist())):
+            n = int((norm == value).sum())
+            how = sem.status_reading(value)
+            out.append(f"{UNCONFIRMED}1688 订单状态 {value!r} read as {how} ({n} rows)")
+    flagged = frame.get("is_presale")
+    if flagged is None or not flagged.any():
+        return out
+    stages = frame.get("presale_stages")
+    staged = stages.notna() if stages is not None else pd.Series(False, index=frame.index)
+    by_deposit = int((flagged & ~staged).sum())
+    if by_deposit:
+        out.append(
+            f"{UNCONFIRMED}特权订金订单id non-empty read as a presale order ({by_deposit} rows "
+            "without 分阶段订单信息)"
+        )
+    unpaid = int(frame["_balance_unpaid"].sum()) if "_balance_unpaid" in frame.columns else 0
+    if unpaid:
+        out.append(
+            f"{UNCONFIRMED}分阶段订单信息 '尾款:未付款' read as balance unpaid ({unpaid} rows): "
+            "their 订单付款时间 became deposit_paid_at and the orders count as not paid"
+        )
+    return out
+
+
 def _orders(frame: pd.DataFrame, problems: list[ValueProblem]) -> pd.DataFrame:
     """Payment state, presale flags and refunds of an order table."""
     frame = frame.copy()
@@ -323,6 +437,7 @@ def _orders(frame: pd.DataFrame, problems: list[ValueProblem]) -> pd.DataFrame:
         flag, balance_unpaid = sem.presale_flags(stages, deposit, len(frame))
         frame["is_presale"] = flag
         if paid_at is not None:
+            frame["_balance_unpaid"] = balance_unpaid
             frame["deposit_paid_at"] = paid_at.where(pd.Series(flag.to_numpy()))
             paid_at = paid_at.mask(pd.Series(balance_unpaid))
             frame["paid_at"] = paid_at

@@ -36,6 +36,7 @@ from typing import Literal, NamedTuple
 
 __all__ = [
     "KINDS",
+    "SCENE_SOURCES",
     "SUMMARY_LABELS",
     "ColumnSpec",
     "ExportKind",
@@ -233,7 +234,11 @@ SYCM_PRODUCT = ExportKind(
         ),
         *_ignored(RUNNING, "年累计支付金额", "月累计支付金额", "月累计支付件数", value="running"),
     ),
-    signatures=(("商品访客数",), ("商品ID", "商品浏览量")),
+    signatures=(
+        ("商品访客数",), ("商品ID", "商品浏览量"),
+        # a download with its traffic columns unticked: sales and carts per product only
+        ("商品ID", "支付买家数"), ("商品ID", "支付金额"), ("商品ID", "商品加购人数"),
+    ),
     notes=("rows without a 统计日期 column take the period of the title rows",),
 )  # fmt: skip
 
@@ -467,6 +472,28 @@ def _spend(name: str, title: str, hint: str | None) -> ExportKind:
         default_source=hint,
         notes=_SPEND_NOTES,
     )
+
+
+SCENE_SOURCES: dict[str, str] = {
+    # 万相台无界版 scenes that replaced the old channels (the scene list of 阿里妈妈's
+    # 效果推广 package names them 关键词推广(原淘内广告/直通车) and 精准人群推广(整合原消费者运营))
+    "关键词推广": "直通车",
+    "精准人群推广": "引力魔方",  # *unconfirmed*: the crowd scene also took in 消费者运营
+    # 万相台's own scenes (货品运营 / 消费者运营 / 其他场景推广 / 内容, old and 无界版)
+    **dict.fromkeys(
+        (
+            "全站推广", "货品运营", "货品加速", "测款快", "上新快", "消费者运营", "拉新快",
+            "会员快", "入会快", "人群击穿", "追投快", "粉丝快", "获客易", "其他场景推广",
+            "活动加速", "全店智投", "全店推", "多目标直投", "预热蓄水", "爆发收割", "电商场景",
+            "超级直播", "超级短视频", "短直联动",
+        ),
+        "万相台",
+    ),
+}  # fmt: skip
+"""A spend report's 场景名字 → the ``source`` its rows get (the name 生意参谋 gives the paid
+channel). A scene is matched whole, then without a ``(原…)`` note, then by its parts
+(``货品运营-货品加速`` → 货品加速); the scene text is kept in a ``scene`` column. Override or
+extend it with ``to_canonical(read, scene_sources={"全站推广": "全站推广"})``."""
 
 
 ALIMAMA_SPEND = _spend("alimama_spend", "阿里妈妈 推广报表 (spend report, channel not named)", None)

@@ -70,7 +70,16 @@ from shopmetrics.io.exports import (
 )
 from shopmetrics.io.values import parse_period
 
-__all__ = ["FileRead", "ReadError", "ReadResult", "read_table"]
+__all__ = [
+    "FileRead",
+    "ReadError",
+    "ReadResult",
+    "clean_headers",
+    "find_header",
+    "note_rows",
+    "read_table",
+    "title_period",
+]
 
 Period = tuple[pd.Timestamp, pd.Timestamp]
 
@@ -318,6 +327,23 @@ def _note_mask(df: pd.DataFrame) -> np.ndarray:
         mask[i] = True
         i -= 1
     return mask
+
+
+def clean_headers(
+    raw: Sequence[str | None], kind: str | None = None
+) -> tuple[list[str], list[str]]:
+    """(headers, notes): the header cells trimmed, mis-decoded UTF-8 repaired, repeats renamed."""
+    return _headers(raw, known_header_keys(kind))
+
+
+def note_rows(df: pd.DataFrame) -> np.ndarray:
+    """The trailing one-cell note rows of a text table (a footnote under the data)."""
+    return _note_mask(df)
+
+
+def title_period(title: Sequence[str], path: Path) -> tuple[Period | None, str | None]:
+    """(period, note): the date range of the title rows, else of the file name."""
+    return _title_period(title, path)
 
 
 def _title_period(title: Sequence[str], path: Path) -> tuple[Period | None, str | None]:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from shopmetrics.audit import Exclusion
 from shopmetrics.errors import SchemaError
-from shopmetrics.io.convert import to_canonical
+from shopmetrics.io.convert import LIMIT_PREFIXES, to_canonical
 from shopmetrics.io.exports import KINDS, recognise
 from shopmetrics.io.files import ReadResult, read_table
 from shopmetrics.io.values import ValueProblem
@@ -60,6 +60,8 @@ class Inspection:
         excluded: Rows that will be left out, and why.
         problems: Cells that do not parse.
         error: Why the table cannot be used as it is (e.g. a spend report needing ``source=``).
+        limits: What the file cannot give (e.g. conversion without a visitors column), and
+            rules applied that the export spec marks *unconfirmed*.
     """
 
     path: str
@@ -72,6 +74,7 @@ class Inspection:
     excluded: tuple[Exclusion, ...]
     problems: tuple[ValueProblem, ...]
     error: str | None = None
+    limits: tuple[str, ...] = ()
 
     def _lines(self) -> list[tuple[str, list[str]]]:
         """(section, lines) pairs shared by the text and HTML views."""
@@ -98,6 +101,7 @@ class Inspection:
                 [f"{e.reason.replace('_', ' ')}s: {e.rows} ({e.detail})" for e in self.excluded],
             ),
             ("cells that do not parse", [str(p) for p in self.problems]),
+            ("cannot give / unconfirmed rules", [f"- {n}" for n in self.limits]),
             ("semantics", [f"- {n}" for n in (kind.notes if kind else ())]),
             ("notes", [f"- {n}" for n in self.read.notes()[len(self.read.files) :]]),
         ]
@@ -176,4 +180,5 @@ def inspect(
         rec.did_you_mean,
         canonical.excluded,
         canonical.problems,
+        limits=tuple(n for n in canonical.notes if n.startswith(LIMIT_PREFIXES)),
     )

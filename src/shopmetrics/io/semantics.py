@@ -15,7 +15,8 @@ Examples:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,9 @@ __all__ = [
     "normalise_status",
     "payment_state",
     "presale_flags",
+    "scene_sources",
     "source_paths",
+    "status_reading",
     "subtotal_rows",
     "unknown_statuses",
 ]
@@ -67,8 +70,13 @@ CLOSED: frozenset[str] = frozenset({"交易关闭", "交易被淘宝关闭"})
 
 def normalise_status(status: pd.Series) -> pd.Series:
     """Width-fold a status and drop its spaces (``买家已付款，等待卖家发货`` → ``…,…``)."""
-    text = status.astype("str")
-    return text.str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+    codes, uniques = pd.factorize(status.astype("str"))  # a few distinct statuses: fold those
+    folded = (
+        pd.Series(uniques, dtype="str").str.normalize("NFKC").str.replace(r"\s+", "", regex=True)
+    )
+    out = folded.take(np.where(codes < 0, 0, codes)) if len(folded) else folded.reindex(codes)
+    out = out.where(codes >= 0) if len(folded) else out
+    return pd.Series(out.to_numpy(), index=status.index, dtype="str")
 
 
 def unknown_statuses(status: pd.Series) -> np.ndarray:
@@ -100,6 +108,20 @@ def payment_state(status: pd.Series | None, paid_at: pd.Series | None) -> pd.Ser
         unknown = ~norm.isin(PAID | UNPAID).to_numpy(dtype=bool)
         state[unknown] = None
     return pd.Series(state, dtype="str")
+
+
+def status_reading(status: str) -> str:
+    """How :func:`payment_state` reads one (normalised) status, in words.
+
+    Examples:
+        >>> status_reading("退款中"), status_reading("交易关闭")
+        ('paid', 'refunded with a payment time, unpaid without one')
+    """
+    if status in CLOSED:
+        return "refunded with a payment time, unpaid without one"
+    if status in PAID:
+        return "paid"
+    return "unpaid" if status in UNPAID else "unknown"
 
 
 _BALANCE_UNPAID = re.compile(r"尾款\s*[:：]?\s*(?:未付款|待付款|未支付)")
@@ -196,3 +218,45 @@ def subtotal_rows(path: pd.Series, keys: pd.DataFrame | None) -> np.ndarray:
         ],
         dtype=bool,
     )
+
+
+def _scene_key(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+def _scene_lookup(scene: str, table: Mapping[str, str]) -> str | None:
+    """The source of one 场景名字: whole, without a ``(原…)`` note, then by its parts."""
+    key = _scene_key(scene)
+    bare = re.sub(r"\([^()]*\)$", "", key)
+    parts = [p for p in re.split(r"[-—_/]", bare) if p]
+    for candidate in (key, bare, *reversed(parts)):
+        if candidate in table:
+            return table[candidate]
+    return None
+
+
+def scene_sources(
+    scenes: pd.Series, table: Mapping[str, str], default: str | None
+) -> tuple[pd.Series, list[str]]:
+    """(``source`` per row, scenes not in ``table``) for a spend report's 场景名字.
+
+    A scene not in the table gets ``default`` (the report's channel) when there is one,
+    else keeps its own text.
+
+    Examples:
+        >>> s = pd.Series(["货品运营-货品加速", "关键词推广(原淘内广告/直通车)", "新场景", None])
+        >>> src, unknown = scene_sources(s, {"货品加速": "万相台", "关键词推广": "直通车"}, "万相台")
+        >>> src.tolist(), unknown
+        (['万相台', '直通车', '万相台', None], ['新场景'])
+    """
+    keyed = {_scene_key(k): v for k, v in table.items()}
+    found: dict[str, str] = {}
+    unknown: list[str] = []
+    for scene in scenes.dropna().unique().tolist():
+        source = _scene_lookup(str(scene), keyed)
+        if source is None:
+            unknown.append(str(scene))
+            source = default or str(scene)
+        found[str(scene)] = source
+    out = scenes.map(found).astype(object).where(scenes.notna(), None)
+    return out, sorted(unknown)

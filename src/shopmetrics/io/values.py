@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "FORMATTED_NUMBER",
     "MISSING",
     "NumberKind",
     "Parsed",
@@ -54,6 +55,9 @@ MISSING: frozenset[str] = frozenset({"", "-", "--", "—", "——", "－", "－
 _FORMATTED = (
     r"(?:[+-]?[¥￥]?|[¥￥][+-])(?:\d{1,3}(?:[,，]\d{3})+|\d+)(?:\.\d*)?(?:[eE][+-]?\d+)?元?"
 )
+FORMATTED_NUMBER = _FORMATTED
+"""A number the vectorised parse reads: ``12,345``, ``￥1,234.00``, ``0元``, ``-5``, ``1e3``."""
+
 _ONE = re.compile(
     r"(?P<sign>[+-]?)[¥￥$]?(?P<sign2>[+-]?)"
     r"(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE](?P<exp>[+-]?\d+))?"

@@ -509,7 +509,14 @@ def write_wxt() -> None:
     ws.append(headers)
     truth = []
     for day in DAYS:
-        for scene, plan in (("关键词推广", "关键词-围巾"), ("精准人群推广", "人群-拉新")):
+        # 场景名字 as 万相台无界版 writes them, and the channel each one is (read by hand from
+        # 阿里妈妈's scene list: 关键词推广 = 原淘内广告/直通车; 精准人群推广 our *unconfirmed* guess)
+        for scene, plan, channel in (
+            ("关键词推广", "关键词-围巾", "直通车"),
+            ("精准人群推广", "人群-拉新", "引力魔方"),
+            ("货品运营-货品加速", "货品加速-围巾", "万相台"),
+            ("全站推广", "全站-店铺", "万相台"),
+        ):
             imp, clicks, cost = RNG.randint(500, 60000), RNG.randint(5, 400), cents(10, 900)
             ws.append(
                 [
@@ -529,7 +536,7 @@ def write_wxt() -> None:
                     "0.00",
                 ]
             )
-            truth.append({"date": day.isoformat(), "source": scene, "campaign": plan,
+            truth.append({"date": day.isoformat(), "source": channel, "scene": scene, "campaign": plan,
                           "product_id": PRODUCTS[0][0], "exposures": imp, "clicks": clicks,
                           "cost": float(cost)})  # fmt: skip
     wb.save(HERE / "万相台_计划报表.xlsx")

@@ -454,11 +454,6 @@ _PUBLIC: dict[str, Any] = {
 }
 """Every public function that reads tables, as a user would call it."""
 
-_SPEND_SUMS = pytest.mark.xfail(
-    strict=False,
-    reason="engine/spend.py sums cost as floats in each engine's own order (last bits of "
-    "cost, cpc, roas differ on DuckDB); traffic-engineer's module, cents sums pending",
-)
 
 
 def _json(result: Any) -> str:
@@ -489,10 +484,7 @@ def _tables(store: sm.datasets.Store, make: Constructor) -> dict[str, Any]:
 @pytest.mark.parametrize("kind", ["pyarrow", "polars", "duckdb"])
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=_SPEND_SUMS) if n in ("traffic_sources", "weekly_report") else n
-        for n in sorted(_PUBLIC)
-    ],
+    sorted(_PUBLIC),
 )
 def test_json_is_the_same_whatever_engine_held_the_tables(
     parity_store: sm.datasets.Store, pandas_json: dict[str, str], name: str, kind: str

@@ -470,6 +470,7 @@ def _one(
     return summary, rows, _band(activity.name, fits, w), flags
 
 
+@engine.records_collects
 def activity_effect(
     events: Any = None,
     orders: Any = None,

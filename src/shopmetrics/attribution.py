@@ -246,6 +246,7 @@ class AttributionComparison(Result):
 # ---------------------------------------------------------------- public functions
 
 
+@engine.records_collects
 def attribute(
     paths: Any = None,
     events: Any = None,
@@ -346,6 +347,7 @@ def attribute(
     return _result(_journeys(paths, events, orders, params, reading), model, params)
 
 
+@engine.records_collects
 def compare_attribution(
     paths: Any = None,
     events: Any = None,

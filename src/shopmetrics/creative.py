@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from shopmetrics import engine
 from shopmetrics.config import CORRECTIONS, get_config
 from shopmetrics.engine.experiments import SUM_NAMES, impression_sums
 from shopmetrics.errors import DefinitionError, ShopmetricsError
@@ -88,6 +89,7 @@ class CtrTestResult(Result):
         ]  # fmt: skip
 
 
+@engine.records_collects
 def ctr_test(
     events: Any,
     *,

@@ -146,6 +146,7 @@ def _growth_line(split: pd.DataFrame) -> str:
     return text + "."
 
 
+@engine.records_collects
 def traffic_sources(
     events: Any = None,
     orders: Any = None,
@@ -315,10 +316,11 @@ def _visitors_by_kind(
     table = spend_q.visitors_by_kind(ev, paid, freq, t0, t1)
     if "visitors" not in table.columns:
         return None
-    return [
+    rows = [
         {"period": str(p), "kind": str(k), "visitors": int(v)}
         for p, k, v in zip(table["period"], table["kind"], table["visitors"], strict=True)
     ]
+    return sorted(rows, key=lambda r: (r["period"], r["kind"]))  # not the engine's row order
 
 
 def _nulls_as_nan(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -390,18 +390,25 @@ def _profit_sums(
     frame = paid_orders.paid_between(od, t0, t1).with_columns(
         engine.period_key("paid_at", freq).alias(PERIOD),
         nw.when(costed).then(nw.col("amount")).otherwise(nw.lit(0.0)).alias("_ac"),
-        cost.alias("_c"),
+        cost.alias("_cost"),
+    )
+    # money summed as whole cents and a sub-cent rest: the same sums on every engine
+    parts = {
+        "amount": cents_of("amount"),
+        "amount_costed": cents_of("_ac"),
+        "cost": cents_of("_cost"),
+    }
+    frame = frame.with_columns(
+        *(e.alias(f"_{c}_{i}") for c, pair in parts.items() for i, e in enumerate(pair))
     )
     sums = engine.collect(
-        frame.group_by(keys).agg(
-            nw.col("amount").sum().alias("amount"),
-            nw.col("_ac").sum().alias("amount_costed"),
-            nw.col("_c").sum().alias("cost"),
-        ),
+        frame.group_by(keys).agg(*(nw.col(f"_{c}_{i}").sum() for c in parts for i in (0, 1))),
         "visitor_value:profit",
     )
-    for c in ("amount", "amount_costed", "cost"):
-        sums[c] = sums[c].astype("float64").fillna(0.0)
+    for c in parts:
+        whole = sums.pop(f"_{c}_0").astype("float64").fillna(0.0)
+        sub = sums.pop(f"_{c}_1").astype("float64").fillna(0.0)
+        sums[c] = (whole + sub) / 100
     sums["period"] = [engine.period_label(int(k), freq) for k in sums[PERIOD]]
     return sums.drop(columns=[PERIOD])
 

@@ -299,15 +299,14 @@ def _collect_polars(frames: Mapping[str, nw.LazyFrame[Any]]) -> dict[str, pd.Dat
     names = list(frames)
     try:
         outs = pl.collect_all([frames[n].to_native() for n in names])
-        got = {n: o.to_pandas() for n, o in zip(names, outs, strict=True)}
+        got = {n: running.normalize(o.to_pandas()) for n, o in zip(names, outs, strict=True)}
     except ShopmetricsError:
         raise
     except running.engine_errors() as exc:
         cols = list(frames[names[0]].collect_schema().names())
         raise running.wrap(exc, names[0], cols, engine="polars") from exc
-    spy = running._SPY.get()  # the collect log lives beside collect
-    if spy is not None:
-        spy.extend((n, len(t)) for n, t in got.items())
+    for n, t in got.items():  # in the call's ledger and the collect log, as collect does
+        running.record(n, len(t))
     return got
 
 

@@ -63,7 +63,7 @@ def _join_ready(
     a: nw.LazyFrame[Any], b: nw.LazyFrame[Any]
 ) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
     """Put two user tables in one engine (with ordered window functions) to join them."""
-    a, b, _ = join_ready(_windowable(a), _windowable(b), "attribution")
+    a, b, _ = join_ready(_windowable(a), _windowable(b), "attribution", ("events", "orders"))
     return a, b
 
 
@@ -457,7 +457,7 @@ def _in_window(
             nw.col(_TS) >= nw.col(_CAT) - nw.lit(window),
             nw.col(_PREV).is_null() | (nw.col(_TS) > nw.col(_PREV)),
         )
-        .select(_OID, _TS, _CH, _CAT, _VAL, _VID)
+        .select(_OID, _TS, _CH, _CAT, _VC, _VR, _VID)
     )
 
 
@@ -516,7 +516,10 @@ def _touch_table(
         }
     )
     first = np.unique(journey, return_index=True)[1] if len(journey) else np.array([], dtype=int)
-    values = rows[_VAL].fillna(0).to_numpy(np.float64)[first]
+    # each order's value from its exact cents (the same whatever order the engine added
+    # its lines in), divided here rather than in the engine (polars multiplies by 0.01)
+    cents = rows[_VC].fillna(0).to_numpy(np.float64) + rows[_VR].fillna(0).to_numpy(np.float64)
+    values = (cents / 100)[first]
     buyers = rows[_VID].to_numpy(object)[first]
     return touches, values, buyers, rows[_OID].to_numpy(object)[first]
 

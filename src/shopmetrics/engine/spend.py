@@ -24,7 +24,7 @@ import narwhals.stable.v2 as nw
 
 from shopmetrics.audit import Exclusion
 from shopmetrics.engine import periods, tables
-from shopmetrics.engine.counting import Counts, count_events
+from shopmetrics.engine.counting import Counts, cents_of, count_events
 from shopmetrics.engine.periods import PERIOD, Freq
 from shopmetrics.engine.tables import Table
 from shopmetrics.errors import SchemaError
@@ -89,12 +89,24 @@ def sum_spend(
             excluded.append(Exclusion("spend", "outside range", n_out, "date outside [start, end)"))
         frame = frame.filter(inside)
     keys = [*by, PERIOD]
-    frame = frame.with_columns(periods.period_key("date", freq).alias(PERIOD))
-    aggs = [nw.col("cost").sum().alias("cost")]
+    # cost summed as whole cents (and a sub-cent rest): the same sum on every engine,
+    # whatever the order in which it adds the rows
+    cents, rest = cents_of("cost")
+    frame = frame.with_columns(
+        periods.period_key("date", freq).alias(PERIOD),
+        cents.alias("_cost_c"),
+        rest.alias("_cost_r"),
+    )
+    aggs = [nw.col("_cost_c").sum(), nw.col("_cost_r").sum()]
     aggs += [nw.col(c).sum().alias(f"spend_{c}") for c in ("exposures", "clicks") if sp.has(c)]
     if moments:
         aggs += _moments(sp)
     out = tables.collect(frame.group_by(keys).agg(*aggs), "traffic:spend")
+    cost = (out["_cost_c"].astype("float64") + out["_cost_r"].astype("float64")) / 100
+    out = out.drop(columns=["_cost_c", "_cost_r"])
+    if moments:
+        out = _moment_columns(out)
+    out.insert(len(keys), "cost", cost)
     out["period"] = [periods.period_label(int(k), freq) for k in out[PERIOD]]
     return Counts(out.drop(columns=[PERIOD]), [*by, "period"], excluded, {"spend": rows})
 
@@ -105,19 +117,50 @@ SPEND_MOMENTS = "_sp_"
 and CPM intervals, dropped from the result."""
 
 
+_SPLIT = 2**16
+"""Base of the split of cents for exact integer sums of squares (as in the order counts)."""
+
+
 def _moments(sp: Table) -> list[nw.Expr]:
-    cost = nw.col("cost").cast(nw.Float64())
+    """The spend rows' moments as exact integer sums of cents (and sub-cent float rests, 0
+    for costs with two decimals), so they are the same on every engine whatever the
+    order it adds rows in; :func:`_moment_columns` turns them into yuan."""
+    m = SPEND_MOMENTS
+    c = nw.col("_cost_c")
+    hi = c.abs() // _SPLIT
+    lo = c.abs() - hi * _SPLIT
+    r = nw.col("_cost_r")
     out = [
-        nw.len().alias(f"{SPEND_MOMENTS}rows"),
-        (cost * cost).sum().alias(f"{SPEND_MOMENTS}cost_sq"),
+        nw.len().alias(f"{m}rows"),
+        (hi * hi).sum().alias("_m_hh"),
+        (hi * lo * 2).sum().alias("_m_hl"),
+        (lo * lo).sum().alias("_m_ll"),
+        ((c.cast(nw.Float64()) * 2 + r) * r).sum().alias("_m_rr"),
     ]
-    for c in ("exposures", "clicks"):
-        if sp.has(c):
-            x = nw.col(c).cast(nw.Float64())
+    for col in ("exposures", "clicks"):
+        if sp.has(col):
+            x = nw.col(col).fill_null(0).cast(nw.Int64())
             out += [
-                (x * x).sum().alias(f"{SPEND_MOMENTS}{c}_sq"),
-                (cost * x).sum().alias(f"{SPEND_MOMENTS}cost_{c}"),
+                (x * x).sum().alias(f"{m}{col}_sq"),
+                (c * x).sum().alias(f"_m_cx_{col}"),
+                (r * x.cast(nw.Float64())).sum().alias(f"_m_rx_{col}"),
             ]
+    return out
+
+
+def _moment_columns(out: pd.DataFrame) -> pd.DataFrame:
+    """The integer moment sums of :func:`_moments` as the yuan moments the intervals read."""
+    m = SPEND_MOMENTS
+    f = {k: out.pop(k).astype("float64") for k in ("_m_hh", "_m_hl", "_m_ll", "_m_rr")}
+    out[f"{m}cost_sq"] = (
+        ((f["_m_hh"] * _SPLIT + f["_m_hl"]) * _SPLIT) + f["_m_ll"] + f["_m_rr"]
+    ) / 1e4
+    for col in ("exposures", "clicks"):
+        if f"_m_cx_{col}" in out.columns:
+            cx = out.pop(f"_m_cx_{col}").astype("float64")
+            rx = out.pop(f"_m_rx_{col}").astype("float64")
+            out[f"{m}cost_{col}"] = (cx + rx) / 100
+            out[f"{m}{col}_sq"] = out[f"{m}{col}_sq"].astype("float64")
     return out
 
 
@@ -200,41 +243,46 @@ def recorded_credit(
     """
     keys = [*by, PERIOD]
     frame = frame.with_columns(periods.period_key("paid_at", freq).alias(PERIOD))
+    money = {"amt": "amount"}
     if profit is not None:
         frame = frame.with_columns(profit.alias("_profit"))
-    per_buyer = (
-        frame.group_by([*keys, "buyer_id"])
-        .agg(
-            nw.col("amount").sum().alias("amt"),
-            nw.col("order_id").n_unique().alias("o"),
-            *([nw.col("_profit").sum().alias("profit")] if profit is not None else []),
-        )
-        .with_columns(
-            (nw.col("amt") * nw.col("amt")).alias("amt_sq"),
-            *(
-                [(nw.col("profit") * nw.col("profit")).alias("profit_sq")]
-                if profit is not None
-                else []
-            ),
-        )
+        money["profit"] = "_profit"
+    # money as whole cents (and sub-cent rests): per-buyer sums and their squares exact,
+    # so every engine gives the same figures to the last digit (as the order counts do)
+    for short, col in money.items():
+        c, r = cents_of(col)
+        frame = frame.with_columns(c.alias(f"_{short}_c"), r.alias(f"_{short}_r"))
+    per_buyer = frame.group_by([*keys, "buyer_id"]).agg(
+        nw.col("order_id").n_unique().alias("o"),
+        *(nw.col(f"_{m}_{p}").sum() for m in money for p in ("c", "r")),
     )
+    sq: list[nw.Expr] = []
+    for m in money:
+        c, r = nw.col(f"_{m}_c"), nw.col(f"_{m}_r")
+        hi = c.abs() // _SPLIT
+        lo = c.abs() - hi * _SPLIT
+        sq += [
+            (hi * hi).sum().alias(f"_{m}_hh"),
+            (hi * lo * 2).sum().alias(f"_{m}_hl"),
+            (lo * lo).sum().alias(f"_{m}_ll"),
+            ((c.cast(nw.Float64()) * 2 + r) * r).sum().alias(f"_{m}_rr"),
+            c.sum().alias(f"_{m}_cs"),
+            r.sum().alias(f"_{m}_rs"),
+        ]
     out = tables.collect(
         per_buyer.group_by(keys).agg(
-            nw.col("o").sum().alias("attributed_orders"),
-            nw.len().alias("attributed_buyers"),
-            nw.col("amt").sum().alias("attributed_amount"),
-            nw.col("amt_sq").sum().alias("attributed_amount_sq"),
-            *(
-                [
-                    nw.col("profit").sum().alias("attributed_profit"),
-                    nw.col("profit_sq").sum().alias("attributed_profit_sq"),
-                ]
-                if profit is not None
-                else []
-            ),
+            nw.col("o").sum().alias("attributed_orders"), nw.len().alias("attributed_buyers"), *sq
         ),
         "traffic:recorded",
     )
+    for m, name in (("amt", "attributed_amount"), ("profit", "attributed_profit")):
+        if m not in money:
+            continue
+        f = {
+            k: out.pop(f"_{m}_{k}").astype("float64") for k in ("hh", "hl", "ll", "rr", "cs", "rs")
+        }
+        out[name] = (f["cs"] + f["rs"]) / 100
+        out[f"{name}_sq"] = (((f["hh"] * _SPLIT + f["hl"]) * _SPLIT) + f["ll"] + f["rr"]) / 1e4
     out["attributed_buyers_sq"] = out["attributed_buyers"]
     return out
 

@@ -87,6 +87,11 @@ def proportion_ci(
     return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
 
 
+_CANCEL_ULPS = 16
+"""How many units of rounding of ``Σy²`` the difference ``Σy² - nȳ²`` may carry and still be
+taken as 0 (all values equal) in :func:`mean_ci`."""
+
+
 def mean_ci(
     n: Any, total: Any, total_sq: Any, confidence: float | None = None, *, scale: str = "linear"
 ) -> tuple[Array, Array, Array]:
@@ -129,7 +134,11 @@ def mean_ci(
     n, total, total_sq = floats(n), floats(total), floats(total_sq)
     mean = rate(total, n)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        var = np.where(n > 1, (total_sq - n * mean**2) / np.where(n > 1, n - 1, 1.0), np.nan)
+        num = total_sq - n * mean**2
+        # Σy² - nȳ² cancels: when every value is the same it is 0 up to rounding (a few
+        # ulps of Σy²), which the square root would turn into a visible standard error
+        num = np.where(np.abs(num) <= _CANCEL_ULPS * np.finfo(np.float64).eps * total_sq, 0.0, num)
+        var = np.where(n > 1, num / np.where(n > 1, n - 1, 1.0), np.nan)
         se = np.sqrt(np.maximum(var, 0.0) / np.where(n > 0, n, 1.0))
         z = _z(confidence)
         if scale == "log":

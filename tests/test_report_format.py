@@ -95,11 +95,11 @@ def test_rate_changes_are_in_points_in_headline_and_tables(demo: tuple[Any, sm.R
     md = rep.to_markdown()
     conv = next(h for h in rep.headline if h.name == "payment_conversion")
     assert fmt.fmt_change(conv).endswith(" pp")
-    rates = md.split("**Week over week: rates**")[1].split("**")[0]
+    rates = md.split("**This week and last: rates**")[1].split("**")[0]
     rows = [r for r in rates.splitlines() if r.startswith("| ") and "%" in r][1:]  # no header
     assert rows
     for row in rows:
-        change = row.split(" | ")[3]
+        change = row.split(" | ")[1]  # metric | change | interval | this week | last week
         assert change.endswith(" pp"), row  # "-0.53 pp", never "-0.53%"
     assert not re.search(r"\d,\d{3}\.\d\d visitors", md)
     days = md.split("**Days outside the expected range**")[1].split("\n\n")[1]
@@ -112,17 +112,28 @@ def test_money_shows_its_sign_in_every_table(demo: tuple[Any, sm.Report]) -> Non
     md = rep.to_markdown()
     sources = md.split("**Sources this week**")[1].split("**")[0]
     assert "¥3,825.80" in sources  # display's attributed amount
-    funnel = md.split("**This week and last**")[1].split("**")[0]
-    assert "| Paid amount | ¥27,411.80 | ¥20,383.10 | +¥7,028.70 |" in funnel
+    headline = md.split("## Headline")[1].split("## ")[0]
+    assert "| Paid amount | ¥27,411.80 | ¥20,383.10 | +¥7,028.70 |" in headline
 
 
 def test_p_values_never_read_zero(demo: tuple[Any, sm.Report]) -> None:
     _, rep = demo
     md = rep.to_markdown()
-    counts = md.split("**Week over week: counts and values**")[1].split("**")[0]
+    counts = md.split("**This week and last: counts and values**")[1].split("**")[0]
     assert "\\< 0.001" in counts
-    cells = [c.strip() for r in counts.splitlines() if r.startswith("| ") for c in r.split("|")]
-    assert "0" not in cells
+    cells = []  # the p-value cells of every part of the table (wide tables are split)
+    for block in counts.split("\n\n"):
+        rows = [
+            [c.strip() for c in r.strip().strip("|").split("|")]
+            for r in block.splitlines()
+            if r.startswith("| ")
+        ]
+        if not rows:
+            continue
+        p_col = [i for i, h in enumerate(rows[0]) if h.lower().startswith("p-value")]
+        cells += [row[i] for row in rows[2:] for i in p_col if i < len(row)]
+    assert cells
+    assert "0" not in cells  # a p-value below 0.001 reads "< 0.001", never "0"
     assert "0.00" not in cells
 
 
@@ -170,7 +181,8 @@ def test_flag_evidence_is_one_readable_line_with_the_detail_folded(
     assert "Report sales and conversion without these orders" in text  # the one action
     presale = next(f for f in rep.flags if f.code == "presale_zero_payment")
     assert fmt.kv(presale.instead, "en", code=presale.code) == (
-        "Order conversion: 7.03% · Deposit conversion (deposits / visitors): 6.51%"
+        "Payment conversion, presale counted on the deposit: 2.53% · Order conversion: 7.03% · "
+        "Deposit conversion (deposits / visitors): 6.51% · Week: 2026-W47"
     )
 
 
@@ -320,8 +332,8 @@ def test_excel_formats_by_kind_tables_and_frozen_headers(
     assert header[0].alignment.wrap_text
     funnel = wb["Funnel"]
     conv = next(r for r in funnel.iter_rows() if r[0].value == "Payment conversion")
-    assert conv[3].value == pytest.approx((339 / 14404 - 285 / 10124) * 100)  # change in points
-    assert "pp" in conv[3].number_format
+    assert conv[1].value == pytest.approx((339 / 14404 - 285 / 10124) * 100)  # change in points
+    assert "pp" in conv[1].number_format
     for w in wb.worksheets:
         for table in w.tables.values():
             assert table.autoFilter is not None or table.headerRowCount

@@ -455,7 +455,6 @@ _PUBLIC: dict[str, Any] = {
 """Every public function that reads tables, as a user would call it."""
 
 
-
 def _json(result: Any) -> str:
     if isinstance(result, pd.DataFrame):  # repurchase: a plain table
         return sm.Result(result).to_json(sort_keys=True)

@@ -163,7 +163,21 @@ _RATE_CHANGES = frozenset(
 )
 _PVALUES = frozenset(["p_value", "p_adjusted", "q_value", "p", "q"])
 _RATIOS = frozenset(["roas", "roi", "vs_peer_ratio", "orders_per_buyer", "poisson_mean"])
-_STRIP = ("_ci_low", "_ci_high", "_interval", "_prev", "_cur", "_peer_avg", "_peer_top10")
+_STRIP = (
+    "_ci_low",
+    "_ci_high",
+    "_interval",
+    "_prev",
+    "_cur",
+    "_peer_avg",
+    "_peer_top10",
+    # the corrected figures beside the headline: the kind of the figure they correct
+    "_without_brushing",
+    "_without_gap_day",
+    "_without_bots",
+    "_deposit_as_paid",
+    "_corrected",
+)
 
 
 def _base(name: str) -> str:

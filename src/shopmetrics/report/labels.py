@@ -173,6 +173,7 @@ _NAMES: dict[str, tuple[str, str]] = {
     "rate_effect_rate": ("Own-rate effect", "自身效应"),
     "conversion_rate": ("Payment conversion", "支付转化率"),
     "peer_avg_rate": ("Peer average", "同行同层平均"),
+    "peer_top10_rate": ("Peer top 10%", "同行同层优秀"),
     "beyond_interval": ("Gap beyond interval", "差距超出区间"),
     "beyond_ci": ("Gap beyond interval", "差距超出区间"),
     "simpson": ("Reversal (Simpson's paradox)", "辛普森悖论 (方向相反)"),
@@ -545,6 +546,9 @@ def value_label(column: str, value: Any, lang: str = "en") -> str | None:
     if not isinstance(value, str):
         return None
     table = _VALUES.get(column)
+    if column in _FREE_TEXT:  # a sentence: in the other language, its code names labelled
+        said = translate(value, lang)
+        table = {value: (said, said)} if said != value else table
     if table is not None and value in table:
         return _pick(table[value], lang)
     if column in (
@@ -609,6 +613,26 @@ def text(key: str, lang: str = "en") -> str:
     return _pick(_TEXT[key], lang) if key in _TEXT else humanise(key)
 
 
+_WRITTEN: dict[str, str] = {}
+"""Sentences a builder wrote in both languages (the story, the flag actions): English ->
+Chinese, so that a report built in one language renders in the other."""
+
+_WRITTEN_MAX = 10_000
+"""Most sentences kept (the oldest are dropped first)."""
+
+_FREE_TEXT = frozenset({"action", "message", "what_to_do", "detail", "note"})
+"""Columns of whole sentences, translated as sentences."""
+
+
+def register_sentence(en: str, zh: str) -> None:
+    """Record a sentence a builder wrote in both languages (:func:`translate` uses it)."""
+    if not en or en == zh:
+        return
+    if len(_WRITTEN) >= _WRITTEN_MAX:
+        _WRITTEN.pop(next(iter(_WRITTEN)))
+    _WRITTEN[en] = zh
+
+
 def translate(sentence: str, lang: str = "en") -> str:
     """A sentence written by a report section, in ``lang``.
 
@@ -618,6 +642,8 @@ def translate(sentence: str, lang: str = "en") -> str:
     A sentence not in the catalogue is returned as written (English).
     """
     check_lang(lang)
+    if lang == "zh" and sentence in _WRITTEN:
+        return _WRITTEN[sentence]
     for pattern, en, zh in PHRASES:
         m = pattern.fullmatch(sentence)
         if m is not None:
@@ -644,10 +670,13 @@ def words(sentence: str, lang: str = "en") -> str:
         names = [n.strip("'") for n in m.group(1).split(", ")]
         return ("、" if lang == "zh" else ", ").join(label(n, lang) for n in names)
 
-    out = _CODE_LIST.sub(one_list, sentence)
-    return _CODE.sub(
-        lambda m: label(m.group(0), lang) if has_label(m.group(0)) else m.group(0), out
-    )
+    def one_code(m: re.Match[str]) -> str:
+        code = m.group(0)
+        if code in FLAGS:  # a flag code: its title
+            return FLAGS[code][0 if lang == "en" else 1][0]
+        return label(code, lang) if has_label(code) else code
+
+    return _CODE.sub(one_code, _CODE_LIST.sub(one_list, sentence))
 
 
 def _group(key: str, value: str, lang: str) -> str:

@@ -36,7 +36,7 @@ FLAGS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "activity_presale_payment_date": (
         (
             "Presale paid after the activity",
-            "Read the activity and its final-payment days together (raise after_days).",
+            "Read the activity and its final-payment days together (read more days after it).",
         ),
         ("预售尾款在活动后支付", "把活动期和尾款支付日合并解读（增大活动后天数）。"),
     ),
@@ -55,6 +55,10 @@ FLAGS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "activity_history_masked": (
         ("Other activities left out of the history", "Nothing to do: their days are not used as a normal baseline."),
         ("历史数据中剔除了其他活动", "无需处理：其他活动的日子不作为正常基线。"),
+    ),
+    "short_history": (
+        ("Too little history for this figure", "Read the periods it names as unknown, or load the earlier orders."),
+        ("历史数据不足以计算该指标", "所列周期的数值未知，或补充更早的订单数据。"),
     ),
     "anomaly": (
         ("A day outside the expected range", "Check tracking and listings for that day before reading it as demand."),

@@ -29,7 +29,6 @@ from shopmetrics.compare import movers
 from shopmetrics.dsr import dsr, low_ratings
 from shopmetrics.flags.funnel import mix_shift_flag
 from shopmetrics.funnel import funnel
-from shopmetrics.metrics import PROPORTIONS
 from shopmetrics.report.charts import BarChart, LineChart, Series, TrendChart
 from shopmetrics.report.figures import (
     STORE_ROW,
@@ -40,6 +39,7 @@ from shopmetrics.report.figures import (
     value_table,
 )
 from shopmetrics.report.model import Headline, Section
+from shopmetrics.report.section_tables import peer_table, presale_table
 from shopmetrics.traffic import traffic_sources
 from shopmetrics.visitor_value import visitor_value
 
@@ -195,7 +195,7 @@ def funnel_section(wk: Week, corrected: Sequence[Headline] = ()) -> Section:
     ]
     rows = metric_rows(wt, wk.week, comp.to_pandas() if comp is not None else None, corrected)
     tables: list[tuple[str, Any]] = _row_tables(rows)
-    peer_tbl = _peer_table(wk.cur)
+    peer_tbl = peer_table(wk.cur)
     if peer_tbl is not None:
         tables.append(("Against peers (同行同层平均)", peer_tbl))
     return Section(
@@ -376,7 +376,7 @@ def products_section(wk: Week) -> Section:
         )
     top = top_products(by_product.table, wk.week)
     presale = [f for f in by_product.flags if f.code == "presale_zero_payment"]
-    presale_tbl = _presale_table(presale)
+    presale_tbl = presale_table(presale)
     return Section(
         "products",
         intro="Products whose payment conversion moved significantly (Benjamini-Hochberg across "
@@ -751,58 +751,3 @@ def _row_tables(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
             )
         )
     return out
-
-
-def _peer_table(cur: pd.DataFrame) -> pd.DataFrame | None:
-    """This week against the peer averages; rates carry a ``_rate`` suffix so they show as %."""
-    import pandas as pd  # noqa: PLC0415
-
-    rows = []
-    row = cur.iloc[0]
-    for col in cur.columns:
-        if col.endswith("_peer_avg"):
-            m = col.removesuffix("_peer_avg")
-            suffix = "_rate" if m in PROPORTIONS else ""
-            rows.append(
-                {
-                    "metric": m,
-                    f"value{suffix}": row[m],
-                    f"peer_avg{suffix}": row[col],
-                    "vs_peer_ratio": row.get(f"{m}_vs_peer_ratio"),
-                    "beyond_interval": row.get(f"{m}_beyond_ci"),
-                }
-            )
-    if not rows:
-        return None
-    # one column per kind of figure: rates (as %) first, money figures after
-    out = pd.DataFrame(rows)
-    for a, b in (("value_rate", "value"), ("peer_avg_rate", "peer_avg")):
-        if a in out.columns and b in out.columns:
-            out[b] = out[b].where(out[a].isna(), None)
-    return out
-
-
-def _presale_table(flags: list[Flag]) -> pd.DataFrame | None:
-    import pandas as pd  # noqa: PLC0415
-
-    if not flags:
-        return None
-    rows = [
-        {
-            **{k: str(v) for k, v in f.subject.items()},
-            **{
-                k: f.evidence.get(k)
-                for k in (
-                    "visitors",
-                    "order_buyers",
-                    "paid_buyers",
-                    "deposit_buyers",
-                    "payment_conversion",
-                    "order_conversion",
-                    "deposit_conversion",
-                )
-            },
-        }
-        for f in flags
-    ]
-    return pd.DataFrame(rows)

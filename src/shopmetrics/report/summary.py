@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from shopmetrics.report import labels
 from shopmetrics.report.corrected import week_of
 from shopmetrics.report.figures import mix_table
 from shopmetrics.report.model import Headline, Section
@@ -157,6 +158,8 @@ def summary_section(story: Story, actions: Sequence[Mapping[str, Any]], lang: st
     """The story and one action per flag, as the report's first section."""
     import pandas as pd  # noqa: PLC0415
 
+    en, zh = " ".join(story.sentences["en"]), " ".join(story.sentences["zh"])
+    labels.register_sentence(en, zh)  # built in one language, rendered in either
     tables: list[tuple[str, Any]] = []
     if actions:
         caption = "What to do about each flag" if lang == "en" else "每个标记的处理建议"

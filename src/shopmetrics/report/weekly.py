@@ -51,7 +51,7 @@ from shopmetrics.display import is_missing
 from shopmetrics.errors import SchemaError, ShopmetricsError
 from shopmetrics.flags.finding import Flag, sort_flags
 from shopmetrics.funnel import funnel
-from shopmetrics.report import sections, summary
+from shopmetrics.report import labels, sections, summary
 from shopmetrics.report.activity_section import activity_section
 from shopmetrics.report.corrected import Correction, correct_week
 from shopmetrics.report.document import Report
@@ -401,6 +401,10 @@ def weekly_report(
     headline = [h for p in parts for h in p.headline]
     story = summary.week_story(wk, headline, tr, corrections, partial)
     actions = flag_actions(every_flag, corrections, lang)
+    other = flag_actions(every_flag, corrections, "zh" if lang == "en" else "en")
+    for mine, theirs in zip(actions, other, strict=True):  # rendered in either language
+        en, zh = (mine, theirs) if lang == "en" else (theirs, mine)
+        labels.register_sentence(str(en["action"]), str(zh["action"]))
     parts.insert(0, Part(summary.summary_section(story, actions, lang)))
     if events is None:
         extra_notes.extend(sections.export_only_notes(wk, ratings=ratings, daily=daily))

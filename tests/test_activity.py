@@ -148,3 +148,15 @@ def test_same_numbers_from_polars(store) -> None:
     )
     pd.testing.assert_frame_equal(a.table, b.table)
     pd.testing.assert_frame_equal(a.buyers, b.buyers)
+
+
+def test_weekly_report_has_an_activity_section_in_the_activity_week(store) -> None:
+    kwargs = {"events": store.events, "orders": store.orders, "spend": store.spend}
+    report = sm.weekly_report(**kwargs, week="2026-W45", activities=store.activities)
+    section = next(s for s in report.sections if s.key == "activity")
+    _, table = section.tables[0]
+    assert table["activity"].tolist() == ["聚划算"]  # the member day (W43) is not this week
+    assert "verdict" in table.columns
+    later = sm.weekly_report(**kwargs, week="2026-W47", activities=store.activities)
+    assert not [s for s in later.sections if s.key == "activity"]  # no activity near W47
+    assert "聚划算" in report.to_markdown(lang="zh")

@@ -114,7 +114,6 @@ class _Inputs:
     events: engine.Table | None
     orders: engine.Table
     ratings: Any
-    spend: engine.Table | None
     activities: tuple[Activity, ...]
     margin: float | None
     columns: Mapping[str, str] | None
@@ -476,7 +475,6 @@ def activity_effect(
     orders: Any = None,
     activities: Any = None,
     ratings: Any = None,
-    spend: Any = None,
     margin: float | None = None,
     columns: Mapping[str, str] | None = None,
     *,
@@ -496,10 +494,10 @@ def activity_effect(
             ``paid_at``, ``amount``; ``cost``, ``refund_amount``, ``deposit_paid_at``
             used when present). Paid amounts are read on the day of (final) payment.
         activities: The activities (see :func:`read_activities`): name, kind, start, end
-            (included), products (or the whole store), fee, discount, extra_spend.
+            (included), products (or the whole store), fee, discount, extra_spend (the
+            paid traffic bought for it: a spend table's daily cost is not split by
+            activity, so it is not read from one).
         ratings: The ratings table, for the buyer-quality table (low ratings, DSR points).
-        spend: Not read yet: put the extra spend bought for an activity in its
-            ``extra_spend`` (the spend table's daily cost is not split by activity).
         margin: Gross margin as a share of the paid amount; without it the orders' ``cost``
             column gives gross profit; without either there is no profit and no verdict.
         columns: ``{their_name: canonical_name}`` for events, orders and ratings.
@@ -540,7 +538,6 @@ def activity_effect(
         events=engine.load(events, "events", columns, tz) if events is not None else None,
         orders=engine.load(orders, "orders", columns, tz),
         ratings=ratings,
-        spend=None,
         activities=acts,
         margin=margin,
         columns=columns,

@@ -383,9 +383,7 @@ def weekly_report(
     later, tr = _section_parts(wk, ratings, dsr_peers, step)
     if activities is not None and orders is not None:
         step("activities")
-        act = activity_section(events, orders, activities, ratings, (wk.start, wk.end), tz)
-        if act is not None:
-            later.append(Part(act))
+        later += _activity_parts(events, orders, activities, ratings, wk, tz)
     parts = [
         Part(headline=tuple(store_head), flags=tuple(store_flags)),
         Part(sections.trend_section(daily)),
@@ -400,11 +398,7 @@ def weekly_report(
     )
     headline = [h for p in parts for h in p.headline]
     story = summary.week_story(wk, headline, tr, corrections, partial)
-    actions = flag_actions(every_flag, corrections, lang)
-    other = flag_actions(every_flag, corrections, "zh" if lang == "en" else "en")
-    for mine, theirs in zip(actions, other, strict=True):  # rendered in either language
-        en, zh = (mine, theirs) if lang == "en" else (theirs, mine)
-        labels.register_sentence(str(en["action"]), str(zh["action"]))
+    actions = _actions(every_flag, corrections, lang)
     parts.insert(0, Part(summary.summary_section(story, actions, lang)))
     if events is None:
         extra_notes.extend(sections.export_only_notes(wk, ratings=ratings, daily=daily))
@@ -425,6 +419,25 @@ def weekly_report(
         summary=story.sentences,
         actions=actions,
     )
+
+
+def _actions(flags: Sequence[Flag], corrections: Sequence[Any], lang: str) -> list[dict[str, Any]]:
+    """One action per flag in ``lang``; each also recorded in the other language, so the
+    report renders in either."""
+    actions = flag_actions(flags, corrections, lang)
+    other = flag_actions(flags, corrections, "zh" if lang == "en" else "en")
+    for mine, theirs in zip(actions, other, strict=True):
+        en, zh = (mine, theirs) if lang == "en" else (theirs, mine)
+        labels.register_sentence(str(en["action"]), str(zh["action"]))
+    return actions
+
+
+def _activity_parts(
+    events: Any, orders: Any, activities: Any, ratings: Any, wk: Week, tz: str | None
+) -> list[Part]:
+    """The activity section, when an activity ran in the week or the week before."""
+    act = activity_section(events, orders, activities, ratings, (wk.start, wk.end), tz)
+    return [] if act is None else [Part(act)]
 
 
 def _partial_week(

@@ -323,7 +323,7 @@ def test_story_mix_only_says_mix_not_a_worse_source() -> None:
     r, text = _story(_planted(display_growth=3.0, display_rate=0.01))
     assert 3 <= len(r.summary["en"]) <= 5
     assert len(r.summary["zh"]) == len(r.summary["en"])
-    assert "mostly from display" in text
+    assert "mostly from Display ads (引力魔方)" in text  # the source as the store names it
     assert "not because any source got worse" in text
     assert "流量结构" in " ".join(r.summary["zh"])
 
@@ -331,7 +331,7 @@ def test_story_mix_only_says_mix_not_a_worse_source() -> None:
 def test_story_names_the_source_that_got_worse() -> None:
     # same visitors, display's own conversion collapses from 1% to 0.1%
     _r, text = _story(_planted(display_growth=1.0, display_rate=0.001))
-    assert "display converted significantly worse" in text
+    assert "Display ads (引力魔方) converted significantly worse" in text
     assert "not because any source got worse" not in text
 
 

@@ -187,24 +187,48 @@ def _base(name: str) -> str:
     return name
 
 
+_CHANGE_SUFFIXES = ("_change", "_diff")
+"""A column named ``<figure>_change``: the change of that figure (a rate's in pp)."""
+_WEEK_SUFFIXES = ("_last_week", "_this_week", "_previous", "_current")
+"""A column named ``<figure>_last_week``: that figure, another week's."""
+
+
+def _suffixed_kind(name: str) -> Kind | None:
+    """The kind of ``<figure>_change`` (a change of the figure) or ``<figure>_last_week``."""
+    for suffixes, as_change in ((_CHANGE_SUFFIXES, True), (_WEEK_SUFFIXES, False)):
+        for suffix in suffixes:
+            stem = name.removesuffix(suffix)
+            if stem != name and stem and kind_of(stem) != "number":
+                return change_kind(kind_of(stem)) if as_change else kind_of(stem)
+    return None
+
+
 def kind_of(name: str) -> Kind:
-    """The kind of figure a column or metric name holds (see the module's table)."""
+    """The kind of figure a column or metric name holds (see the module's table).
+
+    Examples:
+        >>> kind_of("paid_amount_change"), kind_of("payment_conversion_change")
+        ('money', 'rate_pp')
+        >>> kind_of("visitors_last_week"), kind_of("share_change")
+        ('count', 'rate_pp')
+    """
+    suffixed = None if name in _RATE_CHANGES else _suffixed_kind(name)
+    if suffixed is not None:
+        return suffixed
     base = _base(name)
-    if base in _RATE_CHANGES or name.startswith("change_rate") or base.endswith("_vs_usual"):
-        return "rate_pp"
-    if base in _PVALUES or base.endswith(("_p", "_q")):
-        return "pvalue"
-    if base in _COUNTS or base.startswith("n_"):
-        return "count"
-    if base in _MONEY:
-        return "money"
-    if base in _SCORES:
-        return "score"
-    if base in _RATIOS or base.startswith("dlog_"):
-        return "ratio"
-    if is_percent(name) or is_percent(base):
-        return "rate"
-    return "number"
+    rules: tuple[tuple[bool, Kind], ...] = (
+        (
+            base in _RATE_CHANGES or name.startswith("change_rate") or base.endswith("_vs_usual"),
+            "rate_pp",
+        ),
+        (base in _PVALUES or base.endswith(("_p", "_q")), "pvalue"),
+        (base in _COUNTS or base.startswith("n_"), "count"),
+        (base in _MONEY, "money"),
+        (base in _SCORES, "score"),
+        (base in _RATIOS or base.startswith("dlog_"), "ratio"),
+        (is_percent(name) or is_percent(base), "rate"),
+    )
+    return next((kind for hit, kind in rules if hit), "number")
 
 
 def change_kind(kind: Kind) -> Kind:
@@ -332,7 +356,19 @@ def col_name(c: object) -> str:
 # ----------------------------------------------------------------- tables
 
 _SIGNED = ("diff", "change", "rel_change", "effect_on_total", "dlog_", "mix_effect", "rate_effect")
-_ROW_VALUES = frozenset({"previous", "current", "value", "peer_avg", "diff"})
+_ROW_VALUES = frozenset(
+    {
+        "previous",
+        "current",
+        "value",
+        "peer_avg",
+        "peer_top10",
+        "diff",
+        "this_week",
+        "last_week",
+        "change",
+    }
+)
 """Columns of a metrics-as-rows table whose kind is the row's metric's."""
 _AS_ROWS = {
     "previous_rate": "previous",
@@ -341,7 +377,11 @@ _AS_ROWS = {
     "change_rate_ci_low": "diff_ci_low",
     "change_rate_ci_high": "diff_ci_high",
 }
-_COALESCE = (("value_rate", "value"), ("peer_avg_rate", "peer_avg"))
+_COALESCE = (
+    ("value_rate", "value"),
+    ("peer_avg_rate", "peer_avg"),
+    ("peer_top10_rate", "peer_top10"),
+)
 _FIRST = (
     "metric",
     "current",
@@ -351,6 +391,7 @@ _FIRST = (
     "diff_ci_high",
     "value",
     "peer_avg",
+    "peer_top10",
 )
 
 PAGE_WIDTH = 940
@@ -411,7 +452,7 @@ def metrics_as_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 def _row_kind(metric: Any, col: str) -> Kind:
     kind = kind_of(str(metric))
-    return change_kind(kind) if col.startswith("diff") else kind
+    return change_kind(kind) if col.startswith(("diff", "change")) else kind
 
 
 def _text_width(s: str) -> float:
@@ -456,7 +497,7 @@ def _column_texts(df: pd.DataFrame, lang: str) -> list[tuple[str, list[str], boo
             continue
         if metrics is not None and c in _ROW_VALUES:
             texts = [
-                fmt(v, _row_kind(m, c), lang, signed=c == "diff")
+                fmt(v, _row_kind(m, c), lang, signed=c in ("diff", "change"))
                 if is_number(v)
                 else cell_text(c, v, lang)
                 for m, v in zip(metrics, series, strict=True)

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from shopmetrics.report.labels import label
+from shopmetrics.report.format import cell_text
+from shopmetrics.report.labels import label, source_label
 from shopmetrics.stats import multiplicity, twosample
 
 if TYPE_CHECKING:
@@ -97,8 +98,8 @@ def _visitors(h: Headline, per: pd.DataFrame | None, prev: str, cur: str) -> Bil
         d = b.sub(a, fill_value=0).sort_values(key=np.abs, ascending=False, kind="stable")
         if len(d) and h.change and np.sign(d.iloc[0]) == np.sign(h.change):
             src = str(d.index[0])
-            en += f", {s_en}, mostly from {label(src)} ({d.iloc[0]:+,.0f} visitors)."
-            zh += f"，{s_zh}，主要来自{label(src, 'zh')}（{d.iloc[0]:+,.0f} 访客）。"
+            en += f", {s_en}, mostly from {source_label(src)} ({d.iloc[0]:+,.0f} visitors)."
+            zh += f"，{s_zh}，主要来自{source_label(src, 'zh')}（{d.iloc[0]:+,.0f} 访客）。"
             return en, zh
     return f"{en}, {s_en}.", f"{zh}，{s_zh}。"
 
@@ -113,11 +114,11 @@ def _conversion(
     en = f"Payment conversion {verb_en} from {h.previous:.2%} to {h.value:.2%} ({pp:+.2f} pp, {s_en})"
     zh = f"支付转化率从 {h.previous:.2%} {verb_zh}到 {h.value:.2%}（{pp:+.2f} 个百分点，{s_zh}）"
     if worse:
-        names = ", ".join(label(w) for w in worse)
+        names = ", ".join(source_label(w) for w in worse)
         link, link_zh = (": ", "：") if pp <= 0 else (", although ", "，但")
         return (
             f"{en}{link}{names} converted significantly worse on its own traffic.",
-            f"{zh}{link_zh}{'、'.join(label(w, 'zh') for w in worse)} 自身转化率显著下降。",
+            f"{zh}{link_zh}{'、'.join(source_label(w, 'zh') for w in worse)} 自身转化率显著下降。",
         ), "source"
     if store is not None:
         mix, own = store["mix_effect"] * 100, store["rate_effect"] * 100
@@ -147,8 +148,10 @@ def _paid(per: pd.DataFrame | None, cur: str) -> Bilingual | None:
     below = this[this[col] < limit].sort_values("source")
     if not len(below):
         return None
-    parts_en = [f"{label(str(r.source))} ROAS {r.roas:.2f}" for r in below.itertuples()]
-    parts_zh = [f"{label(str(r.source), 'zh')} 投入产出比 {r.roas:.2f}" for r in below.itertuples()]
+    parts_en = [f"{source_label(str(r.source))} ROAS {r.roas:.2f}" for r in below.itertuples()]
+    parts_zh = [
+        f"{source_label(str(r.source), 'zh')} 投入产出比 {r.roas:.2f}" for r in below.itertuples()
+    ]
     return (
         "Below break-even (sales do not cover cost and margin): " + "; ".join(parts_en) + ".",
         "低于盈亏平衡（成交不足以覆盖花费与成本）：" + "；".join(parts_zh) + "。",
@@ -332,7 +335,7 @@ def flag_actions(
     for f in flags:
         fixed = next((c for g, c in corrections if g == f), None)
         both = {k: _action(f, fixed, k) for k in ("en", "zh")}
-        where = ", ".join(f"{v}" for v in f.subject.values() if not isinstance(v, list | dict))
+        where = subject_where(f, lang)
         out.append(
             {
                 "code": f.code,
@@ -344,6 +347,26 @@ def flag_actions(
             }
         )
     return out
+
+
+def subject_where(f: Flag, lang: str) -> str:
+    """What a flag is about, as a reader writes it: its subject's values formatted (a
+    day, an hour to the minute, a product, the labelled dimension), lists shortened."""
+    sep = "、" if lang == "zh" else ", "
+    parts = []
+    for k, v in f.subject.items():
+        if isinstance(v, dict):
+            continue
+        if k == "by":
+            parts.append(label(str(v), lang))
+        elif isinstance(v, list | tuple):
+            shown = [cell_text(k, x, lang) for x in v[:3]]
+            more = len(v) - len(shown)
+            tail = [f"+{more}" if lang == "en" else f"等 {len(v)} 个"] if more > 0 else []
+            parts.append(sep.join([*shown, *tail]))
+        else:
+            parts.append(cell_text(k, v, lang))
+    return sep.join(p for p in parts if p)
 
 
 def _action(f: Flag, correction: Correction | None, lang: str) -> str:

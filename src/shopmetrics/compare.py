@@ -511,7 +511,8 @@ def flags_by_subject(
         store_wide: Whether a flag naming none of ``keys`` concerns every row.
     """
     keys = [k for k in keys if k in table.columns]
-    rows = table[keys].to_dict("records")
+    values = {k: table[k].tolist() for k in keys}
+    rows = [{k: values[k][i] for k in keys} for i in range(len(table))]
     return [
         ", ".join(
             sorted({f.code for f in flags if flag_concerns(f, row, keys, store_wide=store_wide)})

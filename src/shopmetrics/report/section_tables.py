@@ -84,11 +84,12 @@ FLAGS_COLUMN = "flags"
 def with_row_flags(
     table: pd.DataFrame, flags: Sequence[Flag], key: str, periods: set[str]
 ) -> pd.DataFrame:
-    """A copy of ``table`` with a ``flags`` column after ``key``: on each row the flags whose subject
-    names that row's ``key`` (a product, a source, ...) and that fall in one of the
-    ``periods`` the table shows (:func:`~shopmetrics.compare.flags_by_subject`). A flag
-    about the store or a day is on no row (the report lists it among the flags); a table
-    none of whose rows has a flag gets no column."""
+    """A copy of ``table`` with a ``flags`` column after ``key``: on each row the flags
+    whose subject names that row's ``key`` (a product, a source, ...) and that fall in
+    one of the ``periods`` (ISO weeks) the table shows
+    (:func:`~shopmetrics.compare.flags_by_subject`). A flag about the store or a day is
+    on no row (the report lists it among the flags); a table none of whose rows has a
+    flag gets no column."""
     about = in_periods(flags, periods, "W")
     codes = flags_by_subject(table, about, [key], store_wide=False)
     out = table.copy()

@@ -500,14 +500,7 @@ def value_part(wk: Week, tr: TrafficResult | None = None) -> Part:
     (the same visitors, buyers and amounts the traffic section shows) and the store's are
     the headline's. Nothing with one week of data.
     """
-    need = {"visitors", "attributed_buyers", "attributed_amount"}
-    store = {"visitors", "paid_buyers", "paid_amount"}
-    if (
-        tr is not None
-        and wk.previous is not None
-        and need <= set(tr.table.columns)
-        and store <= set(wk.weekly.table.columns)
-    ):
+    if tr is not None and _mix_by_source(wk, tr):
         return _value_from_sources(wk, tr)
     if wk.events is None and _has(wk, wk.sources, "visitors", "paid_amount"):
         # by source from the source export's own paid figures (order reports name no source)
@@ -553,6 +546,17 @@ def _value_from_sources(wk: Week, tr: TrafficResult) -> Part:
     return Part(section, flags=tuple(mix_flags))
 
 
+def _mix_by_source(wk: Week, tr: TrafficResult) -> bool:
+    """Whether the value section splits the week by source from the traffic result."""
+    need = {"visitors", "attributed_buyers", "attributed_amount"}
+    store = {"visitors", "paid_buyers", "paid_amount"}
+    return (
+        wk.previous is not None
+        and need <= set(tr.table.columns)
+        and store <= set(wk.weekly.table.columns)
+    )
+
+
 def _mix_inputs(
     wk: Week, tr: TrafficResult, prev: str, cur: str
 ) -> tuple[pd.DataFrame, dict[str, tuple[float, float, float]], pd.DataFrame]:
@@ -566,12 +570,10 @@ def _mix_inputs(
 
 def source_mix_flags(wk: Week, tr: TrafficResult) -> list[Flag]:
     """The value section's mix-shift flag (naming the source whose share moved most),
-    for the sources table; none with one week, or without buyers by source."""
-    need = {"visitors", "attributed_buyers"}
-    if wk.previous is None or not need <= set(tr.table.columns):
+    for the sources table; none when that section has no split by source."""
+    if not _mix_by_source(wk, tr):
         return []
-    if not {"visitors", "paid_buyers"} <= set(wk.weekly.table.columns):
-        return []
+    assert wk.previous is not None  # _mix_by_source checked
     prev, cur = str(wk.previous["period"]), wk.week
     per, _, mix = _mix_inputs(wk, tr, prev, cur)
     return _mix_flag(per, mix, prev, cur)

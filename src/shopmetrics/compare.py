@@ -27,7 +27,7 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,7 +45,15 @@ from shopmetrics.stats.mix import mix_decomposition
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ComparisonResult", "compare", "mix_decomposition", "movers"]
+__all__ = [
+    "ComparisonResult",
+    "compare",
+    "flag_concerns",
+    "flags_by_subject",
+    "in_periods",
+    "mix_decomposition",
+    "movers",
+]
 
 
 LABEL_COLS = ("period", "period_start", "window_first_day", "window_last_day")
@@ -444,12 +452,8 @@ def movers(
     t["direction"] = np.where(t["diff"] > 0, "up", "down")
     compared = {comp.meta["current"], comp.meta["previous"]}
     carried = [f for f in current.flags if f.code in CARRIED_FLAGS and _touches(f, metric)]
-    carried = [f for f in carried if _period_of(f, current) in compared | {None}]
-    explain = []
-    for _, row in t.iterrows():
-        codes = {f.code for f in carried if _about(f, row, keys)}
-        explain.append(", ".join(sorted(codes)))
-    t["explained_by"] = explain
+    carried = in_periods(carried, compared, current.meta.get("freq"))
+    t["explained_by"] = flags_by_subject(t, carried, keys, store_wide=True)
     t = t.reindex(t["effect_on_total"].abs().sort_values(ascending=False, kind="stable").index)
     return t.head(top).reset_index(drop=True)
 
@@ -469,24 +473,66 @@ def _touches(flag: Flag, metric: str) -> bool:
     return True
 
 
-def _about(flag: Flag, row: Any, keys: list[str]) -> bool:
-    """Whether a flag concerns a mover's group: every group column the flag names
-    matches the row; a flag naming none of them (a day, the store) concerns every group,
-    except a mix shift (a store total moving because groups moved)."""
+def flag_concerns(
+    flag: Flag, row: Mapping[str, Any], keys: Sequence[str], *, store_wide: bool = True
+) -> bool:
+    """Whether a flag concerns a table row keyed by ``keys`` (``product_id``, ``source``,
+    ``campaign``, ``keyword``, ``date``): every key the flag's subject names matches the
+    row's value (a ``date`` by its day).
+
+    A flag naming none of the keys (a day, the store) concerns every row when
+    ``store_wide`` (a mover's possible explanation), except a mix shift (a store total
+    moving because groups moved); without ``store_wide`` it concerns no row (a table
+    shows on each row only the flags about that row).
+    """
     named = [k for k in keys if k in flag.subject]
     if not named:
-        return flag.code != "mix_shift"
-    return all(str(flag.subject[k]) == str(row[k]) for k in named)
+        return store_wide and flag.code != "mix_shift"
+    return all(_same(k, flag.subject[k], row[k]) for k in named)
 
 
-def _period_of(flag: Flag, result: Result) -> str | None:
-    """The result period (label) a flag falls in: its ``period``, or that of its date."""
+def _same(key: str, a: Any, b: Any) -> bool:
+    """Whether a subject's value and a row's key value are the same thing (days by day)."""
+    if key == "date":
+        return str(a)[:10] == str(b)[:10]
+    return str(a) == str(b)
+
+
+def flags_by_subject(
+    table: pd.DataFrame, flags: Sequence[Flag], keys: Sequence[str], *, store_wide: bool = False
+) -> list[str]:
+    """Per row of ``table``, the codes of the flags about it (:func:`flag_concerns`),
+    sorted and joined by ", " ("" for none): the column a table shows them in.
+
+    Args:
+        table: The rows, with the ``keys`` columns.
+        flags: The flags to attach.
+        keys: The columns that say what a row is about.
+        store_wide: Whether a flag naming none of ``keys`` concerns every row.
+    """
+    keys = [k for k in keys if k in table.columns]
+    values = {k: table[k].tolist() for k in keys}
+    rows = [{k: values[k][i] for k in keys} for i in range(len(table))]
+    return [
+        ", ".join(
+            sorted({f.code for f in flags if flag_concerns(f, row, keys, store_wide=store_wide)})
+        )
+        for row in rows
+    ]
+
+
+def in_periods(flags: Sequence[Flag], periods: set[str], freq: str | None) -> list[Flag]:
+    """The flags that fall in one of ``periods`` (labels of ``freq``), or name no period."""
+    return [f for f in flags if _period_of(f, freq) in periods | {None}]
+
+
+def _period_of(flag: Flag, freq: str | None) -> str | None:
+    """The period (label of ``freq``) a flag falls in: its ``period``, or that of its date."""
     import pandas as pd  # noqa: PLC0415
 
-    if "period" in flag.subject and result.meta.get("freq") is not None:
+    if "period" in flag.subject and freq is not None:
         return str(flag.subject["period"])
     date = flag.subject.get("date")
-    freq = result.meta.get("freq")
     if date is None or freq is None:
         return None
     ts = pd.Timestamp(str(date))

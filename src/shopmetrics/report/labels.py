@@ -162,6 +162,7 @@ _NAMES: dict[str, tuple[str, str]] = {
     "effect_on_total": ("Effect on store conversion", "对全店转化率的影响"),
     "direction": ("Direction", "方向"),
     "explained_by": ("Possible explanation", "可能原因"),
+    "flags": ("Flags", "数据提示"),
     "vs_peer_ratio": ("Ratio to peers", "与同行之比"),
     "value_rate": ("Value", "数值"),
     "dlog_visitor_value": ("Change in visitor value (log)", "UV价值对数变化"),
@@ -561,7 +562,7 @@ def value_label(column: str, value: Any, lang: str = "en") -> str | None:
         "metrics",
     ) and has_label(value):
         return label(value, lang)
-    if column in ("explained_by", "code", "why") or value in FLAGS:
+    if column in ("explained_by", "flags", "code", "why") or value in FLAGS:
         parts = [p.strip() for p in value.split(",")]
         if all(p in FLAGS for p in parts):
             return ("、" if lang == "zh" else ", ").join(flag_title(p, lang) for p in parts)

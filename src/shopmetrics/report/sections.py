@@ -35,11 +35,15 @@ from shopmetrics.report.figures import (
     UNCREDITED_ROW,
     metric_rows,
     mix_table,
-    top_products,
     value_table,
 )
 from shopmetrics.report.model import Headline, Section
-from shopmetrics.report.section_tables import peer_table, presale_table
+from shopmetrics.report.section_tables import (
+    flagged_top_products,
+    peer_table,
+    presale_table,
+    with_row_flags,
+)
 from shopmetrics.traffic import traffic_sources
 from shopmetrics.visitor_value import visitor_value
 
@@ -280,12 +284,14 @@ def traffic_part(wk: Week, tr: TrafficResult) -> Part:
             headline.append(_roas_headline(paid, tt[(tt["period"] != wk.week) & (tt["cost"] > 0)]))
     split = tr.free_vs_paid()
     growth = tr.paid_vs_free_line()
+    # the store's flags and the mix shift, each on the row of the source it names
+    row_flags = [*wk.weekly.flags, *tr.flags, *source_mix_flags(wk, tr)]
     section = Section(
         "traffic",
         intro=f"{credited}; shares are of the store's visitors, each visitor counted once: "
         "they add to more than 100% (a visitor can come through several sources).",
         tables=[
-            ("Sources this week", this[keep]),
+            ("Sources this week", with_row_flags(this[keep], row_flags, "source", {wk.week})),
             ("Free vs paid (visitors counted once per source)", split),
         ],
         charts=charts,
@@ -374,7 +380,7 @@ def products_section(wk: Week) -> Section:
                 metric="payment_conversion",
             )
         )
-    top = top_products(by_product.table, wk.week)
+    top = flagged_top_products(by_product.table, by_product.flags, wk.week)
     presale = [f for f in by_product.flags if f.code == "presale_zero_payment"]
     presale_tbl = presale_table(presale)
     return Section(
@@ -494,14 +500,7 @@ def value_part(wk: Week, tr: TrafficResult | None = None) -> Part:
     (the same visitors, buyers and amounts the traffic section shows) and the store's are
     the headline's. Nothing with one week of data.
     """
-    need = {"visitors", "attributed_buyers", "attributed_amount"}
-    store = {"visitors", "paid_buyers", "paid_amount"}
-    if (
-        tr is not None
-        and wk.previous is not None
-        and need <= set(tr.table.columns)
-        and store <= set(wk.weekly.table.columns)
-    ):
+    if tr is not None and _mix_by_source(wk, tr):
         return _value_from_sources(wk, tr)
     if wk.events is None and _has(wk, wk.sources, "visitors", "paid_amount"):
         # by source from the source export's own paid figures (order reports name no source)
@@ -529,11 +528,8 @@ def _value_from_sources(wk: Week, tr: TrafficResult) -> Part:
     """The value section from the traffic table and the store's funnel (no new pass)."""
     assert wk.previous is not None  # value_part checked
     prev, cur = str(wk.previous["period"]), wk.week
-    # orders that record no source have a row without one: no single source holds them
-    per = tr.table[tr.table["period"].isin([prev, cur]) & tr.table["source"].notna()]
-    store = _store_counts(wk, [prev, cur])
+    per, store, mix = _mix_inputs(wk, tr, prev, cur)
     value = value_table(per, store, prev, cur)
-    mix = mix_table(per, {p: (v, b) for p, (v, b, _) in store.items()}, prev, cur)
     mix_flags = _mix_flag(per, mix, prev, cur)
     section = Section(
         "value",
@@ -548,6 +544,39 @@ def _value_from_sources(wk: Week, tr: TrafficResult) -> Part:
         flags=mix_flags,
     )
     return Part(section, flags=tuple(mix_flags))
+
+
+def _mix_by_source(wk: Week, tr: TrafficResult) -> bool:
+    """Whether the value section splits the week by source from the traffic result."""
+    need = {"visitors", "attributed_buyers", "attributed_amount"}
+    store = {"visitors", "paid_buyers", "paid_amount"}
+    return (
+        wk.previous is not None
+        and need <= set(tr.table.columns)
+        and store <= set(wk.weekly.table.columns)
+    )
+
+
+def _mix_inputs(
+    wk: Week, tr: TrafficResult, prev: str, cur: str
+) -> tuple[pd.DataFrame, dict[str, tuple[float, float, float]], pd.DataFrame]:
+    """The two weeks' rows of the sources credited, the store's counts, the mix table."""
+    # orders that record no source have a row without one: no single source holds them
+    per = tr.table[tr.table["period"].isin([prev, cur]) & tr.table["source"].notna()]
+    store = _store_counts(wk, [prev, cur])
+    mix = mix_table(per, {p: (v, b) for p, (v, b, _) in store.items()}, prev, cur)
+    return per, store, mix
+
+
+def source_mix_flags(wk: Week, tr: TrafficResult) -> list[Flag]:
+    """The value section's mix-shift flag (naming the source whose share moved most),
+    for the sources table; none when that section has no split by source."""
+    if not _mix_by_source(wk, tr):
+        return []
+    assert wk.previous is not None  # _mix_by_source checked
+    prev, cur = str(wk.previous["period"]), wk.week
+    per, _, mix = _mix_inputs(wk, tr, prev, cur)
+    return _mix_flag(per, mix, prev, cur)
 
 
 def _drop_empty_uncredited(t: pd.DataFrame) -> pd.DataFrame:
@@ -591,9 +620,14 @@ def _mix_flag(per: pd.DataFrame, mix: pd.DataFrame, prev: str, cur: str) -> list
         "payment_conversion_prev": float(store["rate_prev"]),
         "payment_conversion": float(store["rate_cur"]),
     }
+    # the subject a user acts on: the source whose share of visitors moved most
+    shares = found.evidence.get("share_change") or {}
+    moved = max(sorted(shares), key=lambda k: abs(float(shares[k])), default=None)
+    subject = {**found.subject, **({"source": moved} if moved is not None else {})}
     return [
         dataclasses.replace(
             found,
+            subject=subject,
             message=message,
             evidence=evidence,
             instead={"same_mix_payment_conversion": same_mix},

@@ -39,7 +39,6 @@ from shopmetrics.engine import checks, values
 from shopmetrics.engine.counting import order_line_key
 from shopmetrics.errors import ColumnNotFoundError, ValidationError, missing_column_message
 from shopmetrics.flags.finding import Flag, Severity, sort_flags
-from shopmetrics.report import format as fm
 from shopmetrics.report import labels, views
 from shopmetrics.schema import EVENT_TYPES, NON_NEGATIVE, TABLES, UNIQUE_COUNTS, TableSpec
 
@@ -121,39 +120,10 @@ class ValidationReport:
         return json.dumps(self.to_dict(), **kwargs)
 
     def _view_frame(self, lang: str) -> pd.DataFrame:
-        """The problems as the views show them: the sentence and the action in ``lang``."""
-        import pandas as pd  # noqa: PLC0415
-
-        cols = ["severity", "code", "table", "column", "n_rows", "message", "action"]
-        rows = [
-            [
-                p.severity,
-                p.code,
-                p.table,
-                ", ".join(labels.label(c.strip(), lang) for c in (p.column or "").split(",") if c),
-                p.n_rows,
-                views.code_words(fm.flag_message(p, lang), lang),
-                labels.flag_action(p.code, lang),
-            ]
-            for p in self.problems
-        ]
-        return pd.DataFrame(rows, columns=cols)
+        return views.problems_frame(self.problems, lang)
 
     def _heading(self, lang: str) -> str:
-
-        sep = "、" if lang == "zh" else ", "
-        checked = sep.join(
-            f"{labels.value_label('table', t, lang) or t} {fm.fmt(n, 'count')} "
-            f"{labels.text('rows', lang)}"
-            for t, n in self.rows.items()
-        )
-        if not self.problems:
-            found = labels.text("no_problems", lang)
-        else:
-            n_err, n_warn = len(self.errors), len(self.warnings)
-            found = f"{n_err} {labels.text('errors', lang)}{sep}{n_warn} {labels.text('warnings', lang)}"
-        colon = "：" if lang == "zh" else ": "
-        return f"{labels.text('validation', lang)}{colon}{found} · {checked}"
+        return views.validation_heading(self.rows, len(self.errors), len(self.warnings), lang)
 
     def to_markdown(self, max_rows: int = 20, *, lang: str = "en") -> str:
         """The problems as a labelled Markdown table in ``lang`` (``"en"`` or ``"zh"``)."""

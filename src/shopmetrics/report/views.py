@@ -310,6 +310,47 @@ def html_fragment(result: Shown, lang: str = "en", max_rows: int = MAX_ROWS) -> 
     return "".join(parts)
 
 
+# ----------------------------------------------------------------- validation
+
+
+def problems_frame(problems: Sequence[Flag], lang: str) -> pd.DataFrame:
+    """Validation problems as a table to show: severity, title, table, columns, rows
+    affected, the sentence (in Chinese its evidence) and the action, in ``lang``."""
+    import pandas as pd  # noqa: PLC0415
+
+    cols = ["severity", "code", "table", "column", "n_rows", "message", "action"]
+    rows = [
+        [
+            p.severity,
+            p.code,
+            p.table,
+            ", ".join(labels.label(c.strip(), lang) for c in (p.column or "").split(",") if c),
+            p.n_rows,
+            code_words(fm.flag_message(p, lang), lang),
+            labels.flag_action(p.code, lang),
+        ]
+        for p in problems
+    ]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def validation_heading(rows: Mapping[str, int], errors: int, warnings: int, lang: str) -> str:
+    """``Validation: 1 errors, 0 warnings · Orders 53 rows``, in ``lang``."""
+    labels.check_lang(lang)
+    sep = "、" if lang == "zh" else ", "
+    checked = sep.join(
+        f"{labels.value_label('table', t, lang) or t} {fm.fmt(n, 'count')} {labels.text('rows', lang)}"
+        for t, n in rows.items()
+    )
+    found = (
+        f"{errors} {labels.text('errors', lang)}{sep}{warnings} {labels.text('warnings', lang)}"
+        if errors or warnings
+        else labels.text("no_problems", lang)
+    )
+    colon = "：" if lang == "zh" else ": "
+    return f"{labels.text('validation', lang)}{colon}{found} · {checked}"
+
+
 # ----------------------------------------------------------------- repr
 
 
@@ -328,16 +369,16 @@ def text_table(
 
 
 def text_repr(result: Shown) -> str:
-    """A terse text view: class, what it is, rows, flags; the first rows and columns
-    labelled and formatted (English), and how many rows are not shown."""
-    parts = [
-        p if len(p) <= REPR_WIDTH else p[: REPR_WIDTH - 1] + "…" for p in heading(result, "en")
-    ]
-    n_flags = len(result.flags)
-    head = f"{type(result).__name__}: " + " · ".join(
-        [*parts[:3], f"{n_flags} {labels.text('flags', 'en').lower()}"]
-    )
+    """A terse text view: class, size, definition and number of flags; the first rows and
+    columns labelled and formatted (English), and how many rows are not shown."""
     table = result.table
+    definition = result.definition
+    if len(definition) > REPR_WIDTH:
+        definition = definition[: REPR_WIDTH - 1] + "…"
+    head = (
+        f"{type(result).__name__}({len(table)} rows x {len(table.columns)} columns, "
+        f"definition={definition!r}, flags={len(result.flags)})"
+    )
     if len(table) == 0 or len(table.columns) == 0:
         return head
     shown = result.display_tables()[-1][1]

@@ -129,6 +129,20 @@ def test_notebook_view_and_repr(results: dict[str, Any], tokens: set[str], name:
         assert raw not in text, (name, raw)
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_flags_show_as_a_table_in_words(
+    results: dict[str, Any], tokens: set[str], lang: str
+) -> None:
+    flags = results["funnel"].flags
+    assert len(flags) >= 3  # the demo store's planted traps
+    md = flags.to_markdown(lang)
+    assert md.count("\n| ") == len(flags) + 1  # header and one row per flag
+    assert _check(md, tokens, lang) == []
+    assert _check(html_text(flags.to_html(lang)), tokens, lang) == []
+    assert "Flag(" not in repr(flags)
+    assert repr(flags).startswith(f"Flags({len(flags)}: ")
+
+
 def test_an_unknown_language_is_refused(results: dict[str, Any]) -> None:
     with pytest.raises(DefinitionError, match="fr"):
         results["funnel"].to_markdown(lang="fr")

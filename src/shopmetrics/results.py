@@ -17,6 +17,7 @@ from shopmetrics.display import plain
 from shopmetrics.engine import convert
 from shopmetrics.flags.finding import Flag
 from shopmetrics.report import format as display_text
+from shopmetrics.report import labels
 from shopmetrics.report import views as view
 from shopmetrics.report.views import MAX_ROWS
 
@@ -46,8 +47,16 @@ class Flags(tuple[Flag, ...]):
         """The flags as an HTML table in ``lang`` (``"en"`` or ``"zh"``)."""
         return display_text.flags_html(self, lang)
 
+    def to_markdown(self, lang: str = "en") -> str:
+        """The flags as a Markdown table in ``lang`` (``"en"`` or ``"zh"``)."""
+        return view.flags_markdown(self, lang) or labels.text("no_flags", lang)
+
     def _repr_html_(self) -> str:
         return self.to_html()
+
+    def __repr__(self) -> str:
+        codes = ", ".join(f"{f.severity} {f.code}" for f in self)
+        return f"Flags({len(self)}: {codes})" if self else "Flags(0)"
 
 
 @dataclasses.dataclass(frozen=True)

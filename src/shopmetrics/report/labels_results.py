@@ -12,6 +12,7 @@ from __future__ import annotations
 NAMES: dict[str, tuple[str, str]] = {
     # what a result is (its ``kind``)
     "ctr_test": ("Creative test (click-through rate)", "创意测试（点击率）"),
+    "activity_effect": ("Activities: did they pay?", "活动效果"),
     # A/B and creative tests, sample sizes
     "rate": ("Rate", "转化率"),
     "control_rate": ("Control rate", "对照组转化率"),

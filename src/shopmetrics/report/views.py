@@ -177,8 +177,8 @@ def table_texts(
     table, saying how many are not shown) and which columns are numeric."""
     import pandas as pd  # noqa: PLC0415
 
-    if not isinstance(df.index, pd.RangeIndex):
-        df = df.reset_index()
+    if not isinstance(df.index, pd.RangeIndex) and any(n is not None for n in df.index.names):
+        df = df.reset_index()  # a named index is a column to show (a row position is not)
     positions, head, hidden = split_rows(len(df), max_rows)
     cols = columns(df.iloc[positions].reset_index(drop=True), lang, kinds)
     headers = [h for h, _, _ in cols]

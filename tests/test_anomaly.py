@@ -160,5 +160,5 @@ def test_result_displays_and_serialises():
     y.iloc[10] = 0
     res = sm.anomalies(y)
     assert "AnomalyResult(56 rows" in repr(res)
-    assert "drop_to_zero" in res.to_markdown()
+    assert "Drop to zero" in res.to_markdown()  # the kind in words (label layer)
     assert res.to_dict()["rows"][10]["kind"] == "drop_to_zero"

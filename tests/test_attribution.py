@@ -595,7 +595,7 @@ def test_result_table_meta_and_compare() -> None:
     share = res.compare(what="share").to_pandas()
     for m in MODELS:
         assert share[m].sum() == pytest.approx(1.0)
-    assert "| channel |" in res.to_markdown()
+    assert "| Channel |" in res.to_markdown()
     assert "%" in res.to_markdown()  # shares shown as percentages
     assert '"model": "linear"' in res.to_json()
 

@@ -774,7 +774,7 @@ def test_result_object(cdnow_bgnbd: clv.CustomerValue, capsys: pytest.CaptureFix
     assert d["fits"]["bgnbd"]["params"]["r"] == pytest.approx(cdnow_bgnbd.params_["r"])
     assert len(d["holdout"]) == 8
     assert "<table" in cdnow_bgnbd._repr_html_()
-    assert "| model | param |" in cdnow_bgnbd.to_markdown()
+    assert "| Model | Parameter |" in cdnow_bgnbd.to_markdown()
     assert "params: r=" in repr(cdnow_bgnbd)
     pf = cdnow_bgnbd.params_frame()
     row = pf.set_index("param").loc["r"]

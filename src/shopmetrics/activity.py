@@ -67,7 +67,7 @@ WEAK_HISTORY_DAYS = 28
 IN, OUT, SKIP = "in", "out", "skip"
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class ActivityResult(Result):
     """Per activity: its effects, verdict and what the verdict rests on.
 

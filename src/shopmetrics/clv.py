@@ -72,7 +72,6 @@ References:
 from __future__ import annotations
 
 import dataclasses
-import html
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -81,7 +80,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shopmetrics.config import get_config
-from shopmetrics.display import frame_to_html, frame_to_markdown, plain
+from shopmetrics.display import is_missing, plain
 from shopmetrics.engine import deps, records_collects
 from shopmetrics.engine.buyers import SUMMARY_COLUMNS, UNIT_DAYS, UNIT_NAMES, Summary, summarize
 from shopmetrics.errors import DefinitionError, ShopmetricsError
@@ -427,27 +426,26 @@ class CustomerValue(Result):
         )
         return out
 
-    def to_markdown(self, max_rows: int = 50) -> str:
-        """Parameters, holdout check, per-buyer table and flags as Markdown."""
-        parts = [frame_to_markdown(self.params_frame())]
-        if self.holdout is not None:
-            parts += ["", frame_to_markdown(self.holdout)]
-        parts += ["", Result.to_markdown(self, max_rows)]
-        return "\n".join(parts)
+    def display_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The fitted parameters (estimate, standard error, interval), the holdout check
+        when there is one, then the per-buyer table: what the Markdown / HTML views show."""
+        frame = self.params_frame()
 
-    def to_html(self, max_rows: int = 50) -> str:
-        """Parameters, holdout check, per-buyer table and flags as an HTML fragment."""
-        parts = [
-            (
-                "<div class='sm-result'><p><strong>CustomerValue</strong> "
-                f"({html.escape(' + '.join(self.fits))}; {len(self.table)} buyers)</p>"
-            ),
-            frame_to_html(self.params_frame()),
-        ]
+        def digits(v: Any) -> str:  # parameters span many orders of magnitude
+            return "" if is_missing(v) else f"{float(v):.4g}"
+
+        params = frame[["model", "param"]].assign(
+            estimate=frame["estimate"].map(digits),
+            se=frame["se"].map(digits),
+            estimate_interval=[
+                f"{digits(lo)} – {digits(hi)}" if digits(lo) and digits(hi) else ""
+                for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)
+            ],
+        )
+        out: list[tuple[str, pd.DataFrame]] = [("params", params)]
         if self.holdout is not None:
-            parts += ["<p>Holdout check</p>", frame_to_html(self.holdout)]
-        parts += [Result.to_html(self, max_rows), "</div>"]
-        return "".join(parts)
+            out.append(("holdout", self.holdout))
+        return [*out, *Result.display_tables(self)]
 
     def __repr__(self) -> str:
         est = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())

@@ -1,7 +1,7 @@
 """How values and small tables are shown: plain Python values, number formats, Markdown and HTML.
 
 :func:`html_table` is the one HTML table writer of the package: result objects'
-notebook views (:func:`frame_to_html`) and the weekly report's tables
+notebook views (:mod:`shopmetrics.report.views`) and the weekly report's tables
 (:mod:`shopmetrics.report.html`) both go through it. Its markup is a Jinja2 template with
 autoescape on, so every header and cell is text, whatever it contains.
 """
@@ -213,14 +213,3 @@ def html_table(
     flags = list(numeric) or [False] * len(headers)
     out: Markup = _TABLE_MACRO(headers, rows, flags, caption, more, name)
     return out
-
-
-def frame_to_html(df: pd.DataFrame, max_rows: int = 50) -> str:
-    """An HTML table with every cell escaped (untrusted names stay text), via :func:`html_table`."""
-    cols = [str(c) for c in df.columns]
-    rows = [
-        [format_value(c, v) for c, v in zip(cols, row, strict=True)]
-        for row in df.head(max_rows).itertuples(index=False, name=None)
-    ]
-    more = f"{len(df) - max_rows} more rows not shown." if len(df) > max_rows else ""
-    return str(html_table(cols, rows, more=more))

@@ -8,17 +8,18 @@ definition that was applied. Conversions never hand out the internal table itsel
 from __future__ import annotations
 
 import dataclasses
-import html
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shopmetrics.audit import Audit, Exclusion
-from shopmetrics.display import frame_to_markdown, plain
+from shopmetrics.display import plain
 from shopmetrics.engine import convert
 from shopmetrics.flags.finding import Flag
 from shopmetrics.report import format as display_text
 from shopmetrics.report import labels
+from shopmetrics.report import views as view
+from shopmetrics.report.views import MAX_ROWS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,8 +47,16 @@ class Flags(tuple[Flag, ...]):
         """The flags as an HTML table in ``lang`` (``"en"`` or ``"zh"``)."""
         return display_text.flags_html(self, lang)
 
+    def to_markdown(self, lang: str = "en") -> str:
+        """The flags as a Markdown table in ``lang`` (``"en"`` or ``"zh"``)."""
+        return view.flags_markdown(self, lang) or labels.text("no_flags", lang)
+
     def _repr_html_(self) -> str:
         return self.to_html()
+
+    def __repr__(self) -> str:
+        codes = ", ".join(f"{f.severity} {f.code}" for f in self)
+        return f"Flags({len(self)}: {codes})" if self else "Flags(0)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,43 +138,25 @@ class Result:
         """Columns shown by ``__repr__`` / Markdown / HTML (all by default)."""
         return list(self.table.columns)
 
-    def to_markdown(self, max_rows: int = 50) -> str:
-        """The table, then flags and definition, as Markdown."""
-        parts = [frame_to_markdown(self.table[list(self.display_columns())], max_rows)]
-        if self.flags:
-            parts.append("\n**Flags**\n")
-            parts.extend(f"- **{f.code}** ({f.severity}): {f.message}" for f in self.flags)
-        if self.definition:
-            parts.append(f"\n_Definition: {self.definition}._")
-        return "\n".join(parts)
+    def display_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """``(caption key, table)`` pairs the displays show, the result table last: each
+        figure followed by its interval (``*_ci_low`` / ``*_ci_high``) when it has one."""
+        return [("", self.table[self._shown_with_intervals()])]
 
-    def to_html(self, max_rows: int = 50) -> str:
-        """The table (labelled, formatted, intervals in one column; first and last rows of a
-        long one), the flags as a table and the definition, as an escaped HTML fragment."""
-        return self.html_in("en", max_rows)
+    def to_markdown(self, max_rows: int = MAX_ROWS, *, lang: str = "en") -> str:
+        """The result as Markdown in ``lang`` (``"en"`` or ``"zh"``): a heading (what it is,
+        rows, definition and methods), the table labelled and formatted by the label layer
+        (intervals as ``low – high`` next to their figure; a long table shows its first and
+        last rows and how many are between) and the flags as a table."""
+        return "\n\n".join(view.markdown_parts(self, lang, max_rows))
 
-    def html_in(self, lang: str, max_rows: int = 50) -> str:
-        """:meth:`to_html` in ``lang`` (``"en"`` or ``"zh"``: labels and words of the view)."""
-        labels.check_lang(lang)
-        n = len(self.table)
-        rows_word = labels.text("rows", lang)
-        definition = labels.term(self.definition, lang) if self.definition else ""
-        what = (
-            labels.label(self.kind, lang)
-            if labels.has_label(self.kind)
-            else labels.text("result", lang)
-        )
-        head = f"{html.escape(what)} · {n:,} {rows_word}"
-        if definition:
-            head += f" · {html.escape(labels.text('definition', lang))}: {html.escape(definition)}"
-        parts = [
-            f"<div class='sm-result'><p><strong>{head}</strong></p>",
-            display_text.frame_html(self.table[self._shown_with_intervals()], lang, max_rows),
-        ]
-        if self.flags:
-            parts.append(display_text.flags_html(self.flags, lang))
-        parts.append("</div>")
-        return "".join(parts)
+    def to_html(self, max_rows: int = MAX_ROWS, *, lang: str = "en") -> str:
+        """:meth:`to_markdown` as an escaped HTML fragment (the notebook view)."""
+        return view.html_fragment(self, lang, max_rows)
+
+    def html_in(self, lang: str, max_rows: int = MAX_ROWS) -> str:
+        """:meth:`to_html` in ``lang`` (``"en"`` or ``"zh"``)."""
+        return self.to_html(max_rows, lang=lang)
 
     def _shown_with_intervals(self) -> list[str]:
         """The display columns, each figure followed by its interval when the table has it."""
@@ -176,19 +167,10 @@ class Result:
         return list(dict.fromkeys(out))
 
     def _repr_html_(self) -> str:
-        return self.to_html(max_rows=20)
+        return self.to_html()
 
     def __repr__(self) -> str:
-        head = (
-            f"{type(self).__name__}({len(self.table)} rows x {len(self.table.columns)} columns, "
-            f"definition={self.definition!r}, flags={len(self.flags)})"
-        )
-        cols = list(self.display_columns())[:8]
-        if len(self.table) == 0:
-            return head
-        body = self.table[cols].head(5).to_string(index=False, max_colwidth=20)
-        more = "" if len(self.table) <= 5 else f"\n... {len(self.table) - 5} more rows"
-        return f"{head}\n{body}{more}"
+        return view.text_repr(self)
 
     def __len__(self) -> int:
         return len(self.table)

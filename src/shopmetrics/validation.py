@@ -25,6 +25,7 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import string
 from collections.abc import Mapping
@@ -33,11 +34,12 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 
 from shopmetrics import engine
-from shopmetrics.display import frame_to_html, frame_to_markdown, plain
+from shopmetrics.display import html_table, plain
 from shopmetrics.engine import checks, values
 from shopmetrics.engine.counting import order_line_key
 from shopmetrics.errors import ColumnNotFoundError, ValidationError, missing_column_message
 from shopmetrics.flags.finding import Flag, Severity, sort_flags
+from shopmetrics.report import labels, views
 from shopmetrics.schema import EVENT_TYPES, NON_NEGATIVE, TABLES, UNIQUE_COUNTS, TableSpec
 
 if TYPE_CHECKING:
@@ -117,13 +119,32 @@ class ValidationReport:
         kwargs.setdefault("ensure_ascii", False)
         return json.dumps(self.to_dict(), **kwargs)
 
-    def to_markdown(self) -> str:
-        """A readable Markdown list."""
+    def _view_frame(self, lang: str) -> pd.DataFrame:
+        return views.problems_frame(self.problems, lang)
+
+    def _heading(self, lang: str) -> str:
+        return views.validation_heading(self.rows, len(self.errors), len(self.warnings), lang)
+
+    def to_markdown(self, max_rows: int = 20, *, lang: str = "en") -> str:
+        """The problems as a labelled Markdown table in ``lang`` (``"en"`` or ``"zh"``)."""
+        labels.check_lang(lang)
+        head = f"**{self._heading(lang)}**"
         if not self.problems:
-            return "No problems found in " + ", ".join(
-                f"{t} ({n} rows)" for t, n in self.rows.items()
-            )
-        return frame_to_markdown(self.to_pandas().drop(columns=["examples"]))
+            return head
+        table = views.markdown_table(*views.table_texts(self._view_frame(lang), lang, max_rows))
+        return f"{head}\n\n{table}"
+
+    def to_html(self, max_rows: int = 20, *, lang: str = "en") -> str:
+        """The problems as an escaped HTML fragment in ``lang`` (the notebook view)."""
+        labels.check_lang(lang)
+        parts = [
+            f"<div class='sm-result'><p><strong>{html.escape(self._heading(lang))}</strong></p>"
+        ]
+        if self.problems:
+            headers, rows, numeric = views.table_texts(self._view_frame(lang), lang, max_rows)
+            name = labels.text("validation", lang)
+            parts.append(str(html_table(headers, rows, numeric=numeric, name=name)))
+        return "".join([*parts, "</div>"])
 
     def __str__(self) -> str:
         if not self.problems:
@@ -134,8 +155,17 @@ class ValidationReport:
             lines.extend(f"      e.g. {dict(ex)}" for ex in p.examples[:3])
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        codes = ", ".join(p.code for p in self.problems[:5])
+        more = f", +{len(self.problems) - 5}" if len(self.problems) > 5 else ""
+        tables = ", ".join(f"{t}={n}" for t, n in self.rows.items())
+        return (
+            f"ValidationReport(ok={self.ok}, {len(self.errors)} errors, "
+            f"{len(self.warnings)} warnings [{codes}{more}]; rows: {tables})"
+        )
+
     def _repr_html_(self) -> str:
-        return frame_to_html(self.to_pandas().drop(columns=["examples"]))
+        return self.to_html()
 
 
 def validate(

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from shopmetrics.audit import Exclusion
@@ -41,6 +43,7 @@ from shopmetrics.io.convert import LIMIT_PREFIXES, to_canonical
 from shopmetrics.io.exports import KINDS, recognise
 from shopmetrics.io.files import ReadResult, read_table
 from shopmetrics.io.values import ValueProblem
+from shopmetrics.report import labels, views
 
 __all__ = ["Inspection", "inspect"]
 
@@ -135,13 +138,122 @@ class Inspection:
             f"<Inspection {Path(self.path).name}: {self.kind}, {len(self.mapping)} columns mapped>"
         )
 
-    def _repr_html_(self) -> str:
-        parts = [f"<h4>{html.escape(self._heading())}</h4>"]
-        for title, lines in self._lines():
-            if lines:
-                items = "".join(f"<li>{html.escape(ln.lstrip('- '))}</li>" for ln in lines)
-                parts.append(f"<p><strong>{html.escape(title)}</strong></p><ul>{items}</ul>")
+    # views in words (Markdown, HTML): through the label layer, in English or Chinese
+    def _said(self, sentence: str, lang: str) -> str:
+        """A sentence of the export spec in ``lang`` (empty in Chinese when the catalogue
+        has no Chinese for it: the English view says it)."""
+        if lang == "en":
+            return views.code_words(sentence, lang)
+        said = labels.translate(sentence, lang)
+        return said if said != labels.words(sentence, lang) else ""
+
+    def _view_heading(self, lang: str) -> str:
+        name = Path(self.path).name
+        sep = "：" if lang == "zh" else ": "
+        kind = KINDS.get(self.kind or "")
+        if kind is None:
+            return f"{name}{sep}{labels.text('inspect_unknown', lang)}"
+        title = kind.title if lang == "en" else _LATIN_ASIDE.sub("", kind.title)
+        table = labels.value_label("table", self.table or "", lang) or (self.table or "")
+        return f"{name}{sep}{title} → {labels.text('inspect_table', lang)} {table}"
+
+    def _read_lines(self, lang: str) -> list[str]:
+        zh = lang == "zh"
+        out = []
+        for f in self.read.files:
+            parts = [f.format]
+            if f.encoding:
+                parts.append(f"编码 {f.encoding}" if zh else f"encoding {f.encoding}")
+            if f.sheet:
+                parts.append(f"工作表 {f.sheet}" if zh else f"sheet {f.sheet!r}")
+            parts.append(f"表头在第 {f.header_row} 行" if zh else f"header on row {f.header_row}")
+            parts.append(f"{f.rows:,} {labels.text('rows', lang)}")
+            out.append(("，" if zh else ", ").join(parts))
+        period = self.read.title_period
+        if period:
+            days = "~".join(str(d.date()) for d in period)
+            out.append(f"标题中的统计周期：{days}" if zh else f"period from the title: {days}")
+        return out
+
+    def _view_sections(self, lang: str) -> list[tuple[str, list[str]]]:
+        """(section title, lines) in ``lang``; the sentences without Chinese words counted."""
+        labels.check_lang(lang)
+        sep = "：" if lang == "zh" else ": "
+        kind = KINDS.get(self.kind or "")
+
+        def reason(code: str) -> str:
+            return labels.value_label("code", code, lang) or labels.label(code, lang)
+
+        def said(lines: Sequence[str]) -> list[str]:
+            return [t for t in (self._said(n, lang) for n in lines) if t]
+
+        sentences = [
+            *([kind.grain, *kind.notes] if kind else []),
+            *self.limits,
+            *self.read.notes()[len(self.read.files) :],
+            *([self.error] if self.error else []),
+        ]
+        ignored = [
+            f"{h}{sep}{t}" if (t := self._said(r, lang)) else h for h, r in self.ignored.items()
+        ]
+        sections = [
+            ("inspect_error", said([self.error] if self.error else [])),
+            ("inspect_grain", said([kind.grain] if kind else [])),
+            ("inspect_read", self._read_lines(lang)),
+            (
+                "inspect_columns",
+                [f"{h} → {labels.label(c, lang)}" for h, c in self.mapping.items()],
+            ),
+            ("inspect_ignored", ignored),
+            ("inspect_did_you_mean", [f"{h} → {g}" for h, g in self.did_you_mean.items()]),
+            (
+                "inspect_excluded",
+                [
+                    f"{reason(e.reason)}{sep}{e.rows:,}"
+                    + (f" ({t})" if (t := self._said(e.detail, lang)) else "")
+                    for e in self.excluded
+                ],
+            ),
+            (
+                "inspect_problems",
+                [
+                    f"{labels.label(p.column, lang)}{sep}{reason(p.reason)} × {p.count:,} "
+                    f"({', '.join(map(str, p.examples[:3]))})"
+                    for p in self.problems
+                ],
+            ),
+            ("inspect_limits", said(self.limits)),
+            ("inspect_semantics", said(kind.notes if kind else ())),
+            ("inspect_notes", said(self.read.notes()[len(self.read.files) :])),
+        ]
+        untold = sum(1 for n in sentences if n and not self._said(n, lang))
+        if untold:
+            sections.append(
+                ("inspect_notes", [f"{untold} {labels.text('inspect_english_only', lang)}"])
+            )
+        return [(labels.text(t, lang), lines) for t, lines in sections if lines]
+
+    def to_markdown(self, *, lang: str = "en") -> str:
+        """What the file will be read as, in words, as Markdown in ``lang`` (``"en"`` or ``"zh"``)."""
+        parts = [f"**{self._view_heading(lang)}**"]
+        for title, lines in self._view_sections(lang):
+            parts.append(f"**{title}**\n\n" + "\n".join(f"- {ln}" for ln in lines))
+        return "\n\n".join(parts)
+
+    def to_html(self, *, lang: str = "en") -> str:
+        """:meth:`to_markdown` as an escaped HTML fragment (the notebook view)."""
+        parts = [f"<h4>{html.escape(self._view_heading(lang))}</h4>"]
+        for title, lines in self._view_sections(lang):
+            items = "".join(f"<li>{html.escape(ln)}</li>" for ln in lines)
+            parts.append(f"<p><strong>{html.escape(title)}</strong></p><ul>{items}</ul>")
         return '<div class="sm-inspection">' + "".join(parts) + "</div>"
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+_LATIN_ASIDE = re.compile(r"\s*\([^)]*[A-Za-z]{2,}[^)]*\)")
+"""An English aside in an export kind's title (``直通车 推广报表 (spend report)``)."""
 
 
 def inspect(

@@ -47,6 +47,7 @@ from typing import Any
 from shopmetrics.errors import DefinitionError
 from shopmetrics.report.labels_flags import FLAGS
 from shopmetrics.report.labels_phrases import PHRASES
+from shopmetrics.report.labels_results import merge as _merge_result_words
 
 __all__ = [
     "LANGS",
@@ -786,3 +787,5 @@ _VALUES.update(
     }
 )
 # --- end activities -----------------------------------------------------------------------
+
+_merge_result_words(_NAMES, _VALUES, _TEXT, _TERMS)  # result displays: labels_results.py

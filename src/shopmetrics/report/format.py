@@ -803,26 +803,3 @@ def flags_html(flags: Sequence[Flag], lang: str = "en") -> str:
         return f"<p>{labels.text('no_flags', lang)}</p>"
     headers, rows = flags_rows(flags, lang)
     return str(html_table(headers, rows, caption=f"{labels.text('flags', lang)} ({len(flags)})"))
-
-
-def frame_html(df: pd.DataFrame, lang: str = "en", max_rows: int = 20, caption: str = "") -> str:
-    """A result's table as escaped HTML: labelled headers, figures by kind, intervals in one
-    column; a long table shows its first and last rows with the count between."""
-    n = len(df)
-    if n > max_rows:
-        head = max(max_rows // 2, 1)
-        tail = max(max_rows - head, 1)
-        shown = df.iloc[list(range(head)) + list(range(n - tail, n))]
-    else:
-        head, shown = n, df
-    columns = _column_texts(shown.reset_index(drop=True), lang)
-    headers = [h for h, _, _ in columns]
-    numeric = [x for _, _, x in columns]
-    rows = [list(r) for r in zip(*(t for _, t, _ in columns), strict=True)] if columns else []
-    if n > max_rows:
-        gap = [""] * len(headers)
-        if gap:
-            gap[0] = f"… {n - len(rows):,} {labels.text('rows_between', lang)} …"
-        rows = [*rows[:head], gap, *rows[head:]]
-    name = caption or labels.text("table", lang)
-    return str(html_table(headers, rows, numeric=numeric, caption=caption, name=name))

@@ -142,7 +142,8 @@ def mix_shift(result: Result) -> list[Flag]:
     """
 
     by, t = result.by, result.table
-    if len(by) != 1 or result.meta.get("freq") is None or "payment_conversion" not in t.columns:
+    need = {"payment_conversion", "paid_buyers", "visitors"}  # pooled counts (not daily means)
+    if len(by) != 1 or result.meta.get("freq") is None or not need <= set(t.columns):
         return []
     periods = sorted(t.loc[t[by[0]] != "(all)", "period"].unique())
     if len(periods) < 2:
@@ -181,12 +182,9 @@ def total_change_se(
         seg = table[table[by] != "(all)"]
         # allow-listed in tests/test_unique_counts.py: the fallback, labelled source_visits
         sums = seg.groupby("period")[["visitors", "paid_buyers"]].sum()
-        counts = {
-            p: (float(sums.at[p, "visitors"]), float(sums.at[p, "paid_buyers"]))
-            if p in sums.index
-            else (0.0, 0.0)
-            for p in (previous, current)
-        }
+        sums = sums.reindex([previous, current]).fillna(0.0)
+        v, b = sums["visitors"].to_numpy(float), sums["paid_buyers"].to_numpy(float)
+        counts = {previous: (v[0], b[0]), current: (v[1], b[1])}
         base = "source_visits"
     (va, ba), (vb, bb) = counts[previous], counts[current]
     if not va or not vb:

@@ -516,7 +516,7 @@ def value_part(wk: Week, tr: TrafficResult | None = None) -> Part:
     if len(periods) < 2:
         return Part()
     dec = vv.decompose(periods[-1], periods[-2])
-    note = "visitors counted once per source" if by else ""
+    note = "visitors counted once per source" if dec.attrs.get("base") != "visitors" else ""
     section = Section(
         "value",
         intro=_VALUE_INTRO,
@@ -534,7 +534,7 @@ def _value_from_sources(wk: Week, tr: TrafficResult) -> Part:
     store = _store_counts(wk, [prev, cur])
     value = value_table(per, store, prev, cur)
     mix = mix_table(per, {p: (v, b) for p, (v, b, _) in store.items()}, prev, cur)
-    mix_flags = _mix_flag(per, mix, prev, cur)
+    mix_flags = _mix_flag(per, mix, prev, cur, {p: (v, b) for p, (v, b, _) in store.items()})
     section = Section(
         "value",
         intro=_VALUE_INTRO,
@@ -559,7 +559,9 @@ def _drop_empty_uncredited(t: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
-def _mix_flag(per: pd.DataFrame, mix: pd.DataFrame, prev: str, cur: str) -> list[Flag]:
+def _mix_flag(
+    per: pd.DataFrame, mix: pd.DataFrame, prev: str, cur: str, counts: dict[str, Any]
+) -> list[Flag]:
     """The ``mix_shift`` detector's verdict, worded with the headline's figures.
 
     The detector decides whether the mix shift matters; its message and figures are
@@ -569,7 +571,7 @@ def _mix_flag(per: pd.DataFrame, mix: pd.DataFrame, prev: str, cur: str) -> list
     seg = per.assign(paid_buyers=per["attributed_buyers"])[
         ["source", "period", "visitors", "paid_buyers"]
     ]
-    found = mix_shift_flag(seg, "source", prev, cur)
+    found = mix_shift_flag(seg, "source", prev, cur, counts)  # noise of the headline's counts
     if found is None:
         return []
     store = mix[mix["source"] == STORE_ROW].iloc[0]

@@ -184,10 +184,10 @@ def value_shift_share(
             "rate_effect": float(m["rate_effect"].sum()),
         }
     )
-    rows = []
+    rows: list[dict[str, object]] = []
     if distinct is not None:
         head = [_headline(d) for d in distinct]
-        overlap = dict.fromkeys(by, OVERLAP_ROW)
+        overlap: dict[str, object] = dict.fromkeys(by, OVERLAP_ROW)
         overlap.update(
             {
                 "visitors_prev": head[0]["visitors"] - pairs_a,

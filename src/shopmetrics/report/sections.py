@@ -38,6 +38,7 @@ from shopmetrics.report.figures import (
     top_products,
     value_table,
 )
+from shopmetrics.report.labels import label, register_sentence
 from shopmetrics.report.model import Headline, Section
 from shopmetrics.report.section_tables import peer_table, presale_table
 from shopmetrics.traffic import traffic_sources
@@ -516,12 +517,11 @@ def value_part(wk: Week, tr: TrafficResult | None = None) -> Part:
     if len(periods) < 2:
         return Part()
     dec = vv.decompose(periods[-1], periods[-2])
-    note = "visitors counted once per source" if dec.attrs.get("base") != "visitors" else ""
-    section = Section(
-        "value",
-        intro=_VALUE_INTRO,
-        tables=[(f"Visitor value decomposition{f' ({note})' if note else ''}", dec)],
-    )
+    caption = "Visitor value decomposition"
+    if (base := dec.attrs.get("base", "visitors")) != "visitors":  # the total is not the store's
+        caption = f"{caption}: {label(base)}"
+        register_sentence(caption, f"UV价值分解：{label(base, 'zh')}")
+    section = Section("value", intro=_VALUE_INTRO, tables=[(caption, dec)])
     return Part(section)
 
 

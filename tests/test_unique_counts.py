@@ -211,6 +211,11 @@ def test_daily_mean_counts_are_mean_daily_uniques(store: sm.datasets.Store, freq
     assert (t["visitors_daily_mean"].to_numpy() < pooled["visitors"].to_numpy()).all()
 
 
+def test_daily_mean_has_no_pooled_counts_to_shrink(store: sm.datasets.Store) -> None:
+    with pytest.raises(sm.DefinitionError, match="shrink=True needs pooled counts"):
+        sm.funnel(store.events, freq="W", by="source", definition="daily_mean", shrink=True)
+
+
 # --- the guard: no unique count summed over groups in the source ------------------------
 
 UNIQUES = (*UNIQUE_COUNTS, "deposit_buyers", "buyers", "cart_buyers", "attributed_buyers",

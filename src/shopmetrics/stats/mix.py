@@ -38,7 +38,7 @@ def _distinct(
     store: Mapping[str, tuple[float, float]] | None,
 ) -> list[tuple[float, float]] | None:
     """The store's distinct ``(num, den)`` per period: ``store``, else the ``(all)`` rows."""
-    if store is not None:
+    if store is not None and all(p in store for p in periods):
         return [(float(store[p][1]), float(store[p][0])) for p in periods]
     allrow = table[table[by] == "(all)"]
     out = []

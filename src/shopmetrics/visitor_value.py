@@ -63,9 +63,9 @@ class VisitorValueResult(Result):
         """Headline columns."""
         return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high", "_sq"))]
 
-    def decompose(self, current: str, previous: str) -> pd.DataFrame:
+    def decompose(self, current: str, previous: str, store: Any = None) -> pd.DataFrame:
         """Change of visitor value between two periods; see :func:`decompose`."""
-        return decompose(self, current, previous)
+        return decompose(self, current, previous, store)
 
 
 @engine.records_collects

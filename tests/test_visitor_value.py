@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import shopmetrics as sm
+from shopmetrics.report.labels import label
 from shopmetrics.visitor_value import cohorts, repurchase
 
 
@@ -131,19 +132,74 @@ def test_decomposition_adds_up(small: sm.datasets.Store) -> None:
     res = sm.visitor_value(small.events, small.orders, by="source", freq="W")
     periods = sorted(res.table["period"].unique())
     d = res.decompose(periods[-1], periods[-2])
-    groups = d[d["source"] != "(total)"]
+    assert d.attrs["base"] == "visitors"
+    groups = d[~d["source"].isin(["(total)", "(overlap)"])]
     np.testing.assert_allclose(
         groups["dlog_visitor_value"], groups["dlog_conv"] + groups["dlog_aov"], rtol=1e-9
     )
     total = d[d["source"] == "(total)"].iloc[0]
-    assert total["mix_effect"] + total["rate_effect"] == pytest.approx(
+    overlap = d[d["source"] == "(overlap)"].iloc[0]
+    assert total["mix_effect"] + total["rate_effect"] + total["overlap_effect"] == pytest.approx(
         total["visitor_value_cur"] - total["visitor_value_prev"]
     )
-    # (total) values are the visitor-weighted means of the groups: Σ visitors·vv / Σ visitors
+    # the source visits' value (visitor-weighted mean of the groups: Σ visitors·vv /
+    # Σ visitors) and the overlap line add up to the store's
     cur = res.table[res.table["period"] == periods[-1]]
-    assert total["visitor_value_cur"] == pytest.approx(
-        (cur["visitors"] * cur["visitor_value"]).sum() / cur["visitors"].sum()
+    pairs = (cur["visitors"] * cur["visitor_value"]).sum() / cur["visitors"].sum()
+    assert total["visitor_value_cur"] - overlap["visitor_value_cur"] == pytest.approx(pairs)
+    # and the visitors: the groups' sum less those counted in several = the distinct count
+    assert groups["visitors_cur"].sum() + overlap["visitors_cur"] == total["visitors_cur"]
+    assert overlap["visitors_cur"] < 0  # the demo's visitors come through several sources
+
+
+def test_decomposition_total_is_the_headline(store: sm.datasets.Store) -> None:
+    # the headline by hand: paid amount of the week / its distinct visitors (pandas on the
+    # demo store's events and orders, ISO weeks)
+    def week(ts: pd.Series) -> pd.Series:
+        iso = ts.dt.isocalendar()
+        return iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
+
+    visits = store.events[store.events["event"] == "visit"]
+    paid = store.orders[store.orders["paid_at"].notna()]
+    visitors = visits.groupby(week(visits["ts"]))["visitor_id"].nunique()
+    amount = paid.groupby(week(paid["paid_at"]))["amount"].sum()
+    buyers = paid.groupby(week(paid["paid_at"]))["buyer_id"].nunique()
+    prev, cur = "2026-W46", "2026-W47"
+    for by in ("source", "product_id"):
+        d = sm.visitor_value(store.events, store.orders, by=by, freq="W", detect=False).decompose(
+            cur, prev
+        )
+        assert d.attrs["base"] == "visitors"
+        total = d[d[by] == "(total)"].iloc[0]
+        for side, p in (("prev", prev), ("cur", cur)):
+            assert total[f"visitor_value_{side}"] == pytest.approx(
+                amount[p] / visitors[p], rel=1e-9
+            )
+            assert total[f"visitors_{side}"] == visitors[p]
+            assert total[f"payment_conversion_{side}"] == pytest.approx(buyers[p] / visitors[p])
+        want = amount[cur] / visitors[cur] - amount[prev] / visitors[prev]
+        parts = total["mix_effect"] + total["rate_effect"] + total["overlap_effect"]
+        assert parts == pytest.approx(want, rel=1e-9)
+
+
+def test_decomposition_without_distinct_counts_says_its_base(store: sm.datasets.Store) -> None:
+    # a daily product export has no visitor ids: the store's distinct visitors are unknown,
+    # the total is that of the product visits (a visitor counted once per product)
+    vv = sm.visitor_value(
+        traffic=store.traffic, orders=store.orders, by="product_id", freq="W", detect=False
     )
+    d = vv.decompose("2026-W47", "2026-W46")
+    assert d.attrs["base"] == "source_visits"
+    assert "(overlap)" not in set(d["product_id"])
+    cur = vv.table[vv.table["period"] == "2026-W47"]
+    total = d[d["product_id"] == "(total)"].iloc[0]
+    assert total["visitors_cur"] == cur["visitors"].sum()
+    assert total["visitor_value_cur"] == pytest.approx(
+        cur["paid_amount"].sum() / cur["visitors"].sum()
+    )
+    # the base has words in both languages (the report shows them)
+    assert "counted once per source" in label(d.attrs["base"])
+    assert label(d.attrs["base"], "zh") == "来源访客 (每个来源各计一次)"
 
 
 def test_repurchase_by_old_buyer_rule() -> None:

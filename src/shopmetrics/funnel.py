@@ -149,6 +149,9 @@ def funnel(
     cfg = get_config()
     by = [by] if isinstance(by, str) else list(by)
     _check_options(events, traffic, freq, definition)
+    if shrink and definition == "daily_mean" and freq != "D":  # no pooled counts to shrink
+        msg = "shrink=True needs pooled counts: use definition='alibaba', or freq='D'"
+        raise DefinitionError(msg)
     method = ci_method or cfg.ci_method
     tz = tz or cfg.tz
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
@@ -452,37 +455,49 @@ def _add_rates(table: pd.DataFrame, method: str, definition: str = "alibaba") ->
 
 
 def _daily_mean(table: pd.DataFrame, by: list[str], freq: Freq, method: str) -> pd.DataFrame:
-    """Mean of daily rates within each period; counts are summed (events) — uniques are
-    daily sums and labelled as such in the audit."""
+    """The daily-mean definition over periods longer than a day, from the daily counts.
+
+    Each rate is the mean of its daily rates (with a normal interval across the days it
+    is defined on). Each unique count (:data:`~shopmetrics.schema.UNIQUE_COUNTS`:
+    visitors, buyers ...) becomes the mean daily count ``<count>_daily_mean`` (日均访客数
+    ...): its daily counts summed over the period, divided by ``days``, the days of the
+    period with data (a group without a row on such a day had none that day). A sum of
+    daily uniques would count a visitor once per day she came; it is never shown. The
+    additive counts (exposures, clicks, orders, amounts) are the period's sums.
+    """
     import pandas as pd  # noqa: PLC0415
 
     daily = _add_rates(table.copy(), method)
-    starts = pd.to_datetime([engine.period_start(int(k), "D") for k in daily[PERIOD]])
-    keys_dt = pd.Series(starts)
     if freq is None:
         daily["_p"] = 0
     elif freq == "W":
         daily["_p"] = (daily[PERIOD] - ((daily[PERIOD] + 3) % 7)).to_numpy()
     else:
-        daily["_p"] = (keys_dt.dt.year * 12 + keys_dt.dt.month - 1).to_numpy()
+        starts = pd.Series(
+            pd.to_datetime([engine.period_start(int(k), "D") for k in daily[PERIOD]])
+        )
+        daily["_p"] = (starts.dt.year * 12 + starts.dt.month - 1).to_numpy()
     rate_cols = [r for r in RATES if r in daily.columns]
     count_cols = [
         c
         for c in daily.columns
         if c in COUNT_ORDER and c not in rate_cols and c not in ("aov", "visitor_value")
     ]
+    unique = [c for c in count_cols if c in (*UNIQUE_COUNTS, "deposit_buyers")]
     keys = [*by, "_p"]
     grouped = daily.groupby(keys, sort=True, dropna=False)
-    out = grouped[count_cols].sum()
+    out = grouped[[c for c in count_cols if c not in unique]].sum()
+    days = daily.groupby("_p")[PERIOD].nunique()  # days of the period with data
+    out["days"] = days.reindex(out.index.get_level_values("_p")).to_numpy()
+    for c in unique:  # allow-listed in tests/test_unique_counts.py: divided by the days
+        out[f"{c}_daily_mean"] = grouped[c].sum() / out["days"]
+    z = intervals._z(get_config().confidence)
     for r in rate_cols:
         out[r] = grouped[r].mean()
         # interval of a mean of daily rates: t-free normal interval across days
-        sd = grouped[r].std(ddof=1)
-        nd = grouped[r].count()
-        z = intervals._z(get_config().confidence)
-        out[f"{r}_ci_low"] = (out[r] - z * sd / np.sqrt(nd)).clip(lower=0)
-        out[f"{r}_ci_high"] = (out[r] + z * sd / np.sqrt(nd)).clip(upper=1)
-    out["days"] = grouped.size()
+        half = z * grouped[r].std(ddof=1).to_numpy() / np.sqrt(grouped[r].count().to_numpy())
+        out[f"{r}_ci_low"] = (out[r] - half).clip(lower=0)
+        out[f"{r}_ci_high"] = (out[r] + half).clip(upper=1)
     return out.reset_index().rename(columns={"_p": PERIOD})
 
 

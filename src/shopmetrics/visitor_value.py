@@ -35,7 +35,7 @@ from shopmetrics.flags.finding import Flag, sort_flags
 from shopmetrics.flags.value import aov_flags, refund_inflated
 from shopmetrics.funnel import funnel
 from shopmetrics.results import Audit, Result
-from shopmetrics.stats import intervals
+from shopmetrics.stats import intervals, mix
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,9 +63,9 @@ class VisitorValueResult(Result):
         """Headline columns."""
         return [c for c in self.table.columns if not c.endswith(("_ci_low", "_ci_high", "_sq"))]
 
-    def decompose(self, current: str, previous: str) -> pd.DataFrame:
+    def decompose(self, current: str, previous: str, store: Any = None) -> pd.DataFrame:
         """Change of visitor value between two periods; see :func:`decompose`."""
-        return decompose(self, current, previous)
+        return decompose(self, current, previous, store)
 
 
 @engine.records_collects
@@ -144,8 +144,9 @@ def visitor_value(
         tz=tz,
         columns=columns,
         detect=detect,
+        total=bool(by) and events is not None,  # the store's distinct visitors, for decompose
     )
-    table = base.to_pandas()
+    table, store = _split_store(base.to_pandas(), by)
     _check_value_columns(table, orders)
     table = table[[c for c in (*by, *_KEEP) if c in table.columns]]
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
@@ -174,7 +175,7 @@ def visitor_value(
     table = _with_profit(table, od, margin, (by, freq, t0, t1), notes)
     if detect and od is not None:
         flags += aov_flags(od, by, freq, t0, t1)
-    meta = {**base.meta, "margin": margin}
+    meta = {**base.meta, "margin": margin, "store": store}
     audit = Audit(base.audit.rows_in, tuple(excluded), tuple(dict.fromkeys(notes)))
     audit = engine.with_reads(audit, od)
     return VisitorValueResult(table, sort_flags(flags), audit, base.definition, meta)
@@ -200,6 +201,19 @@ _KEEP = (
     "paid_amount_sq",
 )
 """The funnel's columns visitor value keeps, after the ``by`` columns."""
+
+
+def _split_store(
+    table: pd.DataFrame, by: list[str]
+) -> tuple[pd.DataFrame, dict[str, dict[str, float]] | None]:
+    """The groups' rows, and the ``(all)`` rows' distinct counts by period (``None``
+    without them)."""
+    if not by or not (store := table[by[0]] == "(all)").any():
+        return table, None
+    cols = [c for c in ("visitors", "paid_buyers", "paid_amount") if c in table.columns]
+    rows = table.loc[store, ["period", *cols]]
+    totals = {str(r["period"]): {c: float(r[c]) for c in cols} for _, r in rows.iterrows()}
+    return table[~store].reset_index(drop=True), totals
 
 
 _EXPORT_ONLY_NOTE = (
@@ -437,18 +451,31 @@ def _profit_note(
     return "visitor_profit: gross profit per visitor, " + "; ".join(parts)
 
 
-def decompose(result: VisitorValueResult, current: str, previous: str) -> pd.DataFrame:
+def decompose(
+    result: VisitorValueResult,
+    current: str,
+    previous: str,
+    store: Mapping[str, Mapping[str, float]] | None = None,
+) -> pd.DataFrame:
     """Split a change of visitor value between two periods.
 
-    Per group: ``Δlog(visitor value) = Δlog(conversion) + Δlog(aov)`` (columns ``dlog_visitor_value``,
-    ``dlog_conv``, ``dlog_aov``) (exact, as
-    ``visitor_value = conversion × aov``). For the store total across groups,
-    ``VV = Σ share_g · vv_g`` with ``share_g`` the group's share of visitors, and the
-    change splits exactly into a mix effect ``Σ Δshare · mean vv`` and a rate effect
-    ``Σ Δvv · mean share`` (symmetric shift-share), shown as the ``(total)`` row.
+    Per group: ``Δlog(visitor value) = Δlog(conversion) + Δlog(aov)`` (columns
+    ``dlog_visitor_value``, ``dlog_conv``, ``dlog_aov``), exact as ``visitor_value =
+    conversion × aov``. Across groups (:func:`~shopmetrics.stats.mix.value_shift_share`)
+    the shares are of **source visits**, visitors summed over the groups (a visitor of
+    two sources in both: the only base on which shares add to one), and the change of
+    their visitor value splits exactly into a mix effect ``Σ Δshare · mean vv`` and a
+    rate effect ``Σ Δvv · mean share`` (symmetric shift-share). The store's distinct
+    visitors (recounted by :func:`visitor_value` from events, ``meta["store"]``, or
+    ``store`` = ``{period: {"visitors", "paid_buyers", "paid_amount"}}``) reconcile the
+    two in an ``(overlap)`` row, so that the ``(total)`` row is the headline
+    (paid amount / distinct visitors) and ``mix + rate + overlap`` its change; without
+    them (a traffic export has no visitor ids) the total is the source visits' figure
+    and ``attrs["base"]`` is ``"source_visits"`` (else ``"visitors"``): show it.
 
     Returns:
-        One row per group (and ``(total)``): both periods' values and the parts.
+        One row per group (then ``(overlap)`` and ``(total)``): both periods' values
+        and the parts.
     """
     import pandas as pd  # noqa: PLC0415
 
@@ -474,28 +501,22 @@ def decompose(result: VisitorValueResult, current: str, previous: str) -> pd.Dat
         m["dlog_conv"] = np.log(m["payment_conversion_cur"] / m["payment_conversion_prev"])
         m["dlog_aov"] = np.log(m["aov_cur"] / m["aov_prev"])
     if by:
-        va, vb = (
-            m["visitors_prev"].fillna(0).to_numpy(float),
-            m["visitors_cur"].fillna(0).to_numpy(float),
-        )
-        sa, sb = va / va.sum(), vb / vb.sum()
-        xa, xb = (
-            m["visitor_value_prev"].fillna(0).to_numpy(float),
-            m["visitor_value_cur"].fillna(0).to_numpy(float),
-        )
-        m["mix_effect"] = (sb - sa) * (xa + xb) / 2
-        m["rate_effect"] = (xb - xa) * (sa + sb) / 2
-        total: dict[str, Any] = dict.fromkeys(by, "(total)")
-        total.update(
-            {
-                "visitor_value_prev": float((sa * xa).sum()),
-                "visitor_value_cur": float((sb * xb).sum()),
-                "mix_effect": float(m["mix_effect"].sum()),
-                "rate_effect": float(m["rate_effect"].sum()),
-            }
-        )
-        m = pd.concat([m, pd.DataFrame([total])], ignore_index=True)
+        m = mix.value_shift_share(m, by, _distinct(result, (previous, current), store))
+    else:
+        m.attrs["base"] = "visitors"
     return m
+
+
+def _distinct(
+    result: VisitorValueResult,
+    periods: tuple[str, str],
+    store: Mapping[str, Mapping[str, float]] | None,
+) -> tuple[Mapping[str, float], Mapping[str, float]] | None:
+    """The store's distinct counts in both periods (``store``, else ``meta["store"]``)."""
+    known = store if store is not None else result.meta.get("store") or {}
+    if not all(p in known for p in periods):
+        return None
+    return known[periods[0]], known[periods[1]]
 
 
 def repurchase(

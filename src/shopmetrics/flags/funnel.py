@@ -15,12 +15,21 @@ import numpy as np
 from shopmetrics.config import get_config
 from shopmetrics.flags.finding import Flag
 from shopmetrics.results import Result
-from shopmetrics.stats.mix import mix_decomposition
+from shopmetrics.stats.mix import OVERLAP_ROW, mix_decomposition
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pandas as pd
 
-__all__ = ["impossible_rate", "mix_shift", "mix_shift_flag", "small_sample", "summed_uniques"]
+__all__ = [
+    "impossible_rate",
+    "mix_shift",
+    "mix_shift_flag",
+    "small_sample",
+    "summed_uniques",
+    "total_change_se",
+]
 
 
 def _subject(row: Any, by: tuple[str, ...]) -> dict[str, Any]:
@@ -133,7 +142,8 @@ def mix_shift(result: Result) -> list[Flag]:
     """
 
     by, t = result.by, result.table
-    if len(by) != 1 or result.meta.get("freq") is None or "payment_conversion" not in t.columns:
+    need = {"payment_conversion", "paid_buyers", "visitors"}  # pooled counts (not daily means)
+    if len(by) != 1 or result.meta.get("freq") is None or not need <= set(t.columns):
         return []
     periods = sorted(t.loc[t[by[0]] != "(all)", "period"].unique())
     if len(periods) < 2:
@@ -142,21 +152,67 @@ def mix_shift(result: Result) -> list[Flag]:
     return [] if flag is None else [flag]
 
 
-def mix_shift_flag(table: pd.DataFrame, by: str, previous: str, current: str) -> Flag | None:
-    """The ``mix_shift`` flag from :func:`mix_decomposition` (used by the funnel's detectors)."""
-    d = mix_decomposition(table, by, previous, current)
-    tot = d.iloc[-1]
-    segs = d.iloc[:-1]
-    delta = float(tot["rate_cur"] - tot["rate_prev"])
-    seg = table[table[by] != "(all)"]
-    va = float(seg.loc[seg["period"] == previous, "visitors"].sum())
-    vb = float(seg.loc[seg["period"] == current, "visitors"].sum())
+def total_change_se(
+    table: pd.DataFrame,
+    by: str,
+    previous: str,
+    current: str,
+    store: Mapping[str, tuple[float, float]] | None = None,
+) -> tuple[float, str] | None:
+    """Standard error of the change of the store's payment conversion, and its base.
+
+    The pooled two-proportion standard error ``√(p̂(1−p̂)(1/V₀ + 1/V₁))`` on the store's
+    DISTINCT visitors ``V`` and paid buyers: from ``store`` (``{period: (visitors,
+    paid_buyers)}``, the headline's), else the table's ``(all)`` rows (the funnel's
+    ``total=True``, recounted over all groups). Only without either are the segments'
+    counts added (a visitor in two segments counted twice: more visitors than there are,
+    a standard error too small), and the base says so: ``"visitors"`` or
+    ``"source_visits"``. ``None`` when a period has no visitors.
+    """
+    counts: dict[str, tuple[float, float]] = {}
+    allrow = table[table[by] == "(all)"]
+    for p in (previous, current):
+        row = allrow[allrow["period"] == p]
+        if store is not None and p in store:
+            counts[p] = (float(store[p][0]), float(store[p][1]))
+        elif len(row) == 1:
+            counts[p] = (float(row["visitors"].iloc[0]), float(row["paid_buyers"].iloc[0]))
+    base = "visitors"
+    if len(counts) < 2:  # no distinct count: the segments' sum, labelled as such
+        seg = table[table[by] != "(all)"]
+        # allow-listed in tests/test_unique_counts.py: the fallback, labelled source_visits
+        sums = seg.groupby("period")[["visitors", "paid_buyers"]].sum()
+        sums = sums.reindex([previous, current]).fillna(0.0)
+        v, b = sums["visitors"].to_numpy(float), sums["paid_buyers"].to_numpy(float)
+        counts = {previous: (v[0], b[0]), current: (v[1], b[1])}
+        base = "source_visits"
+    (va, ba), (vb, bb) = counts[previous], counts[current]
     if not va or not vb:
         return None
-    pooled = float(seg.loc[seg["period"].isin([previous, current]), "paid_buyers"].sum()) / (
-        va + vb
-    )
-    se = float(np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / va + 1 / vb)))
+    pooled = (ba + bb) / (va + vb)
+    return float(np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / va + 1 / vb))), base
+
+
+def mix_shift_flag(
+    table: pd.DataFrame,
+    by: str,
+    previous: str,
+    current: str,
+    store: Mapping[str, tuple[float, float]] | None = None,
+) -> Flag | None:
+    """The ``mix_shift`` flag from :func:`mix_decomposition` (used by the funnel's detectors).
+
+    The noise of the total change is :func:`total_change_se` on the store's distinct
+    visitors and buyers (``store``, or the table's ``(all)`` rows).
+    """
+    d = mix_decomposition(table, by, previous, current, store=store)
+    tot = d[d[by] == "(total)"].iloc[0]
+    segs = d[~d[by].isin(["(total)", OVERLAP_ROW])]
+    delta = float(tot["rate_cur"] - tot["rate_prev"])
+    found = total_change_se(table, by, previous, current, store)
+    if found is None:
+        return None
+    se, se_base = found
     mix, rate_eff = float(tot["mix_effect"]), float(tot["rate_effect"])
     simpson = bool(tot["simpson"])
     if not (simpson or (abs(mix) > 2 * se and abs(mix) > abs(rate_eff))):
@@ -179,6 +235,7 @@ def mix_shift_flag(table: pd.DataFrame, by: str, previous: str, current: str) ->
             "mix_effect": mix,
             "rate_effect": rate_eff,
             "se_total_change": se,
+            "se_base": se_base,
             "share_change": dict(
                 zip(segs[by], (segs["share_cur"] - segs["share_prev"]).tolist(), strict=True)
             ),

@@ -173,6 +173,12 @@ _NAMES: dict[str, tuple[str, str]] = {
     "rate_effect": ("Own-rate effect", "自身效应"),
     "mix_effect_rate": ("Mix effect", "结构效应"),
     "rate_effect_rate": ("Own-rate effect", "自身效应"),
+    "overlap_effect": ("Overlap (visitors in several sources)", "重叠效应 (多来源访客)"),
+    "source_visits": (
+        "Source visits (a visitor counted once per source)",
+        "来源访客 (每个来源各计一次)",
+    ),
+    "se_base": ("Base of the standard error", "标准误基数"),
     "conversion_rate": ("Payment conversion", "支付转化率"),
     "peer_avg_rate": ("Peer average", "同行同层平均"),
     "peer_top10_rate": ("Peer top 10%", "同行同层优秀"),
@@ -329,6 +335,7 @@ _SUFFIXES: tuple[tuple[str, str, str], ...] = (
     ("_ci_low", "{}, CI low", "{} 下限"),
     ("_ci_high", "{}, CI high", "{} 上限"),
     ("_shrunk", "{}, shrunk (empirical Bayes)", "{} (经验贝叶斯收缩)"),
+    ("_daily_mean", "{}, daily mean", "日均{}"),
     ("_peer_top10", "{}, peer top 10%", "{} 同行同层优秀"),
     ("_vs_peer_diff", "{}, gap to peer average", "{} 与同行同层平均之差"),
     ("_vs_peer_ratio", "{}, ratio to peer average", "{} 与同行同层平均之比"),
@@ -359,6 +366,7 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "other": ("Other", "其他"),
     "unknown": ("Unknown", "未知"),
     "(total)": ("Store total", "全店合计"),
+    "(overlap)": ("Visitors in several sources (overlap)", "多来源重复访客 (重叠)"),
     "(none)": ("No source", "无来源"),
 }
 _VALUES: dict[str, dict[str, tuple[str, str]]] = {

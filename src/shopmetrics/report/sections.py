@@ -37,6 +37,7 @@ from shopmetrics.report.figures import (
     mix_table,
     value_table,
 )
+from shopmetrics.report.labels import label, register_sentence
 from shopmetrics.report.model import Headline, Section
 from shopmetrics.report.section_tables import (
     flagged_top_products,
@@ -515,12 +516,11 @@ def value_part(wk: Week, tr: TrafficResult | None = None) -> Part:
     if len(periods) < 2:
         return Part()
     dec = vv.decompose(periods[-1], periods[-2])
-    note = "visitors counted once per source" if by else ""
-    section = Section(
-        "value",
-        intro=_VALUE_INTRO,
-        tables=[(f"Visitor value decomposition{f' ({note})' if note else ''}", dec)],
-    )
+    caption = "Visitor value decomposition"
+    if (base := dec.attrs.get("base", "visitors")) != "visitors":  # the total is not the store's
+        caption = f"{caption}: {label(base)}"
+        register_sentence(caption, f"UV价值分解：{label(base, 'zh')}")
+    section = Section("value", intro=_VALUE_INTRO, tables=[(caption, dec)])
     return Part(section)
 
 
@@ -530,7 +530,7 @@ def _value_from_sources(wk: Week, tr: TrafficResult) -> Part:
     prev, cur = str(wk.previous["period"]), wk.week
     per, store, mix = _mix_inputs(wk, tr, prev, cur)
     value = value_table(per, store, prev, cur)
-    mix_flags = _mix_flag(per, mix, prev, cur)
+    mix_flags = _mix_flag(per, mix, prev, cur, _pairs(store))
     section = Section(
         "value",
         intro=_VALUE_INTRO,
@@ -564,7 +564,7 @@ def _mix_inputs(
     # orders that record no source have a row without one: no single source holds them
     per = tr.table[tr.table["period"].isin([prev, cur]) & tr.table["source"].notna()]
     store = _store_counts(wk, [prev, cur])
-    mix = mix_table(per, {p: (v, b) for p, (v, b, _) in store.items()}, prev, cur)
+    mix = mix_table(per, _pairs(store), prev, cur)
     return per, store, mix
 
 
@@ -575,8 +575,13 @@ def source_mix_flags(wk: Week, tr: TrafficResult) -> list[Flag]:
         return []
     assert wk.previous is not None  # _mix_by_source checked
     prev, cur = str(wk.previous["period"]), wk.week
-    per, _, mix = _mix_inputs(wk, tr, prev, cur)
-    return _mix_flag(per, mix, prev, cur)
+    per, store, mix = _mix_inputs(wk, tr, prev, cur)
+    return _mix_flag(per, mix, prev, cur, _pairs(store))
+
+
+def _pairs(store: dict[str, tuple[float, float, float]]) -> dict[str, tuple[float, float]]:
+    """The store's distinct visitors and paying buyers per week (the headline's counts)."""
+    return {p: (v, b) for p, (v, b, _) in store.items()}
 
 
 def _drop_empty_uncredited(t: pd.DataFrame) -> pd.DataFrame:
@@ -588,7 +593,9 @@ def _drop_empty_uncredited(t: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
-def _mix_flag(per: pd.DataFrame, mix: pd.DataFrame, prev: str, cur: str) -> list[Flag]:
+def _mix_flag(
+    per: pd.DataFrame, mix: pd.DataFrame, prev: str, cur: str, counts: dict[str, Any]
+) -> list[Flag]:
     """The ``mix_shift`` detector's verdict, worded with the headline's figures.
 
     The detector decides whether the mix shift matters; its message and figures are
@@ -598,7 +605,7 @@ def _mix_flag(per: pd.DataFrame, mix: pd.DataFrame, prev: str, cur: str) -> list
     seg = per.assign(paid_buyers=per["attributed_buyers"])[
         ["source", "period", "visitors", "paid_buyers"]
     ]
-    found = mix_shift_flag(seg, "source", prev, cur)
+    found = mix_shift_flag(seg, "source", prev, cur, counts)  # noise of the headline's counts
     if found is None:
         return []
     store = mix[mix["source"] == STORE_ROW].iloc[0]

@@ -47,7 +47,10 @@ import narwhals.stable.v2 as nw
 
 from shopmetrics import engine
 from shopmetrics.compare import compare
+from shopmetrics.config import get_config
 from shopmetrics.display import is_missing
+from shopmetrics.engine.periods import parse_bound
+from shopmetrics.engine.shared_counts import GrainKey
 from shopmetrics.errors import SchemaError, ShopmetricsError
 from shopmetrics.flags.finding import Flag, sort_flags
 from shopmetrics.funnel import funnel
@@ -57,6 +60,7 @@ from shopmetrics.report.corrected import Correction, correct_week
 from shopmetrics.report.document import Report
 from shopmetrics.report.model import _dedupe
 from shopmetrics.report.sections import Part, Week
+from shopmetrics.report.shared import report_event_counts
 from shopmetrics.report.story import flag_actions
 
 if TYPE_CHECKING:
@@ -370,26 +374,12 @@ def weekly_report(
     dsr_peers = dsr_peers if dsr_peers is not None else dp
 
     step("aggregating the funnel")
-    wk, daily = _store_week(
-        events, orders, exports, spend, table, week, last_dt, funnel_peers, tz, columns
-    )
-    # the flags of the store's funnel say which rows mislead: the store's weeks recounted
-    # without them, once, for the headline, the funnel table, the story and the banner
-    corrections = _corrections(wk, wk.weekly.flags)
-    store_head = summary.with_corrections(sections.headline_figures(wk), corrections)
-    fixed = summary.with_corrected_instead(corrections)
-    store_flags = [fixed.get(_key(f), (f, None))[0] for f in wk.weekly.flags]
-    corrections = list(fixed.values())
-    later, tr = _section_parts(wk, ratings, dsr_peers, step)
-    if activities is not None and orders is not None:
-        step("activities")
-        later += _activity_parts(events, orders, activities, ratings, wk, tz)
-    parts = [
-        Part(headline=tuple(store_head), flags=tuple(store_flags)),
-        Part(sections.trend_section(daily)),
-        Part(sections.funnel_section(wk, store_head)),
-        *later,
-    ]
+    with report_event_counts(events, _grains(events, orders, week, tz)):
+        wk, daily, parts, tr, corrections = _sections(
+            (events, orders, exports, spend, table, week, last_dt, funnel_peers, tz, columns),
+            (ratings, dsr_peers, activities),
+            step,
+        )
     partial = _partial_week(wk, table, last_dt, src_name)
     if partial is not None:
         extra_notes.append(partial[0])
@@ -419,6 +409,53 @@ def weekly_report(
         summary=story.sentences,
         actions=actions,
     )
+
+
+def _grains(events: Any, orders: Any, week: str, tz: str | None) -> list[GrainKey]:
+    """The grains of the events the report's funnels count (computed together, once): the
+    store by day (the trend's seven weeks) and by week (this one and the one before: the
+    store's funnel and the traffic sources' de-duplicated total), by source and by product
+    (the traffic and product sections), with ``start`` / ``end`` as the funnel parses them."""
+    if events is None:
+        return []
+    tz = tz or get_config().tz
+    start = _parse_week(week)
+    end = parse_bound(start + dt.timedelta(days=7), "end", tz)
+    two = parse_bound(start - dt.timedelta(days=7), "start", tz)
+    grains: list[GrainKey] = [
+        ((), "D", parse_bound(start - dt.timedelta(days=49), "start", tz), end),
+        ((), "W", two, end),
+    ]
+    if orders is not None:
+        grains += [((c,), "W", two, end) for c in ("source", "product_id") if events.has(c)]
+    return grains
+
+
+def _sections(
+    store: tuple[Any, ...], more: tuple[Any, Any, Any], step: Callable[[str], None]
+) -> tuple[Week, Any, list[Part], TrafficResult | None, list[Any]]:
+    """The store's week, its daily funnel, the parts of the report after the summary, the
+    traffic result and the corrections of the flagged weeks."""
+    events, orders, _exports, _spend, _table, _week, _last, _peers, tz, _columns = store
+    ratings, dsr_peers, activities = more
+    wk, daily = _store_week(*store)
+    # the flags of the store's funnel say which rows mislead: the store's weeks recounted
+    # without them, once, for the headline, the funnel table, the story and the banner
+    corrections = _corrections(wk, wk.weekly.flags)
+    store_head = summary.with_corrections(sections.headline_figures(wk), corrections)
+    fixed = summary.with_corrected_instead(corrections)
+    store_flags = [fixed.get(_key(f), (f, None))[0] for f in wk.weekly.flags]
+    later, tr = _section_parts(wk, ratings, dsr_peers, step)
+    if activities is not None and orders is not None:
+        step("activities")
+        later += _activity_parts(events, orders, activities, ratings, wk, tz)
+    parts = [
+        Part(headline=tuple(store_head), flags=tuple(store_flags)),
+        Part(sections.trend_section(daily)),
+        Part(sections.funnel_section(wk, store_head)),
+        *later,
+    ]
+    return wk, daily, parts, tr, list(fixed.values())
 
 
 def _actions(flags: Sequence[Flag], corrections: Sequence[Any], lang: str) -> list[dict[str, Any]]:

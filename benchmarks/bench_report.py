@@ -76,7 +76,7 @@ def _worker(folder: Path, variant: str) -> dict[str, Any]:
                 progress=lambda msg: marks.append((msg, time.perf_counter())),
             )
         seconds = time.perf_counter() - start
-    ends = [m[1] for m in marks[1:]] + [start + seconds]
+    ends = [m[1] for m in marks[1:]] + [start + seconds] if marks else []
     return {
         "variant": variant,
         "seconds": seconds,

@@ -108,15 +108,20 @@ def _split_peers(peers: Any, columns: Mapping[str, str] | None) -> tuple[Any, An
     return funnel_peers, dsr_peers
 
 
-def _last_instant(table: engine.Table, src_name: str) -> dt.datetime:
-    """The latest timestamp (events) or day (traffic export) in the data."""
+def _data_range(table: engine.Table, src_name: str) -> tuple[Any, dt.datetime]:
+    """The earliest and the latest timestamp (events) or day (traffic export) in the
+    data, in one collect."""
     col = "ts" if src_name == "events" else "date"
-    last = engine.scalar(table.frame.select(nw.col(col).max()), "weekly:last")
+    got = engine.collect(
+        table.frame.select(nw.col(col).min().alias("first"), nw.col(col).max().alias("last")),
+        "weekly:range",
+    )
+    first, last = (got[c].iloc[0] if len(got) else None for c in ("first", "last"))
     if last is None or is_missing(last):
         msg = f"{src_name} is empty: no {col} to find the week from"
         raise SchemaError(msg)
     out: dt.datetime = last.to_pydatetime() if hasattr(last, "to_pydatetime") else last
-    return out
+    return (first.to_pydatetime() if hasattr(first, "to_pydatetime") else first), out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -368,7 +373,7 @@ def weekly_report(
         engine.load(obj, name, columns, tz) if obj is not None else None
         for obj, name in ((orders, "orders"), (spend, "spend"), (ratings, "ratings"))
     )
-    last_dt = _last_instant(table, src_name)
+    first_dt, last_dt = _data_range(table, src_name)
     week = week or last_complete_week(last_dt)
     funnel_peers, dp = _split_peers(peers, columns)
     dsr_peers = dsr_peers if dsr_peers is not None else dp
@@ -380,7 +385,7 @@ def weekly_report(
             (ratings, dsr_peers, activities),
             step,
         )
-    partial = _partial_week(wk, table, last_dt, src_name)
+    partial = _partial_week(wk, first_dt, last_dt)
     if partial is not None:
         extra_notes.append(partial[0])
     every_flag = _dedupe(
@@ -477,13 +482,8 @@ def _activity_parts(
     return [] if act is None else [Part(act)]
 
 
-def _partial_week(
-    wk: Week, table: engine.Table, last_dt: dt.datetime, src_name: str
-) -> tuple[str, str] | None:
+def _partial_week(wk: Week, first_dt: Any, last_dt: dt.datetime) -> tuple[str, str] | None:
     """A note (en, zh) when the data do not cover the whole week reported."""
-    col = "ts" if src_name == "events" else "date"
-    first = engine.scalar(table.frame.select(nw.col(col).min()), "weekly:first")
-    first_dt = first.to_pydatetime() if hasattr(first, "to_pydatetime") else first
     last_day = (wk.end - dt.timedelta(days=1)).date()
     if last_dt.date() >= last_day and first_dt is not None and first_dt.date() <= wk.start.date():
         return None

@@ -116,7 +116,8 @@ def _data_range(table: engine.Table, src_name: str) -> tuple[Any, dt.datetime]:
         table.frame.select(nw.col(col).min().alias("first"), nw.col(col).max().alias("last")),
         "weekly:range",
     )
-    first, last = (got[c].iloc[0] if len(got) else None for c in ("first", "last"))
+    first: Any = got["first"].iloc[0] if len(got) else None
+    last: Any = got["last"].iloc[0] if len(got) else None
     if last is None or is_missing(last):
         msg = f"{src_name} is empty: no {col} to find the week from"
         raise SchemaError(msg)

@@ -21,7 +21,7 @@ once and the traffic sources once; each section is built by its own function in
 :mod:`shopmetrics.report.sections` from those shared figures. A flag that touches the two
 weeks (order brushing, tracking gap, bots, presale deposits) gets the store's figures
 recounted without its rows (:mod:`shopmetrics.report.corrected`), shown beside the raw ones.
-The events counts of every grain those funnels need (the store by day and by week, by
+The event counts of every grain those funnels need (the store by day and by week, by
 source, by product) are computed first, together, in one engine run
 (:mod:`shopmetrics.report.shared`); each funnel reads its own grain from there.
 

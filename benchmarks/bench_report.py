@@ -12,10 +12,17 @@ bring back, so a change in the number of passes shows beside the time. The store
 ``sm.datasets.make_store(seed=0, visitors_per_day=...)`` (the demo store at the default),
 written once to Parquet so that every worker reads the same files.
 
+The report's worker also records the wall time between its ``progress`` steps (``steps``:
+reading, the store's funnel with its detectors and corrections, traffic sources,
+products, DSR, visitor value, writing).
+
 Run: ``PYTHONPATH=src python benchmarks/bench_report.py --repeat 3`` (demo store) or
-``--visitors-per-day 8000`` for a larger one. Writes ``results/report_<visitors>.json``
-unless ``--no-save``. Nothing asserts on time; the target (issue 16) is ``weekly_report``
-within 1.5x one default funnel.
+``--visitors-per-day 8000`` for a larger one; ``--base-src /path/to/base/src`` runs another
+tree interleaved with this one (each round: every variant of both trees), so that
+before / after are measured under the same load. Writes ``results/report_<visitors>.json``
+unless ``--no-save``; ``vs_funnel_median_of_rounds`` is the median over rounds of each
+round's ratio to that round's funnel (the figure to read on a shared machine). Nothing
+asserts on time; the target (issue 16) is ``weekly_report`` within 1.5x one default funnel.
 """
 
 from __future__ import annotations
@@ -51,8 +58,9 @@ def _worker(folder: Path, variant: str) -> dict[str, Any]:
     from shopmetrics import engine  # noqa: PLC0415
 
     t = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+    marks: list[tuple[str, float]] = []
     with engine.collect_spy() as spy:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         if variant == "funnel":
             sm.funnel(t["events"], t["orders"], freq="W")
         elif variant == "funnel_daily":
@@ -65,18 +73,25 @@ def _worker(folder: Path, variant: str) -> dict[str, Any]:
                 spend=t["spend"],
                 peers=t["peers"],
                 dsr_peers=t["dsr_peers"],
+                progress=lambda msg: marks.append((msg, time.perf_counter())),
             )
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    ends = [m[1] for m in marks[1:]] + [start + seconds] if marks else []
     return {
         "variant": variant,
         "seconds": seconds,
+        # CPU time of the process, every thread: less sensitive than wall time to the
+        # other jobs of a shared machine (it still counts their effect on caches)
+        "cpu_seconds": cpu,
+        # wall time from each progress step of the report to the next (the last to the end)
+        "steps": {m: round(e - b, 4) for (m, b), e in zip(marks, ends, strict=True)},
         "collects": len(spy),
         "rows_collected": sum(n for _, n in spy),
         "events": len(t["events"]),
     }
 
 
-def _run(folder: Path, variant: str, src: str) -> dict[str, Any]:
+def _run(folder: Path, variant: str, src: str, tree: str) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": src}
     out = subprocess.run(
         [sys.executable, __file__, "--worker", variant, "--folder", str(folder)],
@@ -86,7 +101,39 @@ def _run(folder: Path, variant: str, src: str) -> dict[str, Any]:
         env=env,
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["tree"] = tree
+    result["load_before"] = os.getloadavg()[0]
     return result
+
+
+def _summary(runs: list[dict[str, Any]], tree: str) -> dict[str, Any]:
+    """Medians of one tree's variants, and the report over the funnel of the same round."""
+    mine = [r for r in runs if r["tree"] == tree]
+    out: dict[str, Any] = {}
+    for v in VARIANTS:
+        rs = [r for r in mine if r["variant"] == v]
+        out[v] = {
+            "median_seconds": statistics.median(r["seconds"] for r in rs),
+            "median_cpu_seconds": statistics.median(r["cpu_seconds"] for r in rs),
+            "collects": rs[0]["collects"],
+            "rows_collected": rs[0]["rows_collected"],
+        }
+    rounds = sorted({r["round"] for r in mine})
+    for v in VARIANTS:
+        per_round = [
+            next(r["seconds"] for r in mine if r["round"] == k and r["variant"] == v)
+            / next(r["seconds"] for r in mine if r["round"] == k and r["variant"] == "funnel")
+            for k in rounds
+        ]
+        out[v]["vs_funnel"] = out[v]["median_seconds"] / out["funnel"]["median_seconds"]
+        out[v]["cpu_vs_funnel"] = out[v]["median_cpu_seconds"] / out["funnel"]["median_cpu_seconds"]
+        out[v]["vs_funnel_per_round"] = [round(x, 3) for x in per_round]
+        out[v]["vs_funnel_median_of_rounds"] = statistics.median(per_round)
+    steps = [r["steps"] for r in mine if r["variant"] == "weekly_report"]
+    out["weekly_report"]["steps_median"] = {
+        k: statistics.median(s[k] for s in steps) for k in steps[0]
+    }
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,35 +144,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--src", default=str(HERE.parent / "src"), help="the package to time (e.g. a base commit's)"
     )
+    ap.add_argument(
+        "--base-src",
+        help="another tree (e.g. the base commit's src/) run interleaved with --src, same store",
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         print(json.dumps(_worker(Path(args.folder), args.worker)))
         return 0
+    trees = {"head": args.src, **({"base": args.base_src} if args.base_src else {})}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         _write_store(folder, args.visitors_per_day)
-        runs = [_run(folder, v, args.src) for _ in range(args.repeat) for v in VARIANTS]
-    summary = {}
-    for v in VARIANTS:
-        mine = [r for r in runs if r["variant"] == v]
-        summary[v] = {
-            "median_seconds": statistics.median(r["seconds"] for r in mine),
-            "collects": mine[0]["collects"],
-            "rows_collected": mine[0]["rows_collected"],
-        }
-    base = summary["funnel"]["median_seconds"]
-    for v in VARIANTS:
-        summary[v]["vs_funnel"] = summary[v]["median_seconds"] / base
-        print(
-            f"{v:15s} {summary[v]['median_seconds']:7.2f} s  {summary[v]['vs_funnel']:5.2f}x  "
-            f"{summary[v]['collects']:3d} collects  {summary[v]['rows_collected']:,} rows"
-        )
+        runs = []
+        for k in range(args.repeat):  # interleaved: every variant of every tree each round
+            for v in VARIANTS:
+                for tree, src in trees.items():
+                    runs.append({**_run(folder, v, src, tree), "round": k})
+    summary = {tree: _summary(runs, tree) for tree in trees}
+    for tree, sm in summary.items():
+        for v in VARIANTS:
+            print(
+                f"{tree:5s} {v:15s} {sm[v]['median_seconds']:7.2f} s  "
+                f"{sm[v]['vs_funnel_median_of_rounds']:5.2f}x (median of rounds)  "
+                f"cpu {sm[v]['median_cpu_seconds']:7.2f} s {sm[v]['cpu_vs_funnel']:5.2f}x  "
+                f"{sm[v]['collects']:3d} collects  {sm[v]['rows_collected']:,} rows"
+            )
     report = {
         "events": runs[0]["events"],
         "visitors_per_day": args.visitors_per_day,
         "repeat": args.repeat,
+        "trees": trees,
         "summary": summary,
         "runs": runs,
     }

@@ -374,20 +374,24 @@ def test_flags_banner_has_one_plain_action_per_flag(demo: sm.Report) -> None:
 # -- one pass per aggregate -----------------------------------------------------------
 
 
-def test_weekly_report_loads_each_input_once_and_counts_the_funnel_four_times(
+def test_weekly_report_loads_each_input_once_and_counts_the_events_in_one_run(
     store: Store,
 ) -> None:
     with _engine.collect_spy() as spy:
         _report(store)
     what = [w for w, _ in spy]
-    # daily trend, store week, products, sources (+ their de-duplicated total): no
-    # visitor-value rerun of the by-source funnel (it was 7 with it, 54 collects in all)
-    assert what.count("funnel:events") <= 6
+    # the daily trend, the store's weeks, sources (+ their de-duplicated total, the store's
+    # weeks again) and products are one run of four grains (+ the rows outside each
+    # range, report.shared); only the free / paid split counts the events again
+    assert what.count("funnel:events") <= 1
+    assert len([w for w in what if w.startswith("funnel:events (")]) <= 5
     assert not [w for w in what if w.startswith("value:")]
     # 54 before; the corrections add two order passes each; since then the join of spend
     # and orders measures both sides' rows once (to move the smaller: +4 counts) and the
-    # traffic sources count free / paid buyers and the cost they cover (+2)
-    assert len(spy) <= 58
+    # traffic sources count free / paid buyers and the cost they cover (+2): 58. Then the
+    # shared grains: the de-duplicated total read from the store's weeks (-1), the rows
+    # outside the ranges counted (+1); the data's first and last instant in one collect (-1)
+    assert len(spy) <= 57
 
 
 def test_bot_correction_takes_each_flagged_bot_out_of_the_weeks_visitors(store: Store) -> None:

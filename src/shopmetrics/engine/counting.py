@@ -22,7 +22,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics.audit import Exclusion
-from shopmetrics.engine import periods, running, tables
+from shopmetrics.engine import periods, running, shared_counts, tables
 from shopmetrics.engine.periods import PERIOD, Freq
 from shopmetrics.engine.tables import Table
 from shopmetrics.errors import ShopmetricsError
@@ -183,8 +183,9 @@ def count_events(
     by = list(by)
     keys = [*by, PERIOD]
     agg, null_cols = events_query(events, by, freq, start, end)
-    got = collect_many({"funnel:events": agg, **(extra or {})})
-    raw = got.pop("funnel:events")
+    shared = shared_counts.shared_raw(events, by, freq, start, end)  # computed by the caller
+    got = collect_many({**({} if shared is not None else {"funnel:events": agg}), **(extra or {})})
+    raw = got.pop("funnel:events") if shared is None else shared
     wide, rows_in, excluded = read_event_counts(raw, by, start, end, null_cols)
     if sessions and events.has("session_id"):
         period, _ = _period_or_reason(

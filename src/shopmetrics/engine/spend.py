@@ -308,9 +308,10 @@ def visitors_by_kind(
         .then(nw.lit("paid"))
         .otherwise(nw.lit("free"))
     )
-    ev = events.with_frame(
-        events.frame.filter(~nw.col("source").is_null()).with_columns(kind.alias(KIND))
-    )
+    frame = events.frame.filter(~nw.col("source").is_null())
+    if start is not None or end is not None:  # only the range's rows count (the table is read)
+        frame = frame.filter(periods.between("ts", start, end))
+    ev = events.with_frame(frame.with_columns(kind.alias(KIND)))
     counts = count_events(ev, [KIND], freq, start, end).table
     out = counts[[KIND, PERIOD, *(["visitors"] if "visitors" in counts.columns else [])]]
     out = out.rename(columns={KIND: "kind"})

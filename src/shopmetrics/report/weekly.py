@@ -21,6 +21,9 @@ once and the traffic sources once; each section is built by its own function in
 :mod:`shopmetrics.report.sections` from those shared figures. A flag that touches the two
 weeks (order brushing, tracking gap, bots, presale deposits) gets the store's figures
 recounted without its rows (:mod:`shopmetrics.report.corrected`), shown beside the raw ones.
+The event counts of every grain those funnels need (the store by day and by week, by
+source, by product) are computed first, together, in one engine run
+(:mod:`shopmetrics.report.shared`); each funnel reads its own grain from there.
 
 Examples:
     >>> import shopmetrics as sm
@@ -47,7 +50,10 @@ import narwhals.stable.v2 as nw
 
 from shopmetrics import engine
 from shopmetrics.compare import compare
+from shopmetrics.config import get_config
 from shopmetrics.display import is_missing
+from shopmetrics.engine.periods import parse_bound
+from shopmetrics.engine.shared_counts import GrainKey
 from shopmetrics.errors import SchemaError, ShopmetricsError
 from shopmetrics.flags.finding import Flag, sort_flags
 from shopmetrics.funnel import funnel
@@ -57,6 +63,7 @@ from shopmetrics.report.corrected import Correction, correct_week
 from shopmetrics.report.document import Report
 from shopmetrics.report.model import _dedupe
 from shopmetrics.report.sections import Part, Week
+from shopmetrics.report.shared import report_event_counts
 from shopmetrics.report.story import flag_actions
 
 if TYPE_CHECKING:
@@ -104,15 +111,21 @@ def _split_peers(peers: Any, columns: Mapping[str, str] | None) -> tuple[Any, An
     return funnel_peers, dsr_peers
 
 
-def _last_instant(table: engine.Table, src_name: str) -> dt.datetime:
-    """The latest timestamp (events) or day (traffic export) in the data."""
+def _data_range(table: engine.Table, src_name: str) -> tuple[Any, dt.datetime]:
+    """The earliest and the latest timestamp (events) or day (traffic export) in the
+    data, in one collect."""
     col = "ts" if src_name == "events" else "date"
-    last = engine.scalar(table.frame.select(nw.col(col).max()), "weekly:last")
+    got = engine.collect(
+        table.frame.select(nw.col(col).min().alias("first"), nw.col(col).max().alias("last")),
+        "weekly:range",
+    )
+    first: Any = got["first"].iloc[0] if len(got) else None
+    last: Any = got["last"].iloc[0] if len(got) else None
     if last is None or is_missing(last):
         msg = f"{src_name} is empty: no {col} to find the week from"
         raise SchemaError(msg)
     out: dt.datetime = last.to_pydatetime() if hasattr(last, "to_pydatetime") else last
-    return out
+    return (first.to_pydatetime() if hasattr(first, "to_pydatetime") else first), out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -364,33 +377,19 @@ def weekly_report(
         engine.load(obj, name, columns, tz) if obj is not None else None
         for obj, name in ((orders, "orders"), (spend, "spend"), (ratings, "ratings"))
     )
-    last_dt = _last_instant(table, src_name)
+    first_dt, last_dt = _data_range(table, src_name)
     week = week or last_complete_week(last_dt)
     funnel_peers, dp = _split_peers(peers, columns)
     dsr_peers = dsr_peers if dsr_peers is not None else dp
 
     step("aggregating the funnel")
-    wk, daily = _store_week(
-        events, orders, exports, spend, table, week, last_dt, funnel_peers, tz, columns
-    )
-    # the flags of the store's funnel say which rows mislead: the store's weeks recounted
-    # without them, once, for the headline, the funnel table, the story and the banner
-    corrections = _corrections(wk, wk.weekly.flags)
-    store_head = summary.with_corrections(sections.headline_figures(wk), corrections)
-    fixed = summary.with_corrected_instead(corrections)
-    store_flags = [fixed.get(_key(f), (f, None))[0] for f in wk.weekly.flags]
-    corrections = list(fixed.values())
-    later, tr = _section_parts(wk, ratings, dsr_peers, step)
-    if activities is not None and orders is not None:
-        step("activities")
-        later += _activity_parts(events, orders, activities, ratings, wk, tz)
-    parts = [
-        Part(headline=tuple(store_head), flags=tuple(store_flags)),
-        Part(sections.trend_section(daily)),
-        Part(sections.funnel_section(wk, store_head)),
-        *later,
-    ]
-    partial = _partial_week(wk, table, last_dt, src_name)
+    with report_event_counts(events, _grains(events, orders, week, tz)):
+        wk, daily, parts, tr, corrections = _sections(
+            (events, orders, exports, spend, table, week, last_dt, funnel_peers, tz, columns),
+            (ratings, dsr_peers, activities),
+            step,
+        )
+    partial = _partial_week(wk, first_dt, last_dt)
     if partial is not None:
         extra_notes.append(partial[0])
     every_flag = _dedupe(
@@ -421,6 +420,53 @@ def weekly_report(
     )
 
 
+def _grains(events: Any, orders: Any, week: str, tz: str | None) -> list[GrainKey]:
+    """The grains of the events the report's funnels count (computed together, once): the
+    store by day (the trend's seven weeks) and by week (this one and the one before: the
+    store's funnel and the traffic sources' de-duplicated total), by source and by product
+    (the traffic and product sections), with ``start`` / ``end`` as the funnel parses them."""
+    if events is None:
+        return []
+    tz = tz or get_config().tz
+    start = _parse_week(week)
+    end = parse_bound(start + dt.timedelta(days=7), "end", tz)
+    two = parse_bound(start - dt.timedelta(days=7), "start", tz)
+    grains: list[GrainKey] = [
+        ((), "D", parse_bound(start - dt.timedelta(days=49), "start", tz), end),
+        ((), "W", two, end),
+    ]
+    if orders is not None:
+        grains += [((c,), "W", two, end) for c in ("source", "product_id") if events.has(c)]
+    return grains
+
+
+def _sections(
+    store: tuple[Any, ...], more: tuple[Any, Any, Any], step: Callable[[str], None]
+) -> tuple[Week, Any, list[Part], TrafficResult | None, list[Any]]:
+    """The store's week, its daily funnel, the parts of the report after the summary, the
+    traffic result and the corrections of the flagged weeks."""
+    events, orders, _exports, _spend, _table, _week, _last, _peers, tz, _columns = store
+    ratings, dsr_peers, activities = more
+    wk, daily = _store_week(*store)
+    # the flags of the store's funnel say which rows mislead: the store's weeks recounted
+    # without them, once, for the headline, the funnel table, the story and the banner
+    corrections = _corrections(wk, wk.weekly.flags)
+    store_head = summary.with_corrections(sections.headline_figures(wk), corrections)
+    fixed = summary.with_corrected_instead(corrections)
+    store_flags = [fixed.get(_key(f), (f, None))[0] for f in wk.weekly.flags]
+    later, tr = _section_parts(wk, ratings, dsr_peers, step)
+    if activities is not None and orders is not None:
+        step("activities")
+        later += _activity_parts(events, orders, activities, ratings, wk, tz)
+    parts = [
+        Part(headline=tuple(store_head), flags=tuple(store_flags)),
+        Part(sections.trend_section(daily)),
+        Part(sections.funnel_section(wk, store_head)),
+        *later,
+    ]
+    return wk, daily, parts, tr, list(fixed.values())
+
+
 def _actions(flags: Sequence[Flag], corrections: Sequence[Any], lang: str) -> list[dict[str, Any]]:
     """One action per flag in ``lang``; each also recorded in the other language, so the
     report renders in either."""
@@ -440,13 +486,8 @@ def _activity_parts(
     return [] if act is None else [Part(act)]
 
 
-def _partial_week(
-    wk: Week, table: engine.Table, last_dt: dt.datetime, src_name: str
-) -> tuple[str, str] | None:
+def _partial_week(wk: Week, first_dt: Any, last_dt: dt.datetime) -> tuple[str, str] | None:
     """A note (en, zh) when the data do not cover the whole week reported."""
-    col = "ts" if src_name == "events" else "date"
-    first = engine.scalar(table.frame.select(nw.col(col).min()), "weekly:first")
-    first_dt = first.to_pydatetime() if hasattr(first, "to_pydatetime") else first
     last_day = (wk.end - dt.timedelta(days=1)).date()
     if last_dt.date() >= last_day and first_dt is not None and first_dt.date() <= wk.start.date():
         return None

@@ -353,9 +353,12 @@ def subject_where(f: Flag, lang: str) -> str:
     """What a flag is about, as a reader writes it: its subject's values formatted (a
     day, an hour to the minute, a product, the labelled dimension), lists shortened."""
     sep = "、" if lang == "zh" else ", "
+    subject = dict(f.subject)
+    if "from" in subject and "to" in subject:  # a comparison: one "from → to"
+        subject["from"] = f"{subject['from']} → {subject.pop('to')}"
     parts = []
-    for k, v in f.subject.items():
-        if isinstance(v, dict):
+    for k, v in subject.items():
+        if isinstance(v, dict) or (k == "by" and v in subject):  # the row named says it
             continue
         if k == "by":
             parts.append(label(str(v), lang))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from shopmetrics.report.labels import label
+from shopmetrics.report.labels import label, source_label
 from shopmetrics.stats import multiplicity, twosample
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def _visitors(h: Headline, per: pd.DataFrame | None, prev: str, cur: str) -> Bil
         if len(d) and h.change and np.sign(d.iloc[0]) == np.sign(h.change):
             src = str(d.index[0])
             en += f", {s_en}, mostly from {label(src)} ({d.iloc[0]:+,.0f} visitors)."
-            zh += f"，{s_zh}，主要来自{label(src, 'zh')}（{d.iloc[0]:+,.0f} 访客）。"
+            zh += f"，{s_zh}，主要来自{source_label(src, 'zh')}（{d.iloc[0]:+,.0f} 访客）。"
             return en, zh
     return f"{en}, {s_en}.", f"{zh}，{s_zh}。"
 
@@ -117,7 +117,7 @@ def _conversion(
         link, link_zh = (": ", "：") if pp <= 0 else (", although ", "，但")
         return (
             f"{en}{link}{names} converted significantly worse on its own traffic.",
-            f"{zh}{link_zh}{'、'.join(label(w, 'zh') for w in worse)} 自身转化率显著下降。",
+            f"{zh}{link_zh}{'、'.join(source_label(w, 'zh') for w in worse)} 自身转化率显著下降。",
         ), "source"
     if store is not None:
         mix, own = store["mix_effect"] * 100, store["rate_effect"] * 100
@@ -148,7 +148,9 @@ def _paid(per: pd.DataFrame | None, cur: str) -> Bilingual | None:
     if not len(below):
         return None
     parts_en = [f"{label(str(r.source))} ROAS {r.roas:.2f}" for r in below.itertuples()]
-    parts_zh = [f"{label(str(r.source), 'zh')} 投入产出比 {r.roas:.2f}" for r in below.itertuples()]
+    parts_zh = [
+        f"{source_label(str(r.source), 'zh')} 投入产出比 {r.roas:.2f}" for r in below.itertuples()
+    ]
     return (
         "Below break-even (sales do not cover cost and margin): " + "; ".join(parts_en) + ".",
         "低于盈亏平衡（成交不足以覆盖花费与成本）：" + "；".join(parts_zh) + "。",

@@ -153,12 +153,12 @@ _RAW: tuple[tuple[str, str, str], ...] = (
     (
         r"Orders credited to the source the order records",
         "Orders credited to the source the order records",
-        "订单归属于订单记录的来源",
+        "订单按订单记录的来源归属",
     ),
     (
         r"Orders credited to the last click before them",
         "Orders credited to the last click before them",
-        "订单归属于下单前的末次点击来源",
+        "订单按下单前的末次点击归属",
     ),
     (
         r"Sales as the traffic-source export credits them \(the back-end's attribution\)",

@@ -36,7 +36,8 @@ LAYERS: tuple[tuple[int, tuple[str, ...]], ...] = (
          "shopmetrics.flags.finding", "shopmetrics.flags",  # the package: its __init__ only
          "shopmetrics.report.labels", "shopmetrics.report.labels_flags",
          "shopmetrics.report.labels_phrases", "shopmetrics.report.labels_results",
-         "shopmetrics.report.format", "shopmetrics.report.views")),
+         "shopmetrics.report.format", "shopmetrics.report.views",
+         "shopmetrics.report.kinds")),
     (2, ("shopmetrics.stats", "shopmetrics.models")),
     (3, ("shopmetrics.engine",)),
     (4, ("shopmetrics.results", "shopmetrics.activity_table")),

@@ -47,6 +47,27 @@ import numpy as np
 from shopmetrics.config import get_config
 from shopmetrics.display import html_table, is_missing, is_percent
 from shopmetrics.report import labels
+from shopmetrics.report.kinds import (
+    COUNTS as _COUNTS,
+)
+from shopmetrics.report.kinds import (
+    MONEY as _MONEY,
+)
+from shopmetrics.report.kinds import (
+    PVALUES as _PVALUES,
+)
+from shopmetrics.report.kinds import (
+    RATE_CHANGES as _RATE_CHANGES,
+)
+from shopmetrics.report.kinds import (
+    RATIOS as _RATIOS,
+)
+from shopmetrics.report.kinds import (
+    SCORES as _SCORES,
+)
+from shopmetrics.report.kinds import (
+    STRIP as _STRIP,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,127 +78,6 @@ Kind = Literal["count", "money", "rate", "rate_pp", "score", "pvalue", "ratio", 
 
 CURRENCY = "¥"
 """The currency sign of money figures (the store's back-ends report in yuan)."""
-
-_COUNTS = frozenset(
-    [
-        "incremental_visitors",
-        "incremental_paid_buyers",
-        "exposures",
-        "clicks",
-        "visitors",
-        "page_views",
-        "inquirers",
-        "carters",
-        "favoriters",
-        "order_buyers",
-        "paid_buyers",
-        "paid_orders",
-        "presale_orders",
-        "sessions",
-        "converting_sessions",
-        "deposit_buyers",
-        "old_buyers",
-        "attributed_buyers",
-        "orders",
-        "buyers",
-        "buyers_without_visit",
-        "rows",
-        "excluded_rows",
-        "ratings",
-        "n",
-        "n_ratings",
-        "exclude_orders",
-        "counted_suspects",
-        "suspect",
-        "min_sample",
-        "missing_days",
-        "max_days",
-        "min_gap_days",
-        "events",
-        "expected",
-        "band_low",
-        "band_high",
-        "median_per_day",
-        "median_seconds_to_pay",
-        "max_hours_after_payment",
-        "rows_affected",
-        "n_rows",
-        "max_rows",
-    ]
-)
-_MONEY = frozenset(
-    [
-        "paid_amount",
-        "attributed_amount",
-        "amount",
-        "cost",
-        "spend",
-        "cpc",
-        "cpm",
-        "cpa",
-        "aov",
-        "visitor_value",
-        "visitor_value_net",
-        "visitor_cost",
-        "refund_amount",
-        "clv",
-        "paid_amount_without",
-        "paid_amount_corrected",
-        "incremental_paid_amount",
-        "incremental_gross_profit",
-        "halo_gross_profit",
-        "after_gross_profit",
-        "net_incremental_profit",
-        "net_incremental_profit_with_halo",
-        "did_paid_amount",
-        "discount",
-        "fee",
-        "extra_spend",
-    ]
-)
-_SCORES = frozenset(
-    [
-        "item",
-        "service",
-        "logistics",
-        "dsr_item",
-        "dsr_service",
-        "dsr_logistics",
-        "score",
-        "item_score",
-        "service_score",
-        "logistics_score",
-    ]
-)
-_RATE_CHANGES = frozenset(
-    [
-        "change_rate",
-        "mix_effect_rate",
-        "rate_effect_rate",
-        "total_change",
-        "se_total_change",
-        "share_change",
-        "rate_change",
-        "effect_on_total",
-    ]
-)
-_PVALUES = frozenset(["p_value", "p_adjusted", "q_value", "p", "q"])
-_RATIOS = frozenset(["roas", "roi", "vs_peer_ratio", "orders_per_buyer", "poisson_mean"])
-_STRIP = (
-    "_ci_low",
-    "_ci_high",
-    "_interval",
-    "_prev",
-    "_cur",
-    "_peer_avg",
-    "_peer_top10",
-    # the corrected figures beside the headline: the kind of the figure they correct
-    "_without_brushing",
-    "_without_gap_day",
-    "_without_bots",
-    "_deposit_as_paid",
-    "_corrected",
-)
 
 
 def _base(name: str) -> str:

@@ -207,6 +207,10 @@ _NAMES: dict[str, tuple[str, str]] = {
     "exclude_buyers": ("Buyers to leave out", "需剔除的买家"),
     "paid_amount_without": ("Change in paid amount without them", "剔除后支付金额的变化"),
     "paid_amount_corrected": ("Paid amount without them", "剔除后支付金额"),
+    "brushed_share_of_paid_amount": (
+        "Share of paid amount from the suspected brushed orders",
+        "疑似刷单占支付金额比例",
+    ),
     "days": ("Days", "日期"),
     "suspect": ("Suspect ratings", "可疑评价数"),
     "median_per_day": ("Median a day", "每日中位数"),
@@ -368,6 +372,8 @@ _SOURCES: dict[str, tuple[str, str]] = {
     "(total)": ("Store total", "全店合计"),
     "(overlap)": ("Visitors in several sources (overlap)", "多来源重复访客 (重叠)"),
     "(none)": ("No source", "无来源"),
+    "(store)": ("(store)", "(全店)"),
+    "(not credited to one source)": ("(not credited to one source)", "(未归属单一来源)"),
 }
 _VALUES: dict[str, dict[str, tuple[str, str]]] = {
     "source": _SOURCES,
@@ -393,6 +399,8 @@ _VALUES: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 _BOOL: tuple[tuple[str, str], tuple[str, str]] = (("no", "否"), ("yes", "是"))
+_NAME_COLUMNS = frozenset({"metric", "dimension", "by", "label", "columns", "column", "metrics"})
+"""Columns whose values are metric or column names, shown by their labels."""
 
 # method and definition names
 _TERMS: dict[str, tuple[str, str]] = {
@@ -555,21 +563,12 @@ def value_label(column: str, value: Any, lang: str = "en") -> str | None:
         return _pick(_BOOL[int(bool(value))], lang)
     if not isinstance(value, str):
         return None
-    table = _VALUES.get(column)
-    if column in _FREE_TEXT:  # a sentence: in the other language, its code names labelled
-        said = translate(value, lang)
-        table = {value: (said, said)} if said != value else table
+    # a sentence: in the other language, its code names labelled; a flag's subject
+    said = translate(value, lang) if column in _FREE_TEXT else _subject(column, value, lang)
+    table = {value: (said, said)} if said != value else _VALUES.get(column)
     if table is not None and value in table:
         return _pick(table[value], lang)
-    if column in (
-        "metric",
-        "dimension",
-        "by",
-        "label",
-        "columns",
-        "column",
-        "metrics",
-    ) and has_label(value):
+    if column in _NAME_COLUMNS and has_label(value):
         return label(value, lang)
     if column in ("explained_by", "flags", "code", "why") or value in FLAGS:
         parts = [p.strip() for p in value.split(",")]
@@ -580,9 +579,16 @@ def value_label(column: str, value: Any, lang: str = "en") -> str | None:
         dims = _VALUES["low_dimensions"]
         if all(p in dims for p in parts):
             return ("、" if lang == "zh" else ", ").join(_pick(dims[p], lang) for p in parts)
-    if value in _SOURCES and column in ("label", "source", "name", "channel"):
+    if value in _SOURCES and column in ("label", "source", "name", "channel", "by"):
         return _pick(_SOURCES[value], lang)
     return None
+
+
+def _subject(column: str, value: str, lang: str) -> str:
+    """Where a flag points (``"source, 2026-W46"``): in Chinese, its codes by their names."""
+    if column != "subject" or lang != "zh":
+        return value
+    return "，".join(value_label("by", p, lang) or p for p in value.split(", "))
 
 
 def source_label(value: str, lang: str = "en") -> str:
@@ -695,6 +701,8 @@ def _group(key: str, value: str, lang: str) -> str:
         return term(value, lang)
     if key.startswith("metric"):
         return label(value.replace(" ", "_"), lang)
+    if key.startswith("part"):  # a sentence of its own
+        return translate(value, lang)
     if key.startswith("list"):
         items = [v.strip() for v in value.strip("[]").split(",")]
         sep = "、" if lang == "zh" else ", "

@@ -118,7 +118,7 @@ FLAGS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     ),
     "mix_shift": (
         ("The traffic mix moved the total", "Judge each source by its own rate, not by the store total."),
-        ("流量结构变化带动了整体", "按各来源自身的转化率判断，不要只看全店整体。"),
+        ("全店变化来自流量结构", "按各来源自身的转化率判断，不要只看全店整体。"),
     ),
     "mixed_time_zones": (
         ("Mixed time zones", "Convert every timestamp to the store's time zone."),

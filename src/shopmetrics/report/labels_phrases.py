@@ -4,8 +4,9 @@ Each entry is ``(pattern, English, Chinese)``: the pattern matches the whole sen
 section (or a metric's audit note) writes; the templates put back what the pattern's
 named groups captured — numbers, weeks and names as they are, a ``term…`` group as a
 method or definition name (``wilson`` → "Wilson 区间"), a ``metric…`` group as a column
-label, a ``list…`` group as a list of column labels. The English template rewrites
-sentences that carried a code (``"Orders attributed by recorded"``).
+label, a ``list…`` group as a list of column labels, a ``part…`` group as a sentence of
+its own (translated in turn). The English template rewrites sentences that carried a
+code (``"vs_peers is the platform's ..."``).
 
 Used by :func:`shopmetrics.report.labels.translate`; a sentence without an entry is shown
 as written, and the render test (``tests/test_labels.py``) finds it in a zh report.
@@ -68,6 +69,23 @@ _RAW: tuple[tuple[str, str, str], ...] = (
     (r"Sources this week", "Sources this week", "本周流量来源"),
     (r"Free vs paid", "Free vs paid", "免费与付费流量"),
     (
+        r"(?P<part>.+) \(visitors counted once per source\)",
+        "{part} (visitors counted once per source)",
+        "{part} (各来源内访客去重)",
+    ),
+    (r"What to do about each flag", "What to do about each flag", "每个标记的处理建议"),
+    (r"This week and last: rates", "This week and last: rates", "本周与上周：比率"),
+    (
+        r"This week and last: counts and values",
+        "This week and last: counts and values",
+        "本周与上周：数量与金额",
+    ),
+    (
+        r"Top products this week, by paid amount",
+        "Top products this week, by paid amount",
+        "本周商品排行 (按支付金额)",
+    ),
+    (
         r"ROAS by paid source \(sales / cost\)",
         "ROAS by paid source (sales / cost)",
         "付费来源的投入产出比 (ROAS，销售额 / 花费)",
@@ -123,27 +141,29 @@ _RAW: tuple[tuple[str, str, str], ...] = (
     ),
     (
         (
-            r"Orders attributed by (?P<term>\w+); visitor shares do not add to 100% "
-            r"\(a visitor can come through several sources\)\."
+            r"(?P<part>.+); shares are of the store's visitors, each visitor counted once: "
+            r"they add to more than 100% \(a visitor can come through several sources\)\."
         ),
         (
-            "Orders credited to {term}; visitor shares do not add to 100% (a "
-            "visitor can come through several sources)."
+            "{part}; shares are of the store's visitors, each visitor counted once: they add "
+            "to more than 100% (a visitor can come through several sources)."
         ),
-        "订单按{term}归属；访客占比之和不等于 100% (一位访客可能经多个来源进店)。",
+        "{part}；占比按全店去重访客数计算，每位访客只计一次：各来源占比之和超过 100% (一位访客可能经多个来源进店)。",
     ),
     (
-        (
-            r"Sales as the traffic-source export credits them \(the back-end's "
-            r"attribution\); visitor shares do not add to 100% \(a visitor can come "
-            r"through several sources\)\."
-        ),
-        (
-            "Sales as the traffic-source export credits them (the back-end's "
-            "attribution); visitor shares do not add to 100% (a visitor can come "
-            "through several sources)."
-        ),
-        "销售额按流量来源导出文件的归属 (后台归因)；访客占比之和不等于 100% (一位访客可能经多个来源进店)。",
+        r"Orders credited to the source the order records",
+        "Orders credited to the source the order records",
+        "订单按订单记录的来源归属",
+    ),
+    (
+        r"Orders credited to the last click before them",
+        "Orders credited to the last click before them",
+        "订单按下单前的末次点击归属",
+    ),
+    (
+        r"Sales as the traffic-source export credits them \(the back-end's attribution\)",
+        "Sales as the traffic-source export credits them (the back-end's attribution)",
+        "销售额按流量来源导出文件的归属 (后台归因)",
     ),
     (
         (
@@ -171,18 +191,22 @@ _RAW: tuple[tuple[str, str, str], ...] = (
     ),
     (
         (
-            r"Δlog\(visitor value\) = Δlog\(conversion\) \+ Δlog\(AOV\) per source; "
-            r"the \(total\) rows split the store's change into traffic mix and each "
-            r"source's own figures\."
+            r"Visitor value = payment conversion × AOV\. Per source Δlog\(visitor value\) = "
+            r"Δlog\(conversion\) \+ Δlog\(AOV\); the \(store\) rows are the headline's "
+            r"figures, split into traffic mix \(where visitors came from\) and each source's "
+            r"own figures\. Shares are of the store's visitors counted once, as in the "
+            r"traffic table\."
         ),
         (
-            "Per source, the change in log visitor value = change in log "
-            "conversion + change in log AOV; the store-total rows split the "
-            "store's change into traffic mix and each source's own figures."
+            "Visitor value = payment conversion × AOV. Per source Δlog(visitor value) = "
+            "Δlog(conversion) + Δlog(AOV); the (store) rows are the headline's figures, split "
+            "into traffic mix (where visitors came from) and each source's own figures. "
+            "Shares are of the store's visitors counted once, as in the traffic table."
         ),
         (
-            "按来源：UV价值对数变化 = 转化率对数变化 + 客单价对数变化；"
-            "全店合计行把全店的变化拆分为流量结构效应和各来源自身效应。"
+            "UV价值 = 支付转化率 × 客单价。按来源：UV价值对数变化 = 支付转化率对数变化 + "
+            "客单价对数变化；(全店) 行即核心指标的数字，拆分为流量结构效应 (访客从哪些来源进店) "
+            "和各来源自身效应。占比按全店去重访客数计算，与流量来源表一致。"
         ),
     ),
     (
@@ -197,6 +221,17 @@ _RAW: tuple[tuple[str, str, str], ...] = (
         "读取的店铺导出文件、各文件提供的字段，以及排除的行 (汇总行、小计行、无订单的明细行等)。",
     ),
     # notes
+    (
+        (
+            rf"Week {_W} is partial: the data cover (?P<a>[\d-]+) to (?P<b>[\d-]+) only, so "
+            r"its counts are not comparable with a full week\."
+        ),
+        (
+            "Week {week} is partial: the data cover {a} to {b} only, so its counts are not "
+            "comparable with a full week."
+        ),
+        "{week} 为不完整周：数据仅覆盖 {a} 至 {b}，与完整周的数据不可直接比较。",
+    ),
     (
         r"timestamps taken as store-local wall time \(naive\)",
         "timestamps taken as store-local wall time",

@@ -95,6 +95,10 @@ def _nice(x: float) -> float:
     return float(nf * 10.0**exp)
 
 
+_TINY = 1e-290
+"""Spans below this are treated as one value (a tenth of a subnormal is zero)."""
+
+
 def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
     """Round tick values covering ``[lo, hi]`` with about ``target`` intervals.
 
@@ -111,13 +115,15 @@ def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
         [4.6, 4.65, 4.7, 4.75, 4.8, 4.85, 4.9, 4.95]
         >>> nice_ticks(-0.12, 0.3)
         [-0.2, -0.1, 0.0, 0.1, 0.2, 0.3]
+        >>> nice_ticks(5e-324, 5e-324)  # a subnormal value: padded by one, not by 10%
+        [-1.0, -0.5, 0.0, 0.5, 1.0]
     """
     if not (finite(lo) and finite(hi)):
         return [0.0, 1.0]
     if hi < lo:
         lo, hi = hi, lo
-    if hi == lo:
-        pad = 1.0 if lo == 0 else abs(lo) * 0.1
+    if not (hi - lo) / max(target, 1) > _TINY:  # one value, or a span below float range
+        pad = abs(lo) * 0.1 if abs(lo) * 0.1 > _TINY else 1.0
         lo, hi = lo - pad, hi + pad
     step = _nice((hi - lo) / max(target, 1))
     start = math.floor(lo / step + 1e-9)

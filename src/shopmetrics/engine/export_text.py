@@ -221,9 +221,12 @@ def _columns(
         need = _needs(data, offsets - offsets[0], chunked)
         high = bool(data.size) and bool((data >= 0x80).any())
         if high and encoding not in ("utf-8", "utf-8-sig"):
-            chunked, need, count = _decode(chunked, encoding, need, clean=clean)
+            decoded, need, count = _decode(chunked, encoding, need, clean=clean)
             if count:
                 marks[name] = count
+            needs.append(need)
+            columns.append(decoded.alias(name))
+            continue
         needs.append(need)
         columns.append(pl.from_arrow(chunked.cast(pa.string_view())).alias(name))  # no copy
     return pl.DataFrame(columns), needs, marks
@@ -234,20 +237,20 @@ def _decode(chunked: Any, encoding: str, need: str, *, clean: bool) -> tuple[Any
     and blanked there (:func:`_clean`, the rules of :func:`_unwrap`): (the text column,
     what it still needs, the guarded cells)."""
     import numpy as np  # noqa: PLC0415
-    import pyarrow as pa  # noqa: PLC0415
+    import polars as pl  # noqa: PLC0415
 
     coded = chunked.dictionary_encode()
     texts = [b.decode(encoding) for b in coded.dictionary.to_pylist()]
+    index = pl.from_arrow(coded.indices)  # a gather of views: the texts are not copied
     if not clean:
-        return pa.array(texts, pa.string()).take(coded.indices), need, 0
+        return pl.Series(texts, dtype=pl.String).gather(index), need, 0
     cleaned = [_clean(t) for t in texts]
     guarded = np.array([g for _, g in cleaned], dtype=bool)
     count = 0
     if guarded.any():
         used = np.bincount(coded.indices.drop_null().to_numpy(), minlength=len(texts))
         count = int(used[guarded].sum())
-    values = pa.array([v for v, _ in cleaned], pa.string())
-    return values.take(coded.indices), "", count
+    return pl.Series([v for v, _ in cleaned], dtype=pl.String).gather(index), "", count
 
 
 def _clean(text: str) -> tuple[str | None, bool]:

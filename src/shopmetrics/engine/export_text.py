@@ -209,7 +209,7 @@ def _columns(
     for name in names:
         chunked = table.column(name).combine_chunks()
         if chunked.null_count == len(chunked):  # an empty column: polars' nulls cost nothing
-            columns.append(pl.repeat(None, len(chunked), dtype=pl.String, eager=True).alias(name))
+            columns.append(pl.Series(name, dtype=pl.String).extend_constant(None, len(chunked)))
             needs.append("")
             continue
         offsets = np.frombuffer(chunked.buffers()[1], dtype=np.int32)[
@@ -228,7 +228,7 @@ def _columns(
             columns.append(decoded.alias(name))
             continue
         needs.append(need)
-        columns.append(pl.from_arrow(chunked.cast(pa.string_view())).alias(name))  # no copy
+        columns.append(pl.Series(name, chunked.cast(pa.string_view())))  # no copy
     return pl.DataFrame(columns), needs, marks
 
 
@@ -241,7 +241,7 @@ def _decode(chunked: Any, encoding: str, need: str, *, clean: bool) -> tuple[Any
 
     coded = chunked.dictionary_encode()
     texts = [b.decode(encoding) for b in coded.dictionary.to_pylist()]
-    index = pl.from_arrow(coded.indices)  # a gather of views: the texts are not copied
+    index = pl.Series(coded.indices)  # a gather of views: the texts are not copied
     if not clean:
         return pl.Series(texts, dtype=pl.String).gather(index), need, 0
     cleaned = [_clean(t) for t in texts]

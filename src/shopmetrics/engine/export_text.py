@@ -6,16 +6,21 @@ folding statuses. When polars is the engine, :func:`read_fast` does the same ste
 polars expressions (multi-threaded, in Rust) on the file decoded once:
 
 - the file's first rows are scanned by :mod:`shopmetrics.io` as always (format, encoding,
-  header row below the title rows, title period); GBK is decoded by Python's codec in one
-  pass and handed to polars' CSV reader as UTF-8, every cell as text;
+  header row below the title rows, title period); pyarrow's CSV reader splits the bytes
+  into columns, ASCII columns become polars text as they are (string views, no copy), GBK
+  columns are decoded by Python's codec on their distinct values only, empty columns are
+  polars nulls;
 - cells trimmed of exactly the characters ``str.strip`` removes (:data:`WHITESPACE`), guards (``="…"``, a
-  leading ``'``) unwrapped and counted, blank cells missing, blank rows, summary rows and
-  trailing note rows excluded and counted (the io rules, called on the few rows concerned);
+  leading ``'``) unwrapped and counted, blank cells missing — on a GBK column's distinct
+  values, elsewhere in polars and only in the columns whose first or last bytes ask for it
+  —, blank rows, summary rows and trailing note rows excluded and counted (the io rules,
+  called on the few rows concerned);
 - known columns parsed only where the fast form is provably the reference's: numbers
   matching :data:`~shopmetrics.io.values.FORMATTED_NUMBER` (the form the reference parses
   vectorised), times all ``yyyy-mm-dd hh:mm:ss`` or all ``yyyy-mm-dd`` with every field in
-  range, statuses folded on their few distinct values by
-  :func:`shopmetrics.io.semantics.normalise_status`.
+  range (the form taken from the first cell, every other cell checked against it),
+  statuses folded on their few distinct values by
+  :func:`shopmetrics.io.semantics.normalise_status`; values and checks in one lazy select.
 
 Anything else — another format or encoding, ragged rows, a cell in another form (``1.2万``,
 ``3.45%``, ``2026/11/1``), a value the reference would report as a problem, presale

@@ -12,10 +12,14 @@ times, interleaved in this process (best of ``--repeat``):
 - the same with the fast path switched off: :mod:`shopmetrics.io` (pandas) as before;
 - ``read_table`` + ``to_canonical`` (the pandas reader the CLI and ``inspect`` use);
 - ``pandas.read_csv(encoding="gbk", dtype=str)`` and ``polars.read_csv`` of a UTF-8 copy,
-  for scale.
+  for scale;
+- the call a seller makes, ``sm.funnel(traffic=…, orders="ExportOrderList….csv", freq="D")``
+  (a 30-day daily traffic table; the read is not cached between runs), and the same
+  funnel from the canonical CSV: the read + funnel against the plain read, and against the
+  plain read + the same funnel.
 
 It checks that the fast and the reference reads give the same frame (values, dtypes,
-column order) and the same audit notes. Run:
+column order) and that both funnels give the same table. Run:
 ``PYTHONPATH=src python benchmarks/bench_io.py --rows 1000000``. Prints seconds and ratios;
 nothing asserts on time.
 """
@@ -33,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import shopmetrics as sm
 from shopmetrics import engine
 from shopmetrics.engine import export_text, reading
 from shopmetrics.io.convert import to_canonical
@@ -90,10 +95,24 @@ def load(path: Path, *, fast: bool = True) -> Any:
         export_text.read_fast = saved  # type: ignore[assignment]
 
 
+TRAFFIC = pd.DataFrame(
+    {"date": pd.date_range("2026-11-01", "2026-11-30", freq="D"), "visitors": 400_000}
+)
+
+
+def funnel(orders: Path) -> Any:
+    """``sm.funnel(traffic=…, orders=path, freq="D")``, the export read afresh."""
+    reading._read_export.cache_clear()
+    return sm.funnel(traffic=TRAFFIC, orders=str(orders), freq="D").table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--quick", action="store_true", help="only the plain read, the fast path, the funnels"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ExportOrderList202611302359.csv"
@@ -103,18 +122,25 @@ def main() -> None:
         utf8 = Path(tmp) / "utf8.csv"
         utf8.write_bytes(path.read_bytes().decode("gbk").encode("utf-8"))
         print(f"{args.rows:,} orders, {path.stat().st_size / 1e6:.0f} MB GBK CSV")
-        fast, slow = load(path), load(path, fast=False)
-        print("fast and reference reads give the same frame:", fast.equals(slow))
+        if not args.quick:
+            fast, slow = load(path), load(path, fast=False)
+            print("fast and reference reads give the same frame:", fast.equals(slow))
+        same = funnel(path).equals(funnel(canonical))
+        print("the funnel from the export and from the canonical CSV are the same:", same)
         steps: dict[str, Callable[[], object]] = {
             "baseline: engine.load(canonical UTF-8 CSV)": lambda: load(canonical),
             "engine.load(GBK export), polars fast path": lambda: load(path),
+            "sm.funnel(orders=GBK export)": lambda: funnel(path),
+            "sm.funnel(orders=canonical UTF-8 CSV)": lambda: funnel(canonical),
             "engine.load(GBK export), reference io path": lambda: load(path, fast=False),
             "read_table + to_canonical (pandas)": lambda: to_canonical(read_table(path)),
             "pandas.read_csv(encoding='gbk', dtype=str)": lambda: pd.read_csv(
                 path, encoding="gbk", dtype=str
             ),
         }
-        if importlib.util.find_spec("polars"):
+        if args.quick:
+            steps = dict(list(steps.items())[:4])
+        elif importlib.util.find_spec("polars"):
             import polars as pl  # noqa: PLC0415 - optional
 
             steps["polars.read_csv (UTF-8 copy, all text)"] = lambda: pl.read_csv(
@@ -129,6 +155,9 @@ def main() -> None:
         for name, times in results.items():
             best, median = min(times), float(np.median(times))
             print(f"{name:<48} {best:7.2f} {median:9.2f} {best / base:10.2f}x")
+        plain = min(results["sm.funnel(orders=canonical UTF-8 CSV)"])
+        ratio = min(results["sm.funnel(orders=GBK export)"]) / plain
+        print(f"sm.funnel(orders=GBK export) / sm.funnel(orders=canonical CSV): {ratio:.2f}x")
 
 
 if __name__ == "__main__":

@@ -6,16 +6,21 @@ folding statuses. When polars is the engine, :func:`read_fast` does the same ste
 polars expressions (multi-threaded, in Rust) on the file decoded once:
 
 - the file's first rows are scanned by :mod:`shopmetrics.io` as always (format, encoding,
-  header row below the title rows, title period); GBK is decoded by Python's codec in one
-  pass and handed to polars' CSV reader as UTF-8, every cell as text;
+  header row below the title rows, title period); pyarrow's CSV reader splits the bytes
+  into columns, ASCII columns become polars text as they are (string views, no copy), GBK
+  columns are decoded by Python's codec on their distinct values only, empty columns are
+  polars nulls;
 - cells trimmed of exactly the characters ``str.strip`` removes (:data:`WHITESPACE`), guards (``="…"``, a
-  leading ``'``) unwrapped and counted, blank cells missing, blank rows, summary rows and
-  trailing note rows excluded and counted (the io rules, called on the few rows concerned);
+  leading ``'``) unwrapped and counted, blank cells missing — on a GBK column's distinct
+  values, elsewhere in polars and only in the columns whose first or last bytes ask for it
+  —, blank rows, summary rows and trailing note rows excluded and counted (the io rules,
+  called on the few rows concerned);
 - known columns parsed only where the fast form is provably the reference's: numbers
   matching :data:`~shopmetrics.io.values.FORMATTED_NUMBER` (the form the reference parses
   vectorised), times all ``yyyy-mm-dd hh:mm:ss`` or all ``yyyy-mm-dd`` with every field in
-  range, statuses folded on their few distinct values by
-  :func:`shopmetrics.io.semantics.normalise_status`.
+  range (the form taken from the first cell, every other cell checked against it),
+  statuses folded on their few distinct values by
+  :func:`shopmetrics.io.semantics.normalise_status`; values and checks in one lazy select.
 
 Anything else — another format or encoding, ragged rows, a cell in another form (``1.2万``,
 ``3.45%``, ``2026/11/1``), a value the reference would report as a problem, presale
@@ -27,6 +32,7 @@ it on real-shaped files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -49,6 +55,7 @@ _TIME = (
 _DATE = r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$"
 _LOSSY_ID = r"^(?:[0-9]+(?:\.[0-9]+)?[eE]\+?[0-9]+|[0-9]+\.0+)$"
 _GUARD = r'^="[^"]*"$'
+_GUARD_RE = re.compile(r'="[^"]*"')
 
 
 class FastRead(NamedTuple):
@@ -111,7 +118,7 @@ def _read(path: Path, table: str) -> FastRead:
     if not bytes(body[:4096]).strip() and not bytes(body).strip():
         raise _Refuse
     body, tail = _short_tail(body, len(raw), source.sep, source.encoding)
-    frame, scan = _columns(body, len(raw), source.sep, source.encoding)
+    frame, scan, marks = _columns(body, len(raw), source.sep, source.encoding, clean=not tail)
     if tail:
         import polars as pl  # noqa: PLC0415
 
@@ -123,6 +130,8 @@ def _read(path: Path, table: str) -> FastRead:
     names, header_notes = clean_headers(raw)
     frame.columns = names
     frame, unwrapped = _unwrap(frame, {names[i]: v for i, v in enumerate(scan)})
+    decoded = {names[int(c[1:])]: n for c, n in marks.items()}  # cleaned while decoded
+    unwrapped = {c: unwrapped.get(c) or decoded[c] for c in names if c in unwrapped or c in decoded}
     blank_rows = pl.all_horizontal(pl.all().is_null())
     if frame.select(blank_rows.any()).item():
         frame = frame.filter(~blank_rows)
@@ -166,7 +175,9 @@ def _short_tail(
     return body[: base + end], rows[::-1]
 
 
-def _columns(body: memoryview, width: int, sep: str, encoding: str) -> tuple[Any, list[str]]:
+def _columns(
+    body: memoryview, width: int, sep: str, encoding: str, *, clean: bool
+) -> tuple[Any, list[str], dict[str, int]]:
     """The cells below the header as polars text columns, and per column what it may need
     (``"strip"``: a cell may start or end with a space or a non-ASCII character;
     ``"guard"``: a cell starts with ``=`` or ``'``; ``"blank"``: an empty cell).
@@ -199,23 +210,66 @@ def _columns(body: memoryview, width: int, sep: str, encoding: str) -> tuple[Any
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
             convert_options=convert,
         )
-    columns, needs = [], []
+    columns, needs, marks = [], [], {}
     for name in names:
         chunked = table.column(name).combine_chunks()
+        if chunked.null_count == len(chunked):  # an empty column: polars' nulls cost nothing
+            columns.append(pl.Series(name, dtype=pl.String).extend_constant(None, len(chunked)))
+            needs.append("")
+            continue
         offsets = np.frombuffer(chunked.buffers()[1], dtype=np.int32)[
             chunked.offset : chunked.offset + len(chunked) + 1
         ]
         buf = chunked.buffers()[2]
         data = np.frombuffer(buf, dtype=np.uint8) if buf is not None else np.zeros(0, np.uint8)
         data = data[offsets[0] : offsets[-1]]
-        needs.append(_needs(data, offsets - offsets[0], chunked))
+        need = _needs(data, offsets - offsets[0], chunked)
         high = bool(data.size) and bool((data >= 0x80).any())
         if high and encoding not in ("utf-8", "utf-8-sig"):
-            coded = chunked.dictionary_encode()
-            texts = [b.decode(encoding) for b in coded.dictionary.to_pylist()]
-            chunked = pa.array(texts, pa.string()).take(coded.indices)
-        columns.append(chunked.cast(pa.large_string()))  # the cheapest form for polars to take
-    return pl.from_arrow(pa.table(columns, names=names)), needs
+            decoded, need, count = _decode(chunked, encoding, need, clean=clean)
+            if count:
+                marks[name] = count
+            needs.append(need)
+            columns.append(decoded.alias(name))
+            continue
+        needs.append(need)
+        columns.append(pl.Series(name, chunked.cast(pa.string_view())))  # no copy
+    return pl.DataFrame(columns), needs, marks
+
+
+def _decode(chunked: Any, encoding: str, need: str, *, clean: bool) -> tuple[Any, str, int]:
+    """A GBK column decoded on its distinct values; with ``clean``, also trimmed, unwrapped
+    and blanked there (:func:`_clean`, the rules of :func:`_unwrap`): (the text column,
+    what it still needs, the guarded cells)."""
+    import numpy as np  # noqa: PLC0415
+    import polars as pl  # noqa: PLC0415
+
+    coded = chunked.dictionary_encode()
+    texts = [b.decode(encoding) for b in coded.dictionary.to_pylist()]
+    index = pl.Series(coded.indices)  # a gather of views: the texts are not copied
+    if not clean:
+        return pl.Series(texts, dtype=pl.String).gather(index), need, 0
+    cleaned = [_clean(t) for t in texts]
+    guarded = np.array([g for _, g in cleaned], dtype=bool)
+    count = 0
+    if guarded.any():
+        used = np.bincount(coded.indices.drop_null().to_numpy(), minlength=len(texts))
+        count = int(used[guarded].sum())
+    return pl.Series([v for v, _ in cleaned], dtype=pl.String).gather(index), "", count
+
+
+def _clean(text: str) -> tuple[str | None, bool]:
+    """One cell as :func:`_unwrap` leaves it (``str.strip`` = its trim: no ``\\x1c``-``\\x1f``
+    in the file), and whether it was guarded."""
+    s = text.strip()
+    guarded = True
+    if _GUARD_RE.fullmatch(s):
+        s = s[2:-1].strip()
+    elif s.startswith("'"):
+        s = s[1:].strip()
+    else:
+        guarded = False
+    return (s or None), guarded
 
 
 def _needs(data: Any, offsets: Any, chunked: Any) -> str:
@@ -250,27 +304,33 @@ def _unwrap(frame: Any, scan: dict[str, str]) -> tuple[Any, dict[str, int]]:
     found = trimmed.select(
         *((pl.col(c).str.contains(_GUARD) | pl.col(c).str.starts_with("'")).sum().alias(c)
           for c in maybe),
+        *(pl.col(c).str.contains(_GUARD).sum().alias(f"eq:{c}") for c in maybe),
+        *(pl.col(c).count().alias(f"n:{c}") for c in maybe),
         *((pl.col(c) == "").any().alias(f"blank:{c}") for c in maybe),
     ).row(0, named=True) if maybe else {}  # fmt: skip
     marks = {c: found[c] for c in maybe}
     blank = {c for c in frame.columns if "blank" in scan[c] or found.get(f"blank:{c}")}
     guarded = [c for c, n in marks.items() if n]
     exprs = []
-    for c in trimmed.columns:
+    for c in guarded:
         s = pl.col(c)
-        if c not in guarded and c not in blank:
-            continue
-        if c in guarded:
+        if found[f"eq:{c}"] == found[f"n:{c}"]:  # every cell ="…": no test per cell
+            s = s.str.strip_prefix('="').str.strip_suffix('"')
+        else:
             s = (
                 pl.when(s.str.contains(_GUARD))
                 .then(s.str.slice(2, s.str.len_chars() - 3))
                 .when(s.str.starts_with("'"))
                 .then(s.str.slice(1))
                 .otherwise(s)
-                .str.strip_chars()
             )
-        if c in guarded or c in blank:
-            exprs.append(pl.when(s == "").then(None).otherwise(s).alias(c))
+        s = s.str.strip_chars()
+        exprs.append(pl.when(s == "").then(None).otherwise(s).alias(c))
+    exprs += [
+        pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
+        for c in trimmed.columns
+        if c in blank and c not in guarded
+    ]
     out = trimmed.with_columns(exprs) if exprs else trimmed
     return out, {c: int(marks[c]) for c in guarded}
 
@@ -374,7 +434,10 @@ def _convert(frame: Any, read: Any, table: str) -> FastRead:
 
 
 def _parse(frame: Any, mapping: dict[str, str], specs: Mapping[str, str]) -> Any:
-    """Canonical columns in mapping order, parsed by their value kind (or refused)."""
+    """Canonical columns in mapping order, parsed by their value kind (or refused).
+
+    One lazy select computes the values and the checks together (each text parsed once:
+    polars shares the common expressions); a failed check refuses the file."""
     import polars as pl  # noqa: PLC0415
 
     from shopmetrics.io.values import FORMATTED_NUMBER, MISSING  # noqa: PLC0415
@@ -406,10 +469,15 @@ def _parse(frame: Any, mapping: dict[str, str], specs: Mapping[str, str]) -> Any
                 else number.alias(target)
             )
         else:
-            exprs.append(_time_expr(frame, t, header).alias(target))
-    if checks and any(frame.select(checks).row(0)):
+            parsed, check = _time_expr(frame, t, header)
+            exprs.append(parsed.alias(target))
+            checks.append(check)
+    names = [f"\0check:{i}" for i in range(len(checks))]
+    out = frame.lazy().select(*exprs, *(c.alias(n) for c, n in zip(checks, names, strict=True)))
+    out = out.collect()
+    if names and (not out.height or any(out.select(names).row(0))):
         raise _Refuse  # a cell the reference reads another way, or reports as a problem
-    return frame.select(exprs)
+    return out.drop(names)
 
 
 def _number_checks(number: Any, value: str, header: str) -> list[Any]:
@@ -421,20 +489,20 @@ def _number_checks(number: Any, value: str, header: str) -> list[Any]:
     return [number.is_infinite().any().alias(f"i:{header}")]
 
 
-def _time_expr(frame: Any, t: Any, header: str) -> Any:
-    """All ``yyyy-mm-dd hh:mm:ss`` or all ``yyyy-mm-dd`` (fields in range), else refused."""
+def _time_expr(frame: Any, t: Any, header: str) -> tuple[Any, Any]:
+    """All ``yyyy-mm-dd hh:mm:ss`` or all ``yyyy-mm-dd`` (fields in range), else refused:
+    the form is the first cell's, and the check (true: refuse) is that some cell has
+    another."""
     import polars as pl  # noqa: PLC0415
 
-    full, day, present = frame.select(
-        t.str.contains(_TIME).sum().alias("full"),
-        t.str.contains(_DATE).sum().alias("day"),
-        t.is_not_null().sum().alias("present"),
-    ).row(0)
-    if full == present:
-        return t.str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="ns", strict=True)
-    if day == present:
-        return t.str.to_date("%Y-%m-%d", strict=True).cast(pl.Datetime("ns"))
-    raise _Refuse
+    sample = frame.select(t.drop_nulls().first().alias("s")).item()
+    if sample is None or re.search(_TIME, sample):
+        form, parsed = _TIME, t.str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="ns", strict=True)
+    elif re.search(_DATE, sample):
+        form, parsed = _DATE, t.str.to_date("%Y-%m-%d", strict=True).cast(pl.Datetime("ns"))
+    else:
+        raise _Refuse
+    return parsed, (t.is_not_null() & ~t.str.contains(form)).any().alias(f"t:{header}")
 
 
 def _orders(parsed: Any) -> Any:

@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[int, tuple[str, ...]], ...] = (
          "shopmetrics.report.labels", "shopmetrics.report.labels_flags",
          "shopmetrics.report.labels_phrases", "shopmetrics.report.labels_results",
          "shopmetrics.report.format", "shopmetrics.report.views",
-         "shopmetrics.report.kinds")),
+         "shopmetrics.report.kinds", "shopmetrics.report.labels_activity")),
     (2, ("shopmetrics.stats", "shopmetrics.models")),
     (3, ("shopmetrics.engine",)),
     (4, ("shopmetrics.results", "shopmetrics.activity_table")),

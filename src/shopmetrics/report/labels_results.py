@@ -136,6 +136,11 @@ MODELS: dict[str, tuple[str, str]] = {
 
 VALUES: dict[str, dict[str, tuple[str, str]]] = {
     "model": MODELS,
+    # the base of the mix flag's standard error (flags/funnel.total_change_se)
+    "se_base": {
+        "visitors": ("Distinct visitors", "去重访客数"),
+        "source_visits": ("Source visits (summed over sources)", "来源访客 (各来源相加)"),
+    },
     "period": {"all": ("All", "全部")},
     "kind": {"missing": ("Missing", "缺失")},
     "unit": {

@@ -475,6 +475,7 @@ def _actions(flags: Sequence[Flag], corrections: Sequence[Any], lang: str) -> li
     for mine, theirs in zip(actions, other, strict=True):
         en, zh = (mine, theirs) if lang == "en" else (theirs, mine)
         labels.register_sentence(str(en["action"]), str(zh["action"]))
+        labels.register_sentence(str(en["subject"]), str(zh["subject"]))
     return actions
 
 

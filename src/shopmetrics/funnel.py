@@ -361,7 +361,39 @@ def _merge_orders(
     if both:  # an export with order counts, and the orders themselves: the orders win
         log.notes.append(f"traffic columns {both} replaced by the same counts from orders")
         table = table.drop(columns=both)
-    return table.merge(od_counts.table, on=keys, how="outer")
+    return _outer_join(table, od_counts.table, keys)
+
+
+def _outer_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``left.merge(right, on=keys, how="outer")`` for tables whose keys are unique, without
+    re-hashing and copying the large side: the keys of both are coded together as one
+    integer per row, ``right``'s columns are placed beside ``left``'s matching rows, and
+    ``right``'s rows without a match are appended (their ``left`` columns missing). Row
+    order is not the merge's (the funnel sorts its rows at the end); keys of different
+    types on the two sides go through the merge itself (which decides what they mean).
+    """
+    import pandas as pd  # noqa: PLC0415
+
+    if any(left[k].dtype != right[k].dtype for k in keys) or left.duplicated(keys).any():
+        return left.merge(right, on=keys, how="outer")
+    n = len(left)
+    codes = np.zeros(n + len(right), dtype="int64")
+    for k in keys:
+        c, uniques = pd.factorize(pd.concat([left[k], right[k]], ignore_index=True))
+        codes, _ = pd.factorize(codes * (len(uniques) + 1) + c)
+    pos = pd.Index(codes[:n]).get_indexer(codes[n:])
+    found = pos >= 0
+    out = left.copy(deep=False)
+    for c in right.columns:
+        if c in keys:
+            continue
+        values = right[c].to_numpy(dtype="float64")
+        col = np.full(n, np.nan)
+        col[pos[found]] = values[found]
+        out[c] = col
+    if found.all():
+        return out
+    return pd.concat([out, right[~found]], ignore_index=True)
 
 
 def _with_total(

@@ -101,6 +101,13 @@ def funnel(
 ) -> FunnelResult:
     """Compute the funnel per group and period.
 
+    A Parquet path (or any input) with the default ``engine="auto"`` runs on polars when it
+    is installed: of the engines here it is the fastest for the funnel's events pass
+    (distinct visitor-event tuples, then counts: on 10M events with 1.25M visitors the
+    same query shape ran in less time on polars than on DuckDB, benchmarks/README.md),
+    and the detectors' aggregates are collected with it (one ``collect_all``). DuckDB
+    (``config_context(engine="duckdb")``) uses less memory and can spill to disk.
+
     Args:
         events: Raw tracked events (``ts``, ``visitor_id``, ``event`` + dimensions).
         orders: Order lines (``order_id``, ``buyer_id``, ``created_at``, ``amount``,
@@ -379,18 +386,18 @@ def _outer_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.
     n = len(left)
     codes = np.zeros(n + len(right), dtype="int64")
     for k in keys:
-        c, uniques = pd.factorize(pd.concat([left[k], right[k]], ignore_index=True))
-        codes, _ = pd.factorize(codes * (len(uniques) + 1) + c)
-    pos = pd.Index(codes[:n]).get_indexer(codes[n:])
+        part, uniques = pd.factorize(pd.concat([left[k], right[k]], ignore_index=True))
+        codes, _ = pd.factorize(codes * (len(uniques) + 1) + part)
+    pos = pd.Index(codes[:n]).get_indexer(pd.Index(codes[n:]))
     found = pos >= 0
     out = left.copy(deep=False)
-    for c in right.columns:
-        if c in keys:
+    for name in right.columns:
+        if name in keys:
             continue
-        values = right[c].to_numpy(dtype="float64")
+        values = right[name].to_numpy(dtype="float64")
         col = np.full(n, np.nan)
         col[pos[found]] = values[found]
-        out[c] = col
+        out[name] = col
     if found.all():
         return out
     return pd.concat([out, right[~found]], ignore_index=True)

@@ -41,8 +41,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 RESULTS = HERE / "results"
-HAND = ("duckdb", "duckdb_cte", "polars", "pandas")
-FAST_HAND = ("duckdb", "duckdb_cte", "polars")
+HAND = ("duckdb", "duckdb_cte", "polars", "polars_cte", "pandas")
+FAST_HAND = ("duckdb", "duckdb_cte", "polars", "polars_cte")
 DEFAULT_VARIANTS = (
     "shopmetrics",
     "shopmetrics_detect",

@@ -23,7 +23,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics import engine
-from shopmetrics.engine.counting import collect_many
+from shopmetrics.engine.counting import collect_many, indicator_sums
 from shopmetrics.flags.bots import bot_flags
 from shopmetrics.flags.corrected import without_gap_day
 from shopmetrics.flags.finding import Flag
@@ -74,17 +74,16 @@ def _visitor_days(
     ind = frame.select(
         nw.col("visitor_id"),
         engine.period_key("ts", "D", frame.implementation).alias("day"),
-        (ev == "click").cast(nw.Int64()).alias("_click"),
-        (ev == "exposure").cast(nw.Int64()).alias("_exp"),
-        (ev == "visit").cast(nw.Int64()).alias("_visit"),
-        ev.is_in(["inquiry", "cart", "favorite"]).cast(nw.Int64()).alias("_deep"),
+        ev,
     )
-    per = ind.group_by("visitor_id", "day").agg(
-        nw.len().alias("n"),
-        nw.col("_click").sum().alias("clicks"),
-        nw.col("_exp").sum().alias("exposures"),
-        nw.col("_visit").sum().alias("visits"),
-        nw.col("_deep").sum().alias("deep"),
+    conds = {
+        "clicks": ev == "click",
+        "exposures": ev == "exposure",
+        "visits": ev == "visit",
+        "deep": ev.is_in(["inquiry", "cart", "favorite"]),
+    }
+    per = indicator_sums(ind, ["visitor_id", "day"], conds, nw.len().alias("n")).with_columns(
+        nw.col(c).cast(nw.Int64()) for c in conds
     )
     shape = (nw.col("clicks") >= 0.3 * nw.col("exposures")) & (nw.col("deep") == 0)
     return per.with_columns(shape.alias("shape"))

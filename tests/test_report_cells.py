@@ -119,3 +119,20 @@ def test_flag_subjects_are_written_for_a_reader(report: sm.Report, lang: str) ->
 
 def _frame(table: Any) -> Any:
     return table.to_pandas() if hasattr(table, "to_pandas") else table
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_value_decompositions_effects_are_money(report: sm.Report, lang: str) -> None:
+    # visitor value = paid amount / visitors: its mix and own effects are yuan per visitor
+    # (on the demo store the (store) row's two effects add to the headline's -¥0.11)
+    effects = [labels.label(c, lang) for c in ("mix_effect_value", "rate_effect_value")]
+    cells = [
+        row[headers.index(h)]
+        for caption, headers, rows in _tables(report, lang)
+        for h in effects
+        if h in headers
+        for row in rows
+        if row[headers.index(h)]
+    ]
+    assert len(cells) >= 10
+    assert all("¥" in c for c in cells), cells

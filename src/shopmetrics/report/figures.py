@@ -209,6 +209,14 @@ def value_table(
 
 
 _MONEY = ("paid_amount", "aov", "visitor_value")
+
+VALUE_EFFECTS = {
+    "mix_effect": "mix_effect_value",
+    "rate_effect": "rate_effect_value",
+    "overlap_effect": "overlap_effect_value",
+}
+"""The visitor-value decomposition's effects renamed for display: they are yuan per visitor
+(the conversion mix table's are percentage points, ``*_rate``)."""
 _SKIP = ("sessions", "converting_sessions", "session_conversion")
 
 

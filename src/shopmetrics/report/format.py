@@ -255,7 +255,16 @@ def col_name(c: object) -> str:
 
 # ----------------------------------------------------------------- tables
 
-_SIGNED = ("diff", "change", "rel_change", "effect_on_total", "dlog_", "mix_effect", "rate_effect")
+_SIGNED = (
+    "diff",
+    "change",
+    "rel_change",
+    "effect_on_total",
+    "dlog_",
+    "mix_effect",
+    "rate_effect",
+    "overlap_effect",
+)
 _ROW_VALUES = frozenset(
     {
         "previous",

@@ -82,6 +82,9 @@ MONEY = frozenset(
         "discount",
         "fee",
         "extra_spend",
+        "mix_effect_value",
+        "rate_effect_value",
+        "overlap_effect_value",
     ]
 )
 SCORES = frozenset(

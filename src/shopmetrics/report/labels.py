@@ -175,6 +175,9 @@ _NAMES: dict[str, tuple[str, str]] = {
     "mix_effect_rate": ("Mix effect", "结构效应"),
     "rate_effect_rate": ("Own-rate effect", "自身效应"),
     "overlap_effect": ("Overlap (visitors in several sources)", "重叠效应 (多来源访客)"),
+    "mix_effect_value": ("Mix effect (¥ per visitor)", "结构效应 (元/访客)"),
+    "rate_effect_value": ("Own-value effect (¥ per visitor)", "自身效应 (元/访客)"),
+    "overlap_effect_value": ("Overlap (¥ per visitor)", "重叠效应 (元/访客)"),
     "source_visits": (
         "Source visits (a visitor counted once per source)",
         "来源访客 (每个来源各计一次)",

@@ -33,6 +33,7 @@ from shopmetrics.report.charts import BarChart, LineChart, Series, TrendChart
 from shopmetrics.report.figures import (
     STORE_ROW,
     UNCREDITED_ROW,
+    VALUE_EFFECTS,
     metric_rows,
     mix_table,
     value_table,
@@ -520,7 +521,9 @@ def value_part(wk: Week, tr: TrafficResult | None = None) -> Part:
     if (base := dec.attrs.get("base", "visitors")) != "visitors":  # the total is not the store's
         caption = f"{caption}: {label(base)}"
         register_sentence(caption, f"UV价值分解：{label(base, 'zh')}")
-    section = Section("value", intro=_VALUE_INTRO, tables=[(caption, dec)])
+    section = Section(
+        "value", intro=_VALUE_INTRO, tables=[(caption, dec.rename(columns=VALUE_EFFECTS))]
+    )
     return Part(section)
 
 
@@ -535,7 +538,10 @@ def _value_from_sources(wk: Week, tr: TrafficResult) -> Part:
         "value",
         intro=_VALUE_INTRO,
         tables=[
-            ("Visitor value decomposition", _drop_empty_uncredited(value)),
+            (
+                "Visitor value decomposition",
+                _drop_empty_uncredited(value).rename(columns=VALUE_EFFECTS),
+            ),
             (
                 "Payment conversion: traffic mix vs each source's own rate",
                 _drop_empty_uncredited(mix).rename(columns=_MIX_NAMES),

@@ -206,6 +206,30 @@ def duckdb_sql(p: dict[str, str]) -> pd.DataFrame:
 # ---------------------------------------------------------------- (c) polars
 
 
+def _polars_orders(path: str, keys: list[str]) -> tuple[Any, Any]:
+    """The order side of both polars variants: buyers who ordered per day of creation;
+    paying buyers, paid orders and paid amount per day of payment (lazy frames)."""
+    import polars as pl  # noqa: PLC0415 - each worker imports only its engine
+
+    orders = pl.scan_parquet(path)
+    created = (
+        orders.with_columns(pl.col("created_at").dt.date().alias("day"))
+        .group_by(keys)
+        .agg(pl.col("buyer_id").n_unique().alias("order_buyers"))
+    )
+    paid = (
+        orders.filter(pl.col("paid_at").is_not_null())
+        .with_columns(pl.col("paid_at").dt.date().alias("day"))
+        .group_by(keys)
+        .agg(
+            pl.col("buyer_id").n_unique().alias("paid_buyers"),
+            pl.col("order_id").n_unique().alias("paid_orders"),
+            pl.col("amount").sum().alias("paid_amount"),
+        )
+    )
+    return created, paid
+
+
 def polars_lazy(p: dict[str, str]) -> pd.DataFrame:
     import polars as pl  # noqa: PLC0415 - each worker imports only its engine
 
@@ -224,22 +248,7 @@ def polars_lazy(p: dict[str, str]) -> pd.DataFrame:
             ),
         )
     )
-    orders = pl.scan_parquet(p["orders"])
-    created = (
-        orders.with_columns(pl.col("created_at").dt.date().alias("day"))
-        .group_by(keys)
-        .agg(pl.col("buyer_id").n_unique().alias("order_buyers"))
-    )
-    paid = (
-        orders.filter(pl.col("paid_at").is_not_null())
-        .with_columns(pl.col("paid_at").dt.date().alias("day"))
-        .group_by(keys)
-        .agg(
-            pl.col("buyer_id").n_unique().alias("paid_buyers"),
-            pl.col("order_id").n_unique().alias("paid_orders"),
-            pl.col("amount").sum().alias("paid_amount"),
-        )
-    )
+    created, paid = _polars_orders(p["orders"], keys)
     out = events.join(created, on=keys, how="full", coalesce=True).join(
         paid, on=keys, how="full", coalesce=True
     )
@@ -263,22 +272,7 @@ def polars_cte(p: dict[str, str]) -> pd.DataFrame:
         .group_by(keys)
         .agg(*((e == k).sum().alias(name) for k, name in UNIQUE.items()))
     )
-    orders = pl.scan_parquet(p["orders"])
-    created = (
-        orders.with_columns(pl.col("created_at").dt.date().alias("day"))
-        .group_by(keys)
-        .agg(pl.col("buyer_id").n_unique().alias("order_buyers"))
-    )
-    paid = (
-        orders.filter(pl.col("paid_at").is_not_null())
-        .with_columns(pl.col("paid_at").dt.date().alias("day"))
-        .group_by(keys)
-        .agg(
-            pl.col("buyer_id").n_unique().alias("paid_buyers"),
-            pl.col("order_id").n_unique().alias("paid_orders"),
-            pl.col("amount").sum().alias("paid_amount"),
-        )
-    )
+    created, paid = _polars_orders(p["orders"], keys)
     out = counts.join(uniq, on=keys, how="full", coalesce=True)
     for part in (created, paid):
         out = out.join(part, on=keys, how="full", coalesce=True)

@@ -7,24 +7,18 @@ rate when :func:`shopmetrics.display.is_percent` says so, else a plain number.
 
 from __future__ import annotations
 
+from shopmetrics.metrics import COUNT_ORDER, RATES
+
+_FUNNEL_VALUES = ("paid_amount", "aov", "visitor_value", "session_conversion")
+"""The funnel's columns in :data:`~shopmetrics.metrics.COUNT_ORDER` that are not counts."""
+
 COUNTS = frozenset(
     [
+        # the funnel's counts, in the metric dictionary's order (its rates and money left out)
+        *(c for c in COUNT_ORDER if c not in RATES and c not in _FUNNEL_VALUES),
         "incremental_visitors",
         "incremental_paid_buyers",
-        "exposures",
-        "clicks",
-        "visitors",
-        "page_views",
-        "inquirers",
-        "carters",
-        "favoriters",
-        "order_buyers",
-        "paid_buyers",
-        "paid_orders",
         "presale_orders",
-        "sessions",
-        "converting_sessions",
-        "deposit_buyers",
         "old_buyers",
         "attributed_buyers",
         "orders",

@@ -169,11 +169,15 @@ def funnel(
     table, log, traffic_summed, collected = _count(inputs, by, freq, definition, t0, t1, shared)
     if inputs.traffic is not None:
         log.notes.append(_export_note(table))
+    pooled = not (definition == "daily_mean" and freq != "D")
+    if pooled:  # sorted while narrow: the rates and intervals are added in row order
+        table = table.sort_values([*by, PERIOD], kind="stable", ignore_index=True)
     table = _rates(table, by, freq, method, definition)
     if total and by:
-        table = _with_total(table, by, freq, {**args, "tz": tz, "ci_method": method})
+        rerun = {**args, "tz": tz, "ci_method": method}
+        table = _with_total(table, by, freq, rerun, presorted=pooled)
     else:
-        table = _finish(table, by, freq)
+        table = _finish(table, by, freq, presorted=pooled)
     if shrink:
         table = _shrink(table, by)
     if peers is not None:
@@ -409,7 +413,7 @@ def _outer_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.
 
 
 def _with_total(
-    table: pd.DataFrame, by: list[str], freq: Freq, args: dict[str, Any]
+    table: pd.DataFrame, by: list[str], freq: Freq, args: dict[str, Any], *, presorted: bool
 ) -> pd.DataFrame:
     """The finished table with an ``(all)`` row per period: the funnel rerun without
     ``by`` (uniques recounted over all groups, not summed)."""
@@ -418,7 +422,7 @@ def _with_total(
     ).table
     for c in by:
         tot[c] = "(all)"
-    table = _finish(table, by, freq)
+    table = _finish(table, by, freq, presorted=presorted)
     return _concat(table, tot[[c for c in table.columns if c in tot.columns]])
 
 
@@ -542,11 +546,15 @@ def _daily_mean(table: pd.DataFrame, by: list[str], freq: Freq, method: str) -> 
     return out.reset_index().rename(columns={"_p": PERIOD})
 
 
-def _finish(table: pd.DataFrame, by: list[str], freq: Freq) -> pd.DataFrame:
-    """Labels, column order, small-sample marker, stable row order."""
+def _finish(
+    table: pd.DataFrame, by: list[str], freq: Freq, *, presorted: bool = False
+) -> pd.DataFrame:
+    """Labels, column order, small-sample marker, stable row order (``presorted``: the
+    rows are in that order already, sorted before the rate columns made them wide)."""
     import pandas as pd  # noqa: PLC0415
 
-    table = table.sort_values([*by, PERIOD], kind="stable").reset_index(drop=True)
+    if not presorted:
+        table = table.sort_values([*by, PERIOD], kind="stable").reset_index(drop=True)
     # each distinct period labelled once, then mapped onto the rows
     codes, uniques = pd.factorize(table[PERIOD].astype("int64"), sort=True)
     keys = [int(k) for k in uniques]
@@ -615,9 +623,11 @@ def _converting_sessions(
     )
     keys = [*by, PERIOD]
     conv = (
-        joined.with_columns(engine.period_key("s_start", freq).alias(PERIOD))
-        .select([*keys, "session_id"])
-        .unique()
+        engine.distinct(
+            joined.with_columns(engine.period_key("s_start", freq).alias(PERIOD)).select(
+                [*keys, "session_id"]
+            )
+        )
         .group_by(keys)
         .agg(nw.len().alias("converting_sessions"))
     )

@@ -595,10 +595,10 @@ def _old_buyers(
 ) -> pd.DataFrame:
     """Buyers of period ``key`` who had paid within ``lookback_days`` before its start."""
     start = engine.period_start(key, freq)
-    history = (
-        od.frame.filter(engine.between("paid_at", start - dt.timedelta(days=lookback_days), start))
-        .select("buyer_id")
-        .unique()
+    history = engine.distinct(
+        od.frame.filter(
+            engine.between("paid_at", start - dt.timedelta(days=lookback_days), start)
+        ).select("buyer_id")
     )
     cur = (
         paid.filter(nw.col(PERIOD) == key)

@@ -44,7 +44,7 @@ from shopmetrics.engine.periods import (
     period_label,
     period_start,
 )
-from shopmetrics.engine.running import TIME_UNIT, EngineError, normalize, records_collects
+from shopmetrics.engine.running import TIME_UNIT, EngineError, distinct, normalize, records_collects
 from shopmetrics.engine.tables import (
     Table,
     collect,
@@ -73,6 +73,7 @@ __all__ = [
     "collect_spy",
     "count_rows",
     "day_number",
+    "distinct",
     "epoch_microseconds",
     "join_ready",
     "joinable",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
 
+from shopmetrics.engine import running
 from shopmetrics.engine.tables import collect, scalar
 
 if TYPE_CHECKING:
@@ -54,10 +55,10 @@ def distinct_values(
     frame: nw.LazyFrame[Any], col: str, label: str, *, sort: bool = False
 ) -> pd.Series[Any]:
     """The distinct values of ``col`` (sorted in the engine when ``sort``), with nulls."""
-    distinct = frame.select(nw.col(col)).unique()
+    values = running.distinct(frame.select(nw.col(col)))
     if sort:
-        distinct = distinct.sort(col)
-    return collect(distinct, label)[col]
+        values = values.sort(col)
+    return collect(values, label)[col]
 
 
 # ---------------------------------------------------------------- typed columns

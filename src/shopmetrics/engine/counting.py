@@ -200,11 +200,12 @@ def count_events(
             periods.period_key("ts", freq, events.frame.implementation),
         )
         s = tables.collect(
-            events.frame.filter(nw.col("event") == "visit")
-            .with_columns(period.alias(PERIOD))
-            .filter(nw.col(PERIOD) > EXCLUDED)
-            .select([*keys, "session_id"])
-            .unique()
+            running.distinct(
+                events.frame.filter(nw.col("event") == "visit")
+                .with_columns(period.alias(PERIOD))
+                .filter(nw.col(PERIOD) > EXCLUDED)
+                .select([*keys, "session_id"])
+            )
             .group_by(keys)
             .agg(nw.len().alias("sessions")),
             "funnel:sessions",
@@ -239,7 +240,9 @@ def events_query(
     )
     # the distinct (group, period, event, visitor) tuples of the kept rows, then their
     # counts per event: each tuple hashed once, not once per event type
-    tuples = pre.filter((nw.col(PERIOD) > EXCLUDED) & event.is_in(list(UNIQUE_EVENTS))).unique()
+    tuples = running.distinct(
+        pre.filter((nw.col(PERIOD) > EXCLUDED) & event.is_in(list(UNIQUE_EVENTS)))
+    )
     distinct = indicator_sums(tuples, keys, {f"_d_{e}": event == e for e in UNIQUE_EVENTS})
     return counts.join(distinct, on=keys, how="left"), null_cols
 
@@ -539,7 +542,7 @@ def usable_order_lines(
         for reason, n in left.items()
         if n
     ]
-    lines = kept.select(used).unique()
+    lines = running.distinct(kept.select(used))
     if left["conflicting duplicate order line"]:
         alone = lines.with_columns(nw.len().over(*key).alias("_versions"))
         return alone.filter(nw.col("_versions") == 1).select(used), rows_in, excluded

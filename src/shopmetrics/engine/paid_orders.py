@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import narwhals.stable.v2 as nw
 
 from shopmetrics.audit import Exclusion
-from shopmetrics.engine import periods, tables
+from shopmetrics.engine import periods, running, tables
 from shopmetrics.engine.counting import cents_of, usable_order_lines
 from shopmetrics.engine.periods import PERIOD, Freq
 from shopmetrics.engine.tables import Table
@@ -151,9 +151,9 @@ def recorded_credit(
 def payment_periods(frame: nw.LazyFrame[Any], freq: Freq) -> list[int]:
     """The period keys with a payment in ``frame``, in order."""
     paid = tables.collect(
-        frame.with_columns(periods.period_key("paid_at", freq).alias(PERIOD))
-        .select(PERIOD)
-        .unique(),
+        running.distinct(
+            frame.with_columns(periods.period_key("paid_at", freq).alias(PERIOD)).select(PERIOD)
+        ),
         "traffic:periods",
     )
     return sorted(int(k) for k in paid[PERIOD])

@@ -91,15 +91,21 @@ def period_key(col: str, freq: Freq, implementation: nw.Implementation | None = 
 
     ``implementation`` (the frame's engine) lets an engine use a cheaper expression for
     the same key: on polars the day number is the date's own integer (days since the
-    epoch), about three times faster than the calendar arithmetic of :func:`day_number`.
+    epoch), about three times faster than the calendar arithmetic of :func:`day_number`;
+    on DuckDB the difference of two dates, which is an integer there. Timestamps are
+    naive local times by then (:mod:`~shopmetrics.engine.tables` converts them), so the
+    date is the local calendar day on every engine.
     """
     if freq is None:
         return nw.lit(0, nw.Int64())
-    day = (
-        nw.col(col).cast(nw.Date()).cast(nw.Int64())
-        if implementation is nw.Implementation.POLARS
-        else day_number(col)
-    )
+    if implementation is nw.Implementation.POLARS:
+        day = nw.col(col).cast(nw.Date()).cast(nw.Int64())
+    elif implementation is nw.Implementation.DUCKDB:
+        # DATE - DATE is a BIGINT of days in DuckDB: one cast and a subtraction per row,
+        # where the calendar arithmetic of day_number is emitted as nested CASEs
+        day = (nw.col(col).cast(nw.Date()) - nw.lit(EPOCH.date())).cast(nw.Int64())
+    else:
+        day = day_number(col)
     if freq == "D":
         return day
     if freq == "W":

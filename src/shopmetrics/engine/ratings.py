@@ -23,6 +23,7 @@ import numpy as np
 
 from shopmetrics.audit import Exclusion
 from shopmetrics.engine.periods import EPOCH, day_number, parse_instant, period_key
+from shopmetrics.engine.running import distinct
 from shopmetrics.engine.tables import Table, collect, count_rows, join_ready, load
 from shopmetrics.errors import SchemaError
 
@@ -465,7 +466,7 @@ def add_default_rows(
             *(nw.col(c).min().alias(c) for c in by if od.has(c)),
         )
     )
-    rated = frame.select("_oid").unique()
+    rated = distinct(frame.select("_oid"))
     unrated = per.join(rated, on="_oid", how="anti")
     rated_at = nw.col("_paid_at") + nw.lit(dt.timedelta(days=RATING_DEADLINE_DAYS))
     values: dict[str, nw.Expr] = {

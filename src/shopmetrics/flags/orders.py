@@ -160,7 +160,7 @@ def _presale_ids(orders: Table) -> list[str]:
     if cond is None or not orders.has("product_id"):
         return []
     ids_df = engine.collect(
-        orders.frame.filter(cond).select("product_id").unique(), "flags:presale_ids"
+        engine.distinct(orders.frame.filter(cond).select("product_id")), "flags:presale_ids"
     )
     return sorted(str(v) for v in ids_df["product_id"].dropna())
 
@@ -257,13 +257,13 @@ def _visited(events: Table | None, buyers: list[str], before: dt.datetime) -> se
     if events is None or not buyers:
         return None
     got = engine.collect(
-        events.frame.filter(
-            nw.col("visitor_id").cast(nw.String()).is_in(buyers)
-            & (nw.col("event") == "visit")
-            & (nw.col("ts") < nw.lit(before))
-        )
-        .select("visitor_id")
-        .unique(),
+        engine.distinct(
+            events.frame.filter(
+                nw.col("visitor_id").cast(nw.String()).is_in(buyers)
+                & (nw.col("event") == "visit")
+                & (nw.col("ts") < nw.lit(before))
+            ).select("visitor_id")
+        ),
         "flags:brushing_visits",
     )
     return {str(v) for v in got["visitor_id"]}

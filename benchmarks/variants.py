@@ -338,6 +338,7 @@ _SM = (
     "polars",
     "duckdb",
     "scipy.stats",
+    "statsmodels.stats.proportion",  # the intervals' import, paid once per process
 )
 IMPORTS: dict[str, tuple[str, ...]] = {
     "shopmetrics": _SM,

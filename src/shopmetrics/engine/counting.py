@@ -259,8 +259,11 @@ def indicator_sums(
     Spark) sum the cast condition in the aggregation.
     """
     impl = frame.implementation
-    if impl is nw.Implementation.POLARS:
-        return frame.group_by(list(keys)).agg(*first, *(c.sum().alias(n) for n, c in conds.items()))
+    if impl is nw.Implementation.POLARS:  # Int64 in the engine: no widening copy in pandas
+        return frame.group_by(list(keys)).agg(
+            *(f.cast(nw.Int64()) for f in first),
+            *(c.sum().cast(nw.Int64()).alias(n) for n, c in conds.items()),
+        )
     if impl.is_pandas_like():
         return (
             frame.with_columns(c.cast(nw.Int64()).alias(n) for n, c in conds.items())
@@ -281,24 +284,34 @@ def read_event_counts(
 ) -> tuple[pd.DataFrame, dict[str, int], list[Exclusion]]:
     """The counts table, rows read and rows left out from the collected :func:`events_query`."""
     by = list(by)
-    period_col = raw[PERIOD].to_numpy(dtype="float64")
-    rows_all = raw["_rows"].to_numpy().astype("int64")
+    period_col = raw[PERIOD].to_numpy(dtype="int64")
+    rows_all = raw["_rows"].to_numpy().astype("int64", copy=False)
     rows_in = {"events": int(rows_all.sum())}
     left_out = period_col <= EXCLUDED
-    reasons = (EXCLUDED - period_col[left_out]).astype("int64")
-    kept = raw[~left_out]
-    wide = kept[by].reset_index(drop=True)
-    wide[PERIOD] = kept[PERIOD].to_numpy().astype("int64")
-    rows = kept["_rows"].to_numpy().astype("int64")
-    n = {e: kept[f"_n_{e}"].to_numpy().astype("int64") for e in EVENT_TYPES}
+    reasons = EXCLUDED - period_col[left_out]
+    # the kept rows by position, each column taken once (no copy when none is left out)
+    kept = None if not left_out.any() else np.flatnonzero(~left_out)
+
+    def column(name: str) -> Any:
+        values = raw[name].to_numpy()
+        return values if kept is None else values[kept]
+
+    wide = raw[by] if kept is None else raw[by].iloc[kept]
+    wide = wide.reset_index(drop=True)
+    wide[PERIOD] = column(PERIOD).astype("int64", copy=False)
+    rows = column("_rows").astype("int64", copy=False)
+    n = {e: column(f"_n_{e}").astype("int64", copy=False) for e in EVENT_TYPES}
     for e, name in COUNT_EVENTS.items():
         if n[e].sum():
             wide[name] = n[e]
     for e, name in UNIQUE_EVENTS.items():
         # a group without the event has no distinct tuples of it: null after the join
         if n[e].sum():
-            wide[name] = kept[f"_d_{e}"].fillna(0).to_numpy().astype("int64")
-    known = np.sum(list(n.values()), axis=0) if len(kept) else np.zeros(0, dtype="int64")
+            d = column(f"_d_{e}")
+            if d.dtype.kind == "f":  # nulls of the left join, as NaN
+                d = np.where(np.isnan(d), 0.0, d)
+            wide[name] = d.astype("int64", copy=False)
+    known = np.sum(list(n.values()), axis=0) if len(rows) else np.zeros(0, dtype="int64")
     # a kept row whose event is none of the six adds to no count: the rest of its group
     by_reason = {k: int(rows_all[left_out][reasons == k].sum()) for k in (1, 2)}
     by_reason[3] = int((rows - known).sum())

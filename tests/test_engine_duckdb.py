@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import random
 from typing import Any
 
@@ -129,3 +130,75 @@ def test_duckdb_integer_sums_arrive_as_int64_and_wide_ones_as_float() -> None:
     assert str(got["m"].dtype) == "float64"
     assert int(got["n"].iloc[0]) == 7
     assert str(got["n"].dtype) == "int64"
+
+
+def _brute_visitor_days(events: pd.DataFrame) -> pd.DataFrame:
+    """The visitor-day table read off the rule with pandas: per visitor and calendar day,
+    events, clicks, exposures, visits, deep actions, and the bot shape."""
+    e = events["event"]
+    ev = pd.DataFrame(
+        {
+            "visitor_id": events["visitor_id"],
+            "day": (events["ts"].dt.normalize() - pd.Timestamp("1970-01-01")).dt.days,
+            "n": 1,
+            "clicks": (e == "click").astype("int64"),
+            "exposures": (e == "exposure").astype("int64"),
+            "visits": (e == "visit").astype("int64"),
+            "deep": e.isin(["inquiry", "cart", "favorite"]).astype("int64"),
+        }
+    )
+    vd = ev.groupby(["visitor_id", "day"]).sum().reset_index()
+    vd["shape"] = (vd["clicks"] >= 0.3 * vd["exposures"]) & (vd["deep"] == 0)
+    vd["visited"] = vd["visits"] > 0
+    return vd
+
+
+def test_duckdb_visitor_day_bins_give_the_histogram_and_candidates_of_the_rule(
+    store: Any,
+) -> None:
+    """The one-query form (DuckDB) and the two-query form (polars) both equal the pandas
+    reading of the rule on the demo store with its planted bots."""
+    from shopmetrics.flags import events as fe
+
+    vd = _brute_visitor_days(store.events)
+    hist_keys = ["day", "n", "clicks", "shape", "visited"]
+    want_hist = (
+        vd.groupby(hist_keys)
+        .agg(k=("n", "size"), exposures=("exposures", "sum"), visits=("visits", "sum"))
+        .reset_index()
+    )
+    over = (vd["n"] > fe.BOT_MIN_EVENTS) | ((vd["clicks"] > fe.BOT_MIN_CLICKS) & vd["shape"])
+    want_cand = vd[over].sort_values(["day", "visitor_id"])
+    assert len(want_cand) > 0  # the planted bots are over the floors
+
+    forms = {"duckdb": _rel(store.events)}
+    if importlib.util.find_spec("polars"):
+        import polars as pl
+
+        forms["polars"] = pl.from_pandas(store.events).lazy()
+    for name, native in forms.items():
+        table = engine.load(native, "events", None, None)
+        got = fe.run_event_queries(table, None, None)
+        hist = got[fe.HIST].sort_values(hist_keys).reset_index(drop=True)
+        pd.testing.assert_frame_equal(
+            hist[[*hist_keys, "k", "exposures", "visits"]].astype("int64"),
+            want_hist.sort_values(hist_keys).reset_index(drop=True).astype("int64"),
+            obj=name,
+        )
+        cand = got[fe.CANDIDATES]
+        assert cand["visitor_id"].astype(str).tolist() == want_cand["visitor_id"].tolist(), name
+        assert cand["n"].tolist() == want_cand["n"].tolist(), name
+        assert cand["deep"].tolist() == want_cand["deep"].tolist(), name
+
+
+def test_bot_flags_on_duckdb_are_the_flags_on_polars(store: Any) -> None:
+    """The same flags (codes, subjects, evidence) from the demo store on either engine."""
+    import shopmetrics as sm
+
+    pl = pytest.importorskip("polars")
+    args = {"by": ["product_id", "source"], "freq": "D"}
+    on_duck = sm.funnel(_rel(store.events), _rel(store.orders), **args).flags
+    on_polars = sm.funnel(pl.from_pandas(store.events), pl.from_pandas(store.orders), **args).flags
+    key = lambda fs: sorted((f.code, str(f.subject), str(f.evidence)) for f in fs)  # noqa: E731
+    assert "bot_traffic" in {f.code for f in on_duck}
+    assert key(on_duck) == key(on_polars)

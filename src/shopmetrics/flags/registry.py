@@ -29,7 +29,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from shopmetrics.flags.events import HIST, bot_traffic, run_event_queries, tracking_gap
+from shopmetrics.flags.events import (
+    HIST,
+    bot_traffic,
+    run_event_queries,
+    shared_views,
+    tracking_gap,
+)
 from shopmetrics.flags.finding import Flag, sort_flags
 from shopmetrics.flags.funnel import impossible_rate, mix_shift, small_sample, summed_uniques
 from shopmetrics.flags.orders import immature_period, order_brushing, presale_zero_payment
@@ -65,7 +71,7 @@ def detect_funnel(
     if traffic is not None:
         out += summed_uniques(result)
     if events is not None:
-        got = dict(shared) if shared is not None else run_event_queries(events, t0, t1)
+        got = shared_views(shared) if shared is not None else run_event_queries(events, t0, t1)
         out += tracking_gap(events, t0, t1, orders=orders, hist=got[HIST], result=result)
         out += bot_traffic(events, t0, t1, shared=got, result=result)
     if orders is not None:

@@ -307,16 +307,28 @@ def pandas_idiomatic(p: dict[str, str]) -> pd.DataFrame:
 
 VARIANTS: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
     "shopmetrics": (
-        "(a) sm.funnel, detect=False (polars engine)",
+        "(a) sm.funnel, detect=False (engine='auto': DuckDB on Parquet)",
         shopmetrics_factory(detect=False),
     ),
     "shopmetrics_detect": (
-        "(a) sm.funnel, detect=True (flags on)",
+        "(a) sm.funnel, the default call (flags on, engine='auto')",
         shopmetrics_factory(detect=True),
     ),
     "shopmetrics_duckdb": (
         "(a) sm.funnel, detect=False, engine='duckdb'",
         shopmetrics_factory(detect=False, engine="duckdb"),
+    ),
+    "shopmetrics_detect_duckdb": (
+        "(a) sm.funnel, flags on, engine='duckdb'",
+        shopmetrics_factory(detect=True, engine="duckdb"),
+    ),
+    "shopmetrics_detect_polars": (
+        "(a) sm.funnel, flags on, engine='polars'",
+        shopmetrics_factory(detect=True, engine="polars"),
+    ),
+    "shopmetrics_polars": (
+        "(a) sm.funnel, detect=False, engine='polars'",
+        shopmetrics_factory(detect=False, engine="polars"),
     ),
     "shopmetrics_pandas": (
         "(a) sm.funnel, detect=False, engine='pandas'",
@@ -344,6 +356,9 @@ IMPORTS: dict[str, tuple[str, ...]] = {
     "shopmetrics": _SM,
     "shopmetrics_detect": _SM,
     "shopmetrics_duckdb": _SM,
+    "shopmetrics_detect_duckdb": _SM,
+    "shopmetrics_detect_polars": _SM,
+    "shopmetrics_polars": _SM,
     "shopmetrics_pandas": _SM,
     "duckdb": ("duckdb",),
     "duckdb_cte": ("duckdb",),

@@ -156,8 +156,8 @@ def _brute_visitor_days(events: pd.DataFrame) -> pd.DataFrame:
 def test_duckdb_visitor_day_bins_give_the_histogram_and_candidates_of_the_rule(
     store: Any,
 ) -> None:
-    """The one-query form (DuckDB) and the two-query form (polars) both equal the pandas
-    reading of the rule on the demo store with its planted bots."""
+    """The histogram and candidates made of the one query (on DuckDB and on polars) equal
+    the pandas reading of the rule on the demo store with its planted bots."""
     from shopmetrics.flags import events as fe
 
     vd = _brute_visitor_days(store.events)

@@ -251,8 +251,7 @@ def test_presale_flag_from_a_product_export_has_its_visitors(by: Any, freq: Any)
 EVENT_READS = (
     "funnel:events",
     "funnel:sessions",
-    "flags:visitor_day_hist",
-    "flags:bot_candidates",
+    "flags:visitor_day_bins",
     "flags:presale_visitors",
     "flags:bot_breakdown",
     "flags:bot_product",
@@ -265,21 +264,20 @@ def test_the_default_call_reads_the_events_once_on_clean_data(clean_store: Store
     with sm.engine.collect_spy() as log:
         sm.funnel(clean_store.events, clean_store.orders, by=["product_id", "source"], freq="D")
     reads = sorted(name for name, _ in log if name in EVENT_READS)
-    # one collect of the funnel's counts and the detectors' aggregates (collect_all on polars)
-    assert reads == ["flags:bot_candidates", "flags:visitor_day_hist", "funnel:events"]
+    # one collect of the funnel's counts and the detectors' aggregate (collect_all on polars)
+    assert reads == ["flags:visitor_day_bins", "funnel:events"]
 
 
 def test_with_traps_only_the_flagged_rows_are_read_again(store: Store) -> None:
     with sm.engine.collect_spy() as log:
         sm.funnel(store.events, store.orders, by=["product_id", "source"], freq="D")
     reads = [name for name, _ in log if name in EVENT_READS]
-    # shared: counts, histogram, bot candidates, the presale products' visitors; then the
+    # shared: counts, visitor-day bins, the presale products' visitors; then the
     # bots' own events, the gap day's store-level visitors, the brushers' visits
     assert sorted(reads) == sorted(
         [
             "funnel:events",
-            "flags:visitor_day_hist",
-            "flags:bot_candidates",
+            "flags:visitor_day_bins",
             "flags:presale_visitors",
             "flags:bot_breakdown",
             "funnel:events",

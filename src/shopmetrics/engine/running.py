@@ -225,7 +225,7 @@ _ORDER_STEPS = [
 ]
 _STEP_TABLES: dict[str, str] = {
     **dict.fromkeys(("flags", "flags:bots", "flags:bot_share", "flags:bot_visitors",
-                     "flags:visitor_day_hist", "flags:visitor_day_bins", "flags:brushing_visits"), "events"),
+                     "flags:visitor_day_bins", "flags:brushing_visits"), "events"),
     **dict.fromkeys(_ORDER_STEPS, "orders"),
     **dict.fromkeys(("dsr", "dsr:brushing_days", "dsr:brushing_rows"), "ratings"),
     "attribution": "events x orders",

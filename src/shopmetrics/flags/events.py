@@ -94,48 +94,37 @@ def _visitor_days(
 def event_queries(
     events: Table, t0: dt.datetime | None, t1: dt.datetime | None
 ) -> dict[str, nw.LazyFrame[Any]]:
-    """The lazy aggregates the event detectors read (not run; see the module docstring).
+    """The lazy aggregate the event detectors read (not run; see the module docstring).
 
-    - ``HIST``: per day, ``n`` events, ``clicks``, bot ``shape`` and ``visited``: the
-      visitor-days ``k`` and their exposures;
-    - ``CANDIDATES``: the visitor-days over the fixed floors (a superset of the bots:
-      every threshold is at least its floor).
+    One query, ``BINS``: the visitor-days grouped by the histogram's keys (day, ``n``
+    events, ``clicks``, bot ``shape``, ``visited``) and, for a visitor-day over the
+    fixed floors, its visitor id too; :func:`shared_views` makes of it, after the
+    collect, the two tables the detectors read:
 
-    The bots' events per product and source (:func:`bot_breakdown`) are read only when
-    there are bots.
+    - ``HIST``: per day, ``n``, ``clicks``, ``shape`` and ``visited``: the visitor-days
+      ``k`` and their exposures and visits;
+    - ``CANDIDATES``: the visitor-days over the floors (a superset of the bots: every
+      threshold is at least its floor); each is a bin of one.
 
-    On polars both come from one cached visitor-day aggregate in the funnel's
-    ``collect_all``. Other engines run each query on its own (DuckDB writes narwhals'
-    common table expressions ``NOT MATERIALIZED``, so the visitor-day aggregate would be
-    computed twice, 0.75 s against 0.36 s at 10M wide events): there one query,
-    ``BINS``, groups the visitor-days by the histogram's keys and, for a visitor-day over
-    the floors, its visitor id too; :func:`shared_views` makes both tables of it after
-    the collect (each candidate is a bin of one).
+    One query on every engine, so the audit (its collects) is the same whatever held the
+    table. Two queries sharing the visitor-day aggregate would scan once on polars (its
+    ``collect_all`` caches the common subplan) but twice on DuckDB, which writes
+    narwhals' common table expressions ``NOT MATERIALIZED`` (0.75 s against 0.36 s at 10M
+    wide events). The bots' events per product and source (:func:`bot_breakdown`) are
+    read only when there are bots.
     """
     vd = _visitor_days(events, t0, t1)
     over = (nw.col("n") > BOT_MIN_EVENTS) | ((nw.col("clicks") > BOT_MIN_CLICKS) & nw.col("shape"))
-    if vd.implementation is not nw.Implementation.POLARS:
-        bins = vd.with_columns(
-            (nw.col("visits") > 0).alias("visited"),
-            nw.when(over).then(nw.col("visitor_id")).alias("_candidate"),
-        )
-        return {
-            BINS: bins.group_by(*_HIST_KEYS, "_candidate").agg(
-                nw.len().alias("k"),
-                *(nw.col(c).sum().alias(c) for c in ("exposures", "visits", "deep")),
-            )
-        }
-    hist = (
-        vd.with_columns((nw.col("visits") > 0).alias("visited"))
-        .group_by("day", "n", "clicks", "shape", "visited")
-        .agg(
-            nw.len().alias("k"),
-            nw.col("exposures").sum().alias("exposures"),
-            nw.col("visits").sum().alias("visits"),
-        )
+    bins = vd.with_columns(
+        (nw.col("visits") > 0).alias("visited"),
+        nw.when(over).then(nw.col("visitor_id")).alias("_candidate"),
     )
-    cand = vd.filter(over).sort("day", "visitor_id").head(BOT_MAX_CANDIDATES)
-    return {HIST: hist, CANDIDATES: cand}
+    return {
+        BINS: bins.group_by(*_HIST_KEYS, "_candidate").agg(
+            nw.len().alias("k"),
+            *(nw.col(c).sum().alias(c) for c in ("exposures", "visits", "deep")),
+        )
+    }
 
 
 _HIST_KEYS = ("day", "n", "clicks", "shape", "visited")
@@ -143,12 +132,11 @@ _CANDIDATE_COLUMNS = ("visitor_id", "day", "n", "clicks", "exposures", "visits",
 
 
 def shared_views(got: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The collected aggregates with ``HIST`` and ``CANDIDATES`` made from ``BINS`` (the
-    one-query form of :func:`event_queries`) when they came as that; as given otherwise.
+    """The collected aggregates with ``HIST`` and ``CANDIDATES`` made from ``BINS``
+    (:func:`event_queries`); the other tables as given.
 
     The histogram is the bins summed over their candidate ids; the candidates are the
-    bins with an id, in the order and number the polars query gives (day, visitor id;
-    at most :data:`BOT_MAX_CANDIDATES`).
+    bins with an id, sorted by day and visitor id, at most :data:`BOT_MAX_CANDIDATES`.
     """
     if BINS not in got:
         return dict(got)

@@ -5,7 +5,9 @@
 - distinct rows: the relation's ``distinct()`` against pandas' ``drop_duplicates``, nulls
   included, and the funnel's distinct visitors against a brute-force count;
 - DuckDB's ``HUGEINT`` and ``DECIMAL`` sums: cast on the Arrow side to the integers and
-  floats Python computes from the same values (beyond int64 they become floats).
+  floats Python computes from the same values (beyond int64 they become floats);
+- Parquet paths: scanned with DuckDB under ``engine="auto"``, on a connection of their
+  own under ``memory_limit`` (the same table), and an out-of-memory error that says so.
 """
 
 from __future__ import annotations
@@ -202,3 +204,39 @@ def test_bot_flags_on_duckdb_are_the_flags_on_polars(store: Any) -> None:
     key = lambda fs: sorted((f.code, str(f.subject), str(f.evidence)) for f in fs)  # noqa: E731
     assert "bot_traffic" in {f.code for f in on_duck}
     assert key(on_duck) == key(on_polars)
+
+
+def test_a_parquet_path_scans_on_duckdb_by_default_and_under_a_memory_limit(
+    tmp_path: Any,
+) -> None:
+    """engine="auto" scans a Parquet path with DuckDB; ``memory_limit`` puts the scans on a
+    connection with that limit: the same table under a small limit (DuckDB spills or
+    streams), and a limit too small to run fails naming the table and the setting."""
+    import shopmetrics as sm
+    from shopmetrics.datasets import orders_parquet_path, write_events_parquet
+    from shopmetrics.engine import reading
+
+    events = write_events_parquet(tmp_path / "events.parquet", 60_000, products=30)
+    orders = orders_parquet_path(events)
+    assert engine.load(events, "events", None, None).frame.implementation is (
+        nw.Implementation.DUCKDB
+    )
+    args = {"by": ["product_id", "source"], "freq": "D", "detect": False}
+    want = sm.funnel(events, orders, **args).to_pandas()
+    with sm.config_context(memory_limit="64MB"):
+        got = sm.funnel(events, orders, **args).to_pandas()
+    pd.testing.assert_frame_equal(got, want)
+    limit = reading.duckdb_connection("64MB").sql("SELECT current_setting('memory_limit')")
+    assert limit.fetchall() == [("61.0 MiB",)]  # DuckDB's own reading of 64 MB (10^6 B)
+    with sm.config_context(memory_limit="1MB"), pytest.raises(engine.EngineError) as err:
+        sm.funnel(events, orders, **args)
+    assert "events" in str(err.value)
+    assert "memory_limit" in str(err.value)
+
+
+@pytest.mark.parametrize("bad", ["lots", "3 bananas", "GB", "-1GB"])
+def test_memory_limit_must_be_a_size(bad: str) -> None:
+    import shopmetrics as sm
+
+    with pytest.raises(sm.errors.DefinitionError, match="memory_limit must be a size"):
+        sm.config_context(memory_limit=bad).__enter__()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -26,6 +27,8 @@ from typing import Any, Literal
 from shopmetrics.errors import DefinitionError
 
 __all__ = ["Config", "config_context", "get_config"]
+
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B)", re.IGNORECASE)
 
 CIMethod = Literal["wilson", "jeffreys", "clopper-pearson"]
 CI_METHODS: tuple[str, ...] = ("wilson", "jeffreys", "clopper-pearson")
@@ -49,6 +52,11 @@ class Config:
             store-local wall time; aware timestamps are then cut in their own zone).
         engine: ``"auto"`` (fast path when polars or duckdb is installed), or force
             ``"pandas"``, ``"polars"``, ``"duckdb"``, or ``"native"`` (the input's own engine).
+        memory_limit: The memory DuckDB may hold for the files shopmetrics opens (Parquet
+            and plain CSV paths scanned with DuckDB), e.g. ``"3GB"``; past it DuckDB
+            spills to its temporary directory. ``None`` (default): DuckDB's own default
+            connection and limit (80% of RAM). Tables you pass as DuckDB relations run on
+            your connection, with its settings.
         rise_colour: Colour of a rise in reports: ``"auto"`` (the reader's market: red in
             Chinese reports, as in 生意参谋; green in English), ``"red"`` or ``"green"``.
     """
@@ -61,6 +69,7 @@ class Config:
     correction: str = "bh"
     tz: str | None = None
     engine: str = "auto"
+    memory_limit: str | None = None
     rise_colour: str = "auto"
 
     def __post_init__(self) -> None:
@@ -75,6 +84,12 @@ class Config:
             raise DefinitionError.unknown(
                 "engine", self.engine, ("auto", "pandas", "polars", "duckdb", "native")
             )
+        if self.memory_limit is not None and not _MEMORY.fullmatch(str(self.memory_limit)):
+            msg = (
+                f"memory_limit must be a size such as '3GB' or '500MB' (KB, MB, GB, TB, "
+                f"KiB, MiB, GiB, TiB), got {self.memory_limit!r}"
+            )
+            raise DefinitionError(msg)
         if self.rise_colour not in ("auto", "red", "green"):
             raise DefinitionError.unknown("rise_colour", self.rise_colour, ("auto", "red", "green"))
         if self.min_sample < 0:

@@ -216,9 +216,32 @@ def parquet_backend() -> str:
     return pick_backend() or "pandas"
 
 
+@functools.lru_cache(maxsize=4)
+def duckdb_connection(memory_limit: str) -> Any:
+    """shopmetrics' own DuckDB connection (in memory) for the files it opens under
+    ``config_context(memory_limit=...)``: one per limit, so that the tables of one call
+    share it (a query may join them)."""
+    import duckdb  # noqa: PLC0415 - optional engine
+
+    return duckdb.connect(config={"memory_limit": memory_limit})
+
+
+def _duckdb_scan(kind: str, src: str, **kwargs: Any) -> nw.LazyFrame[Any]:
+    """A DuckDB scan of a file, on the default connection or, with a ``memory_limit``
+    configured, on :func:`duckdb_connection`."""
+    import duckdb  # noqa: PLC0415 - optional engine
+
+    limit = get_config().memory_limit
+    con = duckdb_connection(limit) if limit is not None else duckdb.default_connection()
+    read = con.read_parquet if kind == "parquet" else con.read_csv
+    return nw.from_native(read(src, **kwargs)).lazy()
+
+
 def _scan_parquet(path: Path) -> nw.LazyFrame[Any]:
     backend = parquet_backend()
     src = str(path / "*.parquet") if path.is_dir() and backend != "pandas" else str(path)
+    if backend == "duckdb":
+        return _duckdb_scan("parquet", src)
     return nw.scan_parquet(src, backend=cast("Any", backend))
 
 
@@ -262,7 +285,9 @@ def _scan_csv(path: Path, table: str, header: list[str]) -> nw.LazyFrame[Any]:
 
         kwargs = {"schema_overrides": dict.fromkeys(ids, pl.String)}
     elif backend == "duckdb":
-        kwargs = {"dtype": dict.fromkeys(ids, "VARCHAR")} if ids else {}
+        return _duckdb_scan(
+            "csv", str(path), **({"dtype": dict.fromkeys(ids, "VARCHAR")} if ids else {})
+        )
     else:
         kwargs = {"dtype": dict.fromkeys(ids, "str")} if ids else {}
     return nw.scan_csv(str(path), backend=cast("Any", backend), **kwargs)

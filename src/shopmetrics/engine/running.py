@@ -153,13 +153,29 @@ def wrap(
     step = f" ({what})" if what and what != table else ""
     engine = engine or type(exc).__module__.split(".")[0]
     engine = "the engine" if engine == "builtins" else f"the {engine} engine"
-    msg = (
-        f"{where}{engine} failed{col}{step}: "
-        f"{type(exc).__name__}: {first[:300]}. This usually means a column holds values of "
-        "the wrong type (text in a number or time column, numbers in an id column): run "
-        "shopmetrics.validate(...) on the table to see each problem, or convert the column."
+    msg = f"{where}{engine} failed{col}{step}: {type(exc).__name__}: {first[:300]}. " + (
+        _MEMORY_HINT
+        if _out_of_memory(exc, first)
+        else "This usually means a column holds values of the wrong type (text in a number "
+        "or time column, numbers in an id column): run shopmetrics.validate(...) on the "
+        "table to see each problem, or convert the column."
     )
     return EngineError(msg, table=table, column=column, what=what)
+
+
+_MEMORY_HINT = (
+    "The engine ran out of memory: raise the limit (sm.config_context(memory_limit='8GB') "
+    "for the files shopmetrics opens with DuckDB, or SET memory_limit on your own DuckDB "
+    "connection), make sure DuckDB's temp_directory has free disk to spill to, or read "
+    "fewer days or columns at a time (start=, end=)."
+)
+
+
+def _out_of_memory(exc: BaseException, first: str) -> bool:
+    """An engine's out-of-memory error (DuckDB ``OutOfMemoryException``, Python's
+    ``MemoryError``, polars/Spark messages saying so)."""
+    name = type(exc).__name__.lower()
+    return isinstance(exc, MemoryError) or "outofmemory" in name or "out of memory" in first.lower()
 
 
 def _names(frame: nw.LazyFrame[Any]) -> list[str]:

@@ -50,13 +50,15 @@ def canonical(df: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- (a) shopmetrics
 
 
-def shopmetrics_factory(*, detect: bool, engine: str = "auto") -> Callable[[dict[str, str]], Any]:
+def shopmetrics_factory(
+    *, detect: bool, engine: str = "auto", memory_limit: str | None = None
+) -> Callable[[dict[str, str]], Any]:
     """``sm.funnel(events_path, orders_path, by=["product_id", "source"], freq="D")``."""
 
     def run(p: dict[str, str]) -> Any:
         import shopmetrics as sm  # noqa: PLC0415 - each worker imports only its engine
 
-        with sm.config_context(engine=engine):
+        with sm.config_context(engine=engine, memory_limit=memory_limit):
             return sm.funnel(
                 p["events"], p["orders"], by=["product_id", "source"], freq="D", detect=detect
             )
@@ -330,6 +332,10 @@ VARIANTS: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
         "(a) sm.funnel, detect=False, engine='polars'",
         shopmetrics_factory(detect=False, engine="polars"),
     ),
+    "shopmetrics_detect_limit": (
+        "(a) the default call, config_context(memory_limit='2.5GB')",
+        shopmetrics_factory(detect=True, memory_limit="2.5GB"),
+    ),
     "shopmetrics_pandas": (
         "(a) sm.funnel, detect=False, engine='pandas'",
         shopmetrics_factory(detect=False, engine="pandas"),
@@ -359,6 +365,7 @@ IMPORTS: dict[str, tuple[str, ...]] = {
     "shopmetrics_detect_duckdb": _SM,
     "shopmetrics_detect_polars": _SM,
     "shopmetrics_polars": _SM,
+    "shopmetrics_detect_limit": _SM,
     "shopmetrics_pandas": _SM,
     "duckdb": ("duckdb",),
     "duckdb_cte": ("duckdb",),

@@ -50,6 +50,8 @@ ALLOWED_LATIN = frozenset(
         # proper names of methods (shown with their Chinese kind: "Wilson 区间")
         "Wilson", "Jeffreys", "Clopper", "Pearson", "Benjamini", "Hochberg", "Holm", "STL",
         "Shopify",
+        # proper names of the engines (a note says which one held a table)
+        "DuckDB", "polars", "pandas", "Spark",
     }
 )  # fmt: skip
 
@@ -376,3 +378,24 @@ def test_a_sentence_built_from_pieces_and_a_flags_subject_read_in_chinese() -> N
     assert labels.value_label("subject", "paid_search, P013", "zh") == "直通车，P013"
     assert labels.value_label("subject", subject, "en") is None  # shown as written
     assert labels.value_label("source", "(store)", "zh") == "(全店)"
+
+
+def test_a_report_from_inputs_on_two_engines_reads_in_chinese(tmp_path: Any) -> None:
+    """Orders given as a Parquet path (scanned by DuckDB) and ratings as a pandas table:
+    the note that one was copied into the other's engine is a sentence in Chinese too."""
+    pytest.importorskip("duckdb")
+    st = sm.datasets.make_store(seed=0, traps=False)
+    st.orders.to_parquet(tmp_path / "orders.parquet")
+    rep = sm.weekly_report(
+        events=st.events, orders=str(tmp_path / "orders.parquet"), ratings=st.ratings,
+        spend=st.spend,
+    )  # fmt: skip
+    tokens = _data_tokens(st.events, st.orders, st.ratings, st.spend)
+    notes = [s for s in _sentences(rep) if s and "copied from" in s]
+    assert notes, "the mixed inputs were joined without a copy note"
+    for sentence in notes:
+        zh = labels.translate(sentence, "zh")
+        assert _problems(zh, tokens, "zh") == [], zh
+        assert "复制" in zh
+    md = rep.to_markdown(lang="zh")
+    assert "copied" not in md

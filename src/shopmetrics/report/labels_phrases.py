@@ -414,6 +414,34 @@ _RAW: tuple[tuple[str, str, str], ...] = (
         "sales / cost of paid sources (the back-end's “ROI”)",
         "付费来源的销售额 / 花费 (即后台的“投入产出比”)",
     ),
+    # the engine's notes when two inputs were held by different engines (engine.tables)
+    (
+        (
+            r"[\w:]+: (?P<table_b>\w+) \((?P<n>\d+) rows\) was copied from "
+            r"(?P<engine_src>\w+) into (?P<engine_dst>\w+), where (?P<table_a>\w+) is, to be "
+            r"joined there"
+        ),
+        (
+            "{table_b} ({n} rows) copied from {engine_src} into {engine_dst}, the engine of "
+            "{table_a}, to be joined there"
+        ),
+        "{table_b} ({n} 行) 已从 {engine_src} 复制到{table_a}所在的 {engine_dst}，以便关联计算",
+    ),
+    (
+        (
+            r"[\w:]+: (?P<table_a>\w+) and (?P<table_b>\w+) were on different DuckDB "
+            r"connections; both were copied into one local engine to be joined \(pass "
+            r"relations of one connection\)"
+        ),
+        (
+            "{table_a} and {table_b} were on different DuckDB connections; both were copied "
+            "into one local engine to be joined (pass relations of one connection)"
+        ),
+        (
+            "{table_a}与{table_b}位于不同的 DuckDB 连接上，已一并复制到同一本地引擎中关联计算 "
+            "(请传入同一连接上的关系)"
+        ),
+    ),
 )
 
 PHRASES: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(

@@ -102,12 +102,13 @@ def funnel(
     """Compute the funnel per group and period.
 
     A Parquet path with the default ``engine="auto"`` is scanned with DuckDB when it is
-    installed (then polars): on 50M events with 1.25M visitors the default funnel took
-    13.9 s and 2.0 GB on DuckDB against 22.4 s and 5.0 GB on polars, and about the same
-    time at 10M (benchmarks/README.md); DuckDB also spills to disk past its memory
-    limit. Tables given as objects run in the engine that holds them (pandas tables on
-    polars when it is installed). The detectors' aggregates are collected with the
-    funnel's counts, in one collect where the engine shares the scan.
+    installed (then polars): on 50M events with 6.25M visitor ids the default funnel
+    took 10.6 s and 1.9 GB on DuckDB against 18.8 s and 5.0 GB on polars, and about the
+    same time at 10M (2.5 s against 2.6 s; benchmarks/README.md); DuckDB also spills to
+    disk past its memory limit (``config_context(memory_limit=...)``). Tables given as
+    objects run in the engine that holds them (pandas tables on polars when it is
+    installed). The detectors' aggregates are collected with the funnel's counts, in one
+    collect where the engine shares the scan.
 
     Args:
         events: Raw tracked events (``ts``, ``visitor_id``, ``event`` + dimensions).

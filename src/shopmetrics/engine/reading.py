@@ -205,9 +205,9 @@ def parquet_backend() -> str:
     ``engine="auto"`` DuckDB when it is installed (then polars, then pandas).
 
     DuckDB because, for the scans of files the funnel makes, it was the fastest engine
-    here and held the least memory: on 50M events with 1.25M visitors (benchmarks/
-    README.md) the default funnel took 13.9 s and 2.0 GB on DuckDB against 22.4 s and
-    5.0 GB on polars, at 10M about the same time (2.0 s against 2.2 s) in less memory;
+    here and held the least memory: on 50M events with 6.25M visitor ids (benchmarks/
+    README.md) the default funnel took 10.6 s and 1.9 GB on DuckDB against 18.8 s and
+    5.0 GB on polars, at 10M about the same time (2.5 s against 2.6 s) in less memory;
     and DuckDB spills to disk past its memory limit where polars' in-memory engine
     cannot. Tables given as objects stay in (or move to) :func:`pick_backend`'s engine.
     """

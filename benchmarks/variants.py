@@ -307,39 +307,32 @@ def pandas_idiomatic(p: dict[str, str]) -> pd.DataFrame:
     return pd.concat(parts, axis=1).reset_index()
 
 
-VARIANTS: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
-    "shopmetrics": (
-        "(a) sm.funnel, detect=False (engine='auto': DuckDB on Parquet)",
-        shopmetrics_factory(detect=False),
-    ),
-    "shopmetrics_detect": (
-        "(a) sm.funnel, the default call (flags on, engine='auto')",
-        shopmetrics_factory(detect=True),
-    ),
-    "shopmetrics_duckdb": (
-        "(a) sm.funnel, detect=False, engine='duckdb'",
-        shopmetrics_factory(detect=False, engine="duckdb"),
-    ),
+_SM_CALLS: dict[str, tuple[str, dict[str, Any]]] = {
+    "shopmetrics": ("detect=False (engine='auto': DuckDB on Parquet)", {"detect": False}),
+    "shopmetrics_detect": ("the default call (flags on, engine='auto')", {"detect": True}),
+    "shopmetrics_duckdb": ("detect=False, engine='duckdb'", {"detect": False, "engine": "duckdb"}),
     "shopmetrics_detect_duckdb": (
-        "(a) sm.funnel, flags on, engine='duckdb'",
-        shopmetrics_factory(detect=True, engine="duckdb"),
+        "flags on, engine='duckdb'",
+        {"detect": True, "engine": "duckdb"},
     ),
     "shopmetrics_detect_polars": (
-        "(a) sm.funnel, flags on, engine='polars'",
-        shopmetrics_factory(detect=True, engine="polars"),
+        "flags on, engine='polars'",
+        {"detect": True, "engine": "polars"},
     ),
-    "shopmetrics_polars": (
-        "(a) sm.funnel, detect=False, engine='polars'",
-        shopmetrics_factory(detect=False, engine="polars"),
-    ),
+    "shopmetrics_polars": ("detect=False, engine='polars'", {"detect": False, "engine": "polars"}),
     "shopmetrics_detect_limit": (
-        "(a) the default call, config_context(memory_limit='2.5GB')",
-        shopmetrics_factory(detect=True, memory_limit="2.5GB"),
+        "the default call, config_context(memory_limit='2.5GB')",
+        {"detect": True, "memory_limit": "2.5GB"},
     ),
-    "shopmetrics_pandas": (
-        "(a) sm.funnel, detect=False, engine='pandas'",
-        shopmetrics_factory(detect=False, engine="pandas"),
-    ),
+    "shopmetrics_pandas": ("detect=False, engine='pandas'", {"detect": False, "engine": "pandas"}),
+}
+"""The shopmetrics variants: name -> (what differs from the default call, its settings)."""
+
+VARIANTS: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
+    **{
+        name: (f"(a) sm.funnel, {label}", shopmetrics_factory(**kw))
+        for name, (label, kw) in _SM_CALLS.items()
+    },
     "duckdb": ("(b) hand-written DuckDB SQL", duckdb_sql),
     "duckdb_cte": ("(b2) hand DuckDB, distinct tuples in a CTE", duckdb_cte),
     "polars": ("(c) hand-written polars (lazy)", polars_lazy),
@@ -359,14 +352,7 @@ _SM = (
     "statsmodels.stats.proportion",  # the intervals' import, paid once per process
 )
 IMPORTS: dict[str, tuple[str, ...]] = {
-    "shopmetrics": _SM,
-    "shopmetrics_detect": _SM,
-    "shopmetrics_duckdb": _SM,
-    "shopmetrics_detect_duckdb": _SM,
-    "shopmetrics_detect_polars": _SM,
-    "shopmetrics_polars": _SM,
-    "shopmetrics_detect_limit": _SM,
-    "shopmetrics_pandas": _SM,
+    **dict.fromkeys(_SM_CALLS, _SM),
     "duckdb": ("duckdb",),
     "duckdb_cte": ("duckdb",),
     "polars": ("polars",),

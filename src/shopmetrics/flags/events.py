@@ -53,7 +53,8 @@ BOT_MIN_CLICKS = 10
 (and far above the shoppers' 99.9th percentile) is treated as a bot."""
 
 BOT_MAX_CANDIDATES = 10_000
-"""At most this many visitor-days over the floors are collected (the rest are counted)."""
+"""At most this many visitor-days over the floors (the first by day and visitor id) are
+judged as bot candidates; the histogram the thresholds come from counts every one."""
 
 BOT_PRODUCT_SHARE = 0.1
 """A product gets its own ``bot_traffic`` flag when it has this share of a day's bot events."""

@@ -402,15 +402,6 @@ _VALUES: dict[str, dict[str, tuple[str, str]]] = {
         "logistics": ("Logistics", "物流服务的质量"),
     },
 }
-_TABLE_NAMES: dict[str, tuple[str, str]] = {
-    "events": ("the events", "行为数据"),
-    "orders": ("the orders", "订单数据"),
-    "ratings": ("the ratings", "评价数据"),
-    "spend": ("the ad spend", "推广花费数据"),
-    "traffic": ("the traffic export", "流量数据"),
-    "peers": ("the peers' figures", "同行数据"),
-}
-"""The input tables as a sentence names them."""
 _ENGINE_NAMES = {"duckdb": "DuckDB", "polars": "polars", "pandas": "pandas", "pyspark": "Spark"}
 _BOOL: tuple[tuple[str, str], tuple[str, str]] = (("no", "否"), ("yes", "是"))
 _NAME_COLUMNS = frozenset({"metric", "dimension", "by", "label", "columns", "column", "metrics"})
@@ -724,7 +715,7 @@ def _group(key: str, value: str, lang: str) -> str:
         sep = "、" if lang == "zh" else ", "
         return sep.join(label(i.strip("'\" "), lang) for i in items if i)
     if key.startswith("table"):
-        return _pick(_TABLE_NAMES[value], lang) if value in _TABLE_NAMES else value
+        return value_label("table", value, lang) or value
     if key.startswith("engine"):
         return _ENGINE_NAMES.get(value, value)
     if key.startswith("dim"):

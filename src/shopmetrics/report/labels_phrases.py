@@ -422,8 +422,8 @@ _RAW: tuple[tuple[str, str, str], ...] = (
             r"joined there"
         ),
         (
-            "{table_b} ({n} rows) copied from {engine_src} into {engine_dst}, the engine of "
-            "{table_a}, to be joined there"
+            "{table_b} ({n} rows) copied from {engine_src} into {engine_dst}, the engine "
+            "holding “{table_a}”, to be joined there"
         ),
         "{table_b} ({n} 行) 已从 {engine_src} 复制到{table_a}所在的 {engine_dst}，以便关联计算",
     ),
@@ -434,8 +434,8 @@ _RAW: tuple[tuple[str, str, str], ...] = (
             r"relations of one connection\)"
         ),
         (
-            "{table_a} and {table_b} were on different DuckDB connections; both were copied "
-            "into one local engine to be joined (pass relations of one connection)"
+            "“{table_a}” and “{table_b}” were on different DuckDB connections; both were "
+            "copied into one local engine to be joined (pass relations of one connection)"
         ),
         (
             "{table_a}与{table_b}位于不同的 DuckDB 连接上，已一并复制到同一本地引擎中关联计算 "

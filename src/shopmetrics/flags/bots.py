@@ -136,6 +136,9 @@ def bot_flags(
             out.append(_flag(events, grp, hist, None, None, ctx, result))
             continue
         mine = per.merge(grp[["day", "visitor_id"]], on=["day", "visitor_id"])
+        if len(mine) == 0:  # none of the period's bots among the busiest broken down
+            out.append(_flag(events, grp, hist, None, None, ctx, result))
+            continue
         load = mine.groupby("product_id")["n"].sum().sort_values(ascending=False, kind="stable")
         load = load.reindex(sorted(load.index, key=lambda p: (-float(load[p]), p)))
         share = load / max(1.0, float(load.sum()))
@@ -177,6 +180,9 @@ def _flag(
     }
     where = ""
     if mine is not None and product is not None:
+        read = int(mine["visitor_id"].nunique())
+        if read < evidence["bot_visitors"]:  # the breakdown reads the busiest ids only
+            evidence["bot_visitors_broken_down"] = read
         on = mine[mine["product_id"] == product]
         product_ev, product_instead, source = _product_evidence(
             events, on, product, label, bounds, result
@@ -190,6 +196,8 @@ def _flag(
             f"{product_ev['product_ctr_with_bots']:.1%} with them and "
             f"{product_ev['product_ctr_without_bots']:.1%} without"
         )
+        if "bot_visitors_broken_down" in evidence:
+            where += f" (the product figures count the {read} busiest of them)"
     ranked = grp.sort_values(["n", "visitor_id"], ascending=[False, True], kind="stable")
     return Flag(
         "bot_traffic",

@@ -275,6 +275,7 @@ _NAMES: dict[str, tuple[str, str]] = {
     "visitor_variant_pairs": ("Visitors in several variants", "跨组访客数"),
     "window_days": ("Window (days)", "窗口 (天)"),
     "bot_visitors": ("Suspected bot visitors", "疑似机器访客数"),
+    "bot_visitors_broken_down": ("Bot visitors in the product figures", "计入商品数据的机器访客数"),
     "threshold_events_per_day": ("Threshold: events a day", "阈值：每日事件数"),
     "threshold_clicks_per_day": ("Threshold: clicks a day", "阈值：每日点击数"),
     "neighbour_median": ("Median of the days around", "前后几天的中位数"),

@@ -1,7 +1,8 @@
 """The funnel's join of order counts beside the event counts (``funnel._outer_join``).
 
-Expectations come from ``pandas.DataFrame.merge(how="outer")``, the operation it replaces:
-the same rows (in any order: the funnel sorts its rows at the end) and the same values.
+Expectations come from ``pandas.DataFrame.merge(how="outer")`` followed by
+``sort_values(kind="stable")`` on the keys, the operations it stands for: the same rows,
+values and, when it says its rows are in key order, the same order.
 """
 
 from __future__ import annotations
@@ -39,10 +40,44 @@ def _sorted(t: pd.DataFrame) -> pd.DataFrame:
 def test_matches_pandas_outer_merge() -> None:
     for seed in range(3):
         events, orders = _tables(seed)
-        got = _outer_join(events, orders, KEYS)
+        got, in_order = _outer_join(events, orders, KEYS)
         want = events.merge(orders, on=KEYS, how="outer")
         assert len(got) == len(want)  # orders-only groups appended, none dropped
         pd.testing.assert_frame_equal(_sorted(got), _sorted(want), check_dtype=False)
+        assert in_order
+        # in key order: row for row what the merge then a stable sort give
+        ordered = want.sort_values(KEYS, kind="stable", ignore_index=True)
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), ordered)
+
+
+@pytest.mark.parametrize("kind", ["object", "str", "int", "arrow"])
+def test_key_order_is_the_sort_order_for_every_key_type(kind: str) -> None:
+    """Numeric product ids (sorted as numbers, not text), strings of every pandas type."""
+    events, orders = _tables(2)
+    for t in (events, orders):
+        ids = t["product_id"].str[1:].astype("int64") * 7 % 31  # 0..30, not in text order
+        t["product_id"] = {
+            "object": ids.astype(str).astype(object),
+            "str": ids.astype(str).astype("string"),
+            "int": ids,
+            "arrow": ids.astype(str).astype("string[pyarrow]"),
+        }[kind]
+    got, in_order = _outer_join(events, orders, KEYS)
+    want = events.merge(orders, on=KEYS, how="outer")
+    want = want.sort_values(KEYS, kind="stable", ignore_index=True)
+    if in_order:
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), want)
+    else:
+        pd.testing.assert_frame_equal(_sorted(got), _sorted(want), check_dtype=False)
+
+
+def test_a_missing_key_leaves_the_order_to_the_caller() -> None:
+    events, orders = _tables(0)
+    events.loc[3, "source"] = None
+    got, in_order = _outer_join(events, orders, KEYS)
+    assert not in_order
+    want = events.merge(orders, on=KEYS, how="outer")
+    pd.testing.assert_frame_equal(_sorted(got), _sorted(want), check_dtype=False)
 
 
 def test_does_not_change_the_callers_tables() -> None:
@@ -66,5 +101,5 @@ def test_keys_of_different_types_go_through_merge() -> None:
 
 def test_empty_sides() -> None:
     events, orders = _tables(1)
-    assert len(_outer_join(events.iloc[:0], orders, KEYS)) == len(orders)
-    assert len(_outer_join(events, orders.iloc[:0], KEYS)) == len(events)
+    assert len(_outer_join(events.iloc[:0], orders, KEYS)[0]) == len(orders)
+    assert len(_outer_join(events, orders.iloc[:0], KEYS)[0]) == len(events)

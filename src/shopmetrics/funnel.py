@@ -166,12 +166,13 @@ def funnel(
     t0, t1 = parse_bound(start, "start", tz), parse_bound(end, "end", tz)
     inputs = _load(events, orders, traffic, by, definition, columns, tz)
     shared = _detector_queries(inputs, by, freq, t0, t1) if detect else None
-    table, log, traffic_summed, collected = _count(inputs, by, freq, definition, t0, t1, shared)
+    pooled = not (definition == "daily_mean" and freq != "D")
+    # pooled: sorted while narrow, the rates and intervals are added in row order
+    table, log, traffic_summed, collected = _count(
+        inputs, by, freq, definition, t0, t1, shared, ordered=pooled
+    )
     if inputs.traffic is not None:
         log.notes.append(_export_note(table))
-    pooled = not (definition == "daily_mean" and freq != "D")
-    if pooled:  # sorted while narrow: the rates and intervals are added in row order
-        table = table.sort_values([*by, PERIOD], kind="stable", ignore_index=True)
     table = _rates(table, by, freq, method, definition)
     if total and by:
         rerun = {**args, "tz": tz, "ci_method": method}
@@ -317,6 +318,8 @@ def _count(
     t0: dt.datetime | None,
     t1: dt.datetime | None,
     shared: Mapping[str, Any] | None = None,
+    *,
+    ordered: bool = False,
 ) -> tuple[pd.DataFrame, _AuditLog, dict[str, Any] | None, dict[str, pd.DataFrame]]:
     """The counts per group and period (daily for ``daily_mean``), with their audit.
 
@@ -324,7 +327,9 @@ def _count(
     export's own order columns give way to them), converting sessions for Shopify; and
     whether unique counts of an export were summed over rows (``traffic_summed``); and
     the ``shared`` lazy aggregates of the events (the detectors'), collected with the
-    counts in one go.
+    counts in one go. ``ordered``: the rows sorted by group and period (as
+    ``sort_values(kind="stable")`` sorts them), made in that order by the join of the
+    order counts when it can.
     """
     ev, od = inputs.events, inputs.orders
     log = _AuditLog(
@@ -340,15 +345,18 @@ def _count(
         traffic_counts = sum_traffic(inputs.traffic, by, count_freq, t0, t1)
     log.absorb(traffic_counts)
     table = traffic_counts.table
+    keys = traffic_counts.keys
     traffic_summed = _summed_info(table) if inputs.traffic is not None else None
+    in_order = False
     if od is not None:
-        table = _merge_orders(table, traffic_counts.keys, od, by, count_freq, t0, t1, log)
+        table, in_order = _merge_orders(table, keys, od, by, count_freq, t0, t1, log)
     if definition == "shopify" and ev is not None and od is not None:
         table = table.merge(
-            _converting_sessions(ev, od, by, count_freq, t0, t1),
-            on=traffic_counts.keys,
-            how="outer",
+            _converting_sessions(ev, od, by, count_freq, t0, t1), on=keys, how="outer"
         )
+        in_order = False
+    if ordered and not in_order:
+        table = table.sort_values(keys, kind="stable", ignore_index=True)
     return _fill_counts(table), log, traffic_summed, traffic_counts.extra
 
 
@@ -361,16 +369,16 @@ def _merge_orders(
     t0: dt.datetime | None,
     t1: dt.datetime | None,
     log: _AuditLog,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, bool]:
     """The order and payment counts merged beside the traffic counts (none when the
-    orders lack a grouping column)."""
+    orders lack a grouping column), and whether the rows are sorted by ``keys``."""
     missing = [c for c in by if not od.has(c)]
     if missing:
         log.notes.append(f"orders have no {missing} column(s): order and payment metrics left out")
         log.excluded.append(
             Exclusion("orders", f"no {missing} column", 0, "order metrics not computed")
         )
-        return table
+        return table, False
     od_counts = count_orders(od, by, freq, t0, t1)
     log.absorb(od_counts)
     both = [c for c in od_counts.table.columns if c in table.columns and c not in keys]
@@ -380,36 +388,24 @@ def _merge_orders(
     return _outer_join(table, od_counts.table, keys)
 
 
-def _outer_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """``left.merge(right, on=keys, how="outer")`` for tables whose keys are unique, without
-    re-hashing and copying the large side: the keys of both are coded together as one
-    integer per row, ``right``'s columns are placed beside ``left``'s matching rows, and
-    ``right``'s rows without a match are appended (their ``left`` columns missing). Row
-    order is not the merge's (the funnel sorts its rows at the end); keys of different
-    types on the two sides go through the merge itself (which decides what they mean).
-    """
-    import pandas as pd  # noqa: PLC0415
+def _outer_join(
+    left: pd.DataFrame, right: pd.DataFrame, keys: list[str]
+) -> tuple[pd.DataFrame, bool]:
+    """``left.merge(right, on=keys, how="outer")`` for tables whose keys are unique (one
+    row a group and period on each side), and whether its rows are in key order.
 
-    if any(left[k].dtype != right[k].dtype for k in keys) or left.duplicated(keys).any():
-        return left.merge(right, on=keys, how="outer")
-    n = len(left)
-    codes = np.zeros(n + len(right), dtype="int64")
-    for k in keys:
-        part, uniques = pd.factorize(pd.concat([left[k], right[k]], ignore_index=True))
-        codes, _ = pd.factorize(codes * (len(uniques) + 1) + part)
-    pos = pd.Index(codes[:n]).get_indexer(pd.Index(codes[n:]))
-    found = pos >= 0
-    out = left.copy(deep=False)
-    for name in right.columns:
-        if name in keys:
-            continue
-        values = right[name].to_numpy(dtype="float64")
-        col = np.full(n, np.nan)
-        col[pos[found]] = values[found]
-        out[name] = col
-    if found.all():
-        return out
-    return pd.concat([out, right[~found]], ignore_index=True)
+    When every key has the same type on both sides and no missing value, the merge sorts
+    the keys itself (``sort=True``), which gives the order ``sort_values`` would (the
+    keys are unique, so no tie is left to the sort): 0.22 s at 742k groups (10M wide
+    events) against 0.28 s for the merge and then the sort, and 0.47 s for the hand-made
+    join this replaces. Otherwise the merge decides what the keys mean and the caller
+    sorts.
+    """
+    plain = all(
+        left[k].dtype == right[k].dtype and not left[k].isna().any() and not right[k].isna().any()
+        for k in keys
+    )
+    return left.merge(right, on=keys, how="outer", sort=plain), plain
 
 
 def _with_total(

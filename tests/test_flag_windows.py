@@ -158,9 +158,13 @@ def test_movers_attach_flags_by_subject(store: Store) -> None:
     assert (others["explained_by"] == "").all()
 
 
-def _planted_bots(store: Store, product: str, n: int = 12) -> pd.DataFrame:
-    """``n`` bot ids hammering ``product`` one night: 40 exposures and 30 clicks each."""
+def _planted_bots(
+    store: Store, product: str, n: int = 12, clicks: list[int] | None = None
+) -> pd.DataFrame:
+    """``n`` bot ids hammering ``product`` one night: 40 exposures each and 30 clicks (or
+    ``clicks[i]`` for bot ``i``)."""
     night = store.end - pd.Timedelta(days=3) + pd.Timedelta(hours=2)
+    per = clicks if clicks is not None else [30] * n
     rows = [
         {
             "ts": night + pd.Timedelta(seconds=40 * j + i),
@@ -170,9 +174,64 @@ def _planted_bots(store: Store, product: str, n: int = 12) -> pd.DataFrame:
             "source": "recommend",
         }
         for i in range(n)
-        for j in range(70)
+        for j in range(40 + per[i])
     ]
     return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("limit", [3, 100])
+def test_every_bot_is_judged_and_the_breakdown_says_what_it_read(
+    monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """More bots than the product breakdown reads: none is lost. Every visitor-day over
+    the floors is judged (the store-wide figures count them all); the breakdown of the
+    bots' events by product reads the busiest ``BOT_BREAKDOWN_MAX`` ids, and the flag
+    says how many. Expected numbers counted by brute force from the planted rows."""
+    from shopmetrics.flags import events as fe
+
+    store = sm.datasets.make_store(seed=7, days=28, products=12, visitors_per_day=400, traps=False)
+    n_bots = 9
+    bots = _planted_bots(store, "P005", n_bots, clicks=[20 + i for i in range(n_bots)])
+    events = pd.concat([store.events, bots], ignore_index=True)
+    monkeypatch.setattr(fe, "BOT_BREAKDOWN_MAX", limit)
+    res = sm.funnel(events, store.orders, by="product_id", freq="W")
+    flag = next(f for f in res.flags if f.code == "bot_traffic")
+    assert flag.evidence["bot_visitors"] == n_bots  # judged: all of them, whatever the bound
+    day_events = events[events["ts"].dt.normalize() == bots["ts"].iloc[0].normalize()]
+    assert flag.evidence["bot_event_share"] == pytest.approx(len(bots) / len(day_events))
+    # the breakdown: the busiest ``limit`` ids (most events; by id on ties)
+    read = min(limit, n_bots)
+    busiest = bots["visitor_id"].value_counts().sort_index().sort_values(ascending=False)
+    kept = bots[bots["visitor_id"].isin(busiest.index[:read])]
+    assert flag.evidence["bot_clicks"] == int((kept["event"] == "click").sum())
+    if read < n_bots:
+        assert flag.evidence["bot_visitors_broken_down"] == read
+        assert f"the {read} busiest" in flag.message
+    else:
+        assert "bot_visitors_broken_down" not in flag.evidence
+
+
+def test_bot_candidates_are_not_cut() -> None:
+    """``shared_views`` keeps every visitor-day over the floors (sorted by day and id)."""
+    from shopmetrics.flags import events as fe
+
+    bins = pd.DataFrame(
+        {
+            "day": [2, 1, 1, 1],
+            "n": [300, 250, 5, 400],
+            "clicks": [0, 0, 1, 0],
+            "shape": [False] * 4,
+            "visited": [True] * 4,
+            "_candidate": ["b", "c", None, "a"],
+            "k": [1, 1, 70, 1],
+            "exposures": [1, 1, 9, 1],
+            "visits": [1, 1, 70, 1],
+            "deep": [0] * 4,
+        }
+    )
+    got = fe.shared_views({fe.BINS: bins})
+    assert got[fe.CANDIDATES]["visitor_id"].tolist() == ["a", "c", "b"]
+    assert int(got[fe.HIST]["k"].sum()) == 73
 
 
 def test_movers_name_the_product_flag_on_an_unseen_store() -> None:

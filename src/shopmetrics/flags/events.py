@@ -187,8 +187,8 @@ def breakdown_ids(bots: pd.DataFrame) -> set[str]:
     per = bots.assign(visitor_id=bots["visitor_id"].astype(str)).groupby("visitor_id")["n"].sum()
     if len(per) <= BOT_BREAKDOWN_MAX:
         return set(per.index)
-    ranked = sorted(per.index, key=lambda v: (-int(per[v]), v))
-    return set(ranked[:BOT_BREAKDOWN_MAX])
+    ranked = per.sort_index().sort_values(ascending=False, kind="stable")  # ties: by id
+    return set(ranked.index[:BOT_BREAKDOWN_MAX])
 
 
 def run_event_queries(

@@ -18,10 +18,11 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
@@ -31,6 +32,7 @@ from shopmetrics import engine
 from shopmetrics.compare import compare as compare_results
 from shopmetrics.config import get_config
 from shopmetrics.engine import FREQS, PERIOD, Freq, Table
+from shopmetrics.engine.background import Collecting
 from shopmetrics.engine.counting import Counts, count_events, count_orders, sum_traffic
 from shopmetrics.engine.periods import parse_bound
 from shopmetrics.errors import DefinitionError, SchemaError
@@ -171,42 +173,54 @@ def funnel(
     table, log, traffic_summed, collected = _count(
         inputs, by, freq, definition, t0, t1, shared, ordered=pooled
     )
-    if inputs.traffic is not None:
-        log.notes.append(_export_note(table))
-    table = _rates(table, by, freq, method, definition)
-    if total and by:
-        rerun = {**args, "tz": tz, "ci_method": method}
-        table = _with_total(table, by, freq, rerun, presorted=pooled)
-    else:
-        table = _finish(table, by, freq, presorted=pooled)
-    if shrink:
-        table = _shrink(table, by)
-    if peers is not None:
-        table = compare_to_peers(table, peers, by, columns)
-    meta = {
-        "by": tuple(by),
-        "freq": freq,
-        "start": t0,
-        "end": t1,
-        "tz": tz,
-        "ci_method": method,
-        "confidence": cfg.confidence,
-        "min_sample": cfg.min_sample,
-        "source": "events" if inputs.events else "traffic",
-        "traffic_summed": traffic_summed,
-    }
-    audit = engine.with_reads(log.audit(), inputs.events, inputs.traffic, inputs.orders)
-    result = FunnelResult(table, (), audit, definition, meta)
-    if detect:
-        flags = detect_funnel(
-            result,
-            events=inputs.events,
-            orders=inputs.orders,
-            traffic=inputs.traffic,
-            shared=collected if shared else None,
-        )
-        result = dataclasses.replace(result, flags=sort_flags(flags))
-    return result
+    with _released(collected):  # the detectors' aggregates may still run beside this
+        if inputs.traffic is not None:
+            log.notes.append(_export_note(table))
+        table = _rates(table, by, freq, method, definition)
+        if total and by:
+            rerun = {**args, "tz": tz, "ci_method": method}
+            table = _with_total(table, by, freq, rerun, presorted=pooled)
+        else:
+            table = _finish(table, by, freq, presorted=pooled)
+        if shrink:
+            table = _shrink(table, by)
+        if peers is not None:
+            table = compare_to_peers(table, peers, by, columns)
+        meta = {
+            "by": tuple(by),
+            "freq": freq,
+            "start": t0,
+            "end": t1,
+            "tz": tz,
+            "ci_method": method,
+            "confidence": cfg.confidence,
+            "min_sample": cfg.min_sample,
+            "source": "events" if inputs.events else "traffic",
+            "traffic_summed": traffic_summed,
+        }
+        audit = engine.with_reads(log.audit(), inputs.events, inputs.traffic, inputs.orders)
+        result = FunnelResult(table, (), audit, definition, meta)
+        if detect:
+            flags = detect_funnel(
+                result,
+                events=inputs.events,
+                orders=inputs.orders,
+                traffic=inputs.traffic,
+                shared=collected if shared else None,
+            )
+            result = dataclasses.replace(result, flags=sort_flags(flags))
+        return result
+
+
+@contextlib.contextmanager
+def _released(collected: Mapping[str, Any]) -> Iterator[None]:
+    """Stop the detectors' queries still running in the background when the block leaves
+    early (an error), and free their cursor (:mod:`shopmetrics.engine.background`)."""
+    try:
+        yield
+    finally:
+        if isinstance(collected, Collecting):
+            collected.close()
 
 
 def _detector_queries(
@@ -320,7 +334,7 @@ def _count(
     shared: Mapping[str, Any] | None = None,
     *,
     ordered: bool = False,
-) -> tuple[pd.DataFrame, _AuditLog, dict[str, Any] | None, dict[str, pd.DataFrame]]:
+) -> tuple[pd.DataFrame, _AuditLog, dict[str, Any] | None, Mapping[str, pd.DataFrame]]:
     """The counts per group and period (daily for ``daily_mean``), with their audit.
 
     Traffic counts from the events (or the export), order counts merged beside them (an

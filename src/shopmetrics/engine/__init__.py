@@ -16,6 +16,7 @@ Modules:
         call collected (records_collects) and the engines' errors as EngineError.
     periods: period keys and labels, day numbers, minute differences, date arguments.
     counting: the one counting pass behind the funnel, traffic and value metrics.
+    background: aggregates run on a second DuckDB connection while the caller works.
     journeys: attribution journeys from a paths table or from events + orders.
     series: a daily series from a pandas Series or a table (for anomalies).
     spend: the spend table summed per group and period (traffic, visitor value).

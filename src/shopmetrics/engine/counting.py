@@ -22,7 +22,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 
 from shopmetrics.audit import Exclusion
-from shopmetrics.engine import periods, running, shared_counts, tables
+from shopmetrics.engine import background, periods, running, shared_counts, tables
 from shopmetrics.engine.periods import PERIOD, Freq
 from shopmetrics.engine.tables import Table
 from shopmetrics.errors import ShopmetricsError
@@ -56,7 +56,7 @@ class Counts:
     excluded: list[Exclusion] = field(default_factory=list)
     rows_in: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    extra: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def _range_filter(
@@ -181,13 +181,24 @@ def count_events(
 
     ``extra``: other lazy aggregates of the same events (the detectors'), collected
     together with the counts (:func:`collect_many`: one shared scan on polars); their
-    tables are in ``Counts.extra``.
+    tables are in ``Counts.extra``. On a file shopmetrics opened with DuckDB they run
+    after the counts, on a second connection in a thread, while the caller works on the
+    counts (:func:`~shopmetrics.engine.background.collect_beside`): ``Counts.extra`` is
+    then a mapping whose first read waits for them.
     """
     by = list(by)
     keys = [*by, PERIOD]
     agg, null_cols = events_query(events, by, freq, start, end)
     shared = shared_counts.shared_raw(events, by, freq, start, end)  # computed by the caller
-    got = collect_many({**({} if shared is not None else {"funnel:events": agg}), **(extra or {})})
+    own = {} if shared is not None else {"funnel:events": agg}
+    later = None
+    if extra and events.connection is not None:  # DuckDB: the counts, then the rest beside
+        got = collect_many(own)
+        later = background.collect_beside(extra, events.connection)
+        if later is None:
+            got.update(collect_many(extra))
+    else:  # polars: one collect_all, the scan shared
+        got = collect_many({**own, **(extra or {})})
     raw = got.pop("funnel:events") if shared is None else shared
     wide, rows_in, excluded = read_event_counts(raw, by, start, end, null_cols)
     if sessions and events.has("session_id"):
@@ -211,7 +222,7 @@ def count_events(
             "funnel:sessions",
         )
         wide = wide.merge(s, on=keys, how="outer")
-    return Counts(wide, keys, excluded, rows_in, extra=got)
+    return Counts(wide, keys, excluded, rows_in, extra=later if later is not None else got)
 
 
 def events_query(

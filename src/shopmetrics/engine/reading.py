@@ -66,6 +66,8 @@ class Source:
         excluded: Rows the reader left out.
         problems: What the reader found that cannot be used, as validation flags (with
             the message that :func:`~shopmetrics.engine.load` raises).
+        connection: The DuckDB connection a file was opened on by shopmetrics itself
+            (:func:`_duckdb_scan`), else ``None`` (see ``Table.connection``).
     """
 
     frame: nw.LazyFrame[Any]
@@ -74,6 +76,7 @@ class Source:
     notes: tuple[str, ...] = ()
     excluded: tuple[Exclusion, ...] = ()
     problems: tuple[Flag, ...] = ()
+    connection: Any = None
 
 
 def pick_backend() -> str | None:
@@ -144,7 +147,7 @@ def _from_path(path: Path, table: str, columns: Mapping[str, str] | None) -> Sou
         msg = f"{table}: file {str(path)!r} does not exist"
         raise SchemaError(msg)
     if _is_parquet(path):
-        return Source(_scan_parquet(path))
+        return _scanned(_scan_parquet(path))
     suffix = path.suffix.lower()
     if path.is_file() and suffix not in EXPORT_SUFFIXES:
         msg = (
@@ -155,7 +158,7 @@ def _from_path(path: Path, table: str, columns: Mapping[str, str] | None) -> Sou
     if path.is_file() and suffix == ".csv":
         header = _plain_csv_header(path)
         if header is not None and _names_its_columns(header, table, columns):
-            return Source(_scan_csv(path, table, header))
+            return _scanned(_scan_csv(path, table, header))
     given = tuple(sorted((columns or {}).items()))
     return _read_export(path.resolve(), _stamp(path), table, given, get_config().engine)
 
@@ -226,23 +229,30 @@ def duckdb_connection(memory_limit: str) -> Any:
     return duckdb.connect(config={"memory_limit": memory_limit})
 
 
-def _duckdb_scan(kind: str, src: str, **kwargs: Any) -> nw.LazyFrame[Any]:
+def _duckdb_scan(kind: str, src: str, **kwargs: Any) -> tuple[nw.LazyFrame[Any], Any]:
     """A DuckDB scan of a file, on the default connection or, with a ``memory_limit``
-    configured, on :func:`duckdb_connection`."""
+    configured, on :func:`duckdb_connection`; and that connection."""
     import duckdb  # noqa: PLC0415 - optional engine
 
     limit = get_config().memory_limit
     con = duckdb_connection(limit) if limit is not None else duckdb.default_connection()
     read = con.read_parquet if kind == "parquet" else con.read_csv
-    return nw.from_native(read(src, **kwargs)).lazy()
+    return nw.from_native(read(src, **kwargs)).lazy(), con
 
 
-def _scan_parquet(path: Path) -> nw.LazyFrame[Any]:
+def _scanned(scan: tuple[nw.LazyFrame[Any], Any]) -> Source:
+    """The :class:`Source` of an engine's own file scan (with its DuckDB connection)."""
+    frame, con = scan
+    return Source(frame, connection=con)
+
+
+def _scan_parquet(path: Path) -> tuple[nw.LazyFrame[Any], Any]:
+    """The engine's scan of a Parquet file or folder, and its DuckDB connection (if any)."""
     backend = parquet_backend()
     src = str(path / "*.parquet") if path.is_dir() and backend != "pandas" else str(path)
     if backend == "duckdb":
         return _duckdb_scan("parquet", src)
-    return nw.scan_parquet(src, backend=cast("Any", backend))
+    return nw.scan_parquet(src, backend=cast("Any", backend)), None
 
 
 def _plain_csv_header(path: Path) -> list[str] | None:
@@ -274,8 +284,9 @@ def _names_its_columns(header: list[str], table: str, columns: Mapping[str, str]
     return all(c in named for c in spec.required)
 
 
-def _scan_csv(path: Path, table: str, header: list[str]) -> nw.LazyFrame[Any]:
-    """The engine's own lazy CSV scan, ids as text (times are parsed by ``load``)."""
+def _scan_csv(path: Path, table: str, header: list[str]) -> tuple[nw.LazyFrame[Any], Any]:
+    """The engine's own lazy CSV scan, ids as text (times are parsed by ``load``), and its
+    DuckDB connection (if any)."""
     backend = pick_backend() or "pandas"
     spec = TABLES.get(table)
     ids = [c for c in header if spec is not None and spec.kinds.get(c) == "id"]
@@ -290,7 +301,7 @@ def _scan_csv(path: Path, table: str, header: list[str]) -> nw.LazyFrame[Any]:
         )
     else:
         kwargs = {"dtype": dict.fromkeys(ids, "str")} if ids else {}
-    return nw.scan_csv(str(path), backend=cast("Any", backend), **kwargs)
+    return nw.scan_csv(str(path), backend=cast("Any", backend), **kwargs), None
 
 
 def _from_read(read: ReadResult, table: str, columns: Mapping[str, str] | None) -> Source:

@@ -77,6 +77,11 @@ class Table:
         read_problems: What the reader found that :func:`load` refuses (cells of an export
             that do not parse, ids saved as numbers, ...), as validation flags; only a
             table loaded with ``localize=False`` (for validation) can carry any.
+        connection: The DuckDB connection shopmetrics opened the file on (a Parquet or
+            plain CSV path scanned by DuckDB), else ``None``. The frame's SQL binds to the
+            same objects on a cursor of it, so an aggregate of this table can run on a
+            second connection while the caller works (:mod:`~shopmetrics.engine.background`);
+            a table given as an object (whose SQL may name the caller's own tables) has none.
     """
 
     name: str
@@ -87,6 +92,7 @@ class Table:
     read_notes: tuple[str, ...] = ()
     read_excluded: tuple[Exclusion, ...] = ()
     read_problems: tuple[Flag, ...] = ()
+    connection: Any = dataclasses.field(default=None, compare=False)
 
     @property
     def columns(self) -> list[str]:
@@ -249,7 +255,9 @@ def _load(
         time_cols = [c for c in (spec.time_columns() if spec else ()) if c in schema]
         frame, note = _localize(frame, time_cols, tz)
     backend = str(frame.implementation).split(".")[-1].lower()
-    return Table(table, frame, backend, mapping, note, src.notes, src.excluded, src.problems)
+    return Table(
+        table, frame, backend, mapping, note, src.notes, src.excluded, src.problems, src.connection
+    )
 
 
 class ReadValueError(SchemaError):

@@ -82,14 +82,19 @@ def impossible_rate(result: Result) -> list[Flag]:
     """Numerators above their denominators: a join or tracking error, not a great week."""
     t = result.table
     out: list[Flag] = []
+    groups: np.ndarray | None = None  # the rows that are not an (all) row, once, when needed
     for num, den in _IMPOSSIBLE:
         if num not in t.columns or den not in t.columns:
             continue
         hit = (t[num].to_numpy() > t[den].to_numpy()) & (t[den].to_numpy() >= 0)
-        if by := result.by:
-            hit &= (t[by[0]] != "(all)").to_numpy()
         if not hit.any():
-            continue  # the usual case: no copy of the table
+            continue  # the usual case: no copy of the table, no text compared
+        if by := result.by:
+            if groups is None:
+                groups = (t[by[0]] != "(all)").to_numpy()
+            hit &= groups
+            if not hit.any():
+                continue
         bad = t[hit]
         out.append(
             Flag(

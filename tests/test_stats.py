@@ -46,6 +46,53 @@ def test_wilson_published_value() -> None:
     assert round(float(hi[0]), 4) == 0.3662
 
 
+def _funnel_like_counts(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Counts shaped like a funnel's rows: many small denominators, few distinct pairs,
+    some zeros, and a few numerators above their denominator (an impossible rate)."""
+    rng = np.random.default_rng(seed)
+    n = np.floor(rng.lognormal(2.0, 1.2, rows)).astype(float)
+    x = rng.binomial(n.astype(np.int64), 0.04).astype(float)
+    x[rng.random(rows) < 0.01] += 3.0
+    return x, n
+
+
+@pytest.mark.parametrize("method", list(SM_METHOD))
+def test_proportion_ci_of_many_rows_is_each_rows_own_interval(method: str) -> None:
+    """From ``_DISTINCT_FROM`` rows the limits are computed once per distinct ``(x, n)``
+    pair: each row's limits are, to the last bit, what the same rows give one at a time
+    below the threshold, and statsmodels' for a sample of valid rows."""
+    x, n = _funnel_like_counts(3 * intervals._DISTINCT_FROM, seed=11)
+    lo, hi = intervals.proportion_ci(x, n, method=method, confidence=0.9)
+    assert intervals._distinct_pairs(x, n) is not None  # the distinct path ran
+    step = intervals._DISTINCT_FROM // 2  # chunks below the threshold: row by row
+    by_row = [intervals.proportion_ci(x[i : i + step], n[i : i + step], method, 0.9)
+              for i in range(0, len(x), step)]  # fmt: skip
+    assert np.array_equal(lo, np.concatenate([b[0] for b in by_row]), equal_nan=True)
+    assert np.array_equal(hi, np.concatenate([b[1] for b in by_row]), equal_nan=True)
+    valid = np.flatnonzero((n > 0) & (x <= n) & (x > 0) & (x < n))[:50]
+    ref_lo, ref_hi = proportion_confint(x[valid], n[valid], alpha=0.1, method=SM_METHOD[method])
+    np.testing.assert_allclose(lo[valid], ref_lo, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(hi[valid], ref_hi, rtol=0, atol=1e-12)
+    assert np.isnan(lo[n == 0]).all()
+    assert np.isnan(lo[x > n]).all()
+
+
+@pytest.mark.parametrize("spoil", ["nan", "fraction", "negative", "huge"])
+def test_proportion_ci_rows_that_are_not_whole_counts_are_computed_one_by_one(spoil: str) -> None:
+    """A NaN, a fraction, a negative or a count past 2**31 among many rows: no pairs are
+    packed (each row is computed as it is), and the other rows' limits do not change."""
+    x, n = _funnel_like_counts(2 * intervals._DISTINCT_FROM, seed=5)
+    clean_lo, _ = intervals.proportion_ci(x, n)  # the distinct path
+    value = {"nan": np.nan, "fraction": 2.5, "negative": -1.0, "huge": 2.0**40}[spoil]
+    x2, n = x.copy(), n.copy()
+    x2[7], n[7] = value, 2.0**41 if spoil == "huge" else 10.0
+    assert intervals._distinct_pairs(x2, n) is None
+    lo, _ = intervals.proportion_ci(x2, n)
+    keep = np.arange(len(x)) != 7
+    assert np.array_equal(lo[keep], clean_lo[keep], equal_nan=True)
+    assert np.isnan(lo[7]) == (spoil in ("nan", "negative"))
+
+
 def test_proportion_ci_zero_denominator_is_nan() -> None:
     lo, hi = intervals.proportion_ci([0, 3], [0, 2])
     assert np.isnan(lo).all()

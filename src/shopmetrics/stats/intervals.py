@@ -71,12 +71,48 @@ def proportion_ci(
     confidence = confidence or cfg.confidence
     if method not in CI_METHODS:
         raise DefinitionError.unknown("interval method", method, CI_METHODS)
+    x, n = np.atleast_1d(floats(x)), np.atleast_1d(floats(n))
+    x, n = np.broadcast_arrays(x, n)
+    pairs = _distinct_pairs(x, n) if x.size >= _DISTINCT_FROM else None
+    if pairs is not None:  # each distinct (x, n) once, then every row its pair's limits
+        codes, px, pn = pairs
+        low, high = _proportion_ci(px, pn, method, confidence)
+        return low[codes].reshape(x.shape), high[codes].reshape(x.shape)
+    return _proportion_ci(x, n, method, confidence)
+
+
+_DISTINCT_FROM = 4096
+"""From this many rows, :func:`proportion_ci` computes each distinct ``(x, n)`` pair once."""
+
+
+def _distinct_pairs(x: Array, n: Array) -> tuple[npt.NDArray[np.intp], Array, Array] | None:
+    """The distinct ``(x, n)`` pairs of whole counts in ``[0, 2**31)``, and each row's pair
+    (``None`` when a value is anything else: NaN, negative, fractional, huge).
+
+    An interval depends on its row's ``(x, n)`` only, and a funnel's rows repeat few pairs
+    (742k rows, 1.6k-6.7k distinct pairs at 10M wide events), so the limits are computed
+    once per pair, the same arithmetic on the same values (equal to the last bit). Each
+    pair is packed into one int64 and factorized by pandas' hash table, not ``np.unique``
+    (a sort): 5-8 ms a rate at 742k rows against 26-30 ms for every row.
+    """
+    import pandas as pd  # noqa: PLC0415 - a core dependency; only on large arrays
+
+    with np.errstate(invalid="ignore"):
+        xi, ni = x.astype(np.int64).ravel(), n.astype(np.int64).ravel()
+    if not (np.array_equal(xi, x.ravel()) and np.array_equal(ni, n.ravel())):
+        return None  # NaN, fractions, or values past int64
+    if min(xi.min(), ni.min()) < 0 or max(xi.max(), ni.max()) >= 2**31:
+        return None
+    codes, packed = pd.factorize((xi << 32) | ni)
+    return codes, (packed >> 32).astype(np.float64), (packed & 0xFFFFFFFF).astype(np.float64)
+
+
+def _proportion_ci(x: Array, n: Array, method: str, confidence: float) -> tuple[Array, Array]:
+    """:func:`proportion_ci` of every row (arrays of one shape, options checked)."""
     from statsmodels.stats.proportion import (  # noqa: PLC0415 - heavy; on first use
         proportion_confint,
     )
 
-    x, n = np.atleast_1d(floats(x)), np.atleast_1d(floats(n))
-    x, n = np.broadcast_arrays(x, n)
     ok = (n > 0) & (x >= 0) & (x <= n) & np.isfinite(x) & np.isfinite(n)
     xs, ns = np.where(ok, x, 0.0), np.where(ok, n, 1.0)
     sm_method = {"clopper-pearson": "beta"}.get(method, method)

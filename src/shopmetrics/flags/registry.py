@@ -70,12 +70,13 @@ def detect_funnel(
     out += mix_shift(result)
     if traffic is not None:
         out += summed_uniques(result)
+    if orders is not None:  # first: they do not read ``shared``, which may still be running
+        out += order_brushing(orders, events, t0, t1, result=result)  # (engine.background)
+        out += immature_period(orders, t0, t1)
     if events is not None:
         got = shared_views(shared) if shared is not None else run_event_queries(events, t0, t1)
         out += tracking_gap(events, t0, t1, orders=orders, hist=got[HIST], result=result)
         out += bot_traffic(events, t0, t1, shared=got, result=result)
     if orders is not None:
         out += presale_zero_payment(result, orders, events, traffic, shared)
-        out += order_brushing(orders, events, t0, t1, result=result)
-        out += immature_period(orders, t0, t1)
     return list(sort_flags(out))

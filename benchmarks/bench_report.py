@@ -7,6 +7,9 @@ Variants (each in a fresh process, interleaved, ``--repeat`` times; the median i
   flags on (the call of ``benchmarks/run.py``);
 - ``weekly_report``: ``sm.weekly_report(events, orders, ratings, spend, peers, dsr_peers)``.
 
+Each worker imports the modules of :data:`WARM` before its timed call, as ``run.py``
+does (``--cold``: not, so each call pays its lazy imports, as before 2026-12-02: 1.59x
+then against about 1.85x warm, the imports being a larger share of the funnel's time).
 Each worker also counts the engine collects (``engine.collect_spy``) and the rows they
 bring back, so a change in the number of passes shows beside the time. The store is
 ``sm.datasets.make_store(seed=0, visitors_per_day=...)`` (the demo store at the default),
@@ -39,6 +42,26 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent
+WARM = (
+    "polars",
+    "scipy.stats",
+    "statsmodels.stats.proportion",
+    "statsmodels.stats.multitest",
+    "statsmodels.tsa.seasonal",
+    "jinja2",
+    "shopmetrics.report.weekly",
+    "shopmetrics.report.sections",
+    "shopmetrics.report.summary",
+    "shopmetrics.report.html",
+    "shopmetrics.report.figures",
+    "shopmetrics.traffic",
+    "shopmetrics.anomaly",
+    "shopmetrics.attribution",
+    "shopmetrics.activity",
+)
+"""Modules every worker imports before its timed call (as ``run.py`` does): the lazy
+imports of the funnel and of the report, so neither variant's time holds an import
+(``--cold`` leaves them to the call: a fresh process's first report)."""
 VARIANTS = ("funnel", "funnel_daily", "weekly_report")
 TABLES = ("events", "orders", "ratings", "spend", "peers", "dsr_peers")
 
@@ -51,11 +74,16 @@ def _write_store(folder: Path, visitors_per_day: int) -> None:
         getattr(store, name).to_parquet(folder / f"{name}.parquet", index=False)
 
 
-def _worker(folder: Path, variant: str) -> dict[str, Any]:
+def _worker(folder: Path, variant: str, *, cold: bool = False) -> dict[str, Any]:
+    import importlib  # noqa: PLC0415
+
     import pandas as pd  # noqa: PLC0415
 
     import shopmetrics as sm  # noqa: PLC0415
     from shopmetrics import engine  # noqa: PLC0415
+
+    for name in () if cold else WARM:
+        importlib.import_module(name)
 
     t = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
     marks: list[tuple[str, float]] = []
@@ -91,10 +119,11 @@ def _worker(folder: Path, variant: str) -> dict[str, Any]:
     }
 
 
-def _run(folder: Path, variant: str, src: str, tree: str) -> dict[str, Any]:
+def _run(folder: Path, variant: str, src: str, tree: str, *, cold: bool) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": src}
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", variant, "--folder", str(folder)],
+        [sys.executable, __file__, "--worker", variant, "--folder", str(folder)]
+        + (["--cold"] if cold else []),
         check=True,
         capture_output=True,
         text=True,
@@ -148,11 +177,16 @@ def main(argv: list[str] | None = None) -> int:
         "--base-src",
         help="another tree (e.g. the base commit's src/) run interleaved with --src, same store",
     )
+    ap.add_argument(
+        "--cold",
+        action="store_true",
+        help="time the lazy imports too (a fresh process's first call)",
+    )
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        print(json.dumps(_worker(Path(args.folder), args.worker)))
+        print(json.dumps(_worker(Path(args.folder), args.worker, cold=args.cold)))
         return 0
     trees = {"head": args.src, **({"base": args.base_src} if args.base_src else {})}
     with tempfile.TemporaryDirectory() as tmp:
@@ -162,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         for k in range(args.repeat):  # interleaved: every variant of every tree each round
             for v in VARIANTS:
                 for tree, src in trees.items():
-                    runs.append({**_run(folder, v, src, tree), "round": k})
+                    runs.append({**_run(folder, v, src, tree, cold=args.cold), "round": k})
     summary = {tree: _summary(runs, tree) for tree in trees}
     for tree, sm in summary.items():
         for v in VARIANTS:
@@ -176,12 +210,14 @@ def main(argv: list[str] | None = None) -> int:
         "events": runs[0]["events"],
         "visitors_per_day": args.visitors_per_day,
         "repeat": args.repeat,
+        "imports": "in the timed call (--cold)" if args.cold else "before the timed call",
         "trees": trees,
         "summary": summary,
         "runs": runs,
     }
     if not args.no_save:
-        path = HERE / "results" / f"report_{args.visitors_per_day}.json"
+        cold = "_cold" if args.cold else ""
+        path = HERE / "results" / f"report_{args.visitors_per_day}{cold}.json"
         path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {path}")
     return 0

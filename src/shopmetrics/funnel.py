@@ -110,7 +110,9 @@ def funnel(
     disk past its memory limit (``config_context(memory_limit=...)``). Tables given as
     objects run in the engine that holds them (pandas tables on polars when it is
     installed). The detectors' aggregates are collected with the funnel's counts, in one
-    collect where the engine shares the scan.
+    collect where the engine shares the scan (polars); on files opened with DuckDB they
+    run on a second connection while the funnel works on its counts
+    (:mod:`shopmetrics.engine.background`).
 
     Args:
         events: Raw tracked events (``ts``, ``visitor_id``, ``event`` + dimensions).

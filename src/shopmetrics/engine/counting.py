@@ -197,7 +197,7 @@ def count_events(
         later = background.collect_beside(extra, events.connection)
         if later is None:
             got.update(collect_many(extra))
-    else:  # polars: one collect_all, the scan shared
+    else:  # together: one collect_all on polars (the scan shared), else one by one
         got = collect_many({**own, **(extra or {})})
     raw = got.pop("funnel:events") if shared is None else shared
     wide, rows_in, excluded = read_event_counts(raw, by, start, end, null_cols)

@@ -70,8 +70,10 @@ def detect_funnel(
     out += mix_shift(result)
     if traffic is not None:
         out += summed_uniques(result)
-    if orders is not None:  # first: they do not read ``shared``, which may still be running
-        out += order_brushing(orders, events, t0, t1, result=result)  # (engine.background)
+    # the order detectors first: they do not read ``shared``, which may still be running
+    # beside the funnel (shopmetrics.engine.background)
+    if orders is not None:
+        out += order_brushing(orders, events, t0, t1, result=result)
         out += immature_period(orders, t0, t1)
     if events is not None:
         got = shared_views(shared) if shared is not None else run_event_queries(events, t0, t1)

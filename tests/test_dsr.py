@@ -749,3 +749,36 @@ def test_days_are_cut_in_the_store_time_zone() -> None:
     on_second = dsr(df, as_of="2026-03-02", tz="Asia/Shanghai", detect=False).to_pandas()
     assert on_second.loc[0, "n_item"] == 2
     assert any("converted to Asia/Shanghai" in n for n in dsr(df, tz="Asia/Shanghai").audit.notes)
+
+
+def test_in_memory_ratings_are_prepared_once_with_the_same_figures(
+    store: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    # the prepared ratings (joined to their payments, with the rule columns) are computed
+    # once on polars when both tables are in memory (engine.tables.settle): every figure,
+    # flag and exclusion is the one of the lazy frame run query by query
+    from shopmetrics.engine import ratings as engine_ratings
+    from shopmetrics.engine import tables as engine_tables
+
+    settled = dsr(store.ratings, store.orders, freq="W")
+    computed = [c for c in settled.audit.collected if c.kind == "computed"]
+    assert [c.what for c in computed] == ["dsr:prepared"]
+    assert computed[0].table == "ratings"
+    assert computed[0].rows == len(store.ratings)  # no rating lost or doubled by the joins
+    with monkeypatch.context() as m:
+        m.setattr(engine_ratings, "settle", lambda frame, what, *tables: frame)
+        lazy = dsr(store.ratings, store.orders, freq="W")
+    pd.testing.assert_frame_equal(settled.table, lazy.table)
+    assert settled.flags == lazy.flags
+    assert settled.audit.excluded == lazy.audit.excluded
+    assert settled.audit.rows_in == lazy.audit.rows_in
+    # a file scan is left to its engine: nothing is computed ahead
+    path = tmp_path / "ratings.parquet"
+    store.ratings.to_parquet(path)
+    with sm.config_context(engine="polars"):
+        scanned = dsr(str(path), store.orders, freq="W")
+        assert not engine_tables.load(str(path), "ratings").in_memory
+        assert engine_tables.load(store.ratings, "ratings").in_memory
+        assert not engine_tables.load(pl.from_pandas(store.ratings).lazy(), "ratings").in_memory
+    assert not [c for c in scanned.audit.collected if c.kind == "computed"]
+    pd.testing.assert_frame_equal(scanned.table, lazy.table)

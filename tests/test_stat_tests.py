@@ -12,6 +12,7 @@ References used (each number's source is written beside it):
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -30,8 +31,10 @@ from shopmetrics.stats.multiplicity import adjust_pvalues
 from shopmetrics.stats.power import power_proportions, sample_size_proportions
 from shopmetrics.stats.sequential import always_valid, running_always_valid
 from shopmetrics.stats.twosample import (
+    binom_pvalue,
     compare_proportions,
     compare_rates,
+    fisher_pvalue,
     newcombe_diff_ci,
     proportions_pvalue,
     risk_ratio_ci,
@@ -176,6 +179,45 @@ def test_fisher_matches_agresti_tea_tasting():
     assert p[0] == pytest.approx(0.2429, abs=5e-5)
     p, _ = proportions_pvalue(3, 4, 1, 4)
     assert p[0] == pytest.approx(0.4857, abs=5e-5)
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
+def test_fisher_on_arrays_is_scipys_to_the_last_bit(alternative: str) -> None:
+    # every 2x2 table with cells 0..7 (4,096 tables: empty rows and columns, ties with the
+    # mode, both sides of it) and 500 tables of rare events in large arms (the movers'
+    # small products): each p-value equal to scipy.stats.fisher_exact's, not only close
+    grid = np.array(list(itertools.product(range(8), repeat=4)))
+    rng = np.random.default_rng(16)
+    n1, n2 = rng.integers(1, 4000, 500), rng.integers(1, 4000, 500)
+    a, c = rng.binomial(n1, rng.uniform(0, 0.01, 500)), rng.binomial(n2, rng.uniform(0, 0.01, 500))
+    tables = np.vstack([grid, np.column_stack([a, n1 - a, c, n2 - c])])
+    got = fisher_pvalue(*tables.T, alternative=alternative)
+    ref = [
+        stats.fisher_exact([[w, x], [y, z]], alternative=alternative).pvalue
+        for w, x, y, z in tables
+    ]
+    assert np.array_equal(got, np.array(ref))
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
+def test_binomial_test_on_arrays_is_scipys_to_the_last_bit(alternative: str) -> None:
+    # every k of n = 1..30 against p = 1/2, 1/3 and 0.25 (ties of the two tails, k at the
+    # mean), and 500 draws with n up to 3,000 and p in (0.01, 0.99): each p-value equal to
+    # scipy.stats.binomtest's (what compare_rates called a count at a time)
+    small = [(k, n, p) for n in range(1, 31) for k in range(n + 1) for p in (0.5, 1 / 3, 0.25)]
+    rng = np.random.default_rng(16)
+    n = rng.integers(1, 3000, 500)
+    prob = rng.uniform(0.01, 0.99, 500)
+    drawn = rng.binomial(n, rng.uniform(0.01, 0.99, 500))  # k far from n * prob either way
+    k = np.concatenate([[r[0] for r in small], drawn])
+    n_all = np.concatenate([[r[1] for r in small], n])
+    p_all = np.concatenate([[r[2] for r in small], prob])
+    got = binom_pvalue(k, n_all, p_all, alternative)
+    ref = [
+        stats.binomtest(int(a), int(b), float(c), alternative=alternative).pvalue
+        for a, b, c in zip(k, n_all, p_all, strict=True)
+    ]
+    assert np.array_equal(got, np.array(ref))
 
 
 def test_auto_uses_fisher_exactly_when_an_expected_cell_is_below_five():

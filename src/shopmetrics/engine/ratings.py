@@ -24,7 +24,7 @@ import numpy as np
 from shopmetrics.audit import Exclusion
 from shopmetrics.engine.periods import EPOCH, day_number, parse_instant, period_key
 from shopmetrics.engine.running import distinct
-from shopmetrics.engine.tables import Table, collect, count_rows, join_ready, load
+from shopmetrics.engine.tables import Table, collect, count_rows, join_ready, load, settle
 from shopmetrics.errors import SchemaError
 
 if TYPE_CHECKING:
@@ -208,6 +208,9 @@ def prepare(
         frame = _with_payments(frame, od_frame)
     reasons = _reasons(unpaid=od is not None and rules.reject_unpaid, partial=rules.partial)
     frame = _with_rule_columns(frame, reasons, has_ts=has_ts)
+    # read by a dozen small queries (the audit, the windows, the flags): computed once
+    # when the rows are in memory on polars
+    frame = settle(frame, "dsr:prepared", rt, od)
     stats, first_day, last_day = _audit_pass(frame, len(reasons), has_ts=has_ts, orders=od)
     excluded = [
         Exclusion("ratings", reason, stats[f"x{i}"], detail)

@@ -68,6 +68,9 @@ class Source:
             the message that :func:`~shopmetrics.engine.load` raises).
         connection: The DuckDB connection a file was opened on by shopmetrics itself
             (:func:`_duckdb_scan`), else ``None`` (see ``Table.connection``).
+        in_memory: Whether the rows are held in memory (an eager table given as such, or
+            an export shopmetrics read), not scanned from a file or a query when a
+            lazy frame runs (see ``Table.in_memory``).
     """
 
     frame: nw.LazyFrame[Any]
@@ -77,6 +80,7 @@ class Source:
     excluded: tuple[Exclusion, ...] = ()
     problems: tuple[Flag, ...] = ()
     connection: Any = None
+    in_memory: bool = False
 
 
 def pick_backend() -> str | None:
@@ -139,7 +143,12 @@ def source_of(obj: Any, table: str, columns: Mapping[str, str] | None) -> Source
             return _from_canonical(obj, table, columns, obj.kind or "table")
         if isinstance(obj, ReadResult):
             return _from_read(obj, table, columns)
-    return Source(to_lazy(obj, table))
+    return Source(to_lazy(obj, table), in_memory=_eager(obj))
+
+
+def _eager(obj: Any) -> bool:
+    """Whether ``obj`` is an eager table (pandas, pyarrow, polars ``DataFrame``, ...)."""
+    return isinstance(nw.from_native(obj, pass_through=True), nw.DataFrame)
 
 
 def _from_path(path: Path, table: str, columns: Mapping[str, str] | None) -> Source:
@@ -187,7 +196,9 @@ def _read_export(
     if not columns and path.is_file() and _fast_path(engine):
         fast = export_text.read_fast(path, table)
         if fast is not None:
-            return Source(fast.frame, fast.mapping, {}, fast.notes, fast.excluded, ())
+            return Source(
+                fast.frame, fast.mapping, {}, fast.notes, fast.excluded, (), in_memory=True
+            )
     return _from_read(read_table(path), table, dict(columns))
 
 
@@ -312,6 +323,7 @@ def _from_read(read: ReadResult, table: str, columns: Mapping[str, str] | None) 
             to_lazy(read.data, table),
             notes=read.notes(),
             excluded=read.exclusions(table),
+            in_memory=True,
         )
     from shopmetrics.io.convert import to_canonical  # noqa: PLC0415 - pandas-based
 
@@ -319,7 +331,13 @@ def _from_read(read: ReadResult, table: str, columns: Mapping[str, str] | None) 
     canonical = to_canonical(read, columns=found or None)
     source = _from_canonical(canonical, table, None, Path(read.path).name)
     return Source(
-        source.frame, source.mapping, missing, source.notes, source.excluded, source.problems
+        source.frame,
+        source.mapping,
+        missing,
+        source.notes,
+        source.excluded,
+        source.problems,
+        in_memory=True,
     )
 
 
@@ -336,7 +354,8 @@ def _from_canonical(
             frame = frame.rename(found)
             mapping.update(found)
     problems = tuple(_problem_flag(canonical, p, table, name) for p in canonical.problems)
-    return Source(frame, mapping, {}, canonical.notes, _named(canonical.excluded, table), problems)
+    excluded = _named(canonical.excluded, table)
+    return Source(frame, mapping, {}, canonical.notes, excluded, problems, in_memory=True)
 
 
 def _named(excluded: tuple[Exclusion, ...], table: str) -> tuple[Exclusion, ...]:

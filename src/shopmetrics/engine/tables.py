@@ -445,7 +445,8 @@ def settle(frame: nw.LazyFrame[Any], what: str, *tables: Table | None) -> nw.Laz
         names = list(frame.collect_schema().names())
         raise wrap(exc, what, names, engine="polars") from exc
     record(what, done.height, kind="computed")
-    return nw.from_native(done).lazy()
+    settled: nw.LazyFrame[Any] = nw.from_native(done.lazy())
+    return settled
 
 
 # ---------------------------------------------------------------- joins across tables

@@ -782,3 +782,25 @@ def test_in_memory_ratings_are_prepared_once_with_the_same_figures(
         assert not engine_tables.load(pl.from_pandas(store.ratings).lazy(), "ratings").in_memory
     assert not [c for c in scanned.audit.collected if c.kind == "computed"]
     pd.testing.assert_frame_equal(scanned.table, lazy.table)
+
+
+def test_ratings_prepared_once_for_the_dsr_and_the_low_ratings(store: Any) -> None:
+    # the weekly report's DSR section: inside sharing_prepared the low ratings reuse the
+    # DSR's prepared ratings; every figure, note and exclusion is the one of separate calls
+    # (dsr appends its own notes to the prepared ratings: the second call must not see them)
+    from shopmetrics.engine.ratings import sharing_prepared
+
+    rt, od = _engine.load(store.ratings, "ratings"), _engine.load(store.orders, "orders")
+    since = pd.Timestamp(store.ratings["rated_at"].max()).normalize() - pd.Timedelta(days=7)
+    alone_dsr, alone_low = dsr(rt, od, freq="W"), low_ratings(rt, since=since, orders=od)
+    with sharing_prepared():
+        shared_dsr, shared_low = dsr(rt, od, freq="W"), low_ratings(rt, since=since, orders=od)
+    pd.testing.assert_frame_equal(shared_dsr.table, alone_dsr.table)
+    pd.testing.assert_frame_equal(shared_low.table, alone_low.table)
+    for shared, alone in ((shared_dsr, alone_dsr), (shared_low, alone_low)):
+        assert shared.audit.notes == alone.audit.notes
+        assert shared.audit.excluded == alone.audit.excluded
+        assert shared.audit.rows_in == alone.audit.rows_in
+    steps = [c.what for c in shared_low.audit.collected]
+    assert "dsr:audit" in [c.what for c in alone_low.audit.collected]
+    assert "dsr:audit" not in steps  # prepared once: its audit query is not run again

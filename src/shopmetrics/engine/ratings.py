@@ -12,10 +12,12 @@ from :data:`~shopmetrics.engine.periods.EPOCH` (``_day``), cut in the store's ti
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import narwhals.stable.v2 as nw
@@ -173,6 +175,25 @@ def score(d: str) -> nw.Expr:
     return nw.col(f"_{d}")
 
 
+_PREPARED: contextvars.ContextVar[dict[Any, tuple[Any, Any, Prep]] | None] = contextvars.ContextVar(
+    "shopmetrics_prepared_ratings", default=None
+)
+
+
+@contextmanager
+def sharing_prepared() -> Iterator[None]:
+    """Inside the block, :func:`prepare` of the same ratings and orders objects with the
+    same grouping, columns, time zone and rules is done once (the weekly report's DSR
+    and low ratings read the same prepared ratings): the later calls get a copy of the
+    first one's :class:`Prep` (its lists and counts their own; the lazy frame shared, as
+    it is never modified), and their ledgers do not repeat its audit queries."""
+    token = _PREPARED.set({})
+    try:
+        yield
+    finally:
+        _PREPARED.reset(token)
+
+
 def prepare(
     ratings: Any,
     orders: Any,
@@ -182,7 +203,36 @@ def prepare(
     tz: str | None,
     rules: Rules,
 ) -> Prep:
-    """Load the ratings (and orders), apply the platform rules and audit the rows."""
+    """Load the ratings (and orders), apply the platform rules and audit the rows (once
+    for the same inputs inside :func:`sharing_prepared`)."""
+    memo = _PREPARED.get()
+    if memo is None:
+        return _prepare(ratings, orders, by=by, columns=columns, tz=tz, rules=rules)
+    key = (id(ratings), id(orders), tuple(by), tuple(sorted((columns or {}).items())), tz, rules)
+    hit = memo.get(key)
+    if hit is None or hit[0] is not ratings or hit[1] is not orders:
+        prep = _prepare(ratings, orders, by=by, columns=columns, tz=tz, rules=rules)
+        memo[key] = hit = (ratings, orders, prep)  # the objects held: their ids stay theirs
+    first = hit[2]
+    return dataclasses.replace(
+        first,
+        by=list(first.by),
+        rows_in=dict(first.rows_in),
+        excluded=list(first.excluded),
+        notes=list(first.notes),
+        stats=dict(first.stats),
+    )
+
+
+def _prepare(
+    ratings: Any,
+    orders: Any,
+    *,
+    by: list[str],
+    columns: Mapping[str, str] | None,
+    tz: str | None,
+    rules: Rules,
+) -> Prep:
     default_score = rules.default_score
     rt, od = _load(ratings, orders, by, columns, tz)
     if default_score is not None and od is None:

@@ -27,6 +27,7 @@ from shopmetrics import engine
 from shopmetrics.anomaly import anomalies
 from shopmetrics.compare import movers
 from shopmetrics.dsr import dsr, low_ratings
+from shopmetrics.engine.ratings import sharing_prepared
 from shopmetrics.flags.funnel import mix_shift_flag
 from shopmetrics.funnel import funnel
 from shopmetrics.report.charts import BarChart, LineChart, Series, TrendChart
@@ -411,9 +412,10 @@ _DSR_DIMENSIONS = ("item", "service", "logistics")
 def dsr_part(wk: Week, ratings: Any, dsr_peers: Any) -> Part:
     """DSR by week with the peer comparison and the week's new low ratings; DSR headlines."""
     as_of = wk.end - dt.timedelta(seconds=1)
-    ds = dsr(
-        ratings, wk.orders, as_of=as_of, peers=dsr_peers, freq="W", columns=wk.columns, tz=wk.tz
-    )
+    where = {"orders": wk.orders, "as_of": as_of, "columns": wk.columns, "tz": wk.tz}
+    with sharing_prepared():  # the DSR and the low ratings read the same prepared ratings
+        ds = dsr(ratings, peers=dsr_peers, freq="W", **where)
+        low = low_ratings(ratings, since=wk.start, **where)
     dtab = ds.table
     row = dtab.iloc[-1]
     prow = dtab.iloc[-2] if len(dtab) >= 2 else None
@@ -435,9 +437,6 @@ def dsr_part(wk: Week, ratings: Any, dsr_peers: Any) -> Part:
         for dim in _DSR_DIMENSIONS
         if f"{dim}_peer_avg" in recent.columns
     ]
-    low = low_ratings(
-        ratings, since=wk.start, orders=wk.orders, as_of=as_of, columns=wk.columns, tz=wk.tz
-    )
     by_week = [
         c
         for c in recent.columns

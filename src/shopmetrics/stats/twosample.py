@@ -225,8 +225,10 @@ def _bisect_ratio(target: float, x1: Array, n1: Array, x2: Array, n2: Array) -> 
         for _ in range(90):
             mid = (lo + hi) / 2
             above = _rr_score_stat(np.exp(mid), x1, n1, x2, n2) > target
-            lo = np.where(above, mid, lo)
-            hi = np.where(above, hi, mid)
+            new_lo, new_hi = np.where(above, mid, lo), np.where(above, hi, mid)
+            if np.array_equal(new_lo, lo) and np.array_equal(new_hi, hi):
+                break  # a fixed point: every further step gives the same bounds
+            lo, hi = new_lo, new_hi
     return floats(np.exp((lo + hi) / 2))
 
 

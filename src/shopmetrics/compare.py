@@ -278,7 +278,6 @@ def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> p
     import pandas as pd  # noqa: PLC0415
 
     cur, prev = m[f"{metric}_cur"].to_numpy(float), m[f"{metric}_prev"].to_numpy(float)
-    out = pd.DataFrame({"metric": metric, "previous": prev, "current": cur})
     if metric in PROPORTIONS:
         change = _proportion_change(m, metric, confidence)
     elif metric in COUNTS:
@@ -288,14 +287,12 @@ def _compare_metric(m: pd.DataFrame, metric: str, confidence: float | None) -> p
     if change is None:
         return None
     est, lo, hi, p, test, weight, rel_lo, rel_hi = change
-    out["diff"], out["diff_ci_low"], out["diff_ci_high"] = est, lo, hi
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["rel_change"] = np.where(prev != 0, cur / prev - 1, np.nan)
-    out["rel_change_ci_low"], out["rel_change_ci_high"] = rel_lo, rel_hi
-    out["p_value"] = p
-    out["test"] = test
-    out["weight_current"] = weight
-    return out
+        rel = np.where(prev != 0, cur / prev - 1, np.nan)
+    columns = {"metric": metric, "previous": prev, "current": cur, "diff": est}
+    columns |= {"diff_ci_low": lo, "diff_ci_high": hi, "rel_change": rel}
+    columns |= {"rel_change_ci_low": rel_lo, "rel_change_ci_high": rel_hi, "p_value": p}
+    return pd.DataFrame({**columns, "test": test, "weight_current": weight})  # one frame
 
 
 def _proportion_change(m: pd.DataFrame, metric: str, confidence: float | None) -> _Change | None:

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from typing import Any
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -760,11 +761,18 @@ def test_in_memory_ratings_are_prepared_once_with_the_same_figures(
     from shopmetrics.engine import ratings as engine_ratings
     from shopmetrics.engine import tables as engine_tables
 
-    settled = dsr(store.ratings, store.orders, freq="W")
-    computed = [c for c in settled.audit.collected if c.kind == "computed"]
-    assert [c.what for c in computed] == ["dsr:prepared"]
-    assert computed[0].table == "ratings"
-    assert computed[0].rows == len(store.ratings)  # no rating lost or doubled by the joins
+    done: list[tuple[int, bool]] = []
+
+    def spy(frame: Any, what: str, *tables: Any) -> Any:
+        out = engine_tables.settle(frame, what, *tables)
+        rows = int(out.select(nw.len()).collect().item())
+        done.append((rows, out.to_native() is not frame.to_native()))
+        return out
+
+    with monkeypatch.context() as m:
+        m.setattr(engine_ratings, "settle", spy)
+        settled = dsr(store.ratings, store.orders, freq="W")
+    assert done == [(len(store.ratings), True)]  # computed once, no rating lost or doubled
     with monkeypatch.context() as m:
         m.setattr(engine_ratings, "settle", lambda frame, what, *tables: frame)
         lazy = dsr(store.ratings, store.orders, freq="W")
@@ -775,12 +783,13 @@ def test_in_memory_ratings_are_prepared_once_with_the_same_figures(
     # a file scan is left to its engine: nothing is computed ahead
     path = tmp_path / "ratings.parquet"
     store.ratings.to_parquet(path)
-    with sm.config_context(engine="polars"):
+    with sm.config_context(engine="polars"), monkeypatch.context() as m:
+        m.setattr(engine_ratings, "settle", spy)
         scanned = dsr(str(path), store.orders, freq="W")
         assert not engine_tables.load(str(path), "ratings").in_memory
         assert engine_tables.load(store.ratings, "ratings").in_memory
         assert not engine_tables.load(pl.from_pandas(store.ratings).lazy(), "ratings").in_memory
-    assert not [c for c in scanned.audit.collected if c.kind == "computed"]
+    assert done[1][1] is False  # the scan's frame returned as it was
     pd.testing.assert_frame_equal(scanned.table, lazy.table)
 
 

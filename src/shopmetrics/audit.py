@@ -37,10 +37,8 @@ class Collected:
             names joined by ``" x "`` for a join), or the step's prefix when no table is
             named.
         rows: Rows collected (or copied).
-        kind: ``"collected"`` (a query's result, to pandas), ``"moved"`` (the smaller
-            table of a join across engines, copied into the engine of the larger one) or
-            ``"computed"`` (a prepared frame of rows already in memory, computed once and
-            kept in its engine for the queries that read it: ``engine.tables.settle``).
+        kind: ``"collected"`` (a query's result, to pandas) or ``"moved"`` (the smaller
+            table of a join across engines, copied into the engine of the larger one).
     """
 
     what: str

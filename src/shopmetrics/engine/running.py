@@ -252,10 +252,9 @@ _STEP_TABLES: dict[str, str] = {
 
 def record(what: str, rows: int, *, table: str = "", kind: str = "collected") -> None:
     """Write ``rows`` brought to the driver (``kind="moved"``: copied into another engine)
-    in the running call's ledger and in :func:`collect_spy`'s log (``kind="computed"``,
-    rows computed once and kept in their engine, is in the ledger only: nothing left it)."""
+    in the running call's ledger and in :func:`collect_spy`'s log."""
     spy = _SPY.get()
-    if spy is not None and kind != "computed":
+    if spy is not None:
         spy.append((what, rows))
     ledger = _LEDGER.get()
     if ledger is not None:

@@ -429,8 +429,9 @@ def settle(frame: nw.LazyFrame[Any], what: str, *tables: Table | None) -> nw.Laz
     run its joins and windows again, about 10 ms a query on 5,000 ratings against 3 ms
     once settled. Polars only: its lazy frames have no cache of their own, and the rows
     are in its memory already (a narrower copy of them is added, never a file's rows or
-    pandas' copy); DuckDB and Spark scans are left to their engines. Written in the
-    call's ledger as ``computed`` (rows that stay in the engine).
+    pandas' copy); DuckDB and Spark scans are left to their engines. Not in the call's
+    ledger (``audit.collected``): no row leaves the engine, and the audit stays the
+    same whichever engine held the tables (``tests/test_scale.py``).
     """
     present = [t for t in tables if t is not None]
     if frame.implementation is not nw.Implementation.POLARS or not all(
@@ -444,7 +445,6 @@ def settle(frame: nw.LazyFrame[Any], what: str, *tables: Table | None) -> nw.Laz
     except engine_errors() as exc:
         names = list(frame.collect_schema().names())
         raise wrap(exc, what, names, engine="polars") from exc
-    record(what, done.height, kind="computed")
     settled: nw.LazyFrame[Any] = nw.from_native(done.lazy())
     return settled
 

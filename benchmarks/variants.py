@@ -198,6 +198,48 @@ def duckdb_cte(p: dict[str, str]) -> pd.DataFrame:
     return con.execute(DUCKDB_CTE_SQL, {"events": p["events"], "orders": p["orders"]}).df()
 
 
+RATES = {
+    "ctr": ("clicks", "exposures"),
+    "inquiry_rate": ("inquirers", "visitors"),
+    "cart_rate": ("carters", "visitors"),
+    "favorite_rate": ("favoriters", "visitors"),
+    "order_conversion": ("order_buyers", "visitors"),
+    "payment_conversion": ("paid_buyers", "visitors"),
+}
+"""The funnel's rates, as in the metric dictionary (numerator, denominator)."""
+
+
+def duckdb_cte_table(p: dict[str, str]) -> pd.DataFrame:
+    """(b3) b2's query made into the table the funnel returns, by hand: rows in key order
+    (``ORDER BY`` in DuckDB), missing counts 0, each rate with its Wilson interval
+    (statsmodels' ``proportion_confint`` on the whole columns, as a hand-written notebook
+    would call it), average order value and visitor value. Not a funnel-only query: the
+    comparator for "the same table written by hand" (no audit, no detectors, no labels).
+    """
+    import duckdb  # noqa: PLC0415 - each worker imports only its engine
+    import numpy as np  # noqa: PLC0415
+    from statsmodels.stats.proportion import proportion_confint  # noqa: PLC0415
+
+    con = duckdb.connect()
+    sql = DUCKDB_CTE_SQL + "ORDER BY product_id, source, day\n"
+    out = con.execute(sql, {"events": p["events"], "orders": p["orders"]}).df()
+    for c in COUNTS:
+        out[c] = out[c].fillna(0).astype("int64")
+    out["paid_amount"] = out["paid_amount"].fillna(0.0).astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, (num, den) in RATES.items():
+            x, n = out[num].to_numpy(float), out[den].to_numpy(float)
+            out[name] = np.where(n > 0, x / n, np.nan)
+            lo, hi = proportion_confint(np.minimum(x, n), np.maximum(n, 1.0), method="wilson")
+            out[f"{name}_ci_low"] = np.where(n > 0, lo, np.nan)
+            out[f"{name}_ci_high"] = np.where(n > 0, hi, np.nan)
+        paid, buyers = out["paid_amount"].to_numpy(), out["paid_buyers"].to_numpy(float)
+        out["aov"] = np.where(buyers > 0, paid / buyers, np.nan)
+        visitors = out["visitors"].to_numpy(float)
+        out["visitor_value"] = np.where(visitors > 0, paid / visitors, np.nan)
+    return out
+
+
 def duckdb_sql(p: dict[str, str]) -> pd.DataFrame:
     import duckdb  # noqa: PLC0415 - each worker imports only its engine
 
@@ -335,6 +377,7 @@ VARIANTS: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
     },
     "duckdb": ("(b) hand-written DuckDB SQL", duckdb_sql),
     "duckdb_cte": ("(b2) hand DuckDB, distinct tuples in a CTE", duckdb_cte),
+    "duckdb_cte_table": ("(b3) b2 + order, zeros, rates, Wilson intervals", duckdb_cte_table),
     "polars": ("(c) hand-written polars (lazy)", polars_lazy),
     "polars_cte": ("(c2) hand polars, distinct tuples first", polars_cte),
     "pandas": ("(d) idiomatic pandas", pandas_idiomatic),
@@ -355,6 +398,7 @@ IMPORTS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(_SM_CALLS, _SM),
     "duckdb": ("duckdb",),
     "duckdb_cte": ("duckdb",),
+    "duckdb_cte_table": ("duckdb", "statsmodels.stats.proportion"),
     "polars": ("polars",),
     "polars_cte": ("polars",),
     "pandas": ("pyarrow.parquet",),

@@ -413,6 +413,45 @@ def test_benchmark_variants_agree_with_the_funnel(tmp_path: Path) -> None:
     assert ours["paid_amount"].sum() == pytest.approx(_decimal_sum(exact["amount"]), rel=1e-15)
 
 
+def test_benchmark_hand_table_has_the_funnels_rates_and_intervals(tmp_path: Path) -> None:
+    """(b3), the funnel's table written by hand (DuckDB ``ORDER BY``, statsmodels' Wilson
+    interval on whole columns), has the funnel's rows in the funnel's order, its counts,
+    and on every row with a valid proportion its rates and Wilson limits."""
+    import importlib.util
+
+    from shopmetrics.datasets import orders_parquet_path, write_events_parquet
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_variants", Path(__file__).resolve().parents[1] / "benchmarks" / "variants.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    variants = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(variants)
+    events = write_events_parquet(tmp_path / "events.parquet", 40_000, products=30)
+    paths = {"events": str(events), "orders": str(orders_parquet_path(events))}
+    ours = sm.funnel(
+        paths["events"], paths["orders"], by=["product_id", "source"], freq="D", detect=False
+    ).table
+    hand = variants.duckdb_cte_table(paths)
+    assert list(hand["product_id"]) == list(ours["product_id"])  # the same order of rows
+    assert list(hand["day"].dt.strftime("%Y-%m-%d")) == list(ours["period"])
+    for c in variants.COUNTS:
+        assert hand[c].to_numpy().tolist() == ours[c].to_numpy().tolist(), c
+    checked = 0
+    for name, (num, den) in variants.RATES.items():
+        x, n = ours[num].to_numpy(), ours[den].to_numpy()
+        ok = (n > 0) & (x <= n)
+        checked += int(ok.sum())
+        for col in (name, f"{name}_ci_low", f"{name}_ci_high"):
+            np.testing.assert_allclose(
+                hand[col].to_numpy()[ok], ours[col].to_numpy()[ok], rtol=0, atol=1e-12, err_msg=col
+            )
+    assert checked > 5_000
+    for col in ("aov", "visitor_value"):  # the funnel's money in exact cents: within rounding
+        np.testing.assert_allclose(hand[col], ours[col], rtol=1e-12, err_msg=col)
+
+
 # ------------------------------------------------ one JSON whatever engine held the tables
 
 

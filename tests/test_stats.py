@@ -93,6 +93,70 @@ def test_proportion_ci_rows_that_are_not_whole_counts_are_computed_one_by_one(sp
     assert np.isnan(lo[7]) == (spoil in ("nan", "negative"))
 
 
+def test_proportion_ci_of_integer_counts_is_that_of_the_same_floats() -> None:
+    """Integer count columns (a funnel's) are paired as they are, without the round trip
+    through floats: the same limits to the last bit; a negative count or a uint64 past
+    int64 is not paired (computed row by row, NaN for the negative one)."""
+    x, n = _funnel_like_counts(2 * intervals._DISTINCT_FROM, seed=23)
+    xi, ni = x.astype(np.int64), n.astype(np.int64)
+    assert intervals._distinct_pairs(xi, ni) is not None
+    for method in SM_METHOD:
+        lo_f, hi_f = intervals.proportion_ci(x, n, method=method)
+        lo_i, hi_i = intervals.proportion_ci(xi, ni, method=method)
+        assert np.array_equal(lo_f, lo_i, equal_nan=True)
+        assert np.array_equal(hi_f, hi_i, equal_nan=True)
+    xi[3] = -1
+    assert intervals._distinct_pairs(xi, ni) is None
+    assert np.isnan(intervals.proportion_ci(xi, ni)[0][3])
+    xu = x.astype(np.uint64)
+    xu[5] = np.uint64(2**63 + 1)  # wraps to a negative int64: refused, not packed
+    assert intervals._distinct_pairs(xu, ni.astype(np.uint64)) is None
+
+
+def _mean_ci_inputs(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Aggregates shaped like a funnel's aov / visitor value columns: most rows without a
+    spend (0 and 0), some with one, and the edge values of ``n`` and of the sums."""
+    rng = np.random.default_rng(seed)
+    n = rng.choice([0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 17.0, 950.0, np.inf, np.nan, -1.0], rows)
+    total = np.zeros(rows)
+    spend = rng.random(rows) < 0.1
+    total[spend] = rng.gamma(2.0, 80.0, spend.sum())
+    total_sq = np.where(spend, total**2 * rng.uniform(0.3, 1.0, rows), 0.0)
+    odd = rng.choice(rows, 40, replace=False)  # -0, NaN and one-sided zeros
+    total[odd[:10]], total[odd[10:20]] = -0.0, np.nan
+    total_sq[odd[20:30]], total[odd[30:]] = np.nan, 0.0
+    total_sq[odd[30:]] = 5.0
+    return n, total, total_sq
+
+
+@pytest.mark.parametrize("scale", ["linear", "log"])
+def test_mean_ci_rows_without_spend_are_what_the_formula_gives(
+    scale: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From ``_SPARSE_FROM`` rows, mostly without a spend, only the rows with one go through
+    the formula; every row's mean and limits are, to the bit (sign of zero included), what
+    the formula gives on all the rows."""
+    n, total, total_sq = _mean_ci_inputs(3 * intervals._SPARSE_FROM, seed=3)
+    z = NormalDist().inv_cdf(0.95)
+    want = intervals._mean_ci_rows(n, total, total_sq, z, scale)
+    sizes: list[int] = []
+    formula = intervals._mean_ci_rows
+
+    def spy(*args: Any) -> Any:
+        sizes.append(len(args[0]))
+        return formula(*args)
+
+    monkeypatch.setattr(intervals, "_mean_ci_rows", spy)
+    got = intervals.mean_ci(n, total, total_sq, confidence=0.9, scale=scale)
+    rest = sum(1 for a, b, c in zip(n, total, total_sq, strict=True)
+               if not (b == 0 and c == 0 and math.copysign(1, b) > 0 and math.isfinite(a)))  # fmt: skip
+    assert sizes == [rest]  # the rows with a spend, and the odd ones
+    assert rest < len(n) / 2
+    for g, w in zip(got, want, strict=True):
+        assert np.array_equal(g, w, equal_nan=True)
+        assert np.array_equal(np.signbit(g), np.signbit(w))
+
+
 def test_proportion_ci_zero_denominator_is_nan() -> None:
     lo, hi = intervals.proportion_ci([0, 3], [0, 2])
     assert np.isnan(lo).all()

@@ -483,7 +483,7 @@ def _add_rates(table: pd.DataFrame, method: str, definition: str = "alibaba") ->
     """Rates with intervals, aov and visitor value with theirs."""
     for name, (num, den) in RATES.items():
         if num in table.columns and den in table.columns:
-            x, n = table[num].to_numpy(float), table[den].to_numpy(float)
+            x, n = table[num].to_numpy(), table[den].to_numpy()  # int64: pairs kept whole
             table[name] = intervals.rate(x, n)
             lo, hi = intervals.proportion_ci(x, n, method=method)
             table[f"{name}_ci_low"], table[f"{name}_ci_high"] = lo, hi

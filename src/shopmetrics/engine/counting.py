@@ -321,20 +321,21 @@ def read_event_counts(
     wide[PERIOD] = column(PERIOD).astype("int64", copy=False)
     rows = column("_rows").astype("int64", copy=False)
     n = {e: column(f"_n_{e}").astype("int64", copy=False) for e in EVENT_TYPES}
+    totals = {e: int(v.sum()) for e, v in n.items()}
     for e, name in COUNT_EVENTS.items():
-        if n[e].sum():
+        if totals[e]:
             wide[name] = n[e]
     for e, name in UNIQUE_EVENTS.items():
         # a group without the event has no distinct tuples of it: null after the join
-        if n[e].sum():
+        if totals[e]:
             d = column(f"_d_{e}")
             if d.dtype.kind == "f":  # nulls of the left join, as NaN
                 d = np.where(np.isnan(d), 0.0, d)
             wide[name] = d.astype("int64", copy=False)
-    known = np.sum(list(n.values()), axis=0) if len(rows) else np.zeros(0, dtype="int64")
     # a kept row whose event is none of the six adds to no count: the rest of its group
+    # (summed as Python integers, exact, with no array of the known events per group)
     by_reason = {k: int(rows_all[left_out][reasons == k].sum()) for k in (1, 2)}
-    by_reason[3] = int((rows - known).sum())
+    by_reason[3] = int(rows.sum()) - sum(totals.values())
     excluded = _exclusions("events", by_reason, "ts", start, end, null_cols, "the funnel")
     return wide, rows_in, excluded
 

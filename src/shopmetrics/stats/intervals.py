@@ -71,23 +71,32 @@ def proportion_ci(
     confidence = confidence or cfg.confidence
     if method not in CI_METHODS:
         raise DefinitionError.unknown("interval method", method, CI_METHODS)
-    x, n = np.atleast_1d(floats(x)), np.atleast_1d(floats(n))
-    x, n = np.broadcast_arrays(x, n)
+    x, n = np.broadcast_arrays(np.atleast_1d(_counts(x)), np.atleast_1d(_counts(n)))
     pairs = _distinct_pairs(x, n) if x.size >= _DISTINCT_FROM else None
     if pairs is not None:  # each distinct (x, n) once, then every row its pair's limits
         codes, px, pn = pairs
         low, high = _proportion_ci(px, pn, method, confidence)
         return low[codes].reshape(x.shape), high[codes].reshape(x.shape)
-    return _proportion_ci(x, n, method, confidence)
+    return _proportion_ci(floats(x), floats(n), method, confidence)
+
+
+def _counts(a: Any) -> npt.NDArray[Any]:
+    """``a`` as an integer array when it is one (a funnel's count columns: no conversion
+    to floats and back for :func:`_distinct_pairs`), else as floats."""
+    arr = np.asarray(a)
+    return arr if arr.dtype.kind in "iu" else floats(arr)
 
 
 _DISTINCT_FROM = 4096
 """From this many rows, :func:`proportion_ci` computes each distinct ``(x, n)`` pair once."""
 
 
-def _distinct_pairs(x: Array, n: Array) -> tuple[npt.NDArray[np.intp], Array, Array] | None:
+def _distinct_pairs(
+    x: npt.NDArray[Any], n: npt.NDArray[Any]
+) -> tuple[npt.NDArray[np.intp], Array, Array] | None:
     """The distinct ``(x, n)`` pairs of whole counts in ``[0, 2**31)``, and each row's pair
-    (``None`` when a value is anything else: NaN, negative, fractional, huge).
+    (``None`` when a value is anything else: NaN, negative, fractional, huge). ``x`` and
+    ``n`` are integer arrays (taken as they are) or floats (checked to be whole).
 
     An interval depends on its row's ``(x, n)`` only, and a funnel's rows repeat few pairs
     (742k rows, 1.6k-6.7k distinct pairs at 10M wide events), so the limits are computed
@@ -97,10 +106,14 @@ def _distinct_pairs(x: Array, n: Array) -> tuple[npt.NDArray[np.intp], Array, Ar
     """
     import pandas as pd  # noqa: PLC0415 - a core dependency; only on large arrays
 
-    with np.errstate(invalid="ignore"):
-        xi, ni = x.astype(np.int64).ravel(), n.astype(np.int64).ravel()
-    if not (np.array_equal(xi, x.ravel()) and np.array_equal(ni, n.ravel())):
-        return None  # NaN, fractions, or values past int64
+    if x.dtype.kind in "iu" and n.dtype.kind in "iu":
+        # a uint64 past int64 wraps to a negative value, which the range check refuses
+        xi, ni = x.astype(np.int64, copy=False).ravel(), n.astype(np.int64, copy=False).ravel()
+    else:
+        with np.errstate(invalid="ignore"):
+            xi, ni = x.astype(np.int64).ravel(), n.astype(np.int64).ravel()
+        if not (np.array_equal(xi, x.ravel()) and np.array_equal(ni, n.ravel())):
+            return None  # NaN, fractions, or values past int64
     if min(xi.min(), ni.min()) < 0 or max(xi.max(), ni.max()) >= 2**31:
         return None
     codes, packed = pd.factorize((xi << 32) | ni)
@@ -166,8 +179,37 @@ def mean_ci(
     """
     if scale not in ("linear", "log"):
         raise DefinitionError.unknown("interval scale", scale, ("linear", "log"))
-    confidence = confidence or get_config().confidence
+    z = _z(confidence or get_config().confidence)
     n, total, total_sq = floats(n), floats(total), floats(total_sq)
+    if max(n.size, total.size, total_sq.size) >= _SPARSE_FROM:
+        n, total, total_sq = np.broadcast_arrays(n, total, total_sq)
+        # a unit total and sum of squares of +0 (no buyer: most rows of a funnel by product
+        # and day) fix the mean and limits from n alone; only the other rows are computed
+        empty = (total == 0) & (total_sq == 0) & ~np.signbit(total) & np.isfinite(n)
+        if np.count_nonzero(empty) * 2 >= empty.size:
+            rows = np.flatnonzero(~empty.ravel())
+            flat = n.ravel()
+            mean = np.where(flat > 0, 0.0, np.nan)  # 0 / n
+            low, high = np.where(flat > 1, 0.0, np.nan), np.where(flat > 1, 0.0, np.nan)
+            part = _mean_ci_rows(flat[rows], total.ravel()[rows], total_sq.ravel()[rows], z, scale)
+            for out, got in zip((mean, low, high), part, strict=True):
+                out[rows] = got
+            return mean.reshape(n.shape), low.reshape(n.shape), high.reshape(n.shape)
+    return _mean_ci_rows(n, total, total_sq, z, scale)
+
+
+_SPARSE_FROM = 4096
+"""From this many rows, :func:`mean_ci` computes only the rows with a spend when most have
+none (0.15 s against 0.01 s for a funnel's aov and visitor value, 742k rows, 97% without
+a payment): a row with ``Σy = Σy² = +0`` and a finite ``n`` has mean ``0`` (NaN where
+``n <= 0``) and limits ``0`` (NaN where ``n <= 1``), what the formula gives it, to the bit
+(``tests/test_stats.py``)."""
+
+
+def _mean_ci_rows(
+    n: Array, total: Array, total_sq: Array, z: float, scale: str
+) -> tuple[Array, Array, Array]:
+    """:func:`mean_ci`'s formula on every row (``z`` the normal quantile)."""
     mean = rate(total, n)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         num = total_sq - n * mean**2
@@ -176,7 +218,6 @@ def mean_ci(
         num = np.where(np.abs(num) <= _CANCEL_ULPS * np.finfo(np.float64).eps * total_sq, 0.0, num)
         var = np.where(n > 1, num / np.where(n > 1, n - 1, 1.0), np.nan)
         se = np.sqrt(np.maximum(var, 0.0) / np.where(n > 0, n, 1.0))
-        z = _z(confidence)
         if scale == "log":
             factor = np.where(mean > 0, np.exp(z * se / np.where(mean > 0, mean, 1.0)), 1.0)
             factor = np.where(np.isfinite(se), factor, np.nan)

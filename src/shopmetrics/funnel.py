@@ -458,15 +458,29 @@ def _summed_info(table: pd.DataFrame) -> dict[str, Any] | None:
 
 
 def _fill_counts(table: pd.DataFrame) -> pd.DataFrame:
-    """Groups present in one family but not another have zero of the other's counts."""
+    """Groups present in one family but not another have zero of the other's counts.
+
+    Each column is made once (NaN set to 0 in the array cast to its type), not filled
+    and then cast, and the columns are set together (one copy each, not two)."""
+    filled: dict[str, np.ndarray] = {}
     for c in table.columns:
         if c in COUNT_ORDER or c in ("paid_amount_sq", "_rows", "_days"):
-            table[c] = table[c].fillna(0)
-            if c not in ("paid_amount", "paid_amount_sq"):
-                table[c] = table[c].astype("int64")
-            else:
-                table[c] = table[c].astype("float64")
-    return table
+            money = c in ("paid_amount", "paid_amount_sq")
+            col = table[c]
+            if not isinstance(col.dtype, np.dtype) or col.dtype.kind not in "iuf":
+                # a nullable or object column: filled, then cast, as pandas does it
+                filled[c] = col.fillna(0).to_numpy("float64" if money else "int64")
+                continue
+            values = col.to_numpy(dtype="float64") if money else col.to_numpy()
+            if values.dtype.kind == "f":
+                gaps = np.isnan(values)
+                with np.errstate(invalid="ignore"):  # NaN cast to int: set to 0 just after
+                    values = values.astype("float64" if money else "int64")
+                values[gaps] = 0
+            elif not money:
+                values = values.astype("int64", copy=False)
+            filled[c] = values
+    return engine.with_columns(table, filled)
 
 
 def _rates(
@@ -480,35 +494,38 @@ def _rates(
 
 
 def _add_rates(table: pd.DataFrame, method: str, definition: str = "alibaba") -> pd.DataFrame:
-    """Rates with intervals, aov and visitor value with theirs."""
+    """Rates with intervals, aov and visitor value with theirs (set together)."""
+    new: dict[str, Any] = {}
     for name, (num, den) in RATES.items():
         if num in table.columns and den in table.columns:
             x, n = table[num].to_numpy(), table[den].to_numpy()  # int64: pairs kept whole
-            table[name] = intervals.rate(x, n)
-            lo, hi = intervals.proportion_ci(x, n, method=method)
-            table[f"{name}_ci_low"], table[f"{name}_ci_high"] = lo, hi
+            new[name] = intervals.rate(x, n)
+            new[f"{name}_ci_low"], new[f"{name}_ci_high"] = intervals.proportion_ci(
+                x, n, method=method
+            )
     if (
         definition == "shopify"
         and "sessions" in table.columns
         and "converting_sessions" in table.columns
     ):
         x, n = table["converting_sessions"].to_numpy(float), table["sessions"].to_numpy(float)
-        table["session_conversion"] = intervals.rate(x, n)
+        new["session_conversion"] = intervals.rate(x, n)
         lo, hi = intervals.proportion_ci(x, n, method=method)
-        table["session_conversion_ci_low"], table["session_conversion_ci_high"] = lo, hi
+        new["session_conversion_ci_low"], new["session_conversion_ci_high"] = lo, hi
     if "paid_amount" in table.columns and "paid_buyers" in table.columns:
         sq = (
             table["paid_amount_sq"].to_numpy(float)
             if "paid_amount_sq" in table.columns
             else np.full(len(table), np.nan)
         )
-        m, lo, hi = intervals.mean_ci(table["paid_buyers"], table["paid_amount"], sq, scale="log")
-        table["aov"], table["aov_ci_low"], table["aov_ci_high"] = m, np.maximum(lo, 0.0), hi
+        paid = table["paid_amount"].to_numpy(float)
+        m, lo, hi = intervals.mean_ci(table["paid_buyers"].to_numpy(), paid, sq, scale="log")
+        new["aov"], new["aov_ci_low"], new["aov_ci_high"] = m, np.maximum(lo, 0.0), hi
         if "visitors" in table.columns:
-            m, lo, hi = intervals.mean_ci(table["visitors"], table["paid_amount"], sq, scale="log")
-            table["visitor_value"], table["visitor_value_ci_low"] = m, np.maximum(lo, 0.0)
-            table["visitor_value_ci_high"] = hi
-    return table
+            m, lo, hi = intervals.mean_ci(table["visitors"].to_numpy(), paid, sq, scale="log")
+            new["visitor_value"], new["visitor_value_ci_low"] = m, np.maximum(lo, 0.0)
+            new["visitor_value_ci_high"] = hi
+    return engine.with_columns(table, new)
 
 
 def _daily_mean(table: pd.DataFrame, by: list[str], freq: Freq, method: str) -> pd.DataFrame:
@@ -570,7 +587,10 @@ def _finish(
     # each distinct period labelled once, then mapped onto the rows
     codes, uniques = pd.factorize(table[PERIOD].astype("int64"), sort=True)
     keys = [int(k) for k in uniques]
-    labels = np.asarray([engine.period_label(k, freq) for k in keys], dtype=object)[codes]
+    # the labels' type as pandas infers it from text (str in pandas 3), then taken onto
+    # the rows: 3 ms against 30 ms for inferring it over 742k rows of text
+    named = pd.Series(np.asarray([engine.period_label(k, freq) for k in keys], dtype=object))
+    labels = pd.Series(named.array.take(codes))
     firsts = pd.to_datetime(
         pd.Series([engine.period_start(k, freq) if freq else None for k in keys])
     )

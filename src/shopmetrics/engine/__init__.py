@@ -45,7 +45,14 @@ from shopmetrics.engine.periods import (
     period_label,
     period_start,
 )
-from shopmetrics.engine.running import TIME_UNIT, EngineError, distinct, normalize, records_collects
+from shopmetrics.engine.running import (
+    TIME_UNIT,
+    EngineError,
+    distinct,
+    normalize,
+    records_collects,
+    with_columns,
+)
 from shopmetrics.engine.tables import (
     Table,
     collect,
@@ -91,5 +98,6 @@ __all__ = [
     "records_collects",
     "scalar",
     "text_problems",
+    "with_columns",
     "with_reads",
 ]

@@ -317,21 +317,22 @@ def read_event_counts(
         return values if kept is None else values[kept]
 
     wide = raw[by] if kept is None else raw[by].iloc[kept]
-    wide = wide.reset_index(drop=True)
-    wide[PERIOD] = column(PERIOD).astype("int64", copy=False)
+    cols: dict[str, Any] = {PERIOD: column(PERIOD).astype("int64", copy=False)}
     rows = column("_rows").astype("int64", copy=False)
     n = {e: column(f"_n_{e}").astype("int64", copy=False) for e in EVENT_TYPES}
     totals = {e: int(v.sum()) for e, v in n.items()}
     for e, name in COUNT_EVENTS.items():
         if totals[e]:
-            wide[name] = n[e]
+            cols[name] = n[e]
     for e, name in UNIQUE_EVENTS.items():
         # a group without the event has no distinct tuples of it: null after the join
         if totals[e]:
             d = column(f"_d_{e}")
             if d.dtype.kind == "f":  # nulls of the left join, as NaN
                 d = np.where(np.isnan(d), 0.0, d)
-            wide[name] = d.astype("int64", copy=False)
+            cols[name] = d.astype("int64", copy=False)
+    # the columns set together, as they are (one by one, pandas copies each)
+    wide = running.with_columns(wide.reset_index(drop=True), cols)
     # a kept row whose event is none of the six adds to no count: the rest of its group
     # (summed as Python integers, exact, with no array of the known events per group)
     by_reason = {k: int(rows_all[left_out][reasons == k].sum()) for k in (1, 2)}

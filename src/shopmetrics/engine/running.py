@@ -28,7 +28,7 @@ import functools
 import re
 import sys
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -318,6 +318,21 @@ def distinct(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     return frame.unique()
 
 
+def with_columns(table: pd.DataFrame, columns: Mapping[str, Any]) -> pd.DataFrame:
+    """``table`` with ``columns`` set (replaced in place, new ones after the others), the
+    arrays taken as they are: one concatenation, where setting them one by one copies
+    each (pandas 3) and rebuilds the frame's column index each time."""
+    import pandas as pd  # noqa: PLC0415 - a core dependency, imported when used
+
+    if not columns:
+        return table
+    kept = table.drop(columns=[c for c in columns if c in table.columns])
+    added = pd.DataFrame(dict(columns), index=table.index, copy=False)
+    out = pd.concat([kept, added], axis=1)
+    order = [*table.columns, *(c for c in columns if c not in table.columns)]
+    return out if list(out.columns) == order else out[order]
+
+
 def eager_to_pandas(df: nw.DataFrame[Any]) -> pd.DataFrame:
     """A collected frame as pandas, DuckDB's decimal sums cast on the Arrow side.
 
@@ -333,7 +348,10 @@ def eager_to_pandas(df: nw.DataFrame[Any]) -> pd.DataFrame:
     except ImportError:  # pragma: no cover - pyarrow is a core dependency
         return df.to_pandas()
     if isinstance(native, pa.Table):
-        out: pd.DataFrame = _arrow_decimals(native).to_pandas()
+        # a column a block: numbers without nulls are taken as Arrow holds them, not
+        # copied into one block per type (30 ms against 110 ms for the funnel's 742k
+        # rows of counts at 10M wide events)
+        out: pd.DataFrame = _arrow_decimals(native).to_pandas(split_blocks=True)
         return out
     return df.to_pandas()
 

@@ -25,10 +25,27 @@ def _z(confidence: float) -> float:
 
 
 def rate(x: Any, n: Any) -> Array:
-    """``x / n`` with NaN where ``n == 0``."""
-    x, n = floats(x), floats(n)
+    """``x / n`` with NaN where ``n`` is not above 0.
+
+    Divided in place into the result (one array made, not four: a funnel divides a
+    dozen columns of up to a million rows); integer and float64 arrays are divided as
+    they are (as float64, the same division), anything else is made float64 first.
+
+    Examples:
+        >>> rate([3, 0, 2], [4, 0, -1]).tolist()
+        [0.75, nan, nan]
+    """
+    x, n = np.broadcast_arrays(_divisible(x), _divisible(n))
+    out = np.full(x.shape, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(n > 0, x / np.where(n > 0, n, 1.0), np.nan)
+        np.divide(x, n, out=out, where=n > 0)
+    return out
+
+
+def _divisible(a: Any) -> npt.NDArray[Any]:
+    """``a`` as an array numpy divides in float64: integers and float64 as they are."""
+    arr = np.asarray(a)
+    return arr if arr.dtype.kind in "iu" or arr.dtype == np.float64 else floats(arr)
 
 
 def proportion_ci(

@@ -383,12 +383,9 @@ def test_minutes_between_truncates_like_total_minutes(constructor: Constructor) 
 # ---------------------------------------------------------------- the benchmark's variants
 
 
-def test_benchmark_variants_agree_with_the_funnel(tmp_path: Path) -> None:
-    """The benchmark's hand-written DuckDB SQL, polars and pandas (three independent
-    implementations of the same table) give the funnel's counts and its exact money."""
+def _bench_variants() -> Any:
+    """``benchmarks/variants.py`` as a module (the benchmarks are not a package)."""
     import importlib.util
-
-    from shopmetrics.datasets import orders_parquet_path, write_events_parquet
 
     spec = importlib.util.spec_from_file_location(
         "bench_variants", Path(__file__).resolve().parents[1] / "benchmarks" / "variants.py"
@@ -397,6 +394,15 @@ def test_benchmark_variants_agree_with_the_funnel(tmp_path: Path) -> None:
     assert spec.loader is not None
     variants = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(variants)
+    return variants
+
+
+def test_benchmark_variants_agree_with_the_funnel(tmp_path: Path) -> None:
+    """The benchmark's hand-written DuckDB SQL, polars and pandas (three independent
+    implementations of the same table) give the funnel's counts and its exact money."""
+    from shopmetrics.datasets import orders_parquet_path, write_events_parquet
+
+    variants = _bench_variants()
     events = write_events_parquet(tmp_path / "events.parquet", 40_000, products=30)
     paths = {"events": str(events), "orders": str(orders_parquet_path(events))}
     ours = variants.shopmetrics_table(variants.VARIANTS["shopmetrics"][1](paths))
@@ -417,17 +423,9 @@ def test_benchmark_hand_table_has_the_funnels_rates_and_intervals(tmp_path: Path
     """(b3), the funnel's table written by hand (DuckDB ``ORDER BY``, statsmodels' Wilson
     interval on whole columns), has the funnel's rows in the funnel's order, its counts,
     and on every row with a valid proportion its rates and Wilson limits."""
-    import importlib.util
-
     from shopmetrics.datasets import orders_parquet_path, write_events_parquet
 
-    spec = importlib.util.spec_from_file_location(
-        "bench_variants", Path(__file__).resolve().parents[1] / "benchmarks" / "variants.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    variants = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(variants)
+    variants = _bench_variants()
     events = write_events_parquet(tmp_path / "events.parquet", 40_000, products=30)
     paths = {"events": str(events), "orders": str(orders_parquet_path(events))}
     ours = sm.funnel(

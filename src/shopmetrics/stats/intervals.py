@@ -27,9 +27,9 @@ def _z(confidence: float) -> float:
 def rate(x: Any, n: Any) -> Array:
     """``x / n`` with NaN where ``n`` is not above 0.
 
-    Divided in place into the result (one array made, not four: a funnel divides a
-    dozen columns of up to a million rows); integer and float64 arrays are divided as
-    they are (as float64, the same division), anything else is made float64 first.
+    Divided in place into the result (one array made, not four: a funnel divides eight
+    columns of up to a million rows); integer and float64 arrays are divided as they are
+    (in float64: the same division), anything else is made float64 first.
 
     Examples:
         >>> rate([3, 0, 2], [4, 0, -1]).tolist()
@@ -217,8 +217,8 @@ def mean_ci(
 
 _SPARSE_FROM = 4096
 """From this many rows, :func:`mean_ci` computes only the rows with a spend when most have
-none (0.15 s against 0.01 s for a funnel's aov and visitor value, 742k rows, 97% without
-a payment): a row with ``Σy = Σy² = +0`` and a finite ``n`` has mean ``0`` (NaN where
+none (16 ms against 52 ms for a funnel's aov and visitor value, hot, at 742k rows of which
+97% have no payment): a row with ``Σy = Σy² = +0`` and a finite ``n`` has mean ``0`` (NaN where
 ``n <= 0``) and limits ``0`` (NaN where ``n <= 1``), what the formula gives it, to the bit
 (``tests/test_stats.py``)."""
 

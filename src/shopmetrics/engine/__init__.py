@@ -13,7 +13,8 @@ Modules:
         Parquet and plain CSV by the engine's own reader).
     values: text in number and time columns parsed the same way on every engine.
     running: collect (small aggregates only, one set of types), the ledger of what a
-        call collected (records_collects) and the engines' errors as EngineError.
+        call collected (records_collects), the engines' errors as EngineError, and
+        with_columns (several columns set on a collected table at once, uncopied).
     periods: period keys and labels, day numbers, minute differences, date arguments.
     counting: the one counting pass behind the funnel, traffic and value metrics.
     background: aggregates run on a second DuckDB connection while the caller works.

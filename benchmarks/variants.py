@@ -242,6 +242,44 @@ def duckdb_cte_table(p: dict[str, str]) -> pd.DataFrame:
     return out
 
 
+DUCKDB_BINS_SQL = """
+WITH vd AS (  -- per visitor and day: the events the bot rule reads
+    SELECT visitor_id, CAST(ts AS DATE) AS day, count(*) AS n,
+           count(*) FILTER (WHERE event = 'click') AS clicks,
+           count(*) FILTER (WHERE event = 'exposure') AS exposures,
+           count(*) FILTER (WHERE event = 'visit') AS visits,
+           count(*) FILTER (WHERE event IN ('inquiry', 'cart', 'favorite')) AS deep
+    FROM read_parquet($events) GROUP BY ALL
+), shaped AS (
+    SELECT *, clicks >= 0.3 * exposures AND deep = 0 AS shape FROM vd
+)
+SELECT day, n, clicks, shape, visits > 0 AS visited,
+       CASE WHEN n > 200 OR (clicks > 10 AND shape) THEN visitor_id END AS candidate,
+       count(*) AS k, sum(exposures) AS exposures, sum(visits) AS visits, sum(deep) AS deep
+FROM shaped GROUP BY ALL
+"""
+"""The detectors' visitor-day aggregate written by hand: per day, the visitor-days by their
+events, clicks, bot shape (clicks 30%+ of exposures, no inquiry, cart or favourite) and
+whether they visited, each visitor-day over the fixed floors (more than 200 events, or
+more than 10 clicks with the bot shape) with its visitor id. The aggregate the default
+funnel's bot and tracking-gap detectors read (``shopmetrics.flags.events``), in the SQL an
+analyst would write for it."""
+
+
+def duckdb_cte_flags(p: dict[str, str]) -> pd.DataFrame:
+    """(b4) b3's table and, after it (on a connection of its own), the detectors' visitor-day
+    aggregate (:data:`DUCKDB_BINS_SQL`), kept in ``attrs["visitor_day_bins"]``: the
+    default call's work written by hand, up to the detectors' reading of the bins (their
+    thresholds and evidence are not written out). Not a funnel-only query: the comparator
+    for "the default call's aggregates by hand", printed as ``x b4``."""
+    import duckdb  # noqa: PLC0415 - each worker imports only its engine
+
+    out = duckdb_cte_table(p)
+    bins = duckdb.connect().execute(DUCKDB_BINS_SQL, {"events": p["events"]}).df()
+    out.attrs["visitor_day_bins"] = bins
+    return out
+
+
 def duckdb_sql(p: dict[str, str]) -> pd.DataFrame:
     import duckdb  # noqa: PLC0415 - each worker imports only its engine
 
@@ -380,6 +418,7 @@ VARIANTS: dict[str, tuple[str, Callable[[dict[str, str]], Any]]] = {
     "duckdb": ("(b) hand-written DuckDB SQL", duckdb_sql),
     "duckdb_cte": ("(b2) hand DuckDB, distinct tuples in a CTE", duckdb_cte),
     "duckdb_cte_table": ("(b3) b2 + order, zeros, rates, Wilson intervals", duckdb_cte_table),
+    "duckdb_cte_flags": ("(b4) b3 + the detectors' visitor-day bins", duckdb_cte_flags),
     "polars": ("(c) hand-written polars (lazy)", polars_lazy),
     "polars_cte": ("(c2) hand polars, distinct tuples first", polars_cte),
     "pandas": ("(d) idiomatic pandas", pandas_idiomatic),
@@ -401,6 +440,7 @@ IMPORTS: dict[str, tuple[str, ...]] = {
     "duckdb": ("duckdb",),
     "duckdb_cte": ("duckdb",),
     "duckdb_cte_table": ("duckdb", "statsmodels.stats.proportion"),
+    "duckdb_cte_flags": ("duckdb", "statsmodels.stats.proportion"),
     "polars": ("polars",),
     "polars_cte": ("polars",),
     "pandas": ("pyarrow.parquet",),

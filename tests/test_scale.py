@@ -450,6 +450,49 @@ def test_benchmark_hand_table_has_the_funnels_rates_and_intervals(tmp_path: Path
         np.testing.assert_allclose(hand[col], ours[col], rtol=1e-12, err_msg=col)
 
 
+def test_benchmark_hand_bins_are_the_detectors_aggregate(tmp_path: Path) -> None:
+    """(b4)'s visitor-day bins, written by hand in SQL, are the aggregate the default
+    funnel's detectors read: the same histogram per day (visitor-days by events, clicks,
+    bot shape and visit) and the same visitor-days over the floors. The demo store has a
+    bot trap; three visitor-days over the floors are added (one with 250 events, two with
+    over 10 clicks, 30%+ of their exposures, and no deep action) so that the candidates are
+    not empty and the shape's 30% is read as written."""
+    from shopmetrics.flags import events as fe
+
+    store = sm.datasets.make_store(seed=3, days=28, products=8, visitors_per_day=150)
+    day = pd.Timestamp(store.events["ts"].min().date()) + pd.Timedelta(days=3)
+    heavy = pd.DataFrame(
+        {
+            "ts": [day + pd.Timedelta(seconds=i) for i in range(250 + 60 + 47)],
+            "visitor_id": ["880001"] * 250 + ["880002"] * 60 + ["880003"] * 47,
+            "event": ["exposure", "visit"] * 125
+            + ["click"] * 40
+            + ["exposure"] * 20
+            + ["click"] * 12  # 12 clicks for 35 exposures: 34%, just over the bot shape's 30%
+            + ["exposure"] * 35,
+            "product_id": "P001",
+            "source": "search",
+        }
+    )
+    path, orders = tmp_path / "events.parquet", tmp_path / "orders.parquet"
+    pd.concat([store.events, heavy], ignore_index=True).to_parquet(path)
+    store.orders.to_parquet(orders)
+    paths = {"events": str(path), "orders": str(orders)}
+    hand = _bench_variants().duckdb_cte_flags(paths).attrs["visitor_day_bins"]
+    ours = fe.run_event_queries(sm.engine.load(str(path), "events"), None, None)
+    hand["day"] = (pd.to_datetime(hand["day"]) - pd.Timestamp("1970-01-01")).dt.days
+    keys = ["day", "n", "clicks", "shape", "visited"]
+    hist = hand.groupby(keys, as_index=False)[["k", "exposures", "visits"]].sum()
+    want = ours[fe.HIST]
+    assert len(want) > 500
+    pd.testing.assert_frame_equal(
+        hist.astype("int64"), want[hist.columns].astype("int64"), check_names=False
+    )
+    cand = hand[hand["candidate"].notna()].sort_values(["day", "candidate"])
+    assert cand["candidate"].tolist() == ours[fe.CANDIDATES]["visitor_id"].astype(str).tolist()
+    assert {"880001", "880002", "880003"} <= set(cand["candidate"])
+
+
 # ------------------------------------------------ one JSON whatever engine held the tables
 
 

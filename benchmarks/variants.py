@@ -266,17 +266,21 @@ funnel's bot and tracking-gap detectors read (``shopmetrics.flags.events``), in 
 analyst would write for it."""
 
 
-def duckdb_cte_flags(p: dict[str, str]) -> pd.DataFrame:
-    """(b4) b3's table and, after it (on a connection of its own), the detectors' visitor-day
-    aggregate (:data:`DUCKDB_BINS_SQL`), kept in ``attrs["visitor_day_bins"]``: the
-    default call's work written by hand, up to the detectors' reading of the bins (their
-    thresholds and evidence are not written out). Not a funnel-only query: the comparator
-    for "the default call's aggregates by hand", printed as ``x b4``."""
+def duckdb_bins(p: dict[str, str]) -> pd.DataFrame:
+    """:data:`DUCKDB_BINS_SQL` run on the events (a connection of its own)."""
     import duckdb  # noqa: PLC0415 - each worker imports only its engine
 
+    return duckdb.connect().execute(DUCKDB_BINS_SQL, {"events": p["events"]}).df()
+
+
+def duckdb_cte_flags(p: dict[str, str]) -> pd.DataFrame:
+    """(b4) b3's table, then the detectors' visitor-day aggregate (:func:`duckdb_bins`,
+    fetched into pandas and not returned: the harness compares the tables): the default
+    call's work written by hand, up to the detectors' reading of the bins (their
+    thresholds and evidence are not written out). Not a funnel-only query: the comparator
+    for "the default call's aggregates by hand", printed as ``x b4``."""
     out = duckdb_cte_table(p)
-    bins = duckdb.connect().execute(DUCKDB_BINS_SQL, {"events": p["events"]}).df()
-    out.attrs["visitor_day_bins"] = bins
+    duckdb_bins(p)
     return out
 
 
